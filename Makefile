@@ -1,0 +1,33 @@
+# Two commands on a fresh machine: `make book` and `make test`.
+# Both create .venv from the pinned requirements.txt when it is missing.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+# pip warns once per package about absent local index folders; keep its real errors.
+QUIET := 2>&1 | { grep -v "is ignored: it is neither" || true; }
+PY    := .venv/bin/python
+PROFILE ?= quick
+# Datasets: ../shared/data (the project's data mirror) when it is there.
+ifneq ($(wildcard ../shared/data),)
+export CTLIB_DATA ?= $(abspath ../shared/data)
+endif
+
+.PHONY: venv test book bench clean
+venv: .venv/.stamp
+
+.venv/.stamp: requirements.txt pyproject.toml
+	python3 -m venv .venv
+	.venv/bin/pip install -q --disable-pip-version-check -r requirements.txt $(QUIET)
+	.venv/bin/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . $(QUIET)
+	touch $@
+
+test: venv
+	$(PY) -m pytest -q
+
+book: venv
+	.venv/bin/ctlib book --profile $(PROFILE)
+
+bench: venv
+	$(PY) benchmarks/throughput.py
+
+clean:
+	rm -rf _build

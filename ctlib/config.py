@@ -1,0 +1,99 @@
+"""Every number behind a profile lives here, and nowhere else.
+
+A notebook names its profile (``smoke``, ``quick`` or ``paper``) and nothing
+else; experiments read the sizes, epochs and seeds from :func:`get_profile`.
+
+* ``smoke``  — a few dozen real structures per split, tiny widths, 1-2 epochs:
+  the test suite runs the whole notebook set on it in minutes.
+* ``quick``  — a few thousand training structures, the full test split, the
+  paper's architectures, few epochs: ``make book`` and CI on 2 CPU cores.
+* ``paper``  — full MP-2018 subset, paper training lengths, 3 seeds: a GPU,
+  resumable, results committed under ``results/paper``.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+MODELS = ("cgcnn", "megnet", "alignn", "ct")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Sizes and schedules of one profile.
+
+    Attributes:
+        name: profile name.
+        n_train / n_val / n_test: structures drawn (seeded, fixed across runs)
+            from each standard split; ``None`` means the whole split.
+        n_train_model: per-model cap on n_train (slow models train on fewer).
+        epochs: per-model maximum number of epochs.
+        patience: early-stopping patience in epochs (on validation MAE).
+        batch_size: per-model batch size.
+        seeds: training seeds.
+        tiny: shrink widths and depths (smoke only), so a forward pass is cheap.
+        perovskite_n: structures sampled from the Castelli set for the
+            data-scarce perovskite experiment (the paper's 3,334).
+        matbench_folds: how many Matbench folds of the full Castelli set to run.
+        rp_repeats: seeds of repeated 5-fold CV in reverse prediction.
+        catboost_iterations: CatBoost trees in reverse prediction.
+    """
+
+    name: str
+    n_train: int | None
+    n_val: int | None
+    n_test: int | None
+    n_train_model: dict[str, int | None]
+    epochs: dict[str, int]
+    patience: int
+    batch_size: dict[str, int]
+    seeds: tuple[int, ...]
+    tiny: bool
+    perovskite_n: int
+    matbench_folds: int
+    rp_repeats: int
+    catboost_iterations: int
+    extra: dict = field(default_factory=dict)
+
+    def replace(self, **kw) -> "Profile":
+        """A copy with some fields overridden (unknown names raise TypeError)."""
+        return dataclasses.replace(self, **kw)
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        name="smoke", n_train=48, n_val=16, n_test=32,
+        n_train_model={m: None for m in MODELS},
+        epochs={"cgcnn": 2, "megnet": 2, "alignn": 1, "ct": 2},
+        patience=5,
+        batch_size={"cgcnn": 16, "megnet": 16, "alignn": 16, "ct": 16},
+        seeds=(0,), tiny=True, perovskite_n=64, matbench_folds=1,
+        rp_repeats=1, catboost_iterations=50,
+    ),
+    "quick": Profile(
+        name="quick", n_train=3000, n_val=500, n_test=None,
+        n_train_model={"cgcnn": None, "megnet": None, "alignn": 1000, "ct": None},
+        epochs={"cgcnn": 8, "megnet": 6, "alignn": 3, "ct": 8},
+        patience=1000,
+        batch_size={"cgcnn": 64, "megnet": 64, "alignn": 32, "ct": 64},
+        seeds=(0,), tiny=False, perovskite_n=3334, matbench_folds=1,
+        rp_repeats=5, catboost_iterations=300,
+    ),
+    "paper": Profile(
+        name="paper", n_train=None, n_val=None, n_test=None,
+        n_train_model={m: None for m in MODELS},
+        epochs={"cgcnn": 300, "megnet": 300, "alignn": 300, "ct": 500},
+        patience=50,
+        batch_size={"cgcnn": 128, "megnet": 128, "alignn": 64, "ct": 128},
+        seeds=(0, 1, 2), tiny=False, perovskite_n=3334, matbench_folds=5,
+        rp_repeats=10, catboost_iterations=1000,
+    ),
+}
+
+
+def get_profile(name: str) -> Profile:
+    """Return the named profile, with a clear error for an unknown name."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}") from None
