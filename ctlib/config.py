@@ -37,6 +37,8 @@ class Profile:
         matbench_folds: how many Matbench folds of the full Castelli set to run.
         rp_repeats: seeds of repeated 5-fold CV in reverse prediction.
         catboost_iterations: CatBoost trees in reverse prediction.
+        extra: ``max_atoms`` (drop larger cells before sampling; smoke only) and
+            ``matbench_train_cap`` (cap on Matbench training structures).
     """
 
     name: str
@@ -69,6 +71,7 @@ PROFILES: dict[str, Profile] = {
         batch_size={"cgcnn": 16, "megnet": 16, "alignn": 16, "ct": 16},
         seeds=(0,), tiny=True, perovskite_n=64, matbench_folds=1,
         rp_repeats=1, catboost_iterations=50,
+        extra={"max_atoms": 40, "matbench_train_cap": 64},
     ),
     "quick": Profile(
         name="quick", n_train=3000, n_val=500, n_test=None,
@@ -78,6 +81,7 @@ PROFILES: dict[str, Profile] = {
         batch_size={"cgcnn": 64, "megnet": 64, "alignn": 32, "ct": 64},
         seeds=(0,), tiny=False, perovskite_n=3334, matbench_folds=1,
         rp_repeats=5, catboost_iterations=300,
+        extra={"matbench_train_cap": 3000},
     ),
     "paper": Profile(
         name="paper", n_train=None, n_val=None, n_test=None,
