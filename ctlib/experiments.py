@@ -98,9 +98,9 @@ def model_split(split: dict, model: str, profile) -> dict:
 # ------------------------------------------------------------------- configurations
 _TINY = {
     "ct": {"d_atom": 16, "d_coord": 16, "n_layers": 1, "n_heads": 2, "d_ff": 32},
-    "cgcnn": {"atom_width": 16, "hidden": 16, "n_conv": 1},
-    "megnet": {"embedding_dim": 8, "n_blocks": 1},
-    "alignn": {"hidden": 16, "n_alignn": 1, "n_gcn": 1},
+    "cgcnn": {"atom_fea_len": 16, "h_fea_len": 16, "n_conv": 1},
+    "megnet": {"dense": [16, 8], "units": [16, 16, 8], "n_blocks": 1, "readout": [8, 8]},
+    "alignn": {"hidden": 16, "embedding_features": 16, "alignn_layers": 1, "gcn_layers": 1},
 }
 
 
@@ -112,16 +112,16 @@ def model_config(model: str, profile, *, init: str | None = None, trainable: boo
         init: ``"onehot" | "cgcnn92" | "random" | "external"`` (None: the model's
             own default start, see ``DEFAULT_INIT``).
         trainable: table trainable (E_a) or frozen (E_a^f). Default: trainable
-            for an external table, the model's default otherwise.
+            for an external table, the model's own default otherwise.
         with_coordinates: add CT's coordinate embedding (E_a+E_c).
     """
     p = _profile(profile)
     cfg = dict(_TINY[model]) if p.tiny else {}
     init = init or DEFAULT_INIT[model]
-    if init != DEFAULT_INIT[model] or model == "megnet":
+    if init != DEFAULT_INIT[model]:
         cfg["embedding_init"] = init
-    if init == "random" and "embedding_dim" not in cfg:
-        cfg["embedding_dim"] = 16
+        if model == "megnet":           # its default table width (16) belongs to "random" only
+            cfg["embedding_dim"] = None
     if init == "external":
         cfg["embedding_trainable"] = True if trainable is None else trainable
     elif trainable is not None:
@@ -171,7 +171,8 @@ def train_config(model: str, profile, n_tasks: int = 1, *, device: str = "auto",
 def train_one(model: str, targets: list[str], dataset, split, *, profile, seed: int,
               experiment: str, init: str | None = None, embedding: str | None = None,
               trainable: bool | None = None, with_coordinates: bool = False,
-              device: str = "auto", force: bool = False, train: bool = True) -> dict | None:
+              device: str = "auto", force: bool = False, train: bool = True,
+              save_predictions: bool = False) -> dict | None:
     """Train (or fetch from ``results/``) one model; return its results record.
 
     Returns None when ``train=False`` and no stored run matches.
@@ -187,15 +188,18 @@ def train_one(model: str, targets: list[str], dataset, split, *, profile, seed: 
     return trainer.run(
         model, list(targets), dataset, split, model_config=mcfg, train_config=tcfg, seed=seed,
         store=ResultStore(RESULTS_ROOT), experiment=experiment, profile=p.name,
-        force=force, embedding=embedding, dry_run=not train,
+        force=force, embedding=embedding, dry_run=not train, save_predictions=save_predictions,
+        progress=False,
     )
 
 
-def _row(rec: dict | None, target: str, **cols) -> dict:
-    m = (rec or {}).get("test_metrics", {}).get(target, {})
-    return {**cols, "target_name": target, "mae": m.get("mae", math.nan), "rmse": m.get("rmse", math.nan),
-            "r2": m.get("r2", math.nan), "n_test": m.get("n", 0),
-            "run_id": (rec or {}).get("run_id"), "wall_s": (rec or {}).get("wall_seconds", math.nan)}
+def _row(rec: dict | None, target_name: str, **cols) -> dict:
+    """One tidy row: the labels in ``cols`` plus the run's test metrics for ``target_name``."""
+    m = ((rec or {}).get("test") or {}).get(target_name) or {}
+    num = lambda k: math.nan if m.get(k) is None else float(m[k])  # noqa: E731
+    return {**cols, "target_name": target_name, "mae": num("mae"), "rmse": num("rmse"), "r2": num("r2"),
+            "n_test": m.get("n", 0), "run_id": (rec or {}).get("run_id"),
+            "wall_s": (rec or {}).get("wall_s", math.nan), "device": (rec or {}).get("device")}
 
 
 def embedding_path(rec: dict | None) -> str | None:
@@ -220,7 +224,8 @@ def table1(profile="quick", seeds=None, *, device="auto", force=False, train=Tru
         for short, target in TARGETS.items():
             for seed in _seeds(profile, seeds):
                 rec = train_one(model, [target], ds, model_split(split, model, profile), profile=profile,
-                                seed=seed, experiment="table1", device=device, force=force, train=train)
+                                seed=seed, experiment="table1", device=device, force=force, train=train,
+                                save_predictions=True)
                 rows.append(_row(rec, target, table="I", column=model, model=model,
                                  init=DEFAULT_INIT[model], target=short, seed=seed))
     return pd.DataFrame(rows)

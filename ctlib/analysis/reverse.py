@@ -1,0 +1,507 @@
+"""Reverse prediction of elemental properties from element embeddings (Table VI, VII, Fig. 6).
+
+The paper regresses five elemental properties (atomic radius, boiling and
+melting temperature, electrical conductivity, first ionisation energy) on the
+128-d CT embedding of each element with CatBoost and reports R² "averaged over
+multiple seeds" (Table VI); SHAP then names the most important embedding
+dimensions (Figure 6, Table VII).
+
+Protocol used here (the paper does not state its split):
+
+* per property, keep the elements that have a value and a vector in *every*
+  table being compared, so all embeddings see the same elements and folds;
+* repeated K-fold CV: ``repeats`` shufflings (seeds ``seed .. seed+repeats-1``)
+  of ``folds`` folds; a fresh ``CatBoostRegressor`` (default parameters,
+  ``iterations`` trees) per fold;
+* R² two ways: **per fold** (mean ± std over all folds x repeats, the headline)
+  and **pooled out-of-fold** (one R² per repeat over all held-out predictions,
+  mean ± std over repeats).
+
+Shapes: an embedding is ``(n_elements, d)`` with rows following an ordered
+list of element symbols; a property is a ``pandas.Series`` indexed by symbol.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "PROPERTIES",
+    "BASELINE_DESCRIPTIONS",
+    "feature_names",
+    "common_elements",
+    "property_matrix",
+    "cv_splits",
+    "reverse_prediction_cv",
+    "summarize_cv",
+    "reverse_prediction_table",
+    "baseline_tables",
+    "fit_catboost",
+    "shap_values",
+    "shap_top_dims",
+    "jaccard",
+    "topdim_stability",
+    "plot_shap_beeswarm",
+    "plot_r2_bars",
+]
+
+#: Column of ``ctlib.elements.elemental_properties()`` -> the paper's name (Table VI order).
+PROPERTIES: dict[str, str] = {
+    "atomic_radius": "Radius",
+    "boiling_point": "Boiling Temperature",
+    "melting_point": "Melting Temperature",
+    "log10_conductivity": "Electrical Conductivity",
+    "first_ionization_energy": "First Ionization Energy",
+}
+
+#: What each baseline table of :func:`baseline_tables` is.
+BASELINE_DESCRIPTIONS: dict[str, str] = {
+    "onehot": "one-hot identity of Z (100-d): carries no chemistry, the floor",
+    "cgcnn92": "CGCNN's handcrafted 92-d features (method C)",
+    "mat2vec": "mat2vec word embedding (200-d, Tshitoyan et al. 2019; elementembeddings package data)",
+    "megnet16": "MEGNet's learned 16-d element embedding (elementembeddings package data)",
+    "random128": "seeded standard-normal 128-d table: as many dimensions as CT, no information",
+}
+
+
+def feature_names(d: int) -> list[str]:
+    """``["dim 0", ..., "dim {d-1}"]``: 0-based embedding dimensions."""
+    return [f"dim {j}" for j in range(int(d))]
+
+
+# --------------------------------------------------------------------------- #
+# Data alignment
+# --------------------------------------------------------------------------- #
+def _table_frame(elements: Sequence[str], matrix) -> pd.DataFrame:
+    m = np.asarray(matrix, dtype=np.float64)
+    if m.ndim != 2 or m.shape[0] != len(elements):
+        raise ValueError(f"an embedding table needs one row per element: {len(elements)} elements "
+                         f"but a matrix of shape {m.shape}")
+    if len(set(elements)) != len(elements):
+        raise ValueError("an embedding table lists an element twice")
+    return pd.DataFrame(m, index=list(elements))
+
+
+def common_elements(tables: Mapping[str, tuple[Sequence[str], np.ndarray]], y: pd.Series,
+                    order: Sequence[str] | None = None) -> list[str]:
+    """Elements with a finite property value and a row in every table.
+
+    Args:
+        tables: name -> (elements, ``(n, d)`` matrix).
+        y: property values indexed by symbol (NaN = missing).
+        order: symbol order of the result (default: the first table's order).
+
+    Returns:
+        the ordered list of symbols.
+    """
+    if not tables:
+        raise ValueError("no embedding tables given")
+    have = set(y.index[np.isfinite(y.to_numpy(dtype=float))])
+    for els, _ in tables.values():
+        have &= set(els)
+    first = order if order is not None else next(iter(tables.values()))[0]
+    return [e for e in first if e in have]
+
+
+def property_matrix(elements: Sequence[str], matrix, y: pd.Series,
+                    keep: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``matrix`` and values of ``y`` for the symbols ``keep``, in that order.
+
+    Returns:
+        ``(X (len(keep), d), y (len(keep),))`` as float64.
+    """
+    df = _table_frame(elements, matrix)
+    missing = [e for e in keep if e not in df.index]
+    if missing:
+        raise KeyError(f"elements {missing[:10]} have no row in the embedding table")
+    yy = y.reindex(list(keep)).to_numpy(dtype=float)
+    if not np.all(np.isfinite(yy)):
+        bad = [e for e, v in zip(keep, yy) if not np.isfinite(v)]
+        raise ValueError(f"property {y.name!r} has no value for {bad[:10]}; drop them with common_elements")
+    return df.loc[list(keep)].to_numpy(), yy
+
+
+def cv_splits(n: int, *, folds: int = 5, repeats: int = 1, seed: int = 0) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
+    """Repeated shuffled K-fold index splits.
+
+    Repeat ``r`` shuffles with ``KFold(folds, shuffle=True, random_state=seed + r)``,
+    so any two embeddings over the same elements get the same folds.
+
+    Returns:
+        ``[(repeat, fold, train_idx, test_idx), ...]``.
+    """
+    from sklearn.model_selection import KFold
+
+    if folds < 2 or folds > n:
+        raise ValueError(f"folds must be between 2 and the number of elements ({n}), got {folds}")
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
+    out = []
+    for r in range(repeats):
+        kf = KFold(n_splits=folds, shuffle=True, random_state=seed + r)
+        for f, (tr, te) in enumerate(kf.split(np.arange(n))):
+            out.append((r, f, tr, te))
+    return out
+
+
+# --------------------------------------------------------------------------- #
+# CatBoost
+# --------------------------------------------------------------------------- #
+def fit_catboost(X, y, *, iterations: int = 300, seed: int = 0, thread_count: int = 2):
+    """A ``CatBoostRegressor`` with default parameters (``iterations`` trees) fitted on X, y.
+
+    Args:
+        X: ``(n, d)`` features; y: ``(n,)`` target.
+        iterations: number of trees (the learning rate is CatBoost's automatic choice).
+        seed: CatBoost ``random_seed``.
+        thread_count: CPU threads for CatBoost.
+
+    Returns:
+        the fitted model (writes no files: ``allow_writing_files=False``).
+    """
+    from catboost import CatBoostRegressor
+
+    model = CatBoostRegressor(iterations=int(iterations), random_seed=int(seed),
+                              thread_count=int(thread_count), verbose=0,
+                              allow_writing_files=False)
+    model.fit(np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64))
+    return model
+
+
+def _fold_job(X, y, tr, te, iterations, seed, thread_count):
+    model = fit_catboost(X[tr], y[tr], iterations=iterations, seed=seed, thread_count=thread_count)
+    return model.predict(X[te])
+
+
+def _r2(y, p) -> float:
+    from sklearn.metrics import r2_score
+
+    return float(r2_score(y, p))
+
+
+def _run_jobs(jobs, n_jobs: int, progress: bool, desc: str):
+    """Run ``(fn, args)`` jobs, in order, optionally in ``n_jobs`` processes, with a tqdm bar."""
+    from tqdm.auto import tqdm
+
+    if n_jobs == 1:
+        return [fn(*args) for fn, args in tqdm(jobs, desc=desc, disable=not progress, leave=False)]
+    from joblib import Parallel, delayed
+
+    gen = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fn)(*args) for fn, args in jobs)
+    return list(tqdm(gen, total=len(jobs), desc=desc, disable=not progress, leave=False))
+
+
+def _cv_rows(y, splits, preds) -> list[dict]:
+    rows = []
+    oof: dict[int, np.ndarray] = {}
+    for (r, f, tr, te), p in zip(splits, preds):
+        rows.append({"repeat": r, "fold": f, "scope": "fold", "n_train": len(tr), "n_test": len(te),
+                     "r2": _r2(y[te], p), "mae": float(np.mean(np.abs(y[te] - p)))})
+        oof.setdefault(r, np.full(len(y), np.nan))[te] = p
+    for r, p in sorted(oof.items()):
+        rows.append({"repeat": r, "fold": -1, "scope": "pooled", "n_train": np.nan, "n_test": len(y),
+                     "r2": _r2(y, p), "mae": float(np.mean(np.abs(y - p)))})
+    return rows
+
+
+_CV_COLUMNS = ["repeat", "fold", "scope", "n_train", "n_test", "r2", "mae"]
+
+
+def _check_iterations_threads(iterations, thread_count, n_jobs):
+    if int(iterations) < 1:
+        raise ValueError(f"iterations must be >= 1, got {iterations}")
+    if int(thread_count) < 1 or int(n_jobs) < 1:
+        raise ValueError(f"thread_count and n_jobs must be >= 1, got {thread_count}, {n_jobs}")
+
+
+def reverse_prediction_cv(X, y, *, folds: int = 5, repeats: int = 1, iterations: int = 300,
+                          seed: int = 0, thread_count: int = 2, n_jobs: int = 1,
+                          progress: bool = False) -> pd.DataFrame:
+    """Repeated K-fold CV of CatBoost on one (embedding, property) pair.
+
+    Args:
+        X: ``(n, d)`` embedding rows of the elements; y: ``(n,)`` property values.
+        folds, repeats, seed: see :func:`cv_splits`; CatBoost's seed in repeat r
+            is ``seed + r``.
+        iterations: CatBoost trees.
+        thread_count: CatBoost threads per fit.
+        n_jobs: processes fitting folds in parallel (joblib).
+
+    Returns:
+        DataFrame with columns ``repeat``, ``fold``, ``scope``, ``n_train``,
+        ``n_test``, ``r2``, ``mae`` (property units): one ``scope="fold"``
+        row per fold and one ``scope="pooled"`` row per repeat (``fold=-1``,
+        R² of all out-of-fold predictions of that repeat).
+    """
+    _check_iterations_threads(iterations, thread_count, n_jobs)
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if X.ndim != 2 or y.shape != (X.shape[0],):
+        raise ValueError(f"X must be (n, d) and y (n,); got {X.shape} and {y.shape}")
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+        raise ValueError("X and y must be finite; drop elements without a value first")
+    splits = cv_splits(len(y), folds=folds, repeats=repeats, seed=seed)
+    jobs = [(_fold_job, (X, y, tr, te, iterations, seed + r, thread_count)) for r, f, tr, te in splits]
+    preds = _run_jobs(jobs, n_jobs, progress, "CatBoost CV")
+    return pd.DataFrame(_cv_rows(y, splits, preds), columns=_CV_COLUMNS)
+
+
+def summarize_cv(cv: pd.DataFrame) -> dict:
+    """Mean ± std of R² under both protocols.
+
+    Args:
+        cv: output of :func:`reverse_prediction_cv` (or one group of
+            :func:`reverse_prediction_table`).
+
+    Returns:
+        ``{"r2_fold_mean", "r2_fold_std", "n_folds", "r2_pooled_mean",
+        "r2_pooled_std", "n_repeats"}`` (std with ddof=1; NaN for one value).
+    """
+    f = cv.loc[cv["scope"] == "fold", "r2"].to_numpy(dtype=float)
+    p = cv.loc[cv["scope"] == "pooled", "r2"].to_numpy(dtype=float)
+
+    def sd(v):
+        return float(np.std(v, ddof=1)) if len(v) > 1 else float("nan")
+
+    return {"r2_fold_mean": float(np.mean(f)) if len(f) else float("nan"), "r2_fold_std": sd(f),
+            "n_folds": int(len(f)),
+            "r2_pooled_mean": float(np.mean(p)) if len(p) else float("nan"), "r2_pooled_std": sd(p),
+            "n_repeats": int(len(p))}
+
+
+def reverse_prediction_table(tables: Mapping[str, tuple[Sequence[str], np.ndarray]],
+                             properties: pd.DataFrame, *, props: Sequence[str] | None = None,
+                             folds: int = 5, repeats: int = 1, iterations: int = 300,
+                             seed: int = 0, thread_count: int = 2, n_jobs: int = 1,
+                             order: Sequence[str] | None = None,
+                             progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cross-validated R² of every embedding table on every property, same folds for all.
+
+    Args:
+        tables: name -> (elements, ``(n, d)`` matrix), e.g. the CT embedding
+            plus :func:`baseline_tables`.
+        properties: DataFrame indexed by symbol, one column per property
+            (``ctlib.elements.elemental_properties()``).
+        props: columns to predict (default: :data:`PROPERTIES` order).
+        order: element order (default: the first table's).
+        folds, repeats, iterations, seed, thread_count, n_jobs: see
+            :func:`reverse_prediction_cv`; all (table, property, fold) fits
+            are spread over ``n_jobs`` processes.
+
+    Returns:
+        ``(cv, counts)``: ``cv`` is the long table of
+        :func:`reverse_prediction_cv` with ``embedding`` and ``property``
+        columns in front; ``counts`` has, per property, ``n_elements`` used,
+        ``n_with_value`` and the ``dropped`` symbols (in ``order`` but unused).
+    """
+    _check_iterations_threads(iterations, thread_count, n_jobs)
+    props = list(props) if props is not None else [p for p in PROPERTIES if p in properties.columns]
+    unknown = [p for p in props if p not in properties.columns]
+    if unknown:
+        raise KeyError(f"properties {unknown} are not columns of the property table "
+                       f"({list(properties.columns)})")
+    order = list(order) if order is not None else list(next(iter(tables.values()))[0])
+    jobs, meta, ys, counts = [], [], {}, []
+    for prop in props:
+        col = properties[prop].astype(float)
+        keep = common_elements(tables, col, order)
+        if len(keep) < folds:
+            raise ValueError(f"property {prop!r}: only {len(keep)} elements have a value and a row "
+                             f"in every table; need at least {folds}")
+        with_value = [e for e in order if e in col.index and np.isfinite(col.get(e, np.nan))]
+        counts.append({"property": prop, "n_elements": len(keep), "n_with_value": len(with_value),
+                       "dropped": " ".join(e for e in order if e not in set(keep))})
+        splits = cv_splits(len(keep), folds=folds, repeats=repeats, seed=seed)
+        for name, (els, mat) in tables.items():
+            X, y = property_matrix(els, mat, col, keep)
+            ys[(name, prop)] = (y, splits)
+            for r, f, tr, te in splits:
+                jobs.append((_fold_job, (X, y, tr, te, iterations, seed + r, thread_count)))
+                meta.append((name, prop))
+    preds = _run_jobs(jobs, n_jobs, progress, "reverse prediction")
+    rows = []
+    i = 0
+    for (name, prop), (y, splits) in ys.items():
+        k = len(splits)
+        for row in _cv_rows(y, splits, preds[i:i + k]):
+            rows.append({"embedding": name, "property": prop, **row})
+        i += k
+    cv = pd.DataFrame(rows, columns=["embedding", "property"] + _CV_COLUMNS)
+    return cv, pd.DataFrame(counts).set_index("property")
+
+
+# --------------------------------------------------------------------------- #
+# Baseline tables
+# --------------------------------------------------------------------------- #
+def baseline_tables(elements: Sequence[str] | None = None, *, seed: int = 0,
+                    include: Sequence[str] = tuple(BASELINE_DESCRIPTIONS)) -> dict[str, tuple[list[str], np.ndarray]]:
+    """Reference embeddings of the same elements, read offline.
+
+    Args:
+        elements: symbols (default ``ctlib.elements.ELEMENTS``, the 89 of MP-2018).
+        seed: seed of the ``random128`` table.
+        include: which of :data:`BASELINE_DESCRIPTIONS` to build.
+
+    Returns:
+        name -> ``(elements, matrix (n_name, d_name) float64)``.  An external
+        table keeps only the requested elements it has (so ``n_name`` may be
+        smaller); :func:`reverse_prediction_table` then uses the common ones.
+
+    Raises:
+        ValueError: for an unknown name in ``include``.
+    """
+    from ctlib import elements as E
+
+    els = list(elements) if elements is not None else list(E.ELEMENTS)
+    unknown = [n for n in include if n not in BASELINE_DESCRIPTIONS]
+    if unknown:
+        raise ValueError(f"unknown baseline(s) {unknown}; choose from {list(BASELINE_DESCRIPTIONS)}")
+    symbols = list(E.SYMBOLS)
+    missing = [e for e in els if e not in symbols]
+    if missing:
+        raise ValueError(f"unknown element symbols {missing[:10]}")
+    z = np.array([symbols.index(e) + 1 for e in els])
+    out: dict[str, tuple[list[str], np.ndarray]] = {}
+    for name in include:
+        if name == "onehot":
+            out[name] = (els, np.asarray(E.onehot(z), dtype=np.float64))
+        elif name == "cgcnn92":
+            out[name] = (els, np.asarray(E.cgcnn92(), dtype=np.float64)[z - 1])
+        elif name == "random128":
+            rng = np.random.default_rng(seed)
+            out[name] = (els, rng.standard_normal((len(els), 128)))
+        else:  # external tables shipped as package data of `elementembeddings`
+            from elementembeddings.core import Embedding
+
+            emb = Embedding.load_data(name).embeddings
+            have = [e for e in els if e in emb]
+            out[name] = (have, np.stack([np.asarray(emb[e], dtype=np.float64) for e in have]))
+    return out
+
+
+# --------------------------------------------------------------------------- #
+# SHAP
+# --------------------------------------------------------------------------- #
+def shap_values(model, X) -> np.ndarray:
+    """TreeSHAP values of a fitted CatBoost model.
+
+    Shapes: ``X (n, d) -> (n, d)`` in the target's units (each row sums, with
+    the expected value, to the model's prediction).
+    """
+    import shap
+
+    return np.asarray(shap.TreeExplainer(model).shap_values(np.asarray(X, dtype=np.float64)))
+
+
+def shap_top_dims(values, *, top: int = 5, names: Sequence[str] | None = None) -> pd.DataFrame:
+    """Dimensions ranked by mean |SHAP| (Table VII).
+
+    Args:
+        values: ``(n, d)`` SHAP values.
+        top: how many to return.
+        names: ``d`` feature names (default :func:`feature_names`).
+
+    Returns:
+        DataFrame with ``rank`` (1 = most important), ``dim`` (0-based index),
+        ``name`` and ``mean_abs_shap`` (target units), ``top`` rows.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 2:
+        raise ValueError(f"SHAP values must be (n, d), got {v.shape}")
+    names = list(names) if names is not None else feature_names(v.shape[1])
+    imp = np.abs(v).mean(axis=0)
+    order = np.argsort(-imp, kind="stable")[:top]
+    return pd.DataFrame({"rank": np.arange(1, len(order) + 1), "dim": order,
+                         "name": [names[j] for j in order], "mean_abs_shap": imp[order]})
+
+
+def jaccard(a, b) -> float:
+    """|A ∩ B| / |A ∪ B| of two sets (1.0 for two empty sets)."""
+    a, b = set(a), set(b)
+    return 1.0 if not a and not b else len(a & b) / len(a | b)
+
+
+def topdim_stability(top_sets: Mapping[str, Sequence[int]]) -> pd.DataFrame:
+    """Pairwise Jaccard index of top-dimension sets (e.g. one per seed).
+
+    Returns:
+        DataFrame with columns ``a``, ``b`` (keys) and ``jaccard``.
+    """
+    keys = list(top_sets)
+    if len(keys) < 2:
+        raise ValueError("stability needs at least two top-dimension sets")
+    return pd.DataFrame([{"a": a, "b": b, "jaccard": jaccard(top_sets[a], top_sets[b])}
+                         for a, b in itertools.combinations(keys, 2)], columns=["a", "b", "jaccard"])
+
+
+# --------------------------------------------------------------------------- #
+# Figures
+# --------------------------------------------------------------------------- #
+def plot_shap_beeswarm(values, X, *, names: Sequence[str] | None = None, title: str | None = None,
+                       max_display: int = 15):
+    """SHAP beeswarm of one property (Figure 6): most important dimensions on top.
+
+    Args:
+        values: ``(n, d)`` SHAP values; X: ``(n, d)`` the embedding rows.
+        names: feature names (default ``dim 0 .. dim d-1``).
+
+    Returns:
+        the matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+    import shap
+
+    v = np.asarray(values, dtype=np.float64)
+    names = list(names) if names is not None else feature_names(v.shape[1])
+    fig, ax = plt.subplots(figsize=(6.5, 0.33 * max_display + 1.5))
+    expl = shap.Explanation(values=v, data=np.asarray(X, dtype=np.float64), feature_names=names)
+    shap.plots.beeswarm(expl, max_display=max_display, ax=ax, show=False, plot_size=None)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_r2_bars(summary: pd.DataFrame, *, value: str = "r2_fold_mean", err: str | None = "r2_fold_std",
+                 paper: Mapping[str, float] | None = None, labels: Mapping[str, str] | None = None):
+    """Grouped bars: R² per property (groups) per embedding (bars).
+
+    Args:
+        summary: rows with ``embedding``, ``property``, ``value`` (and ``err``).
+        paper: property -> the paper's R², drawn as a black tick per group.
+        labels: property -> display name (default :data:`PROPERTIES`).
+
+    Returns:
+        the matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    labels = dict(PROPERTIES if labels is None else labels)
+    props = list(dict.fromkeys(summary["property"]))
+    embs = list(dict.fromkeys(summary["embedding"]))
+    width = 0.8 / len(embs)
+    fig, ax = plt.subplots(figsize=(max(7.0, 1.6 * len(props)), 4.2))
+    x = np.arange(len(props))
+    for i, e in enumerate(embs):
+        s = summary[summary["embedding"] == e].set_index("property").reindex(props)
+        yerr = s[err].to_numpy(dtype=float) if err else None
+        if yerr is not None:
+            yerr = np.where(np.isfinite(yerr), yerr, 0.0)
+        ax.bar(x - 0.4 + width * (i + 0.5), s[value].to_numpy(dtype=float), width, yerr=yerr,
+               label=e, capsize=2)
+    if paper:
+        for j, p in enumerate(props):
+            if p in paper and paper[p] is not None:
+                ax.plot([x[j] - 0.42, x[j] + 0.42], [paper[p]] * 2, color="black", lw=1.5,
+                        label="paper (CT)" if j == 0 else None)
+    ax.axhline(0.0, color="grey", lw=0.8)
+    ax.set_xticks(x, [labels.get(p, p) for p in props], rotation=15, ha="right")
+    ax.set_ylabel("R² (cross-validated)")
+    lo = float(np.nanmin(summary[value].to_numpy(dtype=float)))
+    ax.set_ylim(min(-0.2, lo - 0.05), 1.0)
+    ax.legend(fontsize=8, ncol=min(4, len(embs) + 1), loc="lower left")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,588 @@
+"""The ``ctlib`` command.
+
+Subcommands::
+
+    ctlib data info [NAME]                      datasets: split counts, elements, targets
+    ctlib train --config FILE.yaml              train one model, store its record
+    ctlib predict RUN_DIR CIF... [--csv OUT]    predict with a trained model
+    ctlib embed extract RUN_DIR -o FILE         element embedding of a trained model
+    ctlib embed export SRC --format F -o OUT    convert (atom_init.json for CGCNN, csv, npz, json)
+    ctlib embed show FILE                       summary of an embedding file
+    ctlib book --profile P                      execute the notebooks and build the book
+
+Every subcommand has ``--help`` with examples. ``main(argv)`` returns the exit
+code (0 ok, 1 error, 2 usage error); errors print one line, no traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import textwrap
+from pathlib import Path
+
+_FMT = argparse.RawDescriptionHelpFormatter
+
+# keys of the ``ctlib train`` YAML file
+_TRAIN_KEYS = {
+    "model": "model name: ct | cgcnn | megnet | alignn (required)",
+    "targets": "target name or list of names (required)",
+    "dataset": "registry name (mp2018, castelli_perovskites, hoip), or {cif_folder: PATH, ...} "
+               "or {megnet_json: PATH, ...} (required)",
+    "model_config": "dict of model settings (strict; see ctlib.models)",
+    "train": "dict of TrainConfig settings (strict; see ctlib.train.TrainConfig)",
+    "split": "{scheme, fold, seed, n_train, n_val, n_test}",
+    "seed": "training seed (default 0)",
+    "embedding": "element-embedding file to initialise the atom front (optional)",
+    "output": "output folder (default: ctlib_runs/<config file stem>); relative paths "
+              "in the file are relative to the file's folder",
+    "experiment": "experiment name in the output store (default: the config file stem)",
+}
+_SPLIT_KEYS = ("scheme", "fold", "seed", "n_train", "n_val", "n_test")
+_DATASET_KEYS = {
+    "cif_folder": ("cif_folder", "target_names", "units", "skip_bad", "name"),
+    "megnet_json": ("megnet_json", "targets", "id_key", "structure_key", "units", "skip_bad",
+                    "name"),
+}
+
+
+class CLIError(Exception):
+    """A user error: printed as one line, exit code 1."""
+
+
+# ======================================================================== YAML
+def _yaml_loader():
+    """A SafeLoader that also reads ``1e-3`` as a float (YAML 1.1 needs ``1.0e-3``)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+        list("-+0123456789"))
+    return Loader
+
+
+def load_yaml(path: str | Path) -> dict:
+    """Read a YAML mapping (floats like ``1e-3`` allowed); clear errors for bad files."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise CLIError(f"config file {path} does not exist")
+    try:
+        obj = yaml.load(path.read_text(), Loader=_yaml_loader())
+    except yaml.YAMLError as e:
+        raise CLIError(f"config file {path} is not valid YAML: {e}") from None
+    if not isinstance(obj, dict):
+        raise CLIError(f"config file {path} must hold a mapping (key: value lines), "
+                       f"got {type(obj).__name__}")
+    return obj
+
+
+# ================================================================== data info
+def _cmd_data_info(args) -> int:
+    import numpy as np
+
+    from ctlib.data import REGISTRY, get_split, load
+    from ctlib.elements import SYMBOLS
+
+    names = [args.name] if args.name else list(REGISTRY)
+    for name in names:
+        if name not in REGISTRY:
+            raise CLIError(f"unknown dataset {name!r}; known: {', '.join(REGISTRY)}")
+        spec = REGISTRY[name]
+        ds = load(name, root=args.data_root, progress=sys.stderr.isatty())
+        split = get_split(ds)
+        zs = np.unique(ds.numbers)
+        print(f"{name}: {spec.report_as}")
+        print(f"  {spec.description}")
+        print(f"  structures: {len(ds)}  atoms/structure: mean {ds.natoms.mean():.1f}, "
+              f"max {ds.natoms.max()}")
+        print(f"  split ({spec.default_split}): "
+              + ", ".join(f"{k} {len(v)}" for k, v in split.items()))
+        print(f"  elements ({len(zs)}): {' '.join(SYMBOLS[z - 1] for z in zs)}")
+        print("  targets:")
+        for t, unit in spec.targets.items():
+            y = ds.targets.get(t)
+            n_ok = int(np.isfinite(y).sum()) if y is not None else 0
+            print(f"    {t:32s} {unit or '-':12s} {n_ok} labelled")
+        print()
+    return 0
+
+
+# ====================================================================== train
+def _check_keys(d: dict, valid, where: str) -> None:
+    unknown = [k for k in d if k not in valid]
+    if unknown:
+        raise CLIError(f"{where}: unknown key(s) {unknown}; valid keys: {', '.join(valid)}")
+
+
+def _load_dataset(spec, base: Path, progress: bool):
+    """A CrystalDataset from the ``dataset:`` entry of a train config."""
+    from ctlib import data
+
+    if isinstance(spec, str):
+        if spec not in data.REGISTRY:
+            raise CLIError(f"dataset {spec!r} is not a registry name ({', '.join(data.REGISTRY)}); "
+                           f"for your own data write dataset: {{cif_folder: PATH}} or "
+                           f"{{megnet_json: PATH}}")
+        return data.load(spec, progress=progress)
+    if not isinstance(spec, dict):
+        raise CLIError("dataset must be a registry name or a mapping with cif_folder or megnet_json")
+    kinds = [k for k in _DATASET_KEYS if k in spec]
+    if len(kinds) != 1:
+        raise CLIError(f"dataset mapping needs exactly one of cif_folder / megnet_json, got "
+                       f"keys {sorted(spec)}")
+    kind = kinds[0]
+    _check_keys(spec, _DATASET_KEYS[kind], f"dataset ({kind})")
+    kw = {k: v for k, v in spec.items() if k != kind}
+    path = Path(spec[kind])
+    path = path if path.is_absolute() else base / path
+    if kind == "cif_folder":
+        return data.load_cif_folder(path, progress=progress, **kw)
+    if "targets" in kw:
+        kw["targets"] = tuple([kw["targets"]] if isinstance(kw["targets"], str) else kw["targets"])
+    return data.load_megnet_json(path, progress=progress, **kw)
+
+
+def _make_split(ds, spec: dict | None) -> dict:
+    """Split indices from the ``split:`` entry, optionally subsampled (seeded)."""
+    import numpy as np
+
+    from ctlib.data import get_split
+
+    spec = dict(spec or {})
+    _check_keys(spec, _SPLIT_KEYS, "split")
+    seed = spec.get("seed", 42)
+    split = get_split(ds, scheme=spec.get("scheme"), fold=spec.get("fold"), seed=seed)
+    rng = np.random.default_rng(seed)
+    for part in ("train", "val", "test"):
+        n = spec.get(f"n_{part}")
+        if n is None:
+            continue
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise CLIError(f"split.n_{part} must be a positive int, got {n!r}")
+        if n < len(split[part]):
+            split[part] = np.sort(rng.choice(split[part], size=n, replace=False))
+    return split
+
+
+def _cmd_train(args) -> int:
+    from ctlib.results import ResultStore
+    from ctlib.train import TrainConfig, run
+
+    cfg_path = Path(args.config)
+    cfg = load_yaml(cfg_path)
+    _check_keys(cfg, _TRAIN_KEYS, f"config {cfg_path}")
+    for key in ("model", "targets", "dataset"):
+        if key not in cfg:
+            raise CLIError(f"config {cfg_path}: missing required key {key!r} ({_TRAIN_KEYS[key]})")
+    base = cfg_path.resolve().parent
+    train = dict(cfg.get("train") or {})
+    if args.device:
+        train["device"] = args.device
+    try:
+        tc = TrainConfig.from_dict(train)
+    except (ValueError, TypeError) as e:
+        raise CLIError(f"config {cfg_path}, section train: {e}") from None
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    ds = _load_dataset(cfg["dataset"], base, progress)
+    split = _make_split(ds, cfg.get("split"))
+    out = Path(cfg.get("output") or Path("ctlib_runs") / cfg_path.stem)
+    out = out if out.is_absolute() else base / out
+    experiment = str(cfg.get("experiment") or cfg_path.stem)
+    embedding = cfg.get("embedding")
+    if embedding is not None:
+        embedding = Path(embedding) if Path(embedding).is_absolute() else base / embedding
+    store = ResultStore(out / "results")
+    rec = run(cfg["model"], cfg["targets"], ds, split, model_config=cfg.get("model_config"),
+              train_config=tc, seed=int(cfg.get("seed", 0)), store=store,
+              experiment=experiment, profile="cli", run_root=out / "runs", force=args.force,
+              embedding=embedding, progress=progress)
+    print(f"run {rec['run_id']} on {rec['dataset']['name']} "
+          f"({', '.join(f'{k} {v}' for k, v in rec['dataset']['split_counts'].items())}); "
+          f"best epoch {rec['best_epoch']} of {len(rec['history'])}")
+    units = rec.get("units") or {}
+    for t, m in (rec["test"] or {}).items():
+        r2 = "-" if m["r2"] is None else f"{m['r2']:.3f}"
+        print(f"  test {t}: MAE {m['mae']:.4g} {units.get(t) or ''}  RMSE {m['rmse']:.4g}  "
+              f"R2 {r2}  n {m['n']}")
+    print(f"record:     {store.path_for(rec)}")
+    print(f"embedding:  {store.resolve(rec['embedding_path'])}")
+    if rec.get("run_dir"):
+        print(f"checkpoint: {rec['run_dir']}")
+    return 0
+
+
+# ==================================================================== predict
+def _cmd_predict(args) -> int:
+    import numpy as np
+
+    from ctlib.data.dataset import CrystalDataset
+    from ctlib.train import Trainer
+
+    tr = Trainer.load(args.run_dir, device=args.device or "cpu", progress=False)
+    structures = []
+    from pymatgen.core import Structure
+
+    for f in args.cifs:
+        p = Path(f)
+        if not p.is_file():
+            raise CLIError(f"CIF file {p} does not exist")
+        try:
+            s = Structure.from_file(p)
+        except Exception as e:  # pymatgen raises many types on bad files
+            raise CLIError(f"cannot read {p} as a structure: {type(e).__name__}: {e}") from None
+        if not s.is_ordered:
+            raise CLIError(f"{p} has partial occupancies; ctlib models need ordered structures")
+        structures.append(s)
+    ds = CrystalDataset.from_structures(structures, ids=[str(f) for f in args.cifs], name="cli")
+    pred = tr.predict(ds)
+    header = ["file"] + [f"{t} ({tr.units.get(t) or '-'})" for t in tr.targets]
+    if args.csv:
+        import csv
+
+        with open(args.csv, "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["file"] + tr.targets)
+            for f, row in zip(args.cifs, pred):
+                w.writerow([f] + [f"{x:.6g}" for x in row])
+        print(f"wrote {len(pred)} predictions to {args.csv}")
+    width = max(len(h) for h in header)
+    print("  ".join(h.ljust(width) for h in header))
+    for f, row in zip(args.cifs, np.asarray(pred)):
+        print("  ".join([str(f).ljust(width)] + [f"{x:<{width}.5g}" for x in row]))
+    return 0
+
+
+# ====================================================================== embed
+def _elements(choice: str):
+    from ctlib.elements import ELEMENTS, SYMBOLS
+
+    return list(ELEMENTS if choice == "mp2018" else SYMBOLS)
+
+
+def _cmd_embed_extract(args) -> int:
+    from ctlib.embeddings import ElementEmbedding
+    from ctlib.models import load_model
+
+    run_dir = Path(args.run_dir)
+    model_dir = run_dir / "model" if (run_dir / "model" / "model.json").is_file() else run_dir
+    if not (model_dir / "model.json").is_file():
+        raise CLIError(f"{run_dir} holds no saved model (expected model/model.json from a "
+                       f"finished ctlib train run)")
+    model = load_model(model_dir)
+    emb = ElementEmbedding.from_model(model, elements=_elements(args.elements),
+                                      provenance={"source_dir": str(run_dir)})
+    _write_embedding(emb, Path(args.output), args.format, args.fill)
+    print(f"{emb!r} -> {args.output}")
+    return 0
+
+
+def _record_embedding(path: Path, run: str | None) -> Path:
+    """Resolve SRC of ``embed export``/``show``: an embedding file, a run record, or a
+    results folder holding records (pick one with ``run``)."""
+    def from_record(rec_path: Path) -> Path:
+        rec = json.loads(rec_path.read_text())
+        rel = rec.get("embedding_path")
+        if not rel:
+            raise CLIError(f"run record {rec_path} has no embedding_path")
+        root = rec_path.parents[2]  # <root>/<profile>/<experiment>/<run_id>.json
+        return root / rel
+
+    if path.is_dir():
+        if (path / "trainer.json").is_file():
+            raise CLIError(f"{path} is a checkpoint folder; use `ctlib embed extract {path} -o FILE`")
+        records = []
+        for p in sorted(path.glob("*.json")):
+            try:
+                obj = json.loads(p.read_text())
+            except json.JSONDecodeError:
+                continue
+            if isinstance(obj, dict) and "config_hash" in obj:
+                records.append((p, obj))
+        if run:
+            records = [(p, r) for p, r in records if r.get("run_id", "").startswith(run)
+                       or p.stem.startswith(run)]
+        if not records:
+            raise CLIError(f"no run record{' matching ' + repr(run) if run else ''} in {path}")
+        if len(records) > 1:
+            ids = ", ".join(r.get("run_id", p.stem) for p, r in records)
+            raise CLIError(f"{path} holds {len(records)} runs; choose one with --run ({ids})")
+        return from_record(records[0][0])
+    if path.suffix == ".json" and path.is_file():
+        try:
+            obj = json.loads(path.read_text())
+        except json.JSONDecodeError as e:
+            raise CLIError(f"{path} is not valid JSON: {e}") from None
+        if isinstance(obj, dict) and "config_hash" in obj:
+            return from_record(path)
+    return path
+
+
+def _write_embedding(emb, out: Path, fmt: str | None, fill: str) -> None:
+    if fmt is None:
+        fmt = {".npz": "npz", ".csv": "csv"}.get(out.suffix.lower(), "json")
+    if fmt == "atom_init":
+        if out.suffix.lower() != ".json":
+            raise CLIError(f"atom_init files are JSON: name the output *.json, not {out.name}")
+        emb.to_atom_init(out, fill=fill)
+        return
+    want = "." + fmt
+    if out.suffix.lower() != want:
+        raise CLIError(f"--format {fmt} writes a {want} file; got output name {out.name}")
+    emb.save(out)
+
+
+def _cmd_embed_export(args) -> int:
+    from ctlib.embeddings import ElementEmbedding
+
+    src = _record_embedding(Path(args.source), args.run)
+    emb = ElementEmbedding.load(src)
+    _write_embedding(emb, Path(args.output), args.format, args.fill)
+    print(f"{emb!r} -> {args.output} ({args.format})")
+    return 0
+
+
+def _cmd_embed_show(args) -> int:
+    import numpy as np
+
+    from ctlib.embeddings import ElementEmbedding
+
+    src = _record_embedding(Path(args.source), args.run)
+    emb = ElementEmbedding.load(src)
+    print(repr(emb))
+    print(f"file: {src}")
+    print(f"elements ({len(emb)}): {' '.join(emb.elements)}")
+    for k, v in emb.provenance.items():
+        text = json.dumps(v) if not isinstance(v, str) else v
+        print(f"  {k}: {text if len(text) < 100 else text[:97] + '...'}")
+    norms = np.linalg.norm(emb.matrix, axis=1)
+    print(f"vector norms: min {norms.min():.4g}  mean {norms.mean():.4g}  max {norms.max():.4g}")
+    if emb.coord_weight is not None:
+        print(f"coordinate layer: weight {emb.coord_weight.shape}, "
+              f"bias {None if emb.coord_bias is None else emb.coord_bias.shape}")
+    for sym, row in list(zip(emb.elements, emb.matrix))[: args.rows]:
+        vals = " ".join(f"{x:8.4f}" for x in row[:6])
+        print(f"  {sym:3s} {vals}{' ...' if emb.dim > 6 else ''}")
+    return 0
+
+
+# ===================================================================== parser
+def _sub(subparsers, name: str, help_: str, description: str, examples: str):
+    return subparsers.add_parser(
+        name, help=help_, formatter_class=_FMT,
+        description=textwrap.dedent(description).strip(),
+        epilog="examples:\n" + textwrap.indent(textwrap.dedent(examples).strip(), "  "))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``ctlib`` argument parser (no work done, nothing imported)."""
+    p = argparse.ArgumentParser(
+        prog="ctlib", formatter_class=_FMT,
+        description="Companion library of 'Crystal Transformer Based Universal Atomic "
+                    "Embedding' (Jin et al. 2024): data, training, embeddings, the book.",
+        epilog="run `ctlib COMMAND --help` for the options and examples of each command")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    # data
+    data = _sub(sub, "data", "dataset commands", "Dataset commands.", "ctlib data info mp2018")
+    data.set_defaults(group_parser=data)
+    dsub = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
+    info = _sub(dsub, "info", "counts per split, elements and targets of a dataset",
+                """
+                Show a registry dataset: structures per split (default scheme), the
+                elements present, and each target with its unit and number of labels.
+                Without NAME every registry dataset is shown. The first call parses
+                the dataset (minutes for mp2018); later calls read the cache.
+                """,
+                """
+                ctlib data info mp2018
+                ctlib data info            # all datasets
+                ctlib data info hoip --data-root /path/to/data
+                """)
+    info.add_argument("name", nargs="?", metavar="NAME",
+                      help="registry dataset (mp2018, castelli_perovskites, hoip)")
+    info.add_argument("--data-root", default=None,
+                      help="data folder (default $CTLIB_DATA or data/)")
+    info.set_defaults(func=_cmd_data_info)
+
+    # train
+    keys = "\n".join(f"  {k:13s} {v}" for k, v in _TRAIN_KEYS.items())
+    train = _sub(sub, "train", "train one model from a YAML config", textwrap.dedent(
+                 """
+                 Train one model on a dataset and store its run record (test MAE, RMSE,
+                 R2, provenance), its element embedding and its checkpoint under the
+                 output folder:
+                   <output>/results/cli/<experiment>/<run_id>.json  (+ embeddings/)
+                   <output>/runs/cli/<experiment>/<run_id>/         (checkpoint; predict, embed extract)
+                 A run with the same configuration is not retrained (use --force).
+                 An interrupted run resumes from its last epoch.
+
+                 YAML keys (unknown keys are rejected):
+                 """).strip() + "\n" + keys,
+                 """
+                 ctlib train --config my.yaml
+                 ctlib train --config my.yaml --device cuda --force
+
+                 # my.yaml
+                 model: cgcnn
+                 targets: [formation_energy_per_atom]
+                 dataset: mp2018               # or {cif_folder: ./my_cifs}
+                 split: {scheme: standard, n_train: 5000}
+                 train: {epochs: 30, lr: 1e-3, batch_size: 64}
+                 embedding: ct_embedding.json  # optional transferred front
+                 output: runs/cgcnn_ef
+                 """)
+    train.add_argument("--config", required=True, metavar="FILE.yaml", help="the run's YAML file")
+    train.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
+                       help="override train.device")
+    train.add_argument("--force", action="store_true",
+                       help="retrain from scratch even if this configuration was run")
+    train.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                       help="progress bars (default: when on a terminal)")
+    train.set_defaults(func=_cmd_train)
+
+    # predict
+    pred = _sub(sub, "predict", "predict properties of CIF files with a trained model",
+                """
+                Predict the targets of a trained model (a run folder written by
+                `ctlib train` or Trainer.fit: model/ + trainer.json) for CIF files,
+                in the targets' original units.
+                """,
+                """
+                ctlib predict runs/cgcnn_ef/runs/cli/my/cgcnn-formation_energy_per_atom-1a2b3c4d-s0 a.cif b.cif
+                ctlib predict RUN_DIR *.cif --csv predictions.csv
+                """)
+    pred.add_argument("run_dir", metavar="CHECKPOINT_DIR", help="run folder of a trained model")
+    pred.add_argument("cifs", nargs="+", metavar="CIF", help="structure files (CIF or any "
+                                                             "format pymatgen reads)")
+    pred.add_argument("--csv", default=None, metavar="OUT.csv", help="also write a CSV")
+    pred.add_argument("--device", choices=("cpu", "cuda", "auto"), default=None,
+                      help="device (default cpu)")
+    pred.set_defaults(func=_cmd_predict)
+
+    # embed
+    emb = _sub(sub, "embed", "element embeddings: extract, export, show",
+               "Element-embedding commands (methods A/B/C of the paper).",
+               """
+               ctlib embed extract RUN_DIR -o ct_embedding.json
+               ctlib embed export results/paper/ct_mt --run ct- --format atom_init -o atom_init.json
+               ctlib embed show ct_embedding.json
+               """)
+    emb.set_defaults(group_parser=emb)
+    esub = emb.add_subparsers(dest="embed_command", metavar="SUBCOMMAND")
+    ex = _sub(esub, "extract", "element embedding of a trained model",
+              """
+              Extract the element embedding of a trained model: method A for a
+              CrystalTransformer (W[:, Z-1] + b of its atom layer, plus the
+              coordinate layer), method B for a GNN (its learned atom front).
+              The file type follows the output name (.json, .npz, .csv) or --format.
+              """,
+              """
+              ctlib embed extract RUN_DIR -o ct_embedding.json
+              ctlib embed extract RUN_DIR -o atom_init.json --format atom_init
+              ctlib embed extract RUN_DIR -o emb.csv --elements all
+              """)
+    ex.add_argument("run_dir", metavar="CHECKPOINT_DIR", help="run folder (or a save_model folder)")
+    ex.add_argument("-o", "--output", required=True, metavar="FILE", help="output file")
+    ex.add_argument("--format", choices=("json", "npz", "csv", "atom_init"), default=None,
+                    help="file format (default: from the extension)")
+    ex.add_argument("--elements", choices=("mp2018", "all"), default="mp2018",
+                    help="the 89 elements of MP-2018 (default) or all of Z=1..100")
+    ex.add_argument("--fill", choices=("zero", "mean"), default="zero",
+                    help="atom_init only: vector for elements not in the embedding")
+    ex.set_defaults(func=_cmd_embed_extract)
+
+    exp = _sub(esub, "export", "convert an embedding (atom_init.json for CGCNN, csv, npz, json)",
+               """
+               Convert an element embedding to another format. SRC is an embedding
+               file (.json/.npz/.csv or an atom_init.json), a run record, or a results
+               folder of run records (choose one with --run when it holds several).
+               atom_init writes CGCNN's format: keys "1".."100", one list of floats
+               per element; elements missing from the embedding get zeros (or the
+               mean vector with --fill mean) and are listed in a warning.
+               """,
+               """
+               ctlib embed export ct_embedding.json --format atom_init -o atom_init.json
+               ctlib embed export results/paper/ct_mt --run ct-formation --format csv -o ct.csv
+               ctlib embed export results/quick/exp/RUN_ID.json --format npz -o ct.npz
+               """)
+    exp.add_argument("source", metavar="SRC", help="embedding file, run record or results folder")
+    exp.add_argument("--format", required=True, choices=("atom_init", "csv", "npz", "json"),
+                     help="output format")
+    exp.add_argument("-o", "--output", required=True, metavar="OUT", help="output file")
+    exp.add_argument("--run", default=None, metavar="RUN_ID",
+                     help="run id (or its prefix) when SRC is a folder of several runs")
+    exp.add_argument("--fill", choices=("zero", "mean"), default="zero",
+                     help="atom_init: vector for elements not in the embedding (default zero)")
+    exp.set_defaults(func=_cmd_embed_export)
+
+    show = _sub(esub, "show", "summary of an embedding file",
+                "Print an embedding's shape, element list, provenance and first rows.",
+                """
+                ctlib embed show ct_embedding.json
+                ctlib embed show results/quick/transfer --run ct- --rows 10
+                """)
+    show.add_argument("source", metavar="FILE", help="embedding file, run record or results folder")
+    show.add_argument("--run", default=None, metavar="RUN_ID", help="as in export")
+    show.add_argument("--rows", type=int, default=5, help="rows to print (default 5)")
+    show.set_defaults(func=_cmd_embed_show)
+
+    # book (options are defined by ctlib.book; `ctlib book --help` shows them)
+    _sub(sub, "book", "execute the notebooks and build the Jupyter Book",
+         """
+         Execute every notebook with papermill at a profile's scale and build the
+         book (options: --profile, --only NB..., --no-html, -p KEY VALUE; see
+         `ctlib book --help`).
+         """,
+         """
+         ctlib book --profile quick
+         ctlib book --profile smoke --only 01_data --no-html
+         ctlib book --profile paper -p seeds '[0, 1, 2]'
+         """)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``ctlib`` command; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "book":  # delegated whole: ctlib.book owns its options
+        import ctlib.book
+
+        return _call(lambda: ctlib.book.main(argv[1:]))
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    if not getattr(args, "func", None):  # no command, or a group without its subcommand
+        getattr(args, "group_parser", parser).print_help()
+        return 2
+    return _call(lambda: args.func(args))
+
+
+def _call(fn) -> int:
+    from ctlib.data import DataError
+
+    try:
+        return int(fn() or 0)
+    except BrokenPipeError:  # output piped into `head` etc.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except SystemExit as e:
+        return int(e.code or 0)
+    except (CLIError, DataError, ValueError, KeyError, FileNotFoundError, IndexError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+        print(f"ctlib: error: {msg}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,796 @@
+"""Loading crystal datasets: checksum, parse once with pymatgen, cache compact arrays.
+
+Every loader ends in a :class:`~ctlib.data.dataset.CrystalDataset` and goes the
+same way:
+
+1. check the source file(s) (sha256 for registry datasets; missing files fail);
+2. check each record before parsing: duplicate id, NaN in a required target;
+3. parse the structures with pymatgen, in parallel (one process per core, chunks,
+   tqdm bar), and check each one: malformed CIF, empty structure, partial
+   occupancy / disorder, an element outside Z = 1..100 or not an element;
+4. either raise one :class:`DataError` naming every bad record (the default), or
+   with ``skip_bad=True`` drop them, warn with their count and first ids
+   (:class:`DataWarning`) and list them all in the :class:`LoadReport`;
+5. cache the arrays at ``$CTLIB_CACHE/datasets/<name>-<sha[:12]>.npz`` (plus a small
+   ``.report.json``). A later load checks the sha256 and reads only the cache.
+
+pymatgen's own warnings (e.g. "fractional coordinates rounded to ideal values")
+are silenced per record but kept: ``report.warnings`` maps record id -> messages.
+
+Public functions: :func:`load`, :func:`benchmark_counts`, :func:`load_cif_folder`,
+:func:`load_megnet_json`, :func:`load_jarvis_dft3d`, :func:`sha256_file`.
+"""
+from __future__ import annotations
+
+import contextlib
+import csv
+import gzip
+import hashlib
+import io
+import json
+import math
+import multiprocessing
+import os
+import re
+import time
+import warnings
+import zipfile
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from .dataset import CrystalDataset
+from .registry import DatasetSpec, cache_root, data_root, get_spec
+
+CACHE_VERSION = 1  # bump when parsing or validation changes; old caches are re-parsed
+MAX_Z = 100
+_SERIAL_BELOW = 256  # fewer records than this are parsed in-process
+_NA_STRINGS = {"", "na", "nan", "none", "null"}
+_KNOWN_UNITS = {
+    "formation_energy_per_atom": "eV/atom", "band_gap": "eV",
+    "formation_energy_peratom": "eV/atom", "optb88vdw_bandgap": "eV", "mbj_bandgap": "eV",
+    "hse_gap": "eV", "optb88vdw_total_energy": "eV/atom", "ehull": "eV/atom",
+    "bulk_modulus_kv": "GPa", "shear_modulus_gv": "GPa",
+}
+
+
+class DataError(ValueError):
+    """A dataset file or record is missing, corrupt or invalid. The message says what to do."""
+
+
+class DataWarning(UserWarning):
+    """Bad records were skipped (``skip_bad=True``); see the load report for all of them."""
+
+
+@dataclass
+class LoadReport:
+    """What a load did.
+
+    Attributes:
+        name: dataset name.
+        sources: the files read (as strings).
+        source_sha256: the dataset's ``source_sha256`` (cache key).
+        n_records: records in the source.
+        n_loaded: structures in the returned dataset.
+        skipped: ``[(record id, reason), ...]`` for every bad record (empty unless
+            ``skip_bad=True``; otherwise they raise).
+        warnings: record id -> pymatgen warnings raised while parsing it.
+        from_cache: True when the arrays came from the cache.
+        seconds: wall time of this load.
+    """
+
+    name: str
+    sources: list[str]
+    source_sha256: str
+    n_records: int
+    n_loaded: int
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: dict[str, list[str]] = field(default_factory=dict)
+    from_cache: bool = False
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """A few lines: counts, skipped records, the most common parse warnings."""
+        lines = [f"{self.name}: {self.n_loaded}/{self.n_records} structures loaded "
+                 f"({'cache' if self.from_cache else 'parsed'}, {self.seconds:.1f} s)"]
+        if self.skipped:
+            lines.append(f"  skipped {len(self.skipped)}: " + "; ".join(
+                f"{i}: {r}" for i, r in self.skipped[:5]) + (" ..." if len(self.skipped) > 5 else ""))
+        kinds = Counter(re.sub(r"\d+", "N", m) for ms in self.warnings.values() for m in ms)
+        for msg, n in kinds.most_common(3):
+            lines.append(f"  pymatgen warning x{n}: {msg[:100]}")
+        return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ files
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """sha256 hex digest of a file, read in ``chunk``-byte pieces (streamed)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _check_file(path: Path, expected: str | None, owner: str) -> str:
+    """Return the file's sha256; raise DataError if it is missing or differs from ``expected``."""
+    if not path.is_file():
+        env = os.environ.get("CTLIB_DATA")
+        where = f"CTLIB_DATA={env}" if env else "default data root, CTLIB_DATA is not set"
+        raise DataError(
+            f"{owner}: data file {path} not found ({where}). Set CTLIB_DATA to the folder that "
+            f"holds the project's data mirror (e.g. ../shared/data, see its README) or copy the "
+            f"file to {path}.")
+    got = sha256_file(path)
+    if expected is not None and got != expected:
+        raise DataError(
+            f"{owner}: checksum mismatch for {path}: expected sha256 {expected}, got {got}. "
+            f"The file is corrupt or a different version; re-copy it from the data mirror "
+            f"(its README lists every sum) or point CTLIB_DATA at an intact copy.")
+    return got
+
+
+def _combine_sha(shas: list[str]) -> str:
+    """One sha256 for several files (the single file's own sum when there is one)."""
+    return shas[0] if len(shas) == 1 else hashlib.sha256("\n".join(shas).encode()).hexdigest()
+
+
+def _read_json(path: Path):
+    """Parse a JSON file that may be plain, gzip-compressed, or a zip holding one .json."""
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            members = [m for m in z.namelist() if m.endswith(".json")]
+            if len(members) != 1:
+                raise DataError(f"{path}: a zip must hold exactly one .json file, found {members}.")
+            with z.open(members[0]) as f:
+                return json.load(f)
+    with open(path, "rb") as f:
+        gz = f.read(2) == b"\x1f\x8b"
+    try:
+        with (gzip.open(path, "rt", encoding="utf-8") if gz else open(path, encoding="utf-8")) as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError, EOFError) as e:
+        raise DataError(f"{path}: not valid JSON{' (gzip)' if gz else ''}: {e}. "
+                        "Re-copy or re-export the file.") from e
+
+
+def _to_float(v) -> float:
+    """A target value as float: None / "na" / "" -> NaN; raises ValueError on other text."""
+    if v is None:
+        return math.nan
+    if isinstance(v, str) and v.strip().lower() in _NA_STRINGS:
+        return math.nan
+    return float(v)
+
+
+# ------------------------------------------------------------- parsing
+class _BadRecord(Exception):
+    """Raised inside the parser with the reason a record is rejected."""
+
+
+def _cif_atom_rows(text: str) -> int:
+    """Rough count of atom-site rows in CIF text (only used to word an error message)."""
+    atom_tags = ("_atom_site_fract_x", "_atom_site_cartn_x")
+    n, tags, body = 0, None, False  # tags: the current loop's tags (None outside a loop)
+    for raw in text.splitlines():
+        line = raw.strip()
+        low = line.lower()
+        if not line or line.startswith("#"):
+            continue
+        if low == "loop_":
+            tags, body = [], False
+        elif line.startswith("_"):
+            key = low.split()[0]
+            if tags is not None and not body:
+                tags.append(key)
+                continue
+            tags, body = None, False
+            n += key in atom_tags  # a single-valued tag outside a loop
+        elif low.startswith("data_"):
+            tags, body = None, False
+        elif tags is not None:
+            body = True
+            n += any(t in atom_tags for t in tags)
+    return n
+
+
+def _structure_from(kind: str, payload):
+    """A pymatgen Structure from CIF text (``kind="cif"``) or ``Structure.as_dict()``."""
+    from pymatgen.core import Structure
+
+    if kind == "cif":
+        try:
+            s = Structure.from_str(payload, fmt="cif")
+        except Exception as e:  # pymatgen raises many types on broken CIFs
+            if "data_" not in payload.lower():
+                raise _BadRecord("malformed CIF: no 'data_' block, this is not CIF text") from None
+            if _cif_atom_rows(payload) == 0:
+                raise _BadRecord("empty structure: the CIF has no atom sites") from None
+            raise _BadRecord(f"malformed CIF ({type(e).__name__}: {str(e)[:120]})") from None
+        return s
+    if kind == "dict":
+        try:
+            return Structure.from_dict(payload)
+        except Exception as e:
+            raise _BadRecord(f"malformed structure dict ({type(e).__name__}: {str(e)[:120]})") from None
+    raise _BadRecord(f"unsupported structure field of type {kind}: expected CIF text or a "
+                     "pymatgen Structure dict")
+
+
+def _arrays_from_structure(s) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(numbers int16 (n,), frac_coords (n, 3), lattice (3, 3)) after validating ``s``."""
+    from pymatgen.core.periodic_table import DummySpecies
+
+    if len(s) == 0:
+        raise _BadRecord("empty structure: no sites")
+    if not s.is_ordered:
+        i, site = next((i, x) for i, x in enumerate(s) if not x.is_ordered)
+        raise _BadRecord(f"partial occupancy / disorder at site {i} ({site.species_string}); "
+                         "only ordered, fully occupied structures are supported")
+    z = np.empty(len(s), dtype=np.int16)
+    for i, site in enumerate(s):
+        sp = site.specie
+        if isinstance(sp, DummySpecies):
+            raise _BadRecord(f"site {i}: {sp.symbol!r} is not a chemical element")
+        if not 1 <= sp.Z <= MAX_Z:
+            raise _BadRecord(f"site {i}: element {sp.symbol} (Z={sp.Z}) is outside Z=1..{MAX_Z}")
+        z[i] = sp.Z
+    frac = np.asarray(s.frac_coords, dtype=np.float64).reshape(-1, 3)
+    lat = np.asarray(s.lattice.matrix, dtype=np.float64)
+    if not (np.isfinite(frac).all() and np.isfinite(lat).all()) or abs(np.linalg.det(lat)) < 1e-6:
+        raise _BadRecord("malformed structure: non-finite coordinates or a singular lattice")
+    return z, frac, lat
+
+
+def _parse_one(item):
+    """Worker: ``(kind, payload)`` -> ``(arrays or None, reason or None, warnings)``."""
+    kind, payload = item
+    sink = io.StringIO()
+    result, reason = None, None
+    with warnings.catch_warnings(record=True) as caught, \
+            contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        warnings.simplefilter("always")
+        try:
+            if kind == "arrays":  # already arrays (JARVIS): validate only
+                result = _validate_arrays(*payload)
+            else:
+                result = _arrays_from_structure(_structure_from(kind, payload))
+        except _BadRecord as e:
+            reason = str(e)
+        except Exception as e:  # anything else pymatgen throws on odd input
+            reason = f"could not read the structure ({type(e).__name__}: {str(e)[:120]})"
+    msgs = list(dict.fromkeys([str(w.message) for w in caught] +
+                              [ln for ln in sink.getvalue().splitlines() if ln.strip()]))
+    if reason and reason.startswith("malformed CIF (") and msgs:
+        reason += "; pymatgen says: " + " ".join(msgs[0].split())[:150]
+    return result, reason, msgs
+
+
+def _validate_arrays(symbols, lattice, coords, cartesian):
+    """Validate a JARVIS-style atoms record -> (numbers, frac_coords, lattice)."""
+    from ctlib.elements import Z_OF
+
+    if len(symbols) == 0:
+        raise _BadRecord("empty structure: no atoms")
+    try:
+        lat = np.asarray(lattice, dtype=np.float64).reshape(3, 3)
+        xyz = np.asarray(coords, dtype=np.float64).reshape(len(symbols), 3)
+    except (ValueError, TypeError) as e:
+        raise _BadRecord(f"malformed atoms: lattice must be 3x3 and coords (n_atoms, 3) ({e})") from None
+    if not (np.isfinite(lat).all() and np.isfinite(xyz).all()) or abs(np.linalg.det(lat)) < 1e-6:
+        raise _BadRecord("malformed atoms: non-finite values or a singular lattice")
+    z = np.empty(len(symbols), dtype=np.int16)
+    for i, sym in enumerate(symbols):
+        if sym not in Z_OF:
+            raise _BadRecord(f"site {i}: {sym!r} is not an element with Z=1..{MAX_Z}")
+        z[i] = Z_OF[sym]
+    frac = np.linalg.solve(lat.T, xyz.T).T if cartesian else xyz
+    return z, frac, lat
+
+
+def _parse_all(items, *, n_jobs: int | None, progress: bool, desc: str):
+    """Parse ``items`` in order; a process pool when there are many of them."""
+    if n_jobs is None:
+        n_jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if not isinstance(n_jobs, int) or n_jobs < 1:
+        raise ValueError(f"n_jobs must be a positive int or None (all cores), got {n_jobs!r}")
+    bar = tqdm(total=len(items), desc=desc, unit="struct", disable=not progress, mininterval=0.5)
+    out = []
+    with bar:
+        if n_jobs == 1 or len(items) < _SERIAL_BELOW:
+            for it in items:
+                out.append(_parse_one(it))
+                bar.update()
+        else:
+            # A ProcessPoolExecutor (not Pool) fails loudly if a worker dies instead of hanging.
+            chunk = max(8, min(256, len(items) // (n_jobs * 16)))
+            with ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context()) as pool:
+                for r in pool.map(_parse_one, items, chunksize=chunk):
+                    out.append(r)
+                    bar.update()
+    return out
+
+
+# ---------------------------------------------------------- assembling
+@dataclass
+class _Source:
+    """Records of one dataset before parsing (internal)."""
+
+    name: str
+    sources: list[str]
+    sha256: str
+    ids: list[str]
+    items: list  # (kind, payload) per record
+    targets: dict[str, list]  # raw values
+    units: dict[str, str]
+    required: tuple[str, ...]
+    meta: dict[str, list] = field(default_factory=dict)
+    bad: dict[int, str] = field(default_factory=dict)  # record index -> reason (pre-parse)
+
+
+def _prescreen(src: _Source) -> dict[str, np.ndarray]:
+    """Convert targets to float and flag duplicate ids / bad or NaN required targets."""
+    seen: dict[str, int] = {}
+    for i, rid in enumerate(src.ids):
+        if rid in seen:
+            src.bad.setdefault(i, f"duplicate id (first seen at record {seen[rid]})")
+        else:
+            seen[rid] = i
+    values = {}
+    for t, raw in src.targets.items():
+        col = np.full(len(raw), np.nan)
+        for i, v in enumerate(raw):
+            try:
+                col[i] = _to_float(v)
+            except (TypeError, ValueError):
+                src.bad.setdefault(i, f"target {t!r} = {v!r} is not a number")
+                continue
+            if t in src.required and not math.isfinite(col[i]):
+                src.bad.setdefault(i, f"target {t!r} is NaN/missing (required for this dataset)")
+        values[t] = col
+    return values
+
+
+def _build(src: _Source, *, progress: bool, n_jobs) -> tuple[CrystalDataset, LoadReport]:
+    """Prescreen, parse, and assemble the good records; the bad ones go to the report."""
+    t0 = time.perf_counter()
+    values = _prescreen(src)
+    todo = [i for i in range(len(src.ids)) if i not in src.bad]
+    parsed = _parse_all([src.items[i] for i in todo], n_jobs=n_jobs, progress=progress,
+                        desc=f"parsing {src.name}")
+    arrays, warns = {}, {}
+    for i, (res, reason, msgs) in zip(todo, parsed):
+        if msgs:
+            warns[src.ids[i]] = msgs
+        if reason:
+            src.bad[i] = reason
+        else:
+            arrays[i] = res
+    keep = [i for i in range(len(src.ids)) if i in arrays]
+    nums = [arrays[i][0] for i in keep]
+    counts = np.array([len(a) for a in nums], dtype=np.int64)
+    ptr = np.zeros(len(keep) + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    ds = CrystalDataset(
+        name=src.name,
+        source_sha256=src.sha256,
+        ids=np.array([src.ids[i] for i in keep], dtype=object),
+        numbers=np.concatenate(nums) if keep else np.zeros(0, np.int16),
+        frac_coords=np.concatenate([arrays[i][1] for i in keep]) if keep else np.zeros((0, 3)),
+        lattices=np.stack([arrays[i][2] for i in keep]) if keep else np.zeros((0, 3, 3)),
+        ptr=ptr,
+        targets={t: v[keep] for t, v in values.items()},
+        units={t: src.units.get(t, "") for t in values},
+        meta={k: np.asarray([v[i] for i in keep]) for k, v in src.meta.items()},
+    )
+    report = LoadReport(
+        name=src.name, sources=src.sources, source_sha256=src.sha256, n_records=len(src.ids),
+        n_loaded=len(ds), skipped=[(src.ids[i], src.bad[i]) for i in sorted(src.bad)],
+        warnings=warns, from_cache=False, seconds=time.perf_counter() - t0)
+    return ds, report
+
+
+def _judge(report: LoadReport, *, skip_bad: bool, where: str) -> None:
+    """Raise on bad records, or warn (never silently) when they were skipped."""
+    if not report.skipped:
+        return
+    n = len(report.skipped)
+    listing = "; ".join(f"record {i!r}: {r}" for i, r in report.skipped[:10])
+    more = f" (and {n - 10} more)" if n > 10 else ""
+    if not skip_bad:
+        raise DataError(
+            f"{report.name}: {n} bad record(s) in {where}: {listing}{more}. Fix or remove these "
+            f"records in the source, or pass skip_bad=True to skip them (they are then listed "
+            f"in the load report: load(..., return_report=True)).")
+    warnings.warn(
+        f"{report.name}: skipped {n} bad record(s) of {report.n_records} in {where}: "
+        f"{listing}{more}. The full list is report.skipped (return_report=True).",
+        DataWarning, stacklevel=4)  # -> the caller of load*()
+
+
+def _cache_paths(stem: str) -> tuple[Path, Path]:
+    d = cache_root() / "datasets"
+    return d / f"{stem}.npz", d / f"{stem}.report.json"
+
+
+def _read_cache(stem: str, key: dict) -> tuple[CrystalDataset, LoadReport] | None:
+    npz, rep = _cache_paths(stem)
+    if not (npz.is_file() and rep.is_file()):
+        return None
+    try:
+        info = json.loads(rep.read_text())
+        if info.get("cache_version") != CACHE_VERSION or info.get("key") != key:
+            return None
+        report = LoadReport(**info["report"])
+        report.skipped = [tuple(x) for x in report.skipped]
+        return CrystalDataset.load(npz), report
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # unreadable or stale cache: parse again
+
+
+def _write_cache(stem: str, key: dict, ds: CrystalDataset, report: LoadReport) -> None:
+    npz, rep = _cache_paths(stem)
+    # Per-process temporary names: concurrent first loads must not write the same file.
+    part = npz.with_name(f"{stem}.{os.getpid()}.part.npz")
+    ds.save(part)
+    part.replace(npz)
+    tmp = rep.with_name(f"{rep.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"cache_version": CACHE_VERSION, "key": key,
+                               "report": asdict(report)}))
+    tmp.replace(rep)
+
+
+def _load_or_build(stem: str, key: dict, make_source, *, cache: bool, skip_bad: bool,
+                   progress: bool, n_jobs, where: str, return_report: bool):
+    """Shared tail of every loader: cache lookup, build, judge, cache write.
+
+    ``key`` (JSON-able) describes how the source is read; a cache written with another
+    key (or another CACHE_VERSION) is ignored and rebuilt.
+    """
+    t0 = time.perf_counter()
+    key = json.loads(json.dumps(key))  # tuples -> lists, as they come back from JSON
+    hit = _read_cache(stem, key) if cache else None
+    if hit is not None:
+        ds, report = hit
+        report.from_cache = True
+    else:
+        ds, report = _build(make_source(), progress=progress, n_jobs=n_jobs)
+        if cache:
+            _write_cache(stem, key, ds, report)
+    report.seconds = time.perf_counter() - t0
+    _judge(report, skip_bad=skip_bad, where=where)
+    return (ds, report) if return_report else ds
+
+
+# ------------------------------------------------------ registry datasets
+def _read_labels(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _registry_source(spec: DatasetSpec, root: Path, shas: list[str]) -> _Source:
+    path = root / spec.structures.path
+    records = _read_json(path)
+    if not isinstance(records, list):
+        raise DataError(f"{spec.name}: {path} must hold a JSON list of records, got "
+                        f"{type(records).__name__}; re-copy it from the data mirror.")
+    src = _records_source(records, name=spec.name, path=path, id_key=spec.id_key,
+                          structure_key=spec.structure_key, targets=tuple(spec.targets),
+                          required=spec.required, meta_fields=spec.meta_fields)
+    src.units = dict(spec.targets)
+    src.sources = [str(root / f.path) for f in spec.files]
+    src.sha256 = _combine_sha(shas)
+    if spec.labels is not None:
+        _attach_labels(src, spec, root / spec.labels.path)
+    return src
+
+
+def _attach_labels(src: _Source, spec: DatasetSpec, path: Path) -> None:
+    """Add ``meta["split"]`` from the labels CSV and check its targets agree with the records."""
+    rows = {r[spec.id_key]: r for r in _read_labels(path)}
+    split = []
+    for i, rid in enumerate(src.ids):
+        row = rows.get(rid)
+        if row is None:
+            src.bad.setdefault(i, f"id not in the labels file {path.name}")
+            split.append("")
+            continue
+        split.append(row["split"])
+        for t in spec.targets:
+            try:
+                a, b = _to_float(src.targets[t][i]), _to_float(row[t])
+            except (TypeError, ValueError):
+                continue  # reported by the prescreen
+            if math.isfinite(a) and not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9):
+                src.bad.setdefault(i, f"target {t!r} = {a} disagrees with {path.name} ({b})")
+    src.meta["split"] = split
+
+
+def load(name: str, *, root: str | Path | None = None, skip_bad: bool = False,
+         progress: bool = True, n_jobs: int | None = None, cache: bool = True,
+         return_report: bool = False):
+    """Load a registry dataset (``mp2018``, ``castelli_perovskites``, ``hoip``).
+
+    The first call checks the files' sha256, parses every CIF with pymatgen in
+    parallel and caches the arrays; later calls check the sha256 and read the cache
+    (a few seconds for mp2018).
+
+    Args:
+        name: registry key (see ``ctlib.data.REGISTRY``).
+        root: data folder; default :func:`data_root` (``$CTLIB_DATA`` or ``data/``).
+        skip_bad: drop invalid records (with a :class:`DataWarning` and the full list in
+            the report) instead of raising :class:`DataError`.
+        progress: show a tqdm bar while parsing.
+        n_jobs: worker processes for parsing; None = all available cores.
+        cache: read/write ``$CTLIB_CACHE/datasets/<name>-<sha[:12]>.npz``.
+        return_report: also return the :class:`LoadReport`.
+
+    Returns:
+        ``CrystalDataset`` (or ``(dataset, report)``) with ``targets`` in the units of
+        ``REGISTRY[name].targets`` and ``meta`` columns: mp2018 ``split``
+        (train/val/test); castelli ``row``, ``formula``, ``gap_is_direct``; hoip
+        ``hoip_id``, ``khazana_id``, ``label``, ``organic_cation``.
+
+    Raises:
+        DataError: a file is missing or its checksum differs; a record is invalid.
+    """
+    spec = get_spec(name)
+    root = Path(root) if root is not None else data_root()
+    shas = [_check_file(root / f.path, f.sha256, name) for f in spec.files]
+    stem = f"{name}-{_combine_sha(shas)[:12]}"
+    key = {"loader": "registry", "targets": spec.targets, "required": spec.required,
+           "meta": spec.meta_fields, "labels": spec.labels is not None}
+    return _load_or_build(stem, key, lambda: _registry_source(spec, root, shas), cache=cache,
+                          skip_bad=skip_bad, progress=progress, n_jobs=n_jobs,
+                          where=str(root / spec.structures.path), return_report=return_report)
+
+
+def benchmark_counts(name: str, *, root: str | Path | None = None) -> dict[str, dict[str, int]]:
+    """Size of the full benchmark vs what has a structure here, per split.
+
+    Returns ``{"benchmark": {"total", "train", "val", "test"}, "with_structure": {...}}``.
+    For mp2018 both come from the labels CSV (69,239 ids; 51,222 with a structure);
+    the perovskite sets are complete, so both are ``{"total": n_records}``.
+    """
+    spec = get_spec(name)
+    if spec.labels is None:
+        return {"benchmark": {"total": spec.n_records}, "with_structure": {"total": spec.n_records}}
+    root = Path(root) if root is not None else data_root()
+    path = root / spec.labels.path
+    _check_file(path, spec.labels.sha256, name)
+    rows = _read_labels(path)
+    out = {"benchmark": Counter(), "with_structure": Counter()}
+    for r in rows:
+        for key, ok in (("benchmark", True), ("with_structure", r["has_structure"] == "1")):
+            if ok:
+                out[key]["total"] += 1
+                out[key][r["split"]] += 1
+    return {k: dict(v) for k, v in out.items()}
+
+
+# ---------------------------------------------------------- user data
+def _records_source(records: list, *, name: str, path: Path, id_key: str, structure_key: str,
+                    targets: tuple[str, ...], required: tuple[str, ...],
+                    meta_fields: tuple[str, ...] = ()) -> _Source:
+    """A :class:`_Source` from MEGNet-schema records (dicts with id, structure, targets)."""
+    ids, items, tv, meta = [], [], {t: [] for t in targets}, {m: [] for m in meta_fields}
+    bad = {}
+    for i, r in enumerate(records):
+        if not isinstance(r, dict):
+            raise DataError(f"{name}: record {i} of {path} is a {type(r).__name__}, not an object "
+                            f"with fields {id_key!r}, {structure_key!r} and the targets.")
+        rid = str(r.get(id_key, f"#{i}"))
+        ids.append(rid)
+        missing = [k for k in (id_key, structure_key, *targets, *meta_fields) if k not in r]
+        if missing:
+            bad[i] = f"missing field(s) {missing}"
+        s = r.get(structure_key)
+        items.append(("cif", s) if isinstance(s, str) else ("dict", s) if isinstance(s, dict)
+                     else (type(s).__name__, None))
+        for t in targets:
+            tv[t].append(r.get(t))
+        for m in meta_fields:
+            meta[m].append(r.get(m))
+    return _Source(name=name, sources=[str(path)], sha256="", ids=ids, items=items, targets=tv,
+                   units={t: _KNOWN_UNITS.get(t, "") for t in targets}, required=required,
+                   meta=meta, bad=bad)
+
+
+def _user_stem(name: str, sha: str, params: dict) -> str:
+    key = hashlib.sha256(json.dumps({"sha": sha, **params}, sort_keys=True).encode()).hexdigest()
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60]
+    return f"user-{safe}-{key[:12]}"
+
+
+def load_megnet_json(path: str | Path, targets: tuple[str, ...] = ("formation_energy_per_atom", "band_gap"),
+                     *, id_key: str = "material_id", structure_key: str = "structure",
+                     required: tuple[str, ...] | None = None, units: dict[str, str] | None = None,
+                     name: str | None = None, skip_bad: bool = False, progress: bool = True,
+                     n_jobs: int | None = None, cache: bool = True, return_report: bool = False):
+    """Load a MEGNet-schema JSON file (plain or gzip), e.g. MEGNet's ``mp.2018.6.1.json``.
+
+    The file is a JSON list of records::
+
+        [{"material_id": "mp-1", "structure": "<CIF text>" | {pymatgen Structure dict},
+          "formation_energy_per_atom": -0.5, "band_gap": 1.2}, ...]
+
+    Args:
+        path: the ``.json`` or ``.json.gz`` file.
+        targets: record fields to read as float targets.
+        id_key / structure_key: names of the id and structure fields.
+        required: targets that must be finite (default: all ``targets``).
+        units: target -> unit (defaults known for MP/JARVIS names, else "").
+        name: dataset name (default: the file name).
+        skip_bad, progress, n_jobs, cache, return_report: as in :func:`load`; the cache
+            key is the file's sha256 plus these arguments.
+    """
+    path = Path(path)
+    name = name or path.name.split(".")[0]
+    sha = _check_file(path, None, name)
+    targets = tuple(targets)
+    required = targets if required is None else tuple(required)
+
+    def make():
+        records = _read_json(path)
+        if not isinstance(records, list):
+            raise DataError(f"{name}: {path} must hold a JSON list of records (MEGNet schema), "
+                            f"got {type(records).__name__}.")
+        src = _records_source(records, name=name, path=path, id_key=id_key,
+                              structure_key=structure_key, targets=targets, required=required)
+        src.sha256 = sha
+        src.units.update(units or {})
+        return src
+
+    key = {"loader": "megnet", "targets": targets, "id": id_key,
+                                  "structure": structure_key, "required": required,
+                                  "units": units or {}}
+    stem = _user_stem(name, sha, key)
+    return _load_or_build(stem, key, make, cache=cache, skip_bad=skip_bad, progress=progress,
+                          n_jobs=n_jobs, where=str(path), return_report=return_report)
+
+
+def load_cif_folder(path: str | Path, target_names: list[str] | None = None, *,
+                    required: tuple[str, ...] | None = None, units: dict[str, str] | None = None,
+                    name: str | None = None, skip_bad: bool = False, progress: bool = True,
+                    n_jobs: int | None = None, cache: bool = True, return_report: bool = False):
+    """Load a folder of CIFs with a CSV of targets, in CGCNN's layout::
+
+        root_dir
+        ├── id_prop.csv      one row per crystal: id, target_1[, target_2, ...]
+        ├── atom_init.json   (optional, CGCNN's element features; ignored here)
+        ├── id0.cif
+        ├── id1.cif
+        └── ...
+
+    ``id_prop.csv`` has no header, as in CGCNN; a first row whose target cells are
+    not numbers is read as a header (``id,name_1,...``) and names the targets.
+
+    Args:
+        path: the folder.
+        target_names: names of the target columns (default: the header, else
+            ``"target"`` for one column, ``"target_0", "target_1", ...`` for several).
+        required: targets that must be finite (default: all).
+        units: target -> unit (default "" = unknown).
+        name: dataset name (default: the folder name).
+        skip_bad, progress, n_jobs, cache, return_report: as in :func:`load`; the cache
+            key is the sha256 of ``id_prop.csv`` and of every CIF.
+
+    Raises:
+        DataError: no ``id_prop.csv``; a listed CIF is missing (names the file) or invalid.
+    """
+    root = Path(path)
+    name = name or root.resolve().name
+    table = root / "id_prop.csv"
+    if not table.is_file():
+        raise DataError(f"{name}: {table} not found. A CIF folder needs id_prop.csv "
+                        "(rows: id, target_1, ...) next to the <id>.cif files.")
+    with open(table, newline="", encoding="utf-8") as f:
+        rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
+    if not rows or len(rows[0]) < 2:
+        raise DataError(f"{name}: {table} must have rows 'id, target_1[, ...]' (found "
+                        f"{rows[0] if rows else 'no rows'}).")
+    header = None
+    try:
+        [_to_float(c) for c in rows[0][1:]]
+    except ValueError:
+        header, rows = [c.strip() for c in rows[0][1:]], rows[1:]
+    n_t = len(header) if header else len(rows[0]) - 1
+    names = list(target_names) if target_names is not None else (
+        header or (["target"] if n_t == 1 else [f"target_{k}" for k in range(n_t)]))
+    if len(names) != n_t:
+        raise DataError(f"{name}: {table} has {n_t} target column(s) but target_names has "
+                        f"{len(names)}: {names}.")
+    required_t = tuple(names) if required is None else tuple(required)
+    shas = [sha256_file(table)]
+    ids, items, tv, bad = [], [], {t: [] for t in names}, {}
+    for i, r in enumerate(rows):
+        rid = r[0].strip()
+        ids.append(rid)
+        if len(r) != n_t + 1:
+            bad[i] = f"id_prop.csv row has {len(r)} cells, expected {n_t + 1}"
+        for k, t in enumerate(names):
+            tv[t].append(r[k + 1].strip() if k + 1 < len(r) else None)
+        cif = root / f"{rid}.cif"
+        if cif.is_file():
+            text = cif.read_text(encoding="utf-8", errors="replace")
+            shas.append(hashlib.sha256(text.encode()).hexdigest())
+            items.append(("cif", text))
+        else:
+            bad.setdefault(i, f"CIF file {cif} not found")
+            items.append(("missing", None))
+    sha = _combine_sha(shas)
+
+    def make():
+        return _Source(name=name, sources=[str(root)], sha256=sha, ids=ids, items=items,
+                       targets=tv, units={t: (units or {}).get(t, "") for t in names},
+                       required=required_t, bad=dict(bad))
+
+    key = {"loader": "cif_folder", "targets": names,
+                                  "required": required_t, "units": units or {}}
+    stem = _user_stem(name, sha, key)
+    return _load_or_build(stem, key, make, cache=cache, skip_bad=skip_bad, progress=progress,
+                          n_jobs=n_jobs, where=str(root), return_report=return_report)
+
+
+def load_jarvis_dft3d(path: str | Path,
+                      targets: tuple[str, ...] = ("formation_energy_peratom", "optb88vdw_bandgap"),
+                      *, required: tuple[str, ...] = (), name: str = "jarvis_dft3d",
+                      skip_bad: bool = False, progress: bool = True, cache: bool = True,
+                      return_report: bool = False):
+    """Load a JARVIS-DFT ``dft_3d`` file as distributed by jarvis-tools (JSON, .gz or .zip).
+
+    Records look like::
+
+        {"jid": "JVASP-1002",
+         "atoms": {"lattice_mat": [[ax, ay, az], [bx, by, bz], [cx, cy, cz]],  # Å, rows
+                   "coords": [[x, y, z], ...], "elements": ["Si", "Si"],
+                   "cartesian": false},
+         "formation_energy_peratom": -0.1, "optb88vdw_bandgap": 0.7, ...}
+
+    Missing values are the string ``"na"`` and become NaN. By default no target is
+    required (many JARVIS records lack some property); select complete rows with
+    ``ds.subset(np.isfinite(ds.targets[t]))`` or pass ``required``. The atoms are
+    read directly (no CIF parsing), so no process pool is used.
+
+    Args:
+        path: the JSON file (``.json``, ``.json.gz`` or the ``.zip`` jarvis-tools downloads).
+        targets: record fields to read as float targets.
+        required: targets that must be finite (a NaN there is a bad record).
+        name, skip_bad, progress, cache, return_report: as in :func:`load`.
+    """
+    path = Path(path)
+    sha = _check_file(path, None, name)
+    targets, required = tuple(targets), tuple(required)
+
+    def make():
+        records = _read_json(path)
+        if not isinstance(records, list):
+            raise DataError(f"{name}: {path} must hold a JSON list of dft_3d records, "
+                            f"got {type(records).__name__}.")
+        ids, items, tv, bad = [], [], {t: [] for t in targets}, {}
+        for i, r in enumerate(records):
+            r = r if isinstance(r, dict) else {}
+            ids.append(str(r.get("jid", f"#{i}")))
+            a = r.get("atoms")
+            try:
+                items.append(("arrays", (list(a["elements"]), a["lattice_mat"], a["coords"],
+                                         bool(a.get("cartesian", False)))))
+            except (TypeError, KeyError) as e:
+                bad[i] = f"no usable 'atoms' field ({type(e).__name__}: {e})"
+                items.append(("missing", None))
+            for t in targets:
+                if t not in r:
+                    bad.setdefault(i, f"missing field {t!r}")
+                tv[t].append(r.get(t))
+        return _Source(name=name, sources=[str(path)], sha256=sha, ids=ids, items=items,
+                       targets=tv, units={t: _KNOWN_UNITS.get(t, "") for t in targets},
+                       required=required, bad=bad)
+
+    key = {"loader": "jarvis", "targets": targets, "required": required}
+    stem = _user_stem(name, sha, key)
+    return _load_or_build(stem, key, make, cache=cache, skip_bad=skip_bad, progress=progress,
+                          n_jobs=1, where=str(path), return_report=return_report)

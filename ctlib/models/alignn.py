@@ -1,0 +1,200 @@
+"""ALIGNN (Choudhary & DeCost, npj Comput. Mater. 7, 185, 2021), in plain PyTorch (no DGL).
+
+Two graphs: the atom graph G (12 nearest periodic neighbours within 8 Å) and
+its line graph L (one node per bond, one edge per pair of bonds sharing an
+atom, feature = cosine of the bond angle); ``line_graph`` featurizer.
+
+::
+
+    x  atoms   AtomEmbedding(92 -> 256) BN SiLU          (reference: MLPLayer on CGCNN features)
+    y  bonds   RBF(80, 0-8 Å)  -> MLP(80,64) -> MLP(64,256)
+    z  angles  RBF(40, [-1,1]) -> MLP(40,64) -> MLP(64,256)        MLP = Linear BN SiLU
+    4 x ALIGNN layer:  y', z' = EGGC_L(y, z) ;  x', y'' = EGGC_G(x, y')
+    4 x EGGC_G(x, y)
+    mean pooling over atoms -> Linear(256, K)
+
+EGGC = edge-gated graph convolution (Bresson & Laurent 2017, as in ALIGNN eq. 2-3).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .common import CrystalModel, EmbeddingOptions, GaussianExpansion, scatter_mean, scatter_sum
+
+
+def _mlp(a: int, b: int) -> nn.Sequential:
+    """ALIGNN's MLPLayer: Linear, BatchNorm, SiLU."""
+    return nn.Sequential(nn.Linear(a, b), nn.BatchNorm1d(b), nn.SiLU())
+
+
+def _rbf(start: float, stop: float, bins: int) -> GaussianExpansion:
+    """ALIGNN's RBFExpansion exp(-(d-mu)^2 / spacing) == Gaussian of width sqrt(spacing)."""
+    spacing = (stop - start) / (bins - 1)
+    return GaussianExpansion(start, stop, bins, math.sqrt(spacing))
+
+
+class EdgeGatedGraphConv(nn.Module):
+    r"""Edge-gated graph convolution with residual connections (ALIGNN eqs. 2-3).
+
+    .. math::
+        m_{ij} &= A h_i + B h_j + C e_{ij} \\
+        \hat e_{ij} &= \sigma(m_{ij}) \,/\, \big(\textstyle\sum_{k \to i} \sigma(m_{ik}) + 10^{-6}\big) \\
+        h_i' &= h_i + \mathrm{SiLU}\big(\mathrm{BN}(U h_i + \textstyle\sum_{j \to i} \hat e_{ij} \odot V h_j)\big) \\
+        e_{ij}' &= e_{ij} + \mathrm{SiLU}(\mathrm{BN}(m_{ij}))
+
+    ``A, B, U, V`` run as one ``Linear(C, 4C)`` on the nodes (``node_linear``);
+    ``C`` is ``edge_linear``.
+
+    Args:
+        channels: feature width of nodes and edges (default model 256).
+
+    Shapes:
+        h (N, C), e (E, C), edge_index (2, E) [row 0 source j, row 1 target i]
+        -> (N, C), (E, C).
+    """
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.channels = channels
+        self.node_linear = nn.Linear(channels, 4 * channels)
+        self.edge_linear = nn.Linear(channels, channels)
+        self.bn_nodes = nn.BatchNorm1d(channels)
+        self.bn_edges = nn.BatchNorm1d(channels)
+
+    def reset_parameters(self) -> None:
+        for m in (self.node_linear, self.edge_linear, self.bn_nodes, self.bn_edges):
+            m.reset_parameters()
+
+    def message(self, gate: torch.Tensor, v_j: torch.Tensor) -> torch.Tensor:
+        """sigma(m_ij) * V h_j: the unnormalised gated message (E, C)."""
+        return gate * v_j
+
+    def forward(self, h: torch.Tensor, e: torch.Tensor, edge_index: torch.Tensor):
+        c = self.channels
+        src, dst = edge_index[0], edge_index[1]
+        a, b, u, v = self.node_linear(h).split(c, dim=-1)
+        m = torch.addmm(self.edge_linear.bias, e, self.edge_linear.weight.t())
+        m = m + a.index_select(0, dst) + b.index_select(0, src)
+        gate = torch.sigmoid(m)
+        n = h.shape[0]
+        num = scatter_sum(self.message(gate, v.index_select(0, src)), dst, n)
+        den = scatter_sum(gate, dst, n)
+        h_new = h + F.silu(self.bn_nodes(u + num / (den + 1e-6)))
+        e_new = e + F.silu(self.bn_edges(m))
+        return h_new, e_new
+
+    def extra_repr(self) -> str:
+        return f"channels={self.channels}"
+
+
+class ALIGNNLayer(nn.Module):
+    """One ALIGNN layer: EGGC on the line graph (bonds, angles), then on the atom graph.
+
+    Args:
+        channels: feature width (256).
+
+    Shapes:
+        x (N, C), y (E, C), z (T, C), edge_index (2, E), lg_edge_index (2, T)
+        -> (N, C), (E, C), (T, C).
+    """
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.edge_update = EdgeGatedGraphConv(channels)   # on L: nodes = bonds, edges = angles
+        self.node_update = EdgeGatedGraphConv(channels)   # on G: nodes = atoms, edges = bonds
+
+    def forward(self, x, y, z, edge_index, lg_edge_index):
+        m, z = self.edge_update(y, z, lg_edge_index)
+        x, y = self.node_update(x, m, edge_index)
+        return x, y, z
+
+
+@dataclasses.dataclass
+class ALIGNNConfig(EmbeddingOptions):
+    """ALIGNN hyper-parameters (defaults: the reference code / ALIGNN paper).
+
+    Attributes:
+        hidden: feature width of atoms, bonds and angles (256).
+        embedding_features: width of the first RBF MLP (64).
+        alignn_layers: ALIGNN layers (4).
+        gcn_layers: atom-graph EGGC layers after them (4).
+        edge_bins / edge_stop: bond-length RBF bins over 0..edge_stop Å (80, 8.0).
+        angle_bins: cosine RBF bins over [-1, 1] (40).
+        embedding_*: default CGCNN's 92 features as a frozen table, projection
+            Linear(92, hidden) then BatchNorm and SiLU (reference MLPLayer).
+    """
+
+    embedding_init: str = "cgcnn92"
+    hidden: int = 256
+    embedding_features: int = 64
+    alignn_layers: int = 4
+    gcn_layers: int = 4
+    edge_bins: int = 80
+    edge_stop: float = 8.0
+    angle_bins: int = 40
+
+    def validate(self) -> None:
+        super().validate()
+        self._positive_int("hidden", "embedding_features", "edge_bins", "angle_bins")
+        self._positive_int("alignn_layers", "gcn_layers", allow_zero=True)
+        if self.edge_bins < 2 or self.angle_bins < 2:
+            raise ValueError("ALIGNNConfig: edge_bins and angle_bins must be >= 2")
+        if not self.edge_stop > 0:
+            raise ValueError(f"ALIGNNConfig.edge_stop must be > 0, got {self.edge_stop}")
+
+
+class ALIGNN(CrystalModel):
+    """Atomistic Line Graph Neural Network.
+
+    Args:
+        n_tasks: outputs K (default 1).
+        config: :class:`ALIGNNConfig` or dict (strict).
+        embedding: element embedding for ``embedding_init="external"``.
+
+    Shapes:
+        input :class:`~ctlib.data.batch.GraphBatch` (``line_graph``, with
+        ``lg_edge_index`` (2, T) and ``lg_cos`` (T,)); output (B, K).
+    """
+
+    name = "alignn"
+    input_kind = "line_graph"
+    config_class = ALIGNNConfig
+
+    def __init__(self, n_tasks: int = 1, config: ALIGNNConfig | dict | None = None, *, embedding=None):
+        super().__init__(n_tasks, config)
+        c = self.config
+        self.atom_embedding = self._make_embedding(c.hidden, embedding)
+        self.atom_norm = nn.Sequential(nn.BatchNorm1d(c.hidden), nn.SiLU())
+        self.edge_embedding = nn.Sequential(_rbf(0.0, c.edge_stop, c.edge_bins),
+                                            _mlp(c.edge_bins, c.embedding_features),
+                                            _mlp(c.embedding_features, c.hidden))
+        self.angle_embedding = nn.Sequential(_rbf(-1.0, 1.0, c.angle_bins),
+                                             _mlp(c.angle_bins, c.embedding_features),
+                                             _mlp(c.embedding_features, c.hidden))
+        self.alignn = nn.ModuleList([ALIGNNLayer(c.hidden) for _ in range(c.alignn_layers)])
+        self.gcn = nn.ModuleList([EdgeGatedGraphConv(c.hidden) for _ in range(c.gcn_layers)])
+        self.fc = nn.Linear(c.hidden, n_tasks)
+
+    def encode(self, batch) -> torch.Tensor:
+        """(B, hidden) mean-pooled atom features."""
+        self._check_graph_batch(batch, need_line_graph=self.config.alignn_layers > 0)
+        dtype = self.fc.weight.dtype
+        x = self.atom_norm(self.atom_embedding(
+            batch.z, batch.pos.to(dtype) if self.atom_embedding.with_coordinates else None))
+        y = self.edge_embedding(batch.edge_dist.to(dtype))
+        if self.config.alignn_layers:
+            z = self.angle_embedding(batch.lg_cos.to(dtype))
+            for layer in self.alignn:
+                x, y, z = layer(x, y, z, batch.edge_index, batch.lg_edge_index)
+        for layer in self.gcn:
+            x, y = layer(x, y, batch.edge_index)
+        return scatter_mean(x, batch.batch, batch.num_graphs)
+
+    def forward(self, batch) -> torch.Tensor:
+        """Predict (B, n_tasks) from a ``line_graph`` :class:`~ctlib.data.batch.GraphBatch`."""
+        return self.fc(self.encode(batch))

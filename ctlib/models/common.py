@@ -1,0 +1,426 @@
+"""Pieces every model shares: expansions, activations, strict configs, save/load.
+
+* :class:`GaussianExpansion` — distance / cosine smearing used by CGCNN, MEGNet
+  and ALIGNN.
+* :func:`softplus2` / :class:`SoftPlus2` — MEGNet's shifted softplus.
+* :class:`ModelConfig` — dataclass base whose ``from_dict`` rejects unknown
+  keys (ALIGNN-style strict configs) and whose ``validate`` checks values.
+* :class:`CrystalModel` — ``nn.Module`` base: ``name``, ``input_kind``,
+  ``n_tasks``, ``config``, ``atom_embedding``, ``reset_parameters`` and the
+  multi-task loss combination of paper eq. 9 (``task_loss_weights``).
+* :func:`save_model` / :func:`load_model` — matgl-style persistence: the
+  constructor arguments and metadata as JSON, the weights as a state dict;
+  loading is strict.
+* :func:`scatter_sum` / :func:`scatter_mean` — segment reductions on
+  ``index_add_`` (no torch-scatter needed).
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import math
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+#: Version of the on-disk layout written by :func:`save_model`. Bump it when
+#: the layout changes; :func:`load_model` refuses any other version.
+FORMAT_VERSION = 1
+
+_LN2 = math.log(2.0)
+
+
+# --------------------------------------------------------------------------- activations
+def softplus2(x: torch.Tensor) -> torch.Tensor:
+    """Shifted softplus ``softplus(x) - ln 2`` (MEGNet, Chen et al. 2019); zero at x = 0."""
+    return nn.functional.softplus(x) - _LN2
+
+
+class SoftPlus2(nn.Module):
+    """Module form of :func:`softplus2`."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return softplus2(x)
+
+
+# --------------------------------------------------------------------------- expansions
+class GaussianExpansion(nn.Module):
+    r"""Expand scalars on a uniform grid of Gaussians.
+
+    .. math:: e_k(d) = \exp\left(-(d - \mu_k)^2 / w^2\right),\quad
+              \mu_k = \text{start} + k\,(\text{stop}-\text{start})/(\text{num}-1)
+
+    CGCNN (Xie & Grossman 2018, eq. 5 of its SI): start 0, stop 8 Å, num 41
+    (step 0.2), w = 0.2. MEGNet: 0-5 Å, 100 centres, w = 0.5. ALIGNN's
+    ``RBFExpansion`` is :math:`\exp(-(d-\mu)^2/\ell)` with ℓ the grid spacing,
+    i.e. this module with ``width = sqrt(spacing)``.
+
+    Args:
+        start: first centre (Å for distances, dimensionless for cosines).
+        stop: last centre (included).
+        num: number of centres.
+        width: Gaussian width w (same unit as the input).
+
+    Shapes:
+        input ``(*,)``; output ``(*, num)``.
+    """
+
+    def __init__(self, start: float, stop: float, num: int, width: float):
+        super().__init__()
+        if num < 1 or width <= 0 or stop < start:
+            raise ValueError(f"GaussianExpansion needs num >= 1, width > 0, stop >= start; "
+                             f"got start={start}, stop={stop}, num={num}, width={width}")
+        self.start, self.stop, self.num, self.width = float(start), float(stop), int(num), float(width)
+        self.register_buffer("centres", torch.linspace(self.start, self.stop, self.num), persistent=False)
+
+    def forward(self, d: torch.Tensor) -> torch.Tensor:
+        diff = d.unsqueeze(-1) - self.centres.to(d.dtype)
+        return torch.exp(-(diff * diff) / (self.width * self.width))
+
+    def extra_repr(self) -> str:
+        return f"start={self.start}, stop={self.stop}, num={self.num}, width={self.width}"
+
+
+# --------------------------------------------------------------------------- scatter
+def scatter_sum(src: torch.Tensor, index: torch.Tensor, dim_size: int) -> torch.Tensor:
+    """Sum rows of ``src`` (E, *) into ``dim_size`` segments given by ``index`` (E,)."""
+    out = src.new_zeros((dim_size,) + tuple(src.shape[1:]))
+    return out.index_add_(0, index, src)
+
+
+def scatter_mean(src: torch.Tensor, index: torch.Tensor, dim_size: int) -> torch.Tensor:
+    """Mean of rows of ``src`` per segment; empty segments give 0. Shapes as :func:`scatter_sum`."""
+    total = scatter_sum(src, index, dim_size)
+    count = torch.zeros(dim_size, dtype=src.dtype, device=src.device)
+    count.index_add_(0, index, torch.ones_like(index, dtype=src.dtype))
+    return total / count.clamp(min=1).view((-1,) + (1,) * (src.dim() - 1))
+
+
+# --------------------------------------------------------------------------- configs
+@dataclasses.dataclass
+class ModelConfig:
+    """Base of every model config: a plain dataclass with strict (de)serialisation.
+
+    Subclasses add fields with the paper's defaults and override
+    :meth:`validate` to check values. ``from_dict`` rejects unknown keys with
+    the closest valid names, so a typo never silently falls back to a default.
+    """
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> "ModelConfig":
+        """Build from a mapping; unknown keys raise ``ValueError`` naming close matches."""
+        if d is None:
+            d = {}
+        if isinstance(d, cls):
+            d = d.to_dict()
+        if not isinstance(d, dict):
+            raise TypeError(f"{cls.__name__}.from_dict expects a dict, got {type(d).__name__}")
+        names = cls.field_names()
+        unknown = [k for k in d if k not in names]
+        if unknown:
+            hints = []
+            for k in unknown:
+                close = difflib.get_close_matches(str(k), names, n=2)
+                hints.append(f"{k!r}" + (f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""))
+            raise ValueError(f"{cls.__name__}: unknown config key(s) {', '.join(hints)}. "
+                             f"Valid keys: {', '.join(names)}")
+        cfg = cls(**d)
+        cfg.validate()
+        return cfg
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict of every field (lists, not tuples)."""
+        out = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = list(v) if isinstance(v, tuple) else v
+        return out
+
+    def replace(self, **kw) -> "ModelConfig":
+        """A validated copy with some fields changed (unknown names raise)."""
+        d = self.to_dict()
+        d.update(kw)
+        return type(self).from_dict(d)
+
+    # -- validation helpers -------------------------------------------------
+    def validate(self) -> None:
+        """Check field values; subclasses extend. Raises ``ValueError``."""
+
+    def _positive_int(self, *names: str, allow_zero: bool = False) -> None:
+        for n in names:
+            v = getattr(self, n)
+            if isinstance(v, bool) or not isinstance(v, int) or v < (0 if allow_zero else 1):
+                bound = ">= 0" if allow_zero else ">= 1"
+                raise ValueError(f"{type(self).__name__}.{n} must be an int {bound}, got {v!r}")
+
+    def _choice(self, name: str, choices) -> None:
+        v = getattr(self, name)
+        if v not in choices:
+            raise ValueError(f"{type(self).__name__}.{name} must be one of {sorted(choices)}, got {v!r}")
+
+    def _bool(self, *names: str) -> None:
+        for n in names:
+            if not isinstance(getattr(self, n), bool):
+                raise ValueError(f"{type(self).__name__}.{n} must be true or false, got {getattr(self, n)!r}")
+
+
+@dataclasses.dataclass
+class EmbeddingOptions(ModelConfig):
+    """Fields of the atom-embedding front shared by every model config.
+
+    Attributes:
+        embedding_init: ``"onehot"`` | ``"cgcnn92"`` | ``"random"`` |
+            ``"external"`` (a table passed as ``embedding=`` to the model; the
+            table itself lives in the weights, so a saved model reloads without
+            the file).
+        embedding_dim: table width d_in for ``"random"``/``"external"``
+            (ignored otherwise: onehot is 100, cgcnn92 is 92).
+        embedding_trainable: table is a Parameter (E_a) instead of a frozen
+            buffer (E_a^f).
+        embedding_with_coordinates: add the coordinate embedding (E_a+E_c).
+        embedding_coord_dim: d_c of the coordinate embedding.
+        freeze_projection: also freeze the Linear(d_in, width) projection.
+        embedding_source: free-text provenance of an external table (metadata).
+    """
+
+    embedding_init: str = "onehot"
+    embedding_dim: int | None = None
+    embedding_trainable: bool = False
+    embedding_with_coordinates: bool = False
+    embedding_coord_dim: int = 128
+    freeze_projection: bool = False
+    embedding_source: str = ""
+
+    def validate(self) -> None:
+        super().validate()
+        self._choice("embedding_init", {"onehot", "cgcnn92", "random", "external"})
+        if self.embedding_init in ("random", "external"):
+            if self.embedding_dim is None and self.embedding_init == "random":
+                raise ValueError(f"{type(self).__name__}: embedding_init='random' needs embedding_dim")
+        if self.embedding_dim is not None:
+            self._positive_int("embedding_dim")
+        self._positive_int("embedding_coord_dim")
+        self._bool("embedding_trainable", "embedding_with_coordinates", "freeze_projection")
+
+
+# --------------------------------------------------------------------------- model base
+class CrystalModel(nn.Module):
+    """Base class of the four models.
+
+    Class attributes:
+        name: registry name (``cgcnn``, ``megnet``, ``alignn``, ``ct``).
+        input_kind: which batch the model reads (``crystal_graph``,
+            ``megnet_graph``, ``line_graph`` or ``ct``).
+        config_class: its :class:`ModelConfig` subclass.
+
+    Instance attributes: ``n_tasks``, ``config``, ``atom_embedding``
+    (:class:`~ctlib.models.embedding.AtomEmbedding`).
+    """
+
+    name: ClassVar[str] = ""
+    input_kind: ClassVar[str] = ""
+    config_class: ClassVar[type[ModelConfig]] = ModelConfig
+
+    def __init__(self, n_tasks: int, config):
+        super().__init__()
+        if isinstance(n_tasks, bool) or not isinstance(n_tasks, int) or n_tasks < 1:
+            raise ValueError(f"{type(self).__name__}: n_tasks must be an int >= 1, got {n_tasks!r}")
+        self.n_tasks = n_tasks
+        self.config = self.config_class.from_dict(config)
+        self.log_vars: nn.Parameter | None = None
+
+    # -- embedding front ----------------------------------------------------
+    def _make_embedding(self, width: int, embedding):
+        """Build the AtomEmbedding from the ``embedding_*`` config fields."""
+        from .embedding import AtomEmbedding
+
+        c = self.config
+        if c.embedding_init == "external":
+            if embedding is None:
+                raise ValueError(
+                    f"{type(self).__name__}: config embedding_init='external' needs the table: "
+                    f"pass embedding=<ElementEmbedding or dict> to the model / build_model, or use "
+                    f"load_model() for a saved model")
+            init = embedding
+        else:
+            if embedding is not None:
+                raise ValueError(f"{type(self).__name__}: embedding= was given but config "
+                                 f"embedding_init={c.embedding_init!r}; set embedding_init='external'")
+            init = c.embedding_init
+        d_in = c.embedding_dim if c.embedding_init == "random" else None
+        emb = AtomEmbedding(
+            width, init=init, d_in=d_in, trainable=c.embedding_trainable,
+            with_coordinates=c.embedding_with_coordinates,
+            coord_dim=None if _has_coord_weights(embedding) else c.embedding_coord_dim,
+            freeze_projection=c.freeze_projection)
+        if c.embedding_init == "external":
+            # the table defines the shapes; record them so load_model can rebuild them
+            self.config.embedding_dim = emb.d_in
+            if emb.with_coordinates:
+                self.config.embedding_coord_dim = emb.coord_dim
+        return emb
+
+    # -- multi-task loss ------------------------------------------------------
+    def _make_task_weights(self, uncertainty: bool) -> None:
+        if uncertainty:
+            self.log_vars = nn.Parameter(torch.zeros(self.n_tasks))
+
+    def task_loss_weights(self, losses: torch.Tensor) -> torch.Tensor:
+        r"""Combine per-task losses into one scalar (paper eq. 9).
+
+        Without uncertainty weighting the tasks are summed with equal weights
+        (as the authors did). With ``uncertainty_weights=True`` (Kendall, Gal &
+        Cipolla 2018) each task has a learned log-variance :math:`s_i`:
+
+        .. math:: L = \sum_i \tfrac12 e^{-s_i} L_i + \tfrac12 s_i
+
+        Args:
+            losses: (K,) per-task losses (K = n_tasks).
+        Returns:
+            scalar tensor.
+        """
+        if losses.shape != (self.n_tasks,):
+            raise ValueError(f"{type(self).__name__}.task_loss_weights expects ({self.n_tasks},) "
+                             f"per-task losses, got shape {tuple(losses.shape)}")
+        if self.log_vars is None:
+            return losses.sum()
+        s = self.log_vars.to(losses.dtype)
+        return (0.5 * torch.exp(-s) * losses + 0.5 * s).sum()
+
+    def reset_parameters(self) -> None:
+        """Re-initialise every parameter (the embedding table from its source)."""
+        for child in self.children():
+            _reset_tree(child)
+        if self.log_vars is not None:
+            with torch.no_grad():
+                self.log_vars.zero_()
+
+    def _check_graph_batch(self, batch, need_line_graph: bool = False) -> None:
+        from ctlib.data.batch import GraphBatch
+
+        if not isinstance(batch, GraphBatch):
+            raise TypeError(f"{type(self).__name__} reads a GraphBatch ({self.input_kind}); got "
+                            f"{type(batch).__name__}. Build inputs with ctlib.data.featurize.make_loader"
+                            f"(ds, {self.input_kind!r}, ...).")
+        if need_line_graph and (batch.lg_edge_index is None or batch.lg_cos is None):
+            raise ValueError(f"{type(self).__name__} needs the line graph (lg_edge_index, lg_cos); "
+                             f"featurize with kind 'line_graph'.")
+
+
+def _has_coord_weights(src) -> bool:
+    if src is None:
+        return False
+    if isinstance(src, dict):
+        return src.get("coord_weight") is not None
+    return getattr(src, "coord_weight", None) is not None
+
+
+def _reset_tree(m: nn.Module) -> None:
+    """Call the top-most ``reset_parameters`` on every branch of the module tree
+    (so a module that re-initialises its children itself is not overridden)."""
+    if hasattr(m, "reset_parameters"):
+        m.reset_parameters()
+    elif hasattr(m, "_reset_parameters"):  # nn.MultiheadAttention: children first, as at construction
+        for c in m.children():
+            _reset_tree(c)
+        m._reset_parameters()
+    else:
+        for c in m.children():
+            _reset_tree(c)
+
+
+# --------------------------------------------------------------------------- save / load
+def _registry() -> dict[str, type[CrystalModel]]:
+    from . import MODEL_CLASSES
+
+    return MODEL_CLASSES
+
+
+def save_model(model: CrystalModel, directory: str | os.PathLike) -> Path:
+    """Write ``model.json`` (name, format version, config, n_tasks, ctlib version,
+    creation time) and ``weights.pt`` (state dict) into ``directory``.
+
+    Returns the directory path. Files are written atomically (tmp + rename).
+    """
+    import ctlib
+
+    if not isinstance(model, CrystalModel):
+        raise TypeError(f"save_model expects a ctlib model, got {type(model).__name__}")
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "name": model.name,
+        "format_version": FORMAT_VERSION,
+        "n_tasks": model.n_tasks,
+        "config": model.config.to_dict(),
+        "ctlib_version": ctlib.__version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    with tempfile.NamedTemporaryFile(dir=d, suffix=".pt.tmp", delete=False) as f:
+        torch.save(state, f)
+    Path(f.name).replace(d / "weights.pt")
+    tmp = d / "model.json.tmp"
+    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True))
+    tmp.replace(d / "model.json")
+    return d
+
+
+_META_KEYS = {"name", "format_version", "n_tasks", "config", "ctlib_version", "created"}
+
+
+def load_model(directory: str | os.PathLike, map_location: str | torch.device = "cpu") -> CrystalModel:
+    """Rebuild a model written by :func:`save_model`; strict about everything.
+
+    Raises ``FileNotFoundError`` if a file is missing, ``ValueError`` on an
+    unknown model name, a format-version mismatch, unknown/missing metadata or
+    config keys, or state-dict keys that do not match the rebuilt model.
+    """
+    from .embedding import AtomEmbedding
+
+    d = Path(directory)
+    mpath, wpath = d / "model.json", d / "weights.pt"
+    for p in (mpath, wpath):
+        if not p.is_file():
+            raise FileNotFoundError(f"load_model: {p} is missing; expected a folder written by save_model")
+    meta = json.loads(mpath.read_text())
+    keys = set(meta)
+    if keys != _META_KEYS:
+        raise ValueError(f"load_model: {mpath} has unexpected keys {sorted(keys - _META_KEYS)} / "
+                         f"lacks {sorted(_META_KEYS - keys)}")
+    if meta["format_version"] != FORMAT_VERSION:
+        raise ValueError(f"load_model: {mpath} has format_version {meta['format_version']}, this ctlib "
+                         f"reads {FORMAT_VERSION}; re-save it with the ctlib that wrote it "
+                         f"(ctlib {meta['ctlib_version']})")
+    reg = _registry()
+    if meta["name"] not in reg:
+        raise ValueError(f"load_model: {mpath} names model {meta['name']!r}; known: {sorted(reg)}")
+    cls = reg[meta["name"]]
+    cfg = cls.config_class.from_dict(meta["config"])
+    state = torch.load(wpath, map_location=map_location, weights_only=True)
+    embedding = None
+    if cfg.embedding_init == "external":
+        # the table values come from the weights; build zero tables of the right shapes
+        pretrained_coords = "atom_embedding.source_coord_weight" in state
+        embedding = AtomEmbedding.empty_source(
+            cfg.embedding_dim, cfg.embedding_coord_dim if cfg.embedding_with_coordinates else None,
+            coord_weights=pretrained_coords)
+    model = cls(meta["n_tasks"], cfg, embedding=embedding)
+    try:
+        result = model.load_state_dict(state, strict=False)
+    except RuntimeError as err:  # shape mismatches
+        raise ValueError(f"load_model: {wpath} does not fit a {meta['name']} built from {mpath}: {err}") from None
+    if result.missing_keys or result.unexpected_keys:
+        raise ValueError(f"load_model: {wpath} does not match a {meta['name']} with this config: "
+                         f"missing {result.missing_keys[:10]}, unexpected {result.unexpected_keys[:10]}")
+    return model

@@ -1,0 +1,326 @@
+"""The results store: one JSON file per training run, with its provenance.
+
+Every table and figure of the book is computed from these files alone, so a
+record carries everything needed to say *what* was run and *how*::
+
+    results/                      ResultStore(root="results")
+      <profile>/                  smoke | quick | paper | adhoc | cli ...
+        <experiment>/             e.g. "mp_single_task"
+          <run_id>.json           e.g. cgcnn-formation_energy_per_atom-1a2b3c4d-s0.json
+          embeddings/<run_id>.json  element embedding the run produced (optional)
+          predictions/<run_id>.csv  test predictions (optional)
+
+A record (``dict``) holds, at least, the keys listed in :data:`RECORD_KEYS`:
+the full ``config`` and its ``config_hash`` (12 hex of the sha256 of the
+canonical JSON), ``dataset`` (name, sha256, fingerprint, split counts and
+split-index hash), ``seed``, ``code`` (git commit and dirty flag),
+``packages``, ``device``, ``started``/``finished`` (ISO 8601, UTC) and
+``wall_s``, the per-epoch ``history``, ``best_epoch``, ``test`` metrics per
+task (``mae``, ``rmse``, ``r2``, ``n``, original units), and the optional
+``predictions_path`` / ``embedding_path`` (relative to the store root).
+
+Files are written atomically (a temporary file in the same folder, then
+``os.replace``), so a killed process never leaves half a record behind.
+Folders are created only when a record is written.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import subprocess
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+SCHEMA_VERSION = 1
+
+#: Keys every complete record carries (``ResultStore.save`` checks them).
+RECORD_KEYS = (
+    "schema", "run_id", "profile", "experiment", "model", "targets", "config", "config_hash",
+    "dataset", "seed", "code", "packages", "device", "started", "finished", "wall_s",
+    "history", "best_epoch", "test", "predictions_path", "embedding_path",
+)
+
+_PACKAGES = ("torch", "torch_geometric", "pymatgen", "numpy", "ctlib")
+
+
+# --------------------------------------------------------------------- hashing
+def to_jsonable(obj):
+    """Convert ``obj`` to plain JSON types: numpy scalars/arrays, Paths, tuples, sets.
+
+    Non-finite floats become ``None`` (strict JSON has no NaN). Raises
+    ``TypeError`` naming the type for anything else that JSON cannot hold.
+    """
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        x = float(obj)
+        return x if math.isfinite(x) else None
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if not isinstance(k, (str, int, np.integer)):
+                raise TypeError(f"JSON object keys must be str or int, got {type(k).__name__} ({k!r})")
+            out[str(k)] = to_jsonable(v)
+        return out
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, (set, frozenset)):
+        return sorted(to_jsonable(v) for v in obj)
+    if hasattr(obj, "to_dict") and callable(obj.to_dict):
+        return to_jsonable(obj.to_dict())
+    raise TypeError(f"cannot store a {type(obj).__name__} in a results record: {obj!r:.80}")
+
+
+def canonical_json(obj) -> str:
+    """Deterministic JSON text of ``obj``: sorted keys, no spaces, plain types."""
+    return json.dumps(to_jsonable(obj), sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def config_hash(config) -> str:
+    """12-hex sha256 of the canonical JSON of ``config`` (dict order does not matter)."""
+    return hashlib.sha256(canonical_json(config).encode()).hexdigest()[:12]
+
+
+def split_hash(split: dict) -> str:
+    """12-hex hash of a split ``{"train"|"val"|"test": int index array}``.
+
+    Depends on the names, the order of the indices and their values, not on
+    their dtype.
+    """
+    h = hashlib.sha256()
+    for name in sorted(split):
+        idx = np.asarray(split[name], dtype=np.int64)
+        h.update(name.encode() + b"\x00")
+        h.update(np.ascontiguousarray(idx).tobytes())
+        h.update(b"\x01")
+    return h.hexdigest()[:12]
+
+
+def file_sha256(path: str | Path) -> str:
+    """Full sha256 hex digest of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------ provenance
+def code_version(path: str | Path | None = None) -> dict:
+    """Git commit and dirty flag of the checkout holding ``path`` (default: this package).
+
+    Returns ``{"commit": str | None, "dirty": bool | None}``; both are
+    ``None`` where git or the repository is absent (an installed wheel).
+    """
+    where = Path(path) if path is not None else Path(__file__).resolve().parent
+    out = {"commit": None, "dirty": None}
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True,
+                                text=True, timeout=10)
+        if commit.returncode != 0:
+            return out
+        out["commit"] = commit.stdout.strip()
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                cwd=where, capture_output=True, text=True, timeout=30)
+        if status.returncode == 0:
+            out["dirty"] = bool(status.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return out
+
+
+def package_versions() -> dict:
+    """Versions of the packages a result depends on (``None`` when not installed)."""
+    from importlib import metadata
+
+    out = {}
+    for name in _PACKAGES:
+        if name == "ctlib":
+            import ctlib
+
+            out[name] = ctlib.__version__
+            continue
+        try:
+            out[name] = metadata.version(name.replace("_", "-"))
+        except metadata.PackageNotFoundError:
+            try:
+                out[name] = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                out[name] = None
+    return out
+
+
+def device_info(device) -> str:
+    """Readable device name: ``"cpu (N threads)"`` or ``"cuda:0 (NVIDIA H100 ...)"``."""
+    import torch
+
+    device = torch.device(device)
+    if device.type == "cuda":
+        i = device.index if device.index is not None else torch.cuda.current_device()
+        return f"cuda:{i} ({torch.cuda.get_device_name(i)})"
+    return f"{device.type} ({torch.get_num_threads()} threads)"
+
+
+def now_iso() -> str:
+    """Current time, ISO 8601 with seconds, UTC."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def make_run_id(model: str, targets, cfg_hash: str, seed: int) -> str:
+    """Readable, unique run id: ``<model>-<target[+target...]>-<hash8>-s<seed>``."""
+    targets = [targets] if isinstance(targets, str) else list(targets)
+    tpart = "+".join(targets)
+    if len(tpart) > 60:  # keep file names short: many tasks -> count
+        tpart = f"{len(targets)}tasks"
+    raw = f"{model}-{tpart}-{cfg_hash[:8]}-s{seed}"
+    return re.sub(r"[^A-Za-z0-9_.+\-]", "_", raw)
+
+
+# ------------------------------------------------------------------ atomic I/O
+def write_json_atomic(path: str | Path, obj, *, indent: int | None = 1) -> Path:
+    """Write ``obj`` as strict JSON to ``path`` via a temporary file + ``os.replace``."""
+    path = Path(path)
+    text = json.dumps(to_jsonable(obj), indent=indent, allow_nan=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+# ---------------------------------------------------------------------- store
+class ResultStore:
+    """A folder of run records, ``<root>/<profile>/<experiment>/<run_id>.json``.
+
+    Args:
+        root: the store's folder (e.g. ``"results"``); created on first save.
+
+    Example::
+
+        store = ResultStore("results")
+        rec = store.find(h)            # None when that config never ran
+        store.save(record)             # -> results/quick/mp_single/<run_id>.json
+        df = store.to_frame()          # one row per (run, task)
+    """
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def __repr__(self) -> str:
+        return f"ResultStore({str(self.root)!r})"
+
+    # paths
+    def path_for(self, record: dict) -> Path:
+        """Where ``record`` is (or will be) stored."""
+        for key in ("profile", "experiment", "run_id"):
+            if not record.get(key):
+                raise ValueError(f"record has no {key!r}; a stored record needs profile, "
+                                 f"experiment and run_id")
+        return self.root / record["profile"] / record["experiment"] / f"{record['run_id']}.json"
+
+    def artifact_path(self, profile: str, experiment: str, kind: str, run_id: str,
+                      suffix: str) -> Path:
+        """Path of a run's side file, e.g. ``<root>/<profile>/<experiment>/embeddings/<run_id>.json``."""
+        return self.root / profile / experiment / kind / f"{run_id}{suffix}"
+
+    def resolve(self, relpath: str | None) -> Path | None:
+        """Absolute path of a record's ``embedding_path``/``predictions_path``."""
+        return None if relpath is None else self.root / relpath
+
+    # write
+    def save(self, record: dict) -> Path:
+        """Check ``record`` has every key of :data:`RECORD_KEYS` and write it atomically."""
+        missing = [k for k in RECORD_KEYS if k not in record]
+        if missing:
+            raise ValueError(f"record {record.get('run_id')!r} lacks {missing}; build records "
+                             f"with ctlib.train.run() or add these keys")
+        return write_json_atomic(self.path_for(record), record)
+
+    # read
+    def _files(self, profile: str | None = None, experiment: str | None = None):
+        if not self.root.is_dir():
+            return []
+        pattern = f"{profile or '*'}/{experiment or '*'}/*.json"
+        return sorted(self.root.glob(pattern))
+
+    @staticmethod
+    def _read(path: Path) -> dict:
+        try:
+            with open(path) as fh:
+                rec = json.load(fh)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"results file {path} is not valid JSON ({e}); delete it to rerun "
+                             f"that configuration") from None
+        if not isinstance(rec, dict) or "config_hash" not in rec:
+            raise ValueError(f"results file {path} is not a ctlib run record (no config_hash)")
+        return rec
+
+    def find(self, config_hash: str, *, profile: str | None = None,
+             experiment: str | None = None) -> dict | None:
+        """The record with this config hash (optionally within one profile/experiment), or None."""
+        for path in self._files(profile, experiment):
+            if config_hash[:8] not in path.stem:
+                continue
+            rec = self._read(path)
+            if rec["config_hash"] == config_hash:
+                return rec
+        return None
+
+    def all(self, experiment: str | None = None, *, profile: str | None = None) -> list[dict]:
+        """Every record (optionally of one experiment and/or profile), sorted by path."""
+        return [self._read(p) for p in self._files(profile, experiment)]
+
+    def to_frame(self, experiment: str | None = None, *, profile: str | None = None):
+        """A pandas DataFrame with one row per (run, task) and its test metrics.
+
+        Columns: run_id, profile, experiment, model, dataset, seed, task, mae,
+        rmse, r2, n, best_epoch, epochs_run, wall_s, config_hash, commit,
+        dirty, finished, embedding_path, plus ``extra.<key>`` for scalar
+        entries of the record's ``extra`` dict.
+        """
+        import pandas as pd
+
+        rows = []
+        for rec in self.all(experiment, profile=profile):
+            base = {
+                "run_id": rec["run_id"], "profile": rec["profile"],
+                "experiment": rec["experiment"], "model": rec["model"],
+                "dataset": rec["dataset"].get("name"), "seed": rec["seed"],
+                "best_epoch": rec["best_epoch"], "epochs_run": len(rec["history"]),
+                "wall_s": rec["wall_s"], "config_hash": rec["config_hash"],
+                "commit": rec["code"].get("commit"), "dirty": rec["code"].get("dirty"),
+                "finished": rec["finished"], "embedding_path": rec["embedding_path"],
+            }
+            for k, v in (rec.get("extra") or {}).items():
+                if v is None or isinstance(v, (str, int, float, bool)):
+                    base[f"extra.{k}"] = v
+            for task, m in (rec["test"] or {}).items():
+                rows.append({**base, "task": task, "mae": m.get("mae"), "rmse": m.get("rmse"),
+                             "r2": m.get("r2"), "n": m.get("n")})
+        cols = ["run_id", "profile", "experiment", "model", "dataset", "seed", "task", "mae",
+                "rmse", "r2", "n", "best_epoch", "epochs_run", "wall_s", "config_hash",
+                "commit", "dirty", "finished", "embedding_path"]
+        df = pd.DataFrame(rows)
+        if df.empty:
+            return pd.DataFrame(columns=cols)
+        return df[cols + [c for c in df.columns if c not in cols]]

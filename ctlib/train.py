@@ -1,0 +1,1001 @@
+"""One trainer for every model: fit, evaluate, predict, checkpoint and resume.
+
+* :class:`TrainConfig` — strict training settings (unknown keys raise).
+* :class:`Trainer` — ``fit(ds, split, targets)`` trains any ctlib model on a
+  :class:`~ctlib.data.dataset.CrystalDataset` with a multi-task masked loss on
+  standardised targets, keeps ``best.pt`` (lowest validation MAE) and
+  ``last.pt`` (every epoch) in its run folder, and resumes from ``last.pt``.
+* :func:`run` — one experiment run, looked up in the results store by config
+  hash before it is trained; stores the record and the element embedding.
+
+Run folder (checkpoints; git-ignored, never under ``results/``)::
+
+    <run_dir>/
+      last.pt        model, optimizer, scheduler, epoch, RNG states, history,
+                     normaliser, early-stopping state   (every epoch)
+      best.pt        model weights of the best validation epoch
+      model/         save_model() of the best model (model.json + weights.pt)
+      trainer.json   targets, units, normaliser, train config, best epoch
+
+Reproducibility: the shuffling, augmentation and dropout of epoch ``e`` are
+drawn from generators seeded by ``(seed, e)``, so a run killed at any point
+and resumed from ``last.pt`` ends with the same weights as one that was never
+interrupted (on the same device and thread count). The CPU kernels the models
+use (matmul, ``index_add_``, attention) are deterministic, so the same seed gives
+the same result on CPU; on CUDA, ``index_add_`` uses atomics and graph models
+can differ in the last digits between runs. (``torch.use_deterministic_algorithms``
+is not switched on: it costs seconds of imports per process.)
+
+Test hook: when the environment variable ``CTLIB_TEST_KILL_AFTER_EPOCH=k`` is
+set, the process kills itself with SIGKILL right after ``last.pt`` of epoch
+``k`` is written (used by the test suite to check resume; never set it
+otherwise).
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+import math
+import os
+import random
+import signal
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ctlib.results import (
+    SCHEMA_VERSION, ResultStore, code_version, config_hash, device_info, file_sha256,
+    make_run_id, now_iso, package_versions, split_hash, to_jsonable, write_json_atomic,
+)
+
+KILL_HOOK_ENV = "CTLIB_TEST_KILL_AFTER_EPOCH"
+_OPTIMIZERS = ("adamw", "adam", "sgd")
+_SCHEDULERS = ("none", "step", "cosine", "onecycle")
+_LOSSES = ("mse", "mae")
+_DEVICES = ("auto", "cpu", "cuda")
+
+
+# =============================================================== configuration
+@dataclass
+class TrainConfig:
+    """Training settings. Build with :meth:`from_dict` (strict) or directly.
+
+    Attributes:
+        optimizer: ``"adamw"`` | ``"adam"`` | ``"sgd"``.
+        lr: learning rate (peak lr for ``onecycle``).
+        weight_decay: L2 / decoupled weight decay.
+        momentum: SGD momentum (ignored by Adam/AdamW).
+        embedding_lr: learning rate of the atom-embedding table
+            (``model.atom_embedding``); ``None`` = same as ``lr``. E.g. 1e-5
+            fine-tunes a transferred embedding slowly.
+        scheduler: ``"none"`` | ``"step"`` (StepLR(step_size, gamma), per
+            epoch) | ``"cosine"`` (to 0 over ``epochs``) | ``"onecycle"`` (per batch).
+        step_size, gamma: StepLR parameters.
+        epochs: maximum number of epochs.
+        batch_size: structures per batch.
+        loss: ``"mse"`` | ``"mae"``, on targets standardised with the mean and
+            std of the training split.
+        clip_grad: max gradient norm, or ``None`` for no clipping.
+        patience: stop after this many epochs without a lower mean validation
+            MAE (mean over tasks, original units); ``None`` = never stop early.
+        seed: seed of shuffling, augmentation and dropout.
+        device: ``"auto"`` (cuda when available) | ``"cpu"`` | ``"cuda"``.
+        num_threads: CPU threads for torch; ``None`` = all cores.
+        augment: random rotation/reflection/lattice translation of CT inputs
+            (paper eqs. 10-12); only for ``input_kind == "ct"``.
+        task_weights: ``None`` (tasks summed with equal weights, as the
+            paper), a list of K weights, or ``"uncertainty"`` (the model's
+            learned ``task_loss_weights``).
+        log_every: print a one-line summary every N epochs (0 = never).
+    """
+
+    optimizer: str = "adamw"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    momentum: float = 0.9
+    embedding_lr: float | None = None
+    scheduler: str = "none"
+    step_size: int = 10
+    gamma: float = 0.5
+    epochs: int = 100
+    batch_size: int = 64
+    loss: str = "mse"
+    clip_grad: float | None = None
+    patience: int | None = None
+    seed: int = 0
+    device: str = "auto"
+    num_threads: int | None = None
+    augment: bool = False
+    task_weights: list[float] | str | None = None
+    log_every: int = 0
+
+    #: fields that do not change the trained result; left out of config hashes.
+    RUNTIME_FIELDS = ("device", "num_threads", "log_every")
+
+    def __post_init__(self):
+        self.validate()
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "TrainConfig":
+        """Build from a mapping. Unknown keys raise ``ValueError`` naming them and the valid keys."""
+        if d is None:
+            return cls()
+        if isinstance(d, TrainConfig):
+            return d.replace()
+        if not isinstance(d, dict):
+            raise TypeError(f"TrainConfig.from_dict expects a dict, got {type(d).__name__}")
+        names = cls.field_names()
+        unknown = [k for k in d if k not in names]
+        if unknown:
+            hints = []
+            for k in unknown:
+                close = difflib.get_close_matches(str(k), names, n=1)
+                hints.append(repr(k) + (f" (did you mean {close[0]!r}?)" if close else ""))
+            raise ValueError(f"TrainConfig: unknown key(s) {', '.join(hints)}. "
+                             f"Valid keys: {', '.join(names)}")
+        return cls(**d)
+
+    def to_dict(self) -> dict:
+        """Every field as plain JSON types."""
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
+                for f in dataclasses.fields(self)}
+
+    def hash_dict(self) -> dict:
+        """:meth:`to_dict` without the runtime-only fields (device, threads, logging)."""
+        return {k: v for k, v in self.to_dict().items() if k not in self.RUNTIME_FIELDS}
+
+    def replace(self, **kw) -> "TrainConfig":
+        """A validated copy with some fields changed (unknown names raise)."""
+        d = self.to_dict()
+        d.update(kw)
+        return TrainConfig.from_dict(d)
+
+    def validate(self) -> None:
+        """Check every value; raises ``ValueError`` naming the field."""
+        def choice(name, choices):
+            v = getattr(self, name)
+            if v not in choices:
+                raise ValueError(f"TrainConfig.{name} must be one of {list(choices)}, got {v!r}")
+
+        def number(name, *, positive=False, allow_none=False, lo=None):
+            v = getattr(self, name)
+            if v is None and allow_none:
+                return
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                hint = " (in YAML write 1.0e-3, not 1e-3)" if isinstance(v, str) else ""
+                raise ValueError(f"TrainConfig.{name} must be a number, got {v!r}{hint}")
+            if positive and v <= 0:
+                raise ValueError(f"TrainConfig.{name} must be > 0, got {v!r}")
+            if lo is not None and v < lo:
+                raise ValueError(f"TrainConfig.{name} must be >= {lo}, got {v!r}")
+
+        def integer(name, *, lo, allow_none=False):
+            v = getattr(self, name)
+            if v is None and allow_none:
+                return
+            if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+                raise ValueError(f"TrainConfig.{name} must be an int >= {lo}, got {v!r}")
+
+        choice("optimizer", _OPTIMIZERS)
+        choice("scheduler", _SCHEDULERS)
+        choice("loss", _LOSSES)
+        choice("device", _DEVICES)
+        number("lr", positive=True)
+        number("weight_decay", lo=0)
+        number("momentum", lo=0)
+        number("embedding_lr", lo=0, allow_none=True)
+        number("gamma", positive=True)
+        number("clip_grad", positive=True, allow_none=True)
+        integer("step_size", lo=1)
+        integer("epochs", lo=1)
+        integer("batch_size", lo=1)
+        integer("patience", lo=1, allow_none=True)
+        integer("seed", lo=0)
+        integer("num_threads", lo=1, allow_none=True)
+        integer("log_every", lo=0)
+        if not isinstance(self.augment, bool):
+            raise ValueError(f"TrainConfig.augment must be true or false, got {self.augment!r}")
+        tw = self.task_weights
+        if tw is not None and tw != "uncertainty":
+            if isinstance(tw, str) or not isinstance(tw, (list, tuple)) or not tw or not all(
+                    isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0 for w in tw):
+                raise ValueError(f"TrainConfig.task_weights must be null, 'uncertainty' or a "
+                                 f"list of non-negative numbers (one per target), got {tw!r}")
+            self.task_weights = [float(w) for w in tw]
+
+
+def resolve_device(name: str) -> torch.device:
+    """``"auto"`` -> cuda when available, else cpu; ``"cuda"`` without a GPU raises."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' requested but torch sees no CUDA GPU; use 'auto' or 'cpu'")
+    return torch.device(name)
+
+
+# ===================================================================== metrics
+def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
+    """MAE, RMSE, R² and n over the finite entries of two (n,) arrays (same units).
+
+    R² is ``None`` when fewer than 2 labels or zero variance.
+    """
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    ok = np.isfinite(y_true)
+    t, p = y_true[ok], y_pred[ok]
+    n = int(ok.sum())
+    if n == 0:
+        return {"mae": None, "rmse": None, "r2": None, "n": 0}
+    err = p - t
+    ss_tot = float(((t - t.mean()) ** 2).sum())
+    r2 = 1.0 - float((err ** 2).sum()) / ss_tot if n > 1 and ss_tot > 0 else None
+    return {"mae": float(np.abs(err).mean()), "rmse": float(np.sqrt((err ** 2).mean())),
+            "r2": r2, "n": n}
+
+
+def _epoch_seed(seed: int, epoch: int, stream: int) -> int:
+    """A 32-bit seed for (training seed, epoch, stream): independent per epoch."""
+    return int(np.random.SeedSequence([seed, epoch, stream]).generate_state(1)[0])
+
+
+def _rng_state() -> dict:
+    st = np.random.get_state()
+    out = {"python": random.getstate(),
+           "numpy": (st[0], st[1].tolist(), int(st[2]), int(st[3]), float(st[4])),
+           "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        out["cuda"] = torch.cuda.get_rng_state_all()
+    return out
+
+
+def _set_rng_state(st: dict) -> None:
+    random.setstate(st["python"])
+    name, keys, pos, has_gauss, gauss = st["numpy"]
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, gauss))
+    torch.set_rng_state(st["torch"])
+    if "cuda" in st and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(st["cuda"])
+
+
+def _save_atomic_torch(obj, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _available_cores() -> int:
+    """CPU cores this process may use (respects affinity masks, e.g. in containers)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _use_bar(progress: bool | None) -> bool:
+    if progress is None:
+        return sys.stderr.isatty()
+    return bool(progress)
+
+
+# ===================================================================== trainer
+class Trainer:
+    """Train, evaluate and run any ctlib model.
+
+    Args:
+        model: an ``nn.Module`` with class attribute ``input_kind``
+            (``"ct"``, ``"crystal_graph"``, ``"megnet_graph"``, ``"line_graph"``),
+            an ``atom_embedding`` and ``forward(batch) -> (B, K)``.
+        cfg: :class:`TrainConfig` or a dict for :meth:`TrainConfig.from_dict`.
+        run_dir: folder of ``last.pt``/``best.pt``/``model/``; created at the
+            first checkpoint. ``None`` keeps the best weights in memory only
+            (no resume).
+        resume: continue from ``run_dir/last.pt`` when it exists.
+        progress: tqdm bars; ``None`` = only when stderr is a terminal.
+
+    After :meth:`fit` (or :meth:`load`), ``targets``, ``mean`` and ``std``
+    ((K,) normaliser of the training split, original units) are set.
+    """
+
+    def __init__(self, model: torch.nn.Module, cfg: TrainConfig | dict | None = None,
+                 run_dir: str | Path | None = None, *, resume: bool = True,
+                 progress: bool | None = None):
+        if not hasattr(model, "input_kind"):
+            raise TypeError(f"{type(model).__name__} has no input_kind; Trainer trains ctlib "
+                            f"models (see ctlib.models.build_model)")
+        self.cfg = cfg if isinstance(cfg, TrainConfig) else TrainConfig.from_dict(cfg)
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.resume = resume
+        self.progress = progress
+        self.device = resolve_device(self.cfg.device)
+        self.model = model.to(self.device)
+        self.targets: list[str] | None = None
+        self.units: dict[str, str | None] = {}
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
+        self.best_epoch: int | None = None
+        self._graphs_memo = None  # (fingerprint, used indices, dataset, GraphSet) of the last build
+
+    def __repr__(self) -> str:
+        return (f"Trainer({type(self.model).__name__}, device={self.device}, "
+                f"targets={self.targets}, run_dir={str(self.run_dir) if self.run_dir else None})")
+
+    # ------------------------------------------------------------- data plumbing
+    @property
+    def kind(self) -> str:
+        return self.model.input_kind
+
+    def _prepare(self, ds, index_sets: list, graphs):
+        """Restrict ``ds`` to the structures used (so graphs are built only for them).
+
+        Returns (ds', [idx' per set], graphs'); with given ``graphs`` nothing changes.
+        """
+        index_sets = [np.asarray(i, dtype=np.int64) for i in index_sets]
+        for i in index_sets:
+            if len(i) and (i.min() < 0 or i.max() >= len(ds)):
+                raise IndexError(f"split indices out of range for dataset {ds.name!r} "
+                                 f"with {len(ds)} structures")
+        if self.kind == "ct" or graphs is not None:
+            return ds, index_sets, graphs
+        used = np.unique(np.concatenate(index_sets)) if index_sets else np.zeros(0, np.int64)
+        fp = ds.fingerprint
+        last = self._graphs_memo
+        if last is not None and last[0] == fp and np.isin(used, last[1]).all():
+            # the graphs built for fit() also serve evaluate()/predict() on those structures
+            _, known, sub, graphs = last
+            return sub, [np.searchsorted(known, i) for i in index_sets], graphs
+        sub = ds.subset(used) if len(used) < len(ds) else ds
+        from ctlib.data.featurize import build_graphs
+
+        graphs = build_graphs(sub, self.kind, progress=_use_bar(self.progress))
+        self._graphs_memo = (fp, used, sub, graphs)  # one entry: bounded
+        return sub, [np.searchsorted(used, i) for i in index_sets], graphs
+
+    def _loader(self, ds, idx, targets, *, shuffle: bool, seed: int, graphs, augment=None):
+        from ctlib.data.featurize import make_loader
+
+        return make_loader(ds, self.kind, idx, targets, self.cfg.batch_size, shuffle, seed,
+                           graphs=graphs, augment=augment)
+
+    # ------------------------------------------------------------------ pieces
+    def _param_groups(self) -> list[dict]:
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        if not params:
+            raise ValueError(f"{type(self.model).__name__} has no trainable parameters")
+        if self.cfg.embedding_lr is None:
+            return [{"params": params, "lr": self.cfg.lr}]
+        emb = getattr(self.model, "atom_embedding", None)
+        if hasattr(emb, "table_parameters"):  # ctlib AtomEmbedding: table (+ pretrained coords)
+            from ctlib.models.embedding import param_groups
+
+            return param_groups(self.model, self.cfg.lr, self.cfg.embedding_lr)
+        emb_ids = {id(p) for p in emb.parameters()} if emb is not None else set()
+        g_emb = [p for p in params if id(p) in emb_ids]
+        g_rest = [p for p in params if id(p) not in emb_ids]
+        groups = [{"params": g_rest, "lr": self.cfg.lr}]
+        if g_emb:
+            groups.append({"params": g_emb, "lr": self.cfg.embedding_lr})
+        return [g for g in groups if g["params"]]
+
+    def _optimizer(self, groups):
+        c = self.cfg
+        if c.optimizer == "sgd":
+            return torch.optim.SGD(groups, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
+        if c.optimizer == "adam":
+            return torch.optim.Adam(groups, lr=c.lr, weight_decay=c.weight_decay)
+        return torch.optim.AdamW(groups, lr=c.lr, weight_decay=c.weight_decay)
+
+    def _scheduler(self, opt, steps_per_epoch: int):
+        c = self.cfg
+        if c.scheduler == "step":
+            return torch.optim.lr_scheduler.StepLR(opt, step_size=c.step_size, gamma=c.gamma)
+        if c.scheduler == "cosine":
+            return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=c.epochs)
+        if c.scheduler == "onecycle":
+            return torch.optim.lr_scheduler.OneCycleLR(
+                opt, max_lr=[g["lr"] for g in opt.param_groups],
+                total_steps=c.epochs * steps_per_epoch)
+        return None
+
+    def _task_weights(self, k: int):
+        tw = self.cfg.task_weights
+        if tw is None:
+            return None
+        if tw == "uncertainty":
+            if not callable(getattr(self.model, "task_loss_weights", None)):
+                raise ValueError(f"task_weights='uncertainty' needs a model with "
+                                 f"task_loss_weights(); {type(self.model).__name__} has none")
+            if getattr(self.model, "log_vars", 0) is None:
+                warnings.warn("task_weights='uncertainty' but the model has no learned "
+                              "log-variances (build it with uncertainty weights); tasks are "
+                              "summed with equal weights", UserWarning, stacklevel=3)
+            return "uncertainty"
+        if len(tw) != k:
+            raise ValueError(f"task_weights has {len(tw)} entries but there are {k} targets")
+        return torch.tensor(tw, dtype=torch.float32, device=self.device)
+
+    def _loss(self, pred: torch.Tensor, y: torch.Tensor, weights) -> torch.Tensor:
+        """Masked loss on standardised targets. pred, y: (B, K); y may hold NaN."""
+        mean = torch.as_tensor(self.mean, dtype=pred.dtype, device=pred.device)
+        std = torch.as_tensor(self.std, dtype=pred.dtype, device=pred.device)
+        y = y.to(pred.dtype)
+        mask = torch.isfinite(y)
+        ys = (torch.where(mask, y, mean) - mean) / std
+        diff = torch.where(mask, pred - ys, torch.zeros_like(pred))
+        per = diff * diff if self.cfg.loss == "mse" else diff.abs()
+        count = mask.sum(0).to(pred.dtype)
+        task = per.sum(0) / count.clamp(min=1.0)  # (K,)
+        if weights is None:
+            return task.sum()
+        if isinstance(weights, str):
+            return self.model.task_loss_weights(task)
+        return (weights.to(task.dtype) * task).sum()
+
+    def _augment_fn(self):
+        if not self.cfg.augment:
+            return None
+        if self.kind != "ct":
+            raise ValueError(f"TrainConfig.augment=True works on CT inputs only; "
+                             f"{type(self.model).__name__} reads {self.kind!r}")
+        from ctlib.data.augment import CrystalAugment
+
+        return CrystalAugment()
+
+    # -------------------------------------------------------------- prediction
+    @torch.no_grad()
+    def _predict_std(self, ds, idx, targets, graphs) -> np.ndarray:
+        """(len(idx), K) standardised predictions, in the order of ``idx``."""
+        self.model.eval()
+        out = []
+        for batch in self._loader(ds, idx, targets, shuffle=False, seed=0, graphs=graphs):
+            batch = batch.to(self.device)
+            out.append(self.model(batch).float().cpu().numpy())
+        k = len(targets)
+        return np.concatenate(out, axis=0) if out else np.zeros((0, k), np.float32)
+
+    def _need_fitted(self):
+        if self.targets is None or self.mean is None:
+            raise RuntimeError("this Trainer has no targets/normaliser yet: call fit() first or "
+                               "build it with Trainer.load(run_dir)")
+
+    def predict(self, ds, idx=None, *, graphs=None) -> np.ndarray:
+        """Predictions in original units.
+
+        Args:
+            ds: CrystalDataset (labels not needed).
+            idx: (n,) structure indices (default all), in output order.
+            graphs: precomputed GraphSet of ``ds`` (graph models; built when None).
+
+        Returns:
+            (n, K) float64 array, column k = ``self.targets[k]``.
+        """
+        self._need_fitted()
+        idx = np.arange(len(ds)) if idx is None else np.asarray(idx, dtype=np.int64)
+        ds2 = _with_targets(ds, self.targets)
+        ds2, (idx2,), graphs = self._prepare(ds2, [idx], graphs)
+        p = self._predict_std(ds2, idx2, self.targets, graphs).astype(np.float64)
+        return p * self.std + self.mean
+
+    def evaluate(self, ds, idx=None, targets=None, *, graphs=None) -> dict:
+        """Metrics per task on structures ``idx`` (original units).
+
+        Returns:
+            ``{target: {"mae", "rmse", "r2", "n"}}``; NaN labels are skipped.
+        """
+        self._need_fitted()
+        targets = list(self.targets if targets is None else
+                       ([targets] if isinstance(targets, str) else targets))
+        missing = [t for t in targets if t not in self.targets]
+        if missing:
+            raise ValueError(f"this model predicts {self.targets}, not {missing}")
+        idx = np.arange(len(ds)) if idx is None else np.asarray(idx, dtype=np.int64)
+        pred = self.predict(ds, idx, graphs=graphs)
+        out = {}
+        for t in targets:
+            if t not in ds.targets:
+                raise KeyError(f"dataset {ds.name!r} has no target {t!r}; available: "
+                               f"{sorted(ds.targets)}")
+            out[t] = regression_metrics(ds.targets[t][idx], pred[:, self.targets.index(t)])
+        return out
+
+    # --------------------------------------------------------------------- fit
+    def fit(self, ds, split: dict, targets, graphs=None) -> dict:
+        """Train on ``split["train"]``, select on ``split["val"]``, report ``split["test"]``.
+
+        Args:
+            ds: CrystalDataset holding every target in ``targets``.
+            split: ``{"train": idx, "val": idx, "test": idx}`` int arrays
+                (``val``/``test`` optional: without val the last epoch is kept).
+            targets: target name or list of K names; NaN labels are masked
+                out of the loss and the metrics.
+            graphs: precomputed GraphSet of ``ds`` for graph models (built
+                from the used structures when None).
+
+        Returns:
+            a run record (dict): history, best_epoch, val/test metrics per
+            task, normaliser, dataset and code provenance (see ctlib.results).
+        """
+        targets = [targets] if isinstance(targets, str) else list(targets)
+        if not targets:
+            raise ValueError("fit() needs at least one target")
+        for t in targets:
+            if t not in ds.targets:
+                raise KeyError(f"dataset {ds.name!r} has no target {t!r}; available: "
+                               f"{sorted(ds.targets)}")
+        unknown = [k for k in split if k not in ("train", "val", "test")]
+        if unknown or "train" not in split:
+            raise ValueError(f"split must have keys 'train' (+ optional 'val', 'test'); "
+                             f"got {sorted(split)}")
+        out_dim = getattr(self.model, "n_tasks", len(targets))
+        if out_dim != len(targets):
+            raise ValueError(f"the model has {out_dim} outputs but {len(targets)} targets "
+                             f"were given ({targets})")
+        names = [k for k in ("train", "val", "test") if k in split]
+        full_ds = ds
+        s_hash = split_hash({k: split[k] for k in names})
+        ds, idx_list, graphs = self._prepare(ds, [split[k] for k in names], graphs)
+        sp = dict(zip(names, idx_list))
+        tr = sp["train"]
+        if len(tr) == 0:
+            raise ValueError("split['train'] is empty")
+        self.targets = targets
+        self.units = {t: ds.units.get(t) for t in targets}
+        y_train = np.stack([ds.targets[t][tr] for t in targets], axis=1)
+        self.mean, self.std = _normaliser(y_train, targets)
+
+        c = self.cfg
+        prev_threads = torch.get_num_threads()
+        if self.device.type == "cpu":
+            torch.set_num_threads(c.num_threads or _available_cores())
+        try:
+            return self._fit(full_ds, ds, sp, targets, graphs, s_hash)
+        finally:
+            torch.set_num_threads(prev_threads)
+
+    def _identity(self, ds, targets, s_hash) -> str:
+        cfgd = getattr(self.model, "config", None)
+        return config_hash({
+            "train": self.cfg.hash_dict(), "model": type(self.model).__name__,
+            "model_config": cfgd.to_dict() if hasattr(cfgd, "to_dict") else None,
+            "targets": targets, "dataset": ds.fingerprint, "split": s_hash})
+
+    def _fit(self, full_ds, ds, sp, targets, graphs, s_hash) -> dict:
+        c = self.cfg
+        t0 = time.perf_counter()
+        started = now_iso()
+        ident = self._identity(full_ds, targets, s_hash)
+        k = len(targets)
+        weights = self._task_weights(k)
+        augment = self._augment_fn()
+        tr, va = sp["train"], sp.get("val")
+        has_val = va is not None and len(va) > 0
+
+        # one loader; loader.set_epoch(e) picks the shuffle and augmentation of (seed, e)
+        loader = self._loader(ds, tr, targets, shuffle=True, seed=c.seed, graphs=graphs,
+                              augment=augment)
+        steps_per_epoch = len(loader)
+        opt = self._optimizer(self._param_groups())
+        sched = self._scheduler(opt, steps_per_epoch)
+
+        history: list[dict] = []
+        best_val, best_epoch, bad, done, stopped_early = math.inf, None, 0, False, False
+        best_state = None
+        start_epoch, resumed_from = 0, None
+        last_path = self.run_dir / "last.pt" if self.run_dir else None
+        best_path = self.run_dir / "best.pt" if self.run_dir else None
+        if self.resume and last_path is not None and last_path.is_file():
+            ck = torch.load(last_path, map_location="cpu", weights_only=True)
+            if ck.get("identity") != ident:
+                raise ValueError(
+                    f"{last_path} belongs to a different run (other model/config/data/split). "
+                    f"Use another run_dir, delete it, or pass resume=False to start over.")
+            self.model.load_state_dict(ck["model"])
+            opt.load_state_dict(ck["optimizer"])
+            if sched is not None:
+                sched.load_state_dict(ck["scheduler"])
+            _set_rng_state(ck["rng"])
+            history = ck["history"]
+            best_val, best_epoch, bad = ck["best_val"], ck["best_epoch"], ck["bad_epochs"]
+            done, stopped_early = ck["done"], ck["stopped_early"]
+            started = ck["started"]
+            start_epoch = resumed_from = ck["epoch"]
+            self.mean, self.std = np.asarray(ck["mean"]), np.asarray(ck["std"])
+
+        use_bar = _use_bar(self.progress)
+        from tqdm.auto import tqdm
+
+        label = getattr(self.model, "name", "") or type(self.model).__name__
+        bar = tqdm(total=c.epochs, initial=start_epoch, desc=label, unit="epoch",
+                   disable=not use_bar or done, leave=True)
+        kill_after = os.environ.get(KILL_HOOK_ENV)
+        epoch = start_epoch
+        try:
+            while not done and epoch < c.epochs:
+                epoch += 1
+                rec = self._train_epoch(loader, epoch, opt, sched, weights, use_bar)
+                if has_val:
+                    vm = self._metrics(ds, va, targets, graphs)
+                    rec["val_mae"] = {t: vm[t]["mae"] for t in targets}
+                    maes = [v for v in rec["val_mae"].values() if v is not None]
+                    rec["val_mae_mean"] = float(np.mean(maes)) if maes else None
+                    score = rec["val_mae_mean"] if rec["val_mae_mean"] is not None else math.inf
+                else:
+                    rec["val_mae"], rec["val_mae_mean"] = None, None
+                    score = -epoch  # without validation the latest epoch is the best
+                if sched is not None and c.scheduler != "onecycle":
+                    sched.step()
+                history.append(rec)
+                if score < best_val or best_epoch is None:
+                    best_val, best_epoch, bad = score, epoch, 0
+                    state = {n: v.detach().clone() for n, v in self.model.state_dict().items()}
+                    if best_path is not None:
+                        _save_atomic_torch({"model": state, "epoch": epoch, "identity": ident,
+                                            "mean": self.mean.tolist(), "std": self.std.tolist()},
+                                           best_path)
+                    else:
+                        best_state = state
+                else:
+                    bad += 1
+                if c.patience is not None and bad >= c.patience:
+                    done, stopped_early = True, True
+                if epoch >= c.epochs:
+                    done = True
+                if last_path is not None:
+                    _save_atomic_torch({
+                        "identity": ident, "epoch": epoch, "model": self.model.state_dict(),
+                        "optimizer": opt.state_dict(),
+                        "scheduler": sched.state_dict() if sched is not None else None,
+                        "rng": _rng_state(), "history": history, "best_val": best_val,
+                        "best_epoch": best_epoch, "bad_epochs": bad, "done": done,
+                        "stopped_early": stopped_early, "started": started,
+                        "mean": self.mean.tolist(), "std": self.std.tolist(),
+                        "train_config": c.to_dict(), "targets": targets}, last_path)
+                    if kill_after is not None and str(epoch) == kill_after.strip():
+                        os.kill(os.getpid(), signal.SIGKILL)
+                bar.update(1)
+                bar.set_postfix(loss=f"{rec['train_loss']:.4g}",
+                                val_mae=("-" if rec["val_mae_mean"] is None
+                                         else f"{rec['val_mae_mean']:.4g}"),
+                                str_s=f"{rec['structures_per_s']:.0f}")
+                if c.log_every and epoch % c.log_every == 0:
+                    vm_txt = "-" if rec["val_mae_mean"] is None else f"{rec['val_mae_mean']:.5g}"
+                    msg = (f"epoch {epoch}/{c.epochs} loss {rec['train_loss']:.5g} "
+                           f"val_mae {vm_txt} lr {rec['lr']:.3g} {rec['structures_per_s']:.0f} str/s")
+                    if use_bar:
+                        bar.write(msg)
+                    else:
+                        print(msg, file=sys.stderr)
+        finally:
+            bar.close()
+
+        # restore the best weights
+        if best_path is not None and best_path.is_file():
+            self.model.load_state_dict(torch.load(best_path, map_location=self.device,
+                                                  weights_only=True)["model"])
+        elif best_state is not None:
+            self.model.load_state_dict(best_state)
+        self.best_epoch = best_epoch
+        val_metrics = self._metrics(ds, va, targets, graphs) if has_val else None
+        test_metrics = (self._metrics(ds, sp["test"], targets, graphs)
+                        if "test" in sp and len(sp["test"]) else None)
+        if self.run_dir is not None:
+            self._save_final(targets)
+        counts = {k: int(len(v)) for k, v in sp.items()}
+        return to_jsonable({
+            "model": getattr(self.model, "name", None) or type(self.model).__name__,
+            "targets": targets,
+            "units": self.units,
+            "train_config": c.to_dict(),
+            "model_config": (self.model.config.to_dict()
+                             if hasattr(getattr(self.model, "config", None), "to_dict") else None),
+            "dataset": {"name": full_ds.name, "sha256": full_ds.source_sha256,
+                        "fingerprint": full_ds.fingerprint, "n": len(full_ds),
+                        "split_counts": counts, "split_hash": s_hash},
+            "seed": c.seed,
+            "code": code_version(),
+            "packages": package_versions(),
+            "device": device_info(self.device),
+            "started": started,
+            "finished": now_iso(),
+            "wall_s": time.perf_counter() - t0,
+            "train_s": float(sum(h["time_s"] for h in history)),
+            "history": history,
+            "best_epoch": best_epoch,
+            "epochs_run": len(history),
+            "stopped_early": stopped_early,
+            "resumed_from_epoch": resumed_from,
+            "normaliser": {"mean": self.mean, "std": self.std},
+            "n_parameters": int(sum(p.numel() for p in self.model.parameters())),
+            "val": val_metrics,
+            "test": test_metrics,
+            "run_dir": _display_path(self.run_dir),
+        })
+
+    def _train_epoch(self, loader, epoch, opt, sched, weights, use_bar) -> dict:
+        c = self.cfg
+        # every random draw of this epoch depends on (seed, epoch) only: the loader's
+        # shuffle and augmentation, and the global generators (dropout)
+        loader.set_epoch(epoch)
+        torch.manual_seed(_epoch_seed(c.seed, epoch, 1))
+        np.random.seed(_epoch_seed(c.seed, epoch, 2))
+        random.seed(_epoch_seed(c.seed, epoch, 3))
+        self.model.train()
+        lr = opt.param_groups[0]["lr"]
+        t0 = time.perf_counter()
+        total, n_seen = 0.0, 0
+        from tqdm.auto import tqdm
+
+        for batch in tqdm(loader, desc=f"epoch {epoch}", leave=False, unit="batch",
+                          disable=not use_bar):
+            batch = batch.to(self.device)
+            pred = self.model(batch)
+            loss = self._loss(pred, batch.y, weights)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if c.clip_grad is not None:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.clip_grad)
+            opt.step()
+            if sched is not None and c.scheduler == "onecycle":
+                if sched.last_epoch + 1 < sched.total_steps:
+                    sched.step()
+            b = int(batch.num_graphs)
+            lv = float(loss.detach())
+            if not math.isfinite(lv):
+                raise FloatingPointError(f"training loss became {lv} at epoch {epoch}; lower "
+                                         f"lr (now {lr:g}) or set clip_grad")
+            total += lv * b
+            n_seen += b
+        dt = time.perf_counter() - t0
+        return {"epoch": epoch, "train_loss": total / max(n_seen, 1), "lr": lr,
+                "time_s": dt, "structures_per_s": n_seen / dt if dt > 0 else 0.0}
+
+    def _metrics(self, ds, idx, targets, graphs) -> dict:
+        """Metrics (original units) on an already-prepared ``ds``/``graphs``."""
+        p = self._predict_std(ds, idx, targets, graphs).astype(np.float64) * self.std + self.mean
+        return {t: regression_metrics(ds.targets[t][idx], p[:, j]) for j, t in enumerate(targets)}
+
+    # ---------------------------------------------------------------- persist
+    def _save_final(self, targets) -> None:
+        """Write ``model/`` (save_model of the best weights) and ``trainer.json``."""
+        try:
+            from ctlib.models import save_model
+        except ImportError:
+            save_model = None
+        if save_model is not None and getattr(self.model, "name", None):
+            save_model(self.model, self.run_dir / "model")
+        write_json_atomic(self.run_dir / "trainer.json", {
+            "format": "ctlib.trainer", "version": 1, "targets": targets, "units": self.units,
+            "mean": self.mean, "std": self.std, "input_kind": self.kind,
+            "best_epoch": self.best_epoch, "train_config": self.cfg.to_dict()})
+
+    @classmethod
+    def load(cls, run_dir: str | Path, *, device: str = "cpu",
+             progress: bool | None = None) -> "Trainer":
+        """A ready-to-predict Trainer from a finished run folder (``model/`` + ``trainer.json``)."""
+        import json
+
+        run_dir = Path(run_dir)
+        meta_path, model_dir = run_dir / "trainer.json", run_dir / "model"
+        if not meta_path.is_file() or not (model_dir / "model.json").is_file():
+            raise FileNotFoundError(
+                f"{run_dir} is not a finished training run: expected {meta_path.name} and "
+                f"model/model.json (written at the end of Trainer.fit / ctlib train)")
+        meta = json.loads(meta_path.read_text())
+        if meta.get("format") != "ctlib.trainer" or meta.get("version") != 1:
+            raise ValueError(f"{meta_path} is not a ctlib trainer file (version 1)")
+        from ctlib.models import load_model
+
+        model = load_model(model_dir)
+        cfg = TrainConfig.from_dict({**meta["train_config"], "device": device})
+        tr = cls(model, cfg, run_dir=None, resume=False, progress=progress)
+        tr.targets, tr.units = list(meta["targets"]), dict(meta["units"])
+        tr.mean = np.asarray(meta["mean"], dtype=np.float64)
+        tr.std = np.asarray(meta["std"], dtype=np.float64)
+        tr.best_epoch = meta.get("best_epoch")
+        return tr
+
+
+def _display_path(path: Path | None) -> str | None:
+    """``path`` relative to the working folder when inside it (records stay portable)."""
+    if path is None:
+        return None
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _normaliser(y: np.ndarray, targets) -> tuple[np.ndarray, np.ndarray]:
+    """(K,) mean and std of the finite training labels of each task."""
+    mean = np.zeros(y.shape[1])
+    std = np.ones(y.shape[1])
+    for j, t in enumerate(targets):
+        col = y[:, j][np.isfinite(y[:, j])]
+        if len(col) == 0:
+            raise ValueError(f"target {t!r} has no finite label in the training split")
+        mean[j] = col.mean()
+        s = col.std()
+        if s > 1e-12:
+            std[j] = s
+        else:
+            warnings.warn(f"target {t!r} is constant on the training split; std set to 1",
+                          UserWarning, stacklevel=3)
+    return mean, std
+
+
+def _with_targets(ds, targets):
+    """``ds`` with NaN columns added for targets it lacks (prediction on unlabelled data)."""
+    missing = [t for t in targets if t not in ds.targets]
+    if not missing:
+        return ds
+    new = copy.copy(ds)
+    new.targets = {**ds.targets, **{t: np.full(len(ds), np.nan) for t in missing}}
+    return new
+
+
+# ======================================================================== run
+def _default_store() -> ResultStore:
+    return ResultStore(os.environ.get("CTLIB_RESULTS", "results"))
+
+
+def _default_run_root() -> Path:
+    from ctlib.data import cache_root
+
+    return Path(cache_root()) / "runs"
+
+
+def _embedding_fingerprint(embedding) -> str | None:
+    if embedding is None:
+        return None
+    from ctlib.embeddings import ElementEmbedding
+
+    if isinstance(embedding, ElementEmbedding):
+        import hashlib
+
+        h = hashlib.sha256("\x00".join(embedding.elements).encode())
+        h.update(np.ascontiguousarray(embedding.matrix).tobytes())
+        if embedding.coord_weight is not None:
+            h.update(np.ascontiguousarray(embedding.coord_weight).tobytes())
+        if embedding.coord_bias is not None:
+            h.update(np.ascontiguousarray(embedding.coord_bias).tobytes())
+        return h.hexdigest()
+    return file_sha256(embedding)
+
+
+def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | None = None,
+        train_config: TrainConfig | dict | None = None, seed: int = 0,
+        store: ResultStore | None = None, experiment: str = "adhoc", profile: str = "adhoc",
+        run_root: str | Path | None = None, force: bool = False, embedding=None,
+        extra: dict | None = None, graphs=None, save_predictions: bool = False,
+        dry_run: bool = False, progress: bool | None = None) -> dict | None:
+    """Train one model (or return its stored result) and record it.
+
+    Args:
+        model_name: ``cgcnn`` | ``megnet`` | ``alignn`` | ``ct``.
+        targets: target name or list of names (multi-task).
+        dataset: CrystalDataset, or a registry name for ``ctlib.data.load``.
+        split: ``{"train","val","test": int index arrays}``.
+        model_config: dict for ``build_model`` (strict).
+        train_config: TrainConfig or dict; its ``seed`` is replaced by ``seed``.
+        seed: training seed (model initialisation, shuffling, dropout).
+        store: results store (default ``$CTLIB_RESULTS`` or ``./results``).
+        experiment, profile: where the record goes:
+            ``<store>/<profile>/<experiment>/<run_id>.json``.
+        run_root: checkpoint folder root (default ``<ctlib.data.cache_root()>/runs``,
+            i.e. ``$CTLIB_CACHE/runs`` or ``.cache/ctlib/runs``); the run folder is
+            ``<run_root>/<profile>/<experiment>/<run_id>``.
+        force: retrain from scratch even if a record (or checkpoint) exists.
+        embedding: an ElementEmbedding or a path to an embedding file, used
+            to initialise the model's atom-embedding table (the model config
+            must say ``embedding_init: external``; it is set when absent).
+        extra: JSON-able labels stored in the record (part of the config hash).
+        graphs: precomputed GraphSet of ``dataset`` (graph models).
+        save_predictions: also write ``predictions/<run_id>.csv`` (test split).
+        dry_run: only look the run up; return None when it is not stored
+            (nothing is trained or written).
+        progress: tqdm bars (None = when on a terminal).
+
+    Returns:
+        the run record (also written to the store), or None for a ``dry_run``
+        that found nothing. The config hash covers
+        the model name and config, the train config (minus device/threads/
+        logging), the dataset fingerprint, the split hash, the targets, the
+        seed, the embedding's sha256 and ``extra``.
+    """
+    from ctlib.embeddings import ElementEmbedding
+
+    targets = [targets] if isinstance(targets, str) else list(targets)
+    if isinstance(dataset, str):
+        from ctlib.data import load
+
+        dataset = load(dataset, progress=_use_bar(progress))
+    store = store if store is not None else _default_store()
+    tc = train_config if isinstance(train_config, TrainConfig) else TrainConfig.from_dict(train_config)
+    tc = tc.replace(seed=int(seed))
+    model_config = dict(model_config or {})
+    emb_obj = None
+    if embedding is not None:
+        emb_obj = embedding if isinstance(embedding, ElementEmbedding) else ElementEmbedding.load(embedding)
+        model_config.setdefault("embedding_init", "external")
+    names = [k for k in ("train", "val", "test") if k in split]
+    config = {
+        "model": model_name, "model_config": model_config, "train": tc.hash_dict(),
+        "dataset": {"name": dataset.name, "fingerprint": dataset.fingerprint},
+        "split_hash": split_hash({k: split[k] for k in names}), "targets": targets,
+        "seed": int(seed), "embedding_sha256": _embedding_fingerprint(embedding),
+        "extra": to_jsonable(extra or {}),
+    }
+    h = config_hash(config)
+    rid = make_run_id(model_name, targets, h, seed)
+    if not force:
+        found = store.find(h, profile=profile, experiment=experiment)
+        if found is not None:
+            return found
+        other = store.find(h, profile=profile)
+        if other is not None:  # same run stored under another experiment: reuse it
+            rec = dict(other, experiment=experiment, copied_from=other["experiment"])
+            if not dry_run:
+                store.save(rec)
+            return rec
+    if dry_run:
+        return None
+
+    from ctlib.models import build_model
+
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)
+    random.seed(seed)
+    build_kw = {"embedding": emb_obj} if emb_obj is not None else {}
+    model = build_model(model_name, len(targets), model_config, **build_kw)
+    run_dir = Path(run_root if run_root is not None else _default_run_root()) / profile / experiment / rid
+    trainer = Trainer(model, tc, run_dir, resume=not force, progress=progress)
+    rec = trainer.fit(dataset, split, targets, graphs=graphs)
+
+    emb_path = store.artifact_path(profile, experiment, "embeddings", rid, ".json")
+    emb = ElementEmbedding.from_model(trainer.model, provenance={
+        "run_id": rid, "config_hash": h, "profile": profile, "experiment": experiment,
+        "model_name": model_name, "targets": targets, "dataset": dataset.name, "seed": int(seed)})
+    emb.save(emb_path)
+    pred_rel = None
+    if save_predictions and "test" in split and len(split["test"]):
+        import pandas as pd
+
+        te = np.asarray(split["test"], dtype=np.int64)
+        p = trainer.predict(dataset, te, graphs=graphs)
+        df = pd.DataFrame({"id": dataset.ids[te]})
+        for j, t in enumerate(targets):
+            df[t] = dataset.targets[t][te]
+            df[f"{t}_pred"] = p[:, j]
+        ppath = store.artifact_path(profile, experiment, "predictions", rid, ".csv")
+        ppath.parent.mkdir(parents=True, exist_ok=True)
+        tmp = ppath.with_name(f".{ppath.name}.tmp")
+        df.to_csv(tmp, index=False, float_format="%.6g")
+        os.replace(tmp, ppath)
+        pred_rel = str(ppath.relative_to(store.root))
+    record = {
+        "schema": SCHEMA_VERSION, "run_id": rid, "profile": profile, "experiment": experiment,
+        **rec,
+        "config": config, "config_hash": h,
+        "embedding_path": str(emb_path.relative_to(store.root)),
+        "predictions_path": pred_rel,
+        "extra": to_jsonable(extra or {}),
+    }
+    store.save(record)
+    return record

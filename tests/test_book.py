@@ -1,0 +1,203 @@
+"""The book pipeline: notebook sources, papermill execution, and a warning-free HTML build.
+
+The slow tests execute every notebook in notebooks/ on the smoke profile into a
+temporary book root (never into the checkout's book/generated) and build the HTML
+book from it with warnings as errors.
+"""
+import json
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from ctlib import book
+from ctlib.book import GENERATED, REPO_ROOT, BookError
+
+NOTEBOOKS = book.list_notebooks()
+
+
+def _stage(tmp: Path) -> Path:
+    return book.stage_book(tmp / "root")
+
+
+# ----------------------------------------------------------------- fast checks
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "notebooks/ holds no .ipynb"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_source_is_clean_and_parameterised(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code, f"{path.name} has no code cell"
+    for c in code:
+        assert c.outputs == [], f"{path.name}: commit notebooks without outputs"
+        assert c.execution_count is None, f"{path.name}: clear execution counts"
+    first = code[0]
+    assert "parameters" in first.metadata.get("tags", []), \
+        f"{path.name}: the first code cell must be tagged 'parameters'"
+    assert "profile" in book._notebook_parameters(path)
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), \
+        f"{path.name}: the first cell must be a markdown cell with the page title (# ...)"
+
+
+def test_every_notebook_is_a_chapter_of_the_toc():
+    pages = book.toc_pages()
+    for p in NOTEBOOKS:
+        assert f"{GENERATED.as_posix()}/{p.stem}" in pages, f"{p.name} is missing from _toc.yml"
+
+
+def test_hand_pages_of_the_toc_exist():
+    for page in book.toc_pages():
+        if not page.startswith(GENERATED.as_posix()):
+            assert (REPO_ROOT / f"{page}.md").is_file(), f"_toc.yml lists {page} but {page}.md is missing"
+
+
+def test_config_never_executes_and_reads_only_toc_files():
+    cfg = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
+    assert cfg["execute"]["execute_notebooks"] == "off"
+    assert cfg["only_build_toc_files"] is True
+    assert cfg["launch_buttons"]["thebe"] is False
+    for pattern in ("notebooks", "results", "tests", ".venv", "_build"):
+        assert pattern in cfg["exclude_patterns"]
+
+
+def test_page_header_names_profile_and_commit():
+    text = book.page_header("smoke")
+    assert "`smoke`" in text and "commit" in text
+    with pytest.raises(ValueError, match="unknown profile"):
+        book.page_header("fast")
+
+
+def test_unknown_notebook_and_unknown_parameter_are_errors(tmp_path):
+    root = _stage(tmp_path)
+    with pytest.raises(BookError, match="no notebook"):
+        book.build("smoke", notebooks=["99_nothing"], book_root=root, html=False, progress=False)
+    with pytest.raises(BookError, match="declared by none"):
+        book.build("smoke", params={"profle": "paper"}, book_root=root, html=False, progress=False)
+
+
+# ----------------------------------------------------------------- slow checks
+@pytest.mark.slow
+def test_warnings_fail_the_build_and_missing_chapters_get_stubs(tmp_path):
+    root = _stage(tmp_path)
+    assert book.build("smoke", notebooks=[], book_root=root, quiet=True, progress=False) == 0
+    stub = root / GENERATED / f"{NOTEBOOKS[0].stem}.md"
+    assert "not generated" in stub.read_text()
+    assert (root / "_build" / "html" / "index.html").is_file()
+    intro = root / "book" / "intro.md"
+    intro.write_text(intro.read_text() + "\nSee {doc}`no_such_page`.\n")
+    assert book.build("smoke", notebooks=[], book_root=root, quiet=True, progress=False) == 2
+
+
+@pytest.mark.slow
+def test_failing_notebook_is_named_and_stops_the_build(tmp_path, capsys):
+    src = tmp_path / "src"
+    (src / "notebooks").mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Broken"),
+                nbformat.v4.new_code_cell('profile = "quick"', metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell('raise ValueError("boom " + profile)')]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, src / "notebooks" / "01_data.ipynb")
+    root = _stage(tmp_path)
+    assert book.build("smoke", book_root=root, src_root=src, progress=False) == 1
+    err = capsys.readouterr().err
+    assert "01_data" in err and "ValueError" in err and "boom smoke" in err
+    assert (root / GENERATED / "01_data.failed.ipynb").is_file()
+    assert not (root / GENERATED / "01_data.ipynb").exists()
+    assert not (root / "_build" / "html").exists()
+
+
+@pytest.fixture(scope="module")
+def smoke_book(tmp_path_factory):
+    """Every notebook executed on the smoke profile into a tmp book root, then the HTML build.
+
+    01_data goes through ``book.build`` (the path ``make book`` takes); the others are
+    executed one by one so that each failing notebook fails only its own test. Returns
+    ``(root, outcomes, html_rc)`` with outcomes[stem] a NotebookRun or the BookError.
+    """
+    root = book.stage_book(tmp_path_factory.mktemp("book") / "root")
+    outcomes = {}
+    for p in NOTEBOOKS:
+        try:
+            if p.stem == "01_data":
+                rc = book.build("smoke", notebooks=[p.stem], book_root=root, html=False,
+                                progress=False)
+                outcomes[p.stem] = rc if rc else "ok"
+            else:
+                outcomes[p.stem] = book.execute_notebook(p, root / GENERATED, "smoke")
+        except BookError as e:
+            outcomes[p.stem] = e
+    html_rc = book.build("smoke", notebooks=[], book_root=root, quiet=True, progress=False)
+    return root, outcomes, html_rc
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", [p.stem for p in NOTEBOOKS])
+def test_notebook_executes_on_smoke(smoke_book, stem):
+    root, outcomes, _ = smoke_book
+    outcome = outcomes[stem]
+    assert not isinstance(outcome, (BookError, int)), f"{stem} failed on smoke: {outcome}"
+    assert (root / GENERATED / f"{stem}.ipynb").is_file()
+    nb = nbformat.read(root / GENERATED / f"{stem}.ipynb", as_version=4)
+    shown = [o.get("data", {}).get("text/markdown", "") for c in nb.cells
+             if c.cell_type == "code" for o in c.outputs]
+    assert any("**Profile:** `smoke`" in s for s in shown), \
+        f"{stem} does not show ctlib.book.page_header(profile)"
+
+
+@pytest.mark.slow
+def test_book_builds_without_warnings(smoke_book):
+    root, _, html_rc = smoke_book
+    assert html_rc == 0, "jupyter-book build -W failed; see the captured output"
+    html = root / "_build" / "html"
+    assert (html / "index.html").is_file()
+    for page in ("intro", "data", "methods", "rerun"):
+        assert (html / "book" / f"{page}.html").is_file()
+    for p in NOTEBOOKS:
+        assert (html / "book" / "generated" / f"{p.stem}.html").is_file()
+    assert not list((root / GENERATED).glob("*.running.ipynb"))
+
+
+@pytest.mark.slow
+def test_01_data_numbers(smoke_book):
+    from ctlib.data import data_root
+    from ctlib.elements import ELEMENTS
+
+    root = smoke_book[0]
+    got = json.loads((root / GENERATED / "01_data.json").read_text())
+    assert got["profile"] == "smoke"
+
+    # independent count from the labels CSV
+    labels = pd.read_csv(data_root() / "mp2018" / "mp2018_labels.csv")
+    have = labels[labels["has_structure"] == 1]
+    mp = got["mp2018"]
+    assert mp["n"] == len(have)
+    assert mp["split"] == {s: int((have["split"] == s).sum()) for s in ("train", "val", "test")}
+    assert mp["benchmark"]["total"] == len(labels)
+    # the "74% subset" naming of the data README
+    assert mp["coverage"]["total"] == pytest.approx(len(have) / len(labels))
+    assert round(100 * mp["coverage"]["total"]) == 74
+    # element vocabulary: the 89 elements of ctlib.elements, in the same order
+    assert mp["n_elements"] == len(ELEMENTS)
+    assert mp["elements"] == list(ELEMENTS)
+    assert mp["natoms_min"] >= 1 and mp["natoms_max"] >= mp["natoms_mean"]
+    # Castelli e_form MAD is Matbench's published 0.565992 eV/cell
+    mad = got["castelli_perovskites"]["targets"]["e_form"]["mad"]
+    assert mad == pytest.approx(0.565992, abs=5e-6)
+    assert got["castelli_perovskites"]["n"] == sum(got["castelli_perovskites"]["split"].values())
+    assert got["hoip"]["n"] == sum(got["hoip"]["split"].values())
+    # sizes the smoke profile draws never exceed the split
+    for s, n in got["profile_sizes"].items():
+        assert 0 < n <= mp["split"][s]
+    figs = root / GENERATED / "figures"
+    for name in ("01_data_targets", "01_data_elements", "01_data_natoms"):
+        assert (figs / f"{name}.png").stat().st_size > 10_000
+        assert (figs / f"{name}.pdf").is_file()
+    assert np.isfinite(got["mp2018"]["targets"]["band_gap"]["frac_zero"])
