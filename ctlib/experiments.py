@@ -22,6 +22,7 @@ n_test, run_id`` (+ experiment-specific columns).
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +34,12 @@ TARGETS = {"E_f": "formation_energy_per_atom", "E_g": "band_gap"}
 UNITS = {"E_f": "eV/atom", "E_g": "eV"}
 DEFAULT_INIT = {"cgcnn": "cgcnn92", "megnet": "random", "alignn": "cgcnn92", "ct": "onehot"}
 LETTER = {"cgcnn": "C", "megnet": "M", "alignn": "A", "ct": "CT"}
-RESULTS_ROOT = Path("results")
 SAMPLE_SEED = 2024  # fixed draw of the profile's structures; never the training seed
+
+def results_root() -> Path:
+    """The results store: ``$CTLIB_RESULTS`` or ``./results`` (tests point it at a tmp dir)."""
+    return Path(os.environ.get("CTLIB_RESULTS", "results"))
+
 
 # ----------------------------------------------------------------------------- data
 _DATA_CACHE: dict = {}  # at most one entry per (dataset, profile): bounded
@@ -187,7 +192,7 @@ def train_one(model: str, targets: list[str], dataset, split, *, profile, seed: 
     tcfg = train_config(model, p, len(targets), device=device, transfer=embedding is not None)
     return trainer.run(
         model, list(targets), dataset, split, model_config=mcfg, train_config=tcfg, seed=seed,
-        store=ResultStore(RESULTS_ROOT), experiment=experiment, profile=p.name,
+        store=ResultStore(results_root()), experiment=experiment, profile=p.name,
         force=force, embedding=embedding, dry_run=not train, save_predictions=save_predictions,
         progress=False,
     )
@@ -207,7 +212,7 @@ def embedding_path(rec: dict | None) -> str | None:
     if not rec or not rec.get("embedding_path"):
         return None
     path = Path(rec["embedding_path"])
-    return str(path if path.is_absolute() else RESULTS_ROOT / path)
+    return str(path if path.is_absolute() else results_root() / path)
 
 
 def _seeds(profile, seeds) -> list[int]:

@@ -108,7 +108,7 @@ def learning_curves(records: list[dict], *, ax=None, title=""):
     return ax
 
 
-def parity(rec: dict, results_root: str | Path = "results", *, ax=None, title=""):
+def parity(rec: dict, results_root: str | Path | None = None, *, ax=None, title=""):
     """Predicted vs true on the test split, from a run's predictions CSV."""
     import matplotlib.pyplot as plt
 
@@ -116,7 +116,9 @@ def parity(rec: dict, results_root: str | Path = "results", *, ax=None, title=""
     if not rec or not rec.get("predictions_path"):
         ax.text(0.5, 0.5, "no predictions stored", ha="center", transform=ax.transAxes)
         return ax
-    p = pd.read_csv(Path(results_root) / rec["predictions_path"])
+    from ctlib.experiments import results_root as _root
+
+    p = pd.read_csv(Path(results_root or _root()) / rec["predictions_path"])
     t = rec["config"]["targets"][0]
     ax.scatter(p[t], p[f"{t}_pred"], s=3, alpha=0.4, rasterized=True)
     lo, hi = float(np.nanmin(p[t])), float(np.nanmax(p[t]))
@@ -128,9 +130,11 @@ def parity(rec: dict, results_root: str | Path = "results", *, ax=None, title=""
     return ax
 
 
-def records(df: pd.DataFrame, results_root: str | Path = "results") -> dict[str, dict]:
+def records(df: pd.DataFrame, results_root: str | Path | None = None) -> dict[str, dict]:
     """Load the run records named in ``df['run_id']`` (searching the results tree)."""
-    root = Path(results_root)
+    from ctlib.experiments import results_root as _root
+
+    root = Path(results_root or _root())
     out = {}
     for rid in df["run_id"].dropna().unique():
         hits = sorted(root.rglob(f"{rid}.json"))
