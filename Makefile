@@ -30,4 +30,4 @@ bench: venv
 	$(PY) benchmarks/throughput.py
 
 clean:
-	rm -rf _build
+	rm -rf _build book/generated

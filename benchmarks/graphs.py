@@ -6,7 +6,8 @@
 Every build runs in a fresh child process with the cache disabled, so timings
 and peak memory do not leak between rows. Columns: structures built, wall
 seconds of ``build_graphs`` (dataset loading excluded), CPU seconds of all its
-processes (robust when other jobs share the machine), structures per second,
+processes, structures per wall second and per CPU second (the latter robust
+when other jobs share the machine),
 peak RSS of the main process (dataset + result) and of the largest worker.
 ``crystal_graph`` and ``megnet_graph`` cover the whole set; ``line_graph`` a
 seeded sample (its arrays are ~12x the crystal graph's).
@@ -45,7 +46,8 @@ def run_one(dataset: str, kind: str, n_jobs: int, sample: int | None) -> dict:
 
     ds = _sample(_dataset(dataset), sample)
     def cpu():
-        a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        a = resource.getrusage(resource.RUSAGE_SELF)
+        b = resource.getrusage(resource.RUSAGE_CHILDREN)
         return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 
     c0, t0 = cpu(), time.perf_counter()
@@ -96,7 +98,7 @@ def main(argv=None) -> None:
     _dataset(args.dataset)   # parse + cache once before timing anything
     plan = [("crystal_graph", 0), ("megnet_graph", 0), ("line_graph", args.line_sample)]
     print(f"{'kind':<14}{'n_jobs':>7}{'structs':>9}{'edges':>12}{'line edges':>12}"
-          f"{'seconds':>9}{'CPU s':>8}{'structs/s':>11}{'RSS main MB':>13}{'RSS worker MB':>15}")
+          f"{'seconds':>9}{'CPU s':>8}{'structs/s':>11}{'per CPU s':>11}{'RSS main MB':>13}{'RSS worker MB':>15}")
     for kind, sample in plan:
         for jobs in args.jobs:
             out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--dataset",
@@ -104,7 +106,8 @@ def main(argv=None) -> None:
                                  check=True, capture_output=True, text=True)
             r = json.loads(out.stdout.strip().splitlines()[-1])
             print(f"{r['kind']:<14}{r['n_jobs']:>7}{r['structures']:>9}{r['edges']:>12}"
-                  f"{r['line_edges']:>12}{r['seconds']:>9.1f}{r['cpu_seconds']:>8.1f}{r['per_s']:>11.0f}"
+                  f"{r['line_edges']:>12}{r['seconds']:>9.1f}{r['cpu_seconds']:>8.1f}"
+                  f"{r['per_s']:>11.0f}{r['structures'] / r['cpu_seconds']:>11.0f}"
                   f"{r['rss_main_mb']:>13.0f}{r['rss_worker_mb']:>15.0f}", flush=True)
     print("\ncollation (random batches of a 2000-structure sample):")
     for r in collate_timing(args.dataset, args.line_sample):

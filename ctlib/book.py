@@ -275,6 +275,9 @@ def build_html(book_root: str | Path = REPO_ROOT, *, builder: str = "html",
     ``<book_root>/_build/<builder>``. Returns the finished process (check
     ``returncode``; with ``quiet`` its output is captured in ``stdout``).
     """
+    if not (Path(book_root) / "_config.yml").is_file():
+        raise BookError(f"{book_root} holds no _config.yml; pass the book root (the repository "
+                        "root, or a folder made with stage_book)")
     cmd = [sys.executable, "-c",
            "import sys; from jupyter_book.cli.main import main; sys.exit(main())",
            "build", str(book_root), "--warningiserror", "--all", "--builder", builder]
@@ -325,6 +328,10 @@ def build(profile: str, *, notebooks: list[str] | None = None, params: dict | No
                             f"available: {sorted(available)}")
         selected = [available[n] for n in names]
 
+    reserved = sorted({"profile", "out_dir"} & set(params or {}))
+    if reserved:
+        raise BookError(f"parameter(s) {reserved} are set by ctlib book itself; use --profile "
+                        "(and the book root) instead of -p")
     declared = {p.stem: _notebook_parameters(p) for p in selected}
     unused = sorted(set(params or {}) - set().union(*declared.values()))
     if unused:

@@ -93,11 +93,17 @@ def mp_data(profile) -> tuple:
 
 
 def model_split(split: dict, model: str, profile) -> dict:
-    """Cap the training split for slow models (``profile.n_train_model``)."""
-    cap = _profile(profile).n_train_model.get(model)
-    if cap is None or cap >= len(split["train"]):
-        return split
-    return {**split, "train": split["train"][:cap]}
+    """Cap the train (and, for ALIGNN on quick, test) split for slow models.
+
+    ``profile.n_train_model`` / ``n_test_model``: a fixed seeded draw from the
+    profile's split, so a capped split is a subset of the full one and the
+    same for every experiment.
+    """
+    p = _profile(profile)
+    out = dict(split)
+    for part, caps in (("train", p.n_train_model), ("test", p.n_test_model)):
+        out[part] = _sample(split[part], caps.get(model), np.random.default_rng(SAMPLE_SEED))
+    return out
 
 
 # ------------------------------------------------------------------- configurations
@@ -122,6 +128,7 @@ def model_config(model: str, profile, *, init: str | None = None, trainable: boo
     """
     p = _profile(profile)
     cfg = dict(_TINY[model]) if p.tiny else {}
+    cfg.update(p.extra.get("model_overrides", {}).get(model, {}))
     init = init or DEFAULT_INIT[model]
     if init != DEFAULT_INIT[model]:
         cfg["embedding_init"] = init

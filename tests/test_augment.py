@@ -22,7 +22,8 @@ def _ds() -> CrystalDataset:
         Structure(Lattice.hexagonal(2.5, 6.7), ["C"] * 4,
                   [[0, 0, 0.25], [0, 0, 0.75], [1 / 3, 2 / 3, 0.25], [2 / 3, 1 / 3, 0.75]]),
     ]
-    return CrystalDataset.from_structures(structs, targets={"t": np.arange(len(structs), dtype=float)})
+    return CrystalDataset.from_structures(structs,
+                                          targets={"t": np.arange(len(structs), dtype=float)})
 
 
 def periodic_distances(pos: np.ndarray, lattice: np.ndarray, cutoff: float = 6.0) -> list:

@@ -163,6 +163,29 @@ def test_gnn_invariant_to_rotation_translation_permutation(name):
     assert (changed - ref).abs().max() > 1e-6
 
 
+@pytest.mark.parametrize("name", ["cgcnn", "alignn"])
+def test_regular_neighbour_fast_path_matches_scatter(name, monkeypatch):
+    """12-NN graphs take the (N, 12, C) view path; it must equal the general scatter path."""
+    import ctlib.models.alignn as alignn_mod
+    import ctlib.models.cgcnn as cgcnn_mod
+    from ctlib.models.common import regular_neighbours
+
+    model = _model(name).double().eval()
+    batch = _double(_batch(_dataset(_crystals()), model.input_kind))
+    assert regular_neighbours(batch.edge_index, batch.z.shape[0]) == 12
+    if name == "alignn":
+        assert regular_neighbours(batch.lg_edge_index, batch.edge_index.shape[1]) == 12
+    with torch.no_grad():
+        fast = model(batch)
+        mod = cgcnn_mod if name == "cgcnn" else alignn_mod
+        monkeypatch.setattr(mod, "regular_neighbours", lambda *a: None)
+        slow = model(batch)
+    torch.testing.assert_close(fast, slow, rtol=1e-10, atol=1e-10)
+    # an irregular graph (one edge removed) is detected
+    ei = batch.edge_index[:, 1:]
+    assert regular_neighbours(ei, batch.z.shape[0]) is None
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_prediction_independent_of_batch_company(name):
     """In eval mode, a crystal's prediction does not depend on the other crystals
@@ -262,6 +285,10 @@ def test_external_table_mean_fill_and_coordinates():
     rows = torch.cat([torch.zeros(1, 5), emb.table])[z]
     ref = emb.projection(torch.cat([rows, emb.coord_linear(pos)], -1))
     torch.testing.assert_close(out, ref)
+    # element vectors ignore positions: the coordinate branch is left out
+    w_atom = emb.projection.weight[:, :5]
+    torch.testing.assert_close(emb.element_vectors([26, 8]),
+                               torch.nn.functional.linear(emb.table[[25, 7]], w_atom, emb.projection.bias))
     with pytest.raises(ValueError, match="needs pos"):
         emb(z)
     with pytest.raises(ValueError, match="unknown element"):
@@ -330,6 +357,19 @@ def test_reset_parameters_restores_the_source():
     assert torch.equal(model.atom_embedding.table, before)
     assert not torch.equal(model.atom_embedding.projection.weight, proj)
     assert torch.equal(model.convs[0].bn1.running_mean, torch.zeros_like(model.convs[0].bn1.running_mean))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_reset_parameters_reaches_every_weight(name):
+    model = _model(name, 2, **({"readout": "cls", "uncertainty_weights": True} if name == "ct" else {}))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+    model.reset_parameters()
+    zero = [n for n, p in model.named_parameters() if p.dim() >= 2 and not p.abs().sum() > 0]
+    assert zero == []
+    out = model(_batch(_dataset(_crystals()), model.input_kind))
+    assert torch.isfinite(out).all() and out.std() > 0
 
 
 def test_invalid_atomic_numbers_raise():
@@ -502,7 +542,7 @@ def test_smoke_training_lowers_loss(name, mp_small):
     ds.targets["fe_std"] = (y - y.mean()) / y.std()
     model = build_model(name, 1, tiny_config(name))
     batch = _batch(ds, model.input_kind, ("fe_std",))
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
 
     def loss_eval():
         model.eval()
@@ -511,10 +551,10 @@ def test_smoke_training_lowers_loss(name, mp_small):
 
     start = loss_eval()
     model.train()
-    for _ in range(40):
+    for _ in range(30):
         opt.zero_grad()
         loss = torch.nn.functional.mse_loss(model(batch), batch.y)
         loss.backward()
         opt.step()
     end = loss_eval()
-    assert np.isfinite(end) and end < 0.8 * start, (start, end)
+    assert np.isfinite(end) and end < 0.7 * start, (start, end)

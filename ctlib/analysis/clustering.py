@@ -221,6 +221,14 @@ def find_embedding_runs(profile: str, kind: str, *, results_root: str | Path | N
     return found
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _source_from_record(path: Path, rec: dict, kind: str) -> EmbeddingSource:
     emb_path = _record_embedding_path(rec, path)
     emb = _load_embedding(emb_path)
@@ -228,7 +236,7 @@ def _source_from_record(path: Path, rec: dict, kind: str) -> EmbeddingSource:
     label = {"ct-multitask": "CrystalTransformer multi-task (E_f + E_g) embedding",
              "ct-Ef": "CrystalTransformer single-task E_f embedding"}.get(kind, "embedding of run")
     desc = (f"{label}, run {_record_run_id(rec, path)}"
-            f"{'' if seed is None else f', seed {seed}'} ({emb_path})")
+            f"{'' if seed is None else f', seed {seed}'} ({_shown(emb_path)})")
     return EmbeddingSource(emb, desc, emb_path, _record_run_id(rec, path), seed, kind)
 
 
@@ -262,18 +270,29 @@ def resolve_embeddings(spec: str | Path = "auto", profile: str = "quick", *,
             emb = _load_embedding(p)
             return [EmbeddingSource(emb, f"embedding file {p}", p, None, None, "file")]
         root = _results_dir(profile, results_root)
-        hits = sorted(root.rglob(f"{spec_s}.json")) if root.is_dir() else []
+        hits: dict[str, tuple[Path, dict]] = {}
+        for h in (sorted(root.rglob(f"{spec_s}.json")) if root.is_dir() else []):
+            if h.parent.name in ("embeddings", "predictions"):
+                continue  # the run's side files share its id
+            try:
+                rec = json.loads(h.read_text())
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+                continue
+            if isinstance(rec, dict) and "config_hash" in rec:
+                # one run may be stored under several experiments: same config hash
+                hits.setdefault(rec["config_hash"], (h, rec))
         if not hits:
             raise EmbeddingNotFound(
                 f"embedding {spec_s!r} is neither an existing file nor a run id under {root}; "
                 "pass a path to an embedding file, a run id, or 'auto'")
         if len(hits) > 1:
-            raise EmbeddingNotFound(f"run id {spec_s!r} is ambiguous under {root}: {[str(h) for h in hits]}")
-        rec = json.loads(hits[0].read_text())
-        if _record_embedding_path(rec, hits[0]) is None:
-            raise EmbeddingNotFound(f"run record {hits[0]} has no element-embedding file "
+            raise EmbeddingNotFound(f"run id {spec_s!r} is ambiguous under {root}: "
+                                    f"{[str(h) for h, _ in hits.values()]}")
+        path, rec = next(iter(hits.values()))
+        if _record_embedding_path(rec, path) is None:
+            raise EmbeddingNotFound(f"run record {path} has no element-embedding file "
                                     f"(looked for keys {list(_EMBEDDING_KEYS)})")
-        return [_source_from_record(hits[0], rec, _ct_kind(rec) or "run")]
+        return [_source_from_record(path, rec, _ct_kind(rec) or "run")]
 
     for kind in ("ct-multitask", "ct-Ef"):
         runs = find_embedding_runs(profile, kind, results_root=results_root)

@@ -596,7 +596,8 @@ class LengthBucketSampler(RandomBatchSampler):
         for a in range(0, self.n, size):
             bucket = order[a:a + size]
             bucket = bucket[np.argsort(self.lengths[bucket], kind="stable")]
-            batches += [bucket[c:c + self.batch_size] for c in range(0, len(bucket), self.batch_size)]
+            batches += [bucket[c:c + self.batch_size]
+                        for c in range(0, len(bucket), self.batch_size)]
         for k in rng.permutation(len(batches)):
             yield batches[k]
 

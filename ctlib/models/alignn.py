@@ -24,7 +24,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .common import CrystalModel, EmbeddingOptions, GaussianExpansion, scatter_mean, scatter_sum
+from .common import (CrystalModel, EmbeddingOptions, GaussianExpansion, regular_neighbours, scatter_mean,
+                     scatter_sum)
 
 
 def _mlp(a: int, b: int) -> nn.Sequential:
@@ -74,16 +75,24 @@ class EdgeGatedGraphConv(nn.Module):
         """sigma(m_ij) * V h_j: the unnormalised gated message (E, C)."""
         return gate * v_j
 
-    def forward(self, h: torch.Tensor, e: torch.Tensor, edge_index: torch.Tensor):
-        c = self.channels
+    def forward(self, h: torch.Tensor, e: torch.Tensor, edge_index: torch.Tensor, n_nbr: int | None = None):
+        """Args: ``n_nbr`` = M when every node has exactly M incoming edges stored
+        contiguously by target (:func:`~ctlib.models.common.regular_neighbours`):
+        sums then run on an (N, M, C) view. Same result either way."""
+        c, n = self.channels, h.shape[0]
         src, dst = edge_index[0], edge_index[1]
         a, b, u, v = self.node_linear(h).split(c, dim=-1)
-        m = torch.addmm(self.edge_linear.bias, e, self.edge_linear.weight.t())
-        m = m + a.index_select(0, dst) + b.index_select(0, src)
-        gate = torch.sigmoid(m)
-        n = h.shape[0]
-        num = scatter_sum(self.message(gate, v.index_select(0, src)), dst, n)
-        den = scatter_sum(gate, dst, n)
+        m = torch.addmm(self.edge_linear.bias, e, self.edge_linear.weight.t()) + b.index_select(0, src)
+        if n_nbr is not None:
+            m = (m.view(n, n_nbr, c) + a.unsqueeze(1)).view(-1, c)
+            gate = torch.sigmoid(m)
+            num = self.message(gate, v.index_select(0, src)).view(n, n_nbr, c).sum(dim=1)
+            den = gate.view(n, n_nbr, c).sum(dim=1)
+        else:
+            m = m + a.index_select(0, dst)
+            gate = torch.sigmoid(m)
+            num = scatter_sum(self.message(gate, v.index_select(0, src)), dst, n)
+            den = scatter_sum(gate, dst, n)
         h_new = h + F.silu(self.bn_nodes(u + num / (den + 1e-6)))
         e_new = e + F.silu(self.bn_edges(m))
         return h_new, e_new
@@ -108,9 +117,9 @@ class ALIGNNLayer(nn.Module):
         self.edge_update = EdgeGatedGraphConv(channels)   # on L: nodes = bonds, edges = angles
         self.node_update = EdgeGatedGraphConv(channels)   # on G: nodes = atoms, edges = bonds
 
-    def forward(self, x, y, z, edge_index, lg_edge_index):
-        m, z = self.edge_update(y, z, lg_edge_index)
-        x, y = self.node_update(x, m, edge_index)
+    def forward(self, x, y, z, edge_index, lg_edge_index, n_nbr=None, lg_n_nbr=None):
+        m, z = self.edge_update(y, z, lg_edge_index, lg_n_nbr)
+        x, y = self.node_update(x, m, edge_index, n_nbr)
         return x, y, z
 
 
@@ -187,12 +196,14 @@ class ALIGNN(CrystalModel):
         x = self.atom_norm(self.atom_embedding(
             batch.z, batch.pos.to(dtype) if self.atom_embedding.with_coordinates else None))
         y = self.edge_embedding(batch.edge_dist.to(dtype))
+        n_nbr = regular_neighbours(batch.edge_index, x.shape[0])
         if self.config.alignn_layers:
             z = self.angle_embedding(batch.lg_cos.to(dtype))
+            lg_n_nbr = regular_neighbours(batch.lg_edge_index, y.shape[0])
             for layer in self.alignn:
-                x, y, z = layer(x, y, z, batch.edge_index, batch.lg_edge_index)
+                x, y, z = layer(x, y, z, batch.edge_index, batch.lg_edge_index, n_nbr, lg_n_nbr)
         for layer in self.gcn:
-            x, y = layer(x, y, batch.edge_index)
+            x, y = layer(x, y, batch.edge_index, n_nbr)
         return scatter_mean(x, batch.batch, batch.num_graphs)
 
     def forward(self, batch) -> torch.Tensor:

@@ -39,7 +39,8 @@ _LN2 = math.log(2.0)
 # --------------------------------------------------------------------------- activations
 def softplus2(x: torch.Tensor) -> torch.Tensor:
     """Shifted softplus ``softplus(x) - ln 2`` (MEGNet, Chen et al. 2019); zero at x = 0."""
-    return nn.functional.softplus(x) - _LN2
+    # in place on the fresh softplus output: its backward reads the input, not the output
+    return nn.functional.softplus(x).sub_(_LN2)
 
 
 class SoftPlus2(nn.Module):
@@ -100,6 +101,20 @@ def scatter_mean(src: torch.Tensor, index: torch.Tensor, dim_size: int) -> torch
     count = torch.zeros(dim_size, dtype=src.dtype, device=src.device)
     count.index_add_(0, index, torch.ones_like(index, dtype=src.dtype))
     return total / count.clamp(min=1).view((-1,) + (1,) * (src.dim() - 1))
+
+
+def regular_neighbours(edge_index: torch.Tensor, n_atoms: int) -> int | None:
+    """M if the edges are grouped by centre with exactly M per atom (the usual
+    12-nearest-neighbour graph), else None.
+
+    Shapes: edge_index (2, E), E = M * N for a regular graph.
+    """
+    e = edge_index.shape[1]
+    if n_atoms == 0 or e == 0 or e % n_atoms:
+        return None
+    m = e // n_atoms
+    expect = torch.arange(n_atoms, device=edge_index.device).repeat_interleave(m)
+    return m if torch.equal(edge_index[1], expect) else None
 
 
 # --------------------------------------------------------------------------- configs

@@ -285,8 +285,9 @@ class AtomEmbedding(nn.Module):
 
     def element_vectors(self, zs) -> torch.Tensor:
         """The module's output for each element alone: the universal atomic embedding
-        of methods A/B. With coordinates, the atom is placed at the origin (the
-        coordinate layer contributes its bias only).
+        of methods A/B, ``W_atom T[Z-1] + b``. Positions are ignored: with
+        coordinates, the coordinate branch is left out (it is exported separately
+        as the coordinate weights, so adding its bias here would count it twice).
 
         Args:
             zs: (n,) atomic numbers 1..100 (tensor or sequence of ints).
@@ -297,8 +298,8 @@ class AtomEmbedding(nn.Module):
         zs = torch.as_tensor(zs, dtype=torch.long, device=p.device).reshape(-1)
         if zs.numel() and bool(((zs < 1) | (zs > N_Z)).any()):
             raise ValueError(f"element_vectors: atomic numbers must be in 1..{N_Z}, got {zs.tolist()[:10]}")
-        pos = torch.zeros(zs.shape + (3,), dtype=p.dtype, device=p.device) if self.coord_linear is not None else None
-        return self.forward(zs, pos)
+        w, b = self.projection.weight, self.projection.bias
+        return F.linear(self.table.to(w.dtype).index_select(0, zs - 1), w[:, : self.d_in], b)
 
     def extra_repr(self) -> str:
         return (f"source={self.source!r}, d_in={self.d_in}, width={self.width}, trainable={self.trainable}, "

@@ -26,8 +26,9 @@ import dataclasses
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
-from .common import CrystalModel, EmbeddingOptions, GaussianExpansion, SoftPlus2, scatter_mean, softplus2
+from .common import CrystalModel, EmbeddingOptions, GaussianExpansion, SoftPlus2, softplus2
 
 
 def _dense(sizes: list[int], last_activation: bool = True) -> nn.Sequential:
@@ -40,6 +41,29 @@ def _dense(sizes: list[int], last_activation: bool = True) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+class _GraphIndex:
+    """Index tensors and inverse counts of one batch, computed once per forward."""
+
+    def __init__(self, edge_index: torch.Tensor, batch: torch.Tensor, num_graphs: int, dtype):
+        self.src, self.dst = edge_index[0], edge_index[1]
+        self.batch, self.num_graphs = batch, num_graphs
+        self.n_atoms = batch.shape[0]
+        self.edge_graph = batch.index_select(0, self.dst)
+
+        def inv_count(index, size):
+            c = torch.zeros(size, dtype=dtype, device=batch.device)
+            c.index_add_(0, index, torch.ones(index.shape[0], dtype=dtype, device=batch.device))
+            return (1.0 / c.clamp(min=1)).unsqueeze(1)
+
+        self.inv_deg = inv_count(self.dst, self.n_atoms)
+        self.inv_graph_edges = inv_count(self.edge_graph, num_graphs)
+        self.inv_graph_atoms = inv_count(batch, num_graphs)
+
+    def mean(self, src: torch.Tensor, index: torch.Tensor, inv: torch.Tensor) -> torch.Tensor:
+        out = src.new_zeros((inv.shape[0], src.shape[1]))
+        return out.index_add_(0, index, src) * inv
+
+
 class MEGNetLayer(nn.Module):
     r"""One MEGNet graph-network update (Chen et al. 2019, eqs. 1-6), mean aggregation.
 
@@ -49,31 +73,40 @@ class MEGNetLayer(nn.Module):
                    \overline{e'}_{i} = \mathrm{mean}_{j \to i}\, e_{ij}' \\
         u'      &= \phi_u(\overline{e'} \Vert \overline{v'} \Vert u)
 
+    The first layer of :math:`\phi_e` is applied in slices (atom parts on the N
+    atoms, state part on the B graphs, bond part on the E edges), so the
+    (E, 4 dim) concatenation is never built; the result is the same.
+
     Args:
         dim: width of v, e and u at the input (default model 32).
         units: widths of each phi MLP (default [64, 64, 32]); its last layer is linear.
 
     Shapes:
-        v (N, dim), e (E, dim), u (B, dim), edge_index (2, E) [row 1 = centre i],
-        batch (N,) graph of each atom -> (N, units[-1]), (E, units[-1]), (B, units[-1]).
+        v (N, dim), e (E, dim), u (B, dim), graph index of the batch
+        -> (N, units[-1]), (E, units[-1]), (B, units[-1]).
     """
 
     def __init__(self, dim: int, units: list[int]):
         super().__init__()
         out = units[-1]
+        self.dim = dim
         self.phi_e = _dense([4 * dim] + list(units), last_activation=False)
         self.phi_v = _dense([out + 2 * dim] + list(units), last_activation=False)
         self.phi_u = _dense([2 * out + dim] + list(units), last_activation=False)
 
-    def forward(self, v, e, u, edge_index, batch, num_graphs):
-        src, dst = edge_index[0], edge_index[1]
-        edge_graph = batch.index_select(0, dst)
-        e_new = self.phi_e(torch.cat([v.index_select(0, dst), v.index_select(0, src), e,
-                                      u.index_select(0, edge_graph)], dim=-1))
-        e_mean = scatter_mean(e_new, dst, v.shape[0])
-        v_new = self.phi_v(torch.cat([e_mean, v, u.index_select(0, batch)], dim=-1))
-        u_new = self.phi_u(torch.cat([scatter_mean(e_new, edge_graph, num_graphs),
-                                      scatter_mean(v_new, batch, num_graphs), u], dim=-1))
+    def forward(self, v, e, u, g: _GraphIndex):
+        d = self.dim
+        first = self.phi_e[0]
+        w = first.weight                                     # columns: [v_i | v_j | e | u]
+        node = F.linear(v, torch.cat([w[:, :d], w[:, d:2 * d]], dim=0))
+        h_dim = w.shape[0]
+        centre = node[:, :h_dim] + F.linear(u, w[:, 3 * d:], first.bias).index_select(0, g.batch)
+        h = torch.addmm(node[:, h_dim:].index_select(0, g.src), e, w[:, 2 * d:3 * d].t())
+        h = h + centre.index_select(0, g.dst)
+        e_new = self.phi_e[1:](h)
+        v_new = self.phi_v(torch.cat([g.mean(e_new, g.dst, g.inv_deg), v, u.index_select(0, g.batch)], dim=-1))
+        u_new = self.phi_u(torch.cat([g.mean(e_new, g.edge_graph, g.inv_graph_edges),
+                                      g.mean(v_new, g.batch, g.inv_graph_atoms), u], dim=-1))
         return v_new, e_new, u_new
 
 
@@ -98,11 +131,11 @@ class MEGNetBlock(nn.Module):
         self.ff_u = _dense([dim] + dense) if dense else None
         self.layer = MEGNetLayer(dim, units)
 
-    def forward(self, v, e, u, edge_index, batch, num_graphs):
+    def forward(self, v, e, u, g: _GraphIndex):
         v0, e0, u0 = v, e, u
         if self.ff_v is not None:
             v, e, u = self.ff_v(v), self.ff_e(e), self.ff_u(u)
-        v, e, u = self.layer(v, e, u, edge_index, batch, num_graphs)
+        v, e, u = self.layer(v, e, u, g)
         return v0 + v, e0 + e, u0 + u
 
 
@@ -203,11 +236,11 @@ class MEGNet(CrystalModel):
             batch.z, batch.pos.to(dtype) if self.atom_embedding.with_coordinates else None))
         e = self.bond_encoder(self.expansion(batch.edge_dist.to(dtype)))
         u = self.state_encoder(torch.zeros(B, c.state_dim, dtype=dtype, device=v.device))
+        g = _GraphIndex(batch.edge_index, batch.batch, B, dtype)
         for block in self.blocks:
-            v, e, u = block(v, e, u, batch.edge_index, batch.batch, B)
-        edge_graph = batch.batch.index_select(0, batch.edge_index[1])
+            v, e, u = block(v, e, u, g)
         sv = self.s2s_atom(self.s2s_atom_proj(v), batch.batch, dim_size=B)
-        se = self.s2s_bond(self.s2s_bond_proj(e), edge_graph, dim_size=B)
+        se = self.s2s_bond(self.s2s_bond_proj(e), g.edge_graph, dim_size=B)
         return torch.cat([sv, se, u], dim=-1)
 
     def forward(self, batch) -> torch.Tensor:

@@ -1,0 +1,367 @@
+"""Clustering and reverse prediction (ctlib.analysis), and notebooks 07/08 on the smoke profile.
+
+Everything runs on real element data: CGCNN's 92-d features, pymatgen's elemental
+properties and periodic table, the embeddings shipped in `elementembeddings`, and a
+CrystalTransformer trained here on real MP-2018 structures (smoke sizes).
+"""
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ctlib.analysis import clustering as C
+from ctlib.analysis import reverse as R
+from ctlib.elements import ELEMENTS, SYMBOLS, cgcnn92, elemental_properties
+
+REPO = Path(__file__).resolve().parents[1]
+Z89 = np.array([SYMBOLS.index(e) + 1 for e in ELEMENTS])
+
+
+@pytest.fixture(scope="module")
+def cgcnn89() -> np.ndarray:
+    """CGCNN's 92-d features of the 89 elements, (89, 92)."""
+    return cgcnn92()[Z89 - 1].astype(np.float64)
+
+
+@pytest.fixture(scope="module")
+def props() -> pd.DataFrame:
+    return elemental_properties()
+
+
+@pytest.fixture(scope="module")
+def block_data() -> tuple[np.ndarray, np.ndarray]:
+    """Data with 4 evident clusters: the s/p/d/f block of each element (one-hot, from
+    pymatgen) plus a small spread from its standardised melting point.
+
+    Returns (X (89, 5), block index (89,)).
+    """
+    from pymatgen.core import Element
+
+    blocks = ["s", "p", "d", "f"]
+    b = np.array([blocks.index(Element(e).block) for e in ELEMENTS])
+    mp = elemental_properties()["melting_point"].to_numpy()
+    X = np.zeros((len(ELEMENTS), 5))
+    X[np.arange(len(ELEMENTS)), b] = 1.0
+    X[:, 4] = 0.1 * (mp - mp.mean()) / mp.std()
+    return X, b
+
+
+# ------------------------------------------------------------------ clustering
+def test_standardize_and_pca_shapes(cgcnn89):
+    S = C.standardize(cgcnn89)
+    varying = cgcnn89.std(axis=0) > 0
+    assert np.allclose(S.mean(axis=0), 0.0, atol=1e-12)
+    assert np.allclose(S.std(axis=0)[varying], 1.0)
+    assert np.all(S[:, ~varying] == 0.0)          # constant columns become zeros, not NaN
+
+    Z, ratio = C.pca_reduce(cgcnn89, 32)
+    assert Z.shape == (89, 32) and ratio.shape == (32,)
+    assert np.all(np.diff(ratio) <= 1e-12) and 0 < ratio.sum() <= 1 + 1e-9
+    full = C.pca_reduce(cgcnn89, 89)[1]
+    assert full.sum() == pytest.approx(1.0)
+    assert ratio == pytest.approx(full[:32])
+    with pytest.raises(ValueError, match="n_components"):
+        C.pca_reduce(cgcnn89[:, :16], 32)
+    with pytest.raises(ValueError, match="NaN"):
+        C.pca_reduce(np.where(np.eye(89, 92) > 0, np.nan, cgcnn89), 4)
+
+
+def test_kmeans_scan_and_choose_k_find_the_four_blocks(block_data):
+    X, blocks = block_data
+    scan = C.kmeans_scan(X, range(2, 9), seed=0)
+    assert list(scan.columns) == ["k", "inertia", "silhouette"]
+    assert list(scan["k"]) == list(range(2, 9))
+    assert np.all(np.diff(scan["inertia"]) < 0)
+    assert scan["silhouette"].between(-1, 1).all()
+    k, text = C.choose_k(scan)
+    assert k == 4
+    assert C.elbow_k(scan)["kneedle"] == 4
+    assert "silhouette maximum" in text and "kneedle" in text and "agrees" in text
+    labels = C.kmeans_labels(X, k, seed=0)
+    # the four clusters are exactly the four blocks (up to numbering)
+    from sklearn.metrics import adjusted_rand_score
+    assert adjusted_rand_score(labels, blocks) == pytest.approx(1.0)
+
+
+def test_choose_k_states_disagreement_and_rejects_bad_ks(cgcnn89):
+    Z = C.pca_reduce(cgcnn89, 32)[0]
+    scan = C.kmeans_scan(Z, range(2, 7), seed=0)
+    k, text = C.choose_k(scan)
+    assert k == int(scan.loc[scan["silhouette"].idxmax(), "k"])
+    el = C.elbow_k(scan)
+    assert ("does not agree" in text) == (el["kneedle"] != k)
+    with pytest.raises(ValueError, match="every k"):
+        C.kmeans_scan(Z, [1, 2, 3])
+    with pytest.raises(ValueError, match="at least 3"):
+        C.elbow_k(scan.head(2))
+
+
+def test_kmeans_labels_are_canonical_and_reproducible(cgcnn89):
+    Z = C.pca_reduce(cgcnn89, 32)[0]
+    a = C.kmeans_labels(Z, 5, seed=0)
+    b = C.kmeans_labels(Z, 5, seed=0)
+    assert a.shape == (89,) and np.array_equal(a, b)
+    assert a[0] == 0 and sorted(set(a)) == list(range(5))
+    first_rows = [int(np.flatnonzero(a == c)[0]) for c in range(5)]
+    assert first_rows == sorted(first_rows)     # numbered by their first (lowest-Z) member
+
+
+def test_cluster_members_and_property_means(block_data, props):
+    X, blocks = block_data
+    labels = C.kmeans_labels(X, 4, seed=0)
+    members = C.cluster_members(list(ELEMENTS), labels)
+    listed = [e for m in members["members"] for e in m.split()]
+    assert sorted(listed) == sorted(ELEMENTS) and members["size"].sum() == 89
+    assert "H" in members.loc[0, "members"].split()     # cluster 0 holds the first element
+    means = C.cluster_property_means(list(ELEMENTS), labels, props)
+    for c in range(4):
+        sub = props[labels == c]
+        assert means.loc[c, "atomic_radius"] == pytest.approx(sub["atomic_radius"].mean())
+        assert means.loc[c, "n_atomic_radius"] == sub["atomic_radius"].notna().sum()
+    assert means["n_log10_conductivity"].sum() == props["log10_conductivity"].notna().sum()
+    with pytest.raises(ValueError, match="labels have shape"):
+        C.cluster_members(list(ELEMENTS), labels[:-1])
+
+
+def test_stability_ari(block_data, cgcnn89):
+    X, blocks = block_data
+    perm = np.array([2, 0, 3, 1])[blocks]                # same partition, other numbering
+    other = C.kmeans_labels(C.pca_reduce(cgcnn89, 32)[0], 6, seed=0)   # another partition
+    ari = C.stability_ari([blocks, perm, other])
+    assert list(ari.columns) == ["a", "b", "ari"] and len(ari) == 3
+    assert ari.iloc[0]["ari"] == pytest.approx(1.0)
+    assert ari.iloc[1]["ari"] < 0.99 and ari.iloc[2]["ari"] < 0.99
+    with pytest.raises(ValueError, match="at least two"):
+        C.stability_ari([blocks])
+
+
+def test_resolver_errors_and_file_spec(tmp_path):
+    from ctlib.embeddings import ElementEmbedding
+
+    with pytest.raises(C.EmbeddingNotFound, match="notebooks 02 and 04"):
+        C.resolve_embedding("auto", "smoke", results_root=tmp_path / "results")
+    with pytest.raises(C.EmbeddingNotFound, match="neither an existing file nor a run id"):
+        C.resolve_embedding("no-such-run", "smoke", results_root=tmp_path / "results")
+    path = ElementEmbedding.cgcnn92().save(tmp_path / "c92.json")
+    emb, desc = C.resolve_embedding(str(path), "smoke")
+    assert emb.matrix.shape == (89, 92) and str(path) in desc
+
+
+# ---------------------------------------------------------- reverse prediction
+def test_baseline_tables_are_offline_and_well_formed():
+    t = R.baseline_tables()
+    assert list(t) == list(R.BASELINE_DESCRIPTIONS)
+    dims = {"onehot": 100, "cgcnn92": 92, "mat2vec": 200, "megnet16": 16, "random128": 128}
+    for name, (els, m) in t.items():
+        assert m.shape == (len(els), dims[name]) and np.all(np.isfinite(m)), name
+        assert set(els) <= set(ELEMENTS)
+    els, oh = t["onehot"]
+    assert els == list(ELEMENTS)
+    assert np.array_equal(oh.argmax(axis=1), Z89 - 1) and np.all(oh.sum(axis=1) == 1)
+    assert np.array_equal(t["cgcnn92"][1], cgcnn92()[Z89 - 1])
+    assert len(t["megnet16"][0]) == 89 and len(t["mat2vec"][0]) == 89
+    again = R.baseline_tables(include=["random128"], seed=0)["random128"][1]
+    other = R.baseline_tables(include=["random128"], seed=1)["random128"][1]
+    assert np.array_equal(again, t["random128"][1]) and not np.array_equal(again, other)
+    with pytest.raises(ValueError, match="unknown baseline"):
+        R.baseline_tables(include=["magpie16"])
+
+
+def test_cv_splits_partition_the_elements():
+    splits = R.cv_splits(89, folds=5, repeats=2, seed=3)
+    assert len(splits) == 10
+    for r in range(2):
+        tests = np.concatenate([te for rr, f, tr, te in splits if rr == r])
+        assert sorted(tests) == list(range(89))
+    for r, f, tr, te in splits:
+        assert not set(tr) & set(te) and len(tr) + len(te) == 89
+    with pytest.raises(ValueError, match="folds"):
+        R.cv_splits(4, folds=5)
+
+
+def test_cgcnn_features_predict_melting_point_better_than_onehot(cgcnn89, props):
+    y = props["melting_point"].to_numpy()
+    assert np.all(np.isfinite(y))
+    onehot = R.baseline_tables(include=["onehot"])["onehot"][1]
+    res = {}
+    for name, X in (("cgcnn92", cgcnn89), ("onehot", onehot)):
+        cv = R.reverse_prediction_cv(X, y, folds=5, repeats=1, iterations=100, seed=0)
+        assert list(cv.columns) == ["repeat", "fold", "scope", "n_train", "n_test", "r2", "mae", "cpu_s"]
+        folds = cv[cv.scope == "fold"]
+        assert len(folds) == 5 and folds["n_test"].sum() == 89
+        assert (cv[cv.scope == "pooled"]["n_test"] == 89).all()
+        s = R.summarize_cv(cv)
+        assert s["n_folds"] == 5 and s["n_repeats"] == 1
+        assert -1.0 <= s["r2_pooled_mean"] <= 1.0 and s["r2_fold_mean"] <= 1.0
+        res[name] = s
+    assert res["cgcnn92"]["r2_fold_mean"] > res["onehot"]["r2_fold_mean"] + 0.2
+    assert res["cgcnn92"]["r2_pooled_mean"] > res["onehot"]["r2_pooled_mean"] + 0.2
+
+
+def test_reverse_prediction_table_uses_common_elements_and_same_folds(props):
+    tables = R.baseline_tables(include=["cgcnn92", "megnet16", "onehot"])
+    cv, counts = R.reverse_prediction_table(tables, props, props=["atomic_radius", "log10_conductivity"],
+                                            folds=5, repeats=1, iterations=30, progress=False)
+    assert set(cv["embedding"]) == set(tables)
+    for prop in ("atomic_radius", "log10_conductivity"):
+        have = props[prop].notna()
+        assert counts.at[prop, "n_elements"] == have.sum() == counts.at[prop, "n_with_value"]
+        assert set(counts.at[prop, "dropped"].split()) == set(props.index[~have])
+        sizes = cv[(cv.property == prop) & (cv.scope == "fold")].groupby("embedding")["n_test"].apply(list)
+        assert len({tuple(v) for v in sizes}) == 1          # identical folds for every table
+    assert cv["r2"].notna().all() and (cv["r2"] <= 1).all()
+    with pytest.raises(KeyError, match="not columns"):
+        R.reverse_prediction_table(tables, props, props=["density"], iterations=5, progress=False)
+
+
+def test_shap_values_add_up_and_rank_dimensions(cgcnn89, props):
+    y = props["melting_point"].to_numpy()
+    model = R.fit_catboost(cgcnn89, y, iterations=60, seed=0)
+    sv = R.shap_values(model, cgcnn89)
+    assert sv.shape == (89, 92)
+    # CatBoost's own TreeSHAP: the same values, and with its last column (the expected
+    # value) they add up to the predictions
+    from catboost import Pool
+    own = model.get_feature_importance(Pool(cgcnn89, y), type="ShapValues")
+    assert np.allclose(sv, own[:, :-1], atol=1e-8 * np.abs(y).max())
+    assert np.allclose(sv.sum(axis=1) + own[:, -1], model.predict(cgcnn89), atol=1e-6 * np.abs(y).max())
+    top = R.shap_top_dims(sv, top=5)
+    assert list(top["rank"]) == [1, 2, 3, 4, 5]
+    assert np.all(np.diff(top["mean_abs_shap"]) <= 0)
+    assert list(top["name"]) == [f"dim {d}" for d in top["dim"]]
+    constant = np.flatnonzero(cgcnn89.std(axis=0) == 0)
+    assert not set(top["dim"]) & set(constant)          # a constant column carries no importance
+    assert np.allclose(np.abs(sv[:, constant]).mean(axis=0), 0.0)
+
+
+def test_jaccard_and_topdim_stability():
+    assert R.jaccard({1, 2, 3}, {2, 3, 4}) == pytest.approx(0.5)
+    assert R.jaccard([], []) == 1.0
+    st = R.topdim_stability({0: [1, 2], 1: [1, 2], 2: [3, 4]})
+    assert list(st["jaccard"]) == [1.0, 0.0, 0.0]
+    with pytest.raises(ValueError):
+        R.topdim_stability({0: [1]})
+
+
+def test_feature_names_are_zero_based():
+    assert R.feature_names(128)[0] == "dim 0" and R.feature_names(128)[-1] == "dim 127"
+
+
+# ----------------------------------------------------- notebooks on real smoke CT
+def _params(path: Path) -> set[str]:
+    import papermill
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return set(papermill.inspect_notebook(str(path)))
+
+
+@pytest.mark.parametrize("stem", ["07_clusters", "08_reverse_prediction"])
+def test_notebook_parameters_are_all_visible_to_papermill(stem):
+    """A comment containing '=' hides a parameter from papermill; every one must be seen."""
+    import nbformat
+
+    path = REPO / "notebooks" / f"{stem}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code")
+    names = {line.split("=")[0].strip() for line in cell.source.splitlines()
+             if "=" in line and not line.lstrip().startswith("#")}
+    assert names == _params(path)
+    assert {"profile", "embedding", "seeds", "out_dir", "results_root"} <= names
+
+
+@pytest.fixture(scope="module")
+def smoke_ct_store(tmp_path_factory):
+    """Real CrystalTransformers trained on smoke-sized MP-2018 (single-task E_f, then
+    multi-task), recorded in a temporary results store. d_atom is 128 as in the paper
+    so the embedding is 89 x 128; the rest of the model is the smoke profile's."""
+    from ctlib import experiments, train
+    from ctlib.results import ResultStore
+
+    root = tmp_path_factory.mktemp("analysis_store")
+    ds, split = experiments.mp_data("smoke")
+    mcfg = {**experiments.model_config("ct", "smoke"), "d_atom": 128}
+    store = ResultStore(root / "results")
+    recs = {}
+    for key, targets in (("ef", ["formation_energy_per_atom"]),
+                         ("mt", ["formation_energy_per_atom", "band_gap"])):
+        recs[key] = train.run("ct", targets, ds, split, model_config=mcfg,
+                              train_config=experiments.train_config("ct", "smoke", len(targets), device="cpu"),
+                              seed=0, store=store, experiment="fronts", profile="smoke",
+                              run_root=root / "runs", progress=False)
+    return root / "results", recs
+
+
+@pytest.mark.slow
+def test_resolver_prefers_multitask_then_single_task(smoke_ct_store, tmp_path):
+    import shutil
+
+    results, recs = smoke_ct_store
+    src = C.resolve_embeddings("auto", "smoke", results_root=results)
+    assert len(src) == 1 and src[0].kind == "ct-multitask" and src[0].run_id == recs["mt"]["run_id"]
+    assert src[0].embedding.matrix.shape == (89, 128) and "multi-task" in src[0].description
+    # by run id
+    emb, desc = C.resolve_embedding(recs["ef"]["run_id"], "smoke", results_root=results)
+    assert emb.matrix.shape == (89, 128) and "single-task" in desc
+    # without the multi-task run, "auto" falls back to the single-task E_f run
+    only_ef = tmp_path / "results"
+    shutil.copytree(results, only_ef)
+    (only_ef / "smoke" / "fronts" / f"{recs['mt']['run_id']}.json").unlink()
+    src = C.resolve_embeddings("auto", "smoke", results_root=only_ef)
+    assert [s.kind for s in src] == ["ct-Ef"]
+    with pytest.raises(C.EmbeddingNotFound, match="seeds"):
+        C.resolve_embeddings("auto", "smoke", seeds=[7], results_root=only_ef)
+
+
+def _execute(stem: str, out: Path, params: dict) -> dict:
+    import papermill
+
+    out.mkdir(parents=True, exist_ok=True)
+    papermill.execute_notebook(str(REPO / "notebooks" / f"{stem}.ipynb"), str(out / f"{stem}.ipynb"),
+                               parameters={"profile": "smoke", "out_dir": str(out), **params},
+                               kernel_name="python3", progress_bar=False, cwd=str(REPO))
+    return json.loads((out / f"{stem}.json").read_text())
+
+
+@pytest.mark.slow
+def test_07_clusters_on_smoke_ct(smoke_ct_store, tmp_path):
+    results, recs = smoke_ct_store
+    got = _execute("07_clusters", tmp_path, {"results_root": str(results)})
+    assert got["embedding_kind"] == "ct-multitask" and recs["mt"]["run_id"] in got["embedding"]
+    assert got["embedding_shape"] == [89, 128] and got["pca_shape"] == [89, 32]
+    assert 0 < got["explained_variance_total"] <= 1 + 1e-9
+    assert len(got["explained_variance_ratio"]) == 32
+    assert [r["k"] for r in got["scan"]] == list(range(2, 11))
+    assert 2 <= got["k_chosen"] <= 10 and got["paper_k"] == 3
+    assert got["k_chosen"] == max(got["scan"], key=lambda r: r["silhouette"])["k"]
+    clustered = sorted(e for m in got["clusters"].values() for e in m)
+    assert clustered == sorted(ELEMENTS)
+    assert got["stability"] is None and got["seeds"] == [0]
+    for name in ("pca_variance", "elbow_silhouette", "heatmap", f"periodic_table_k{got['k_chosen']}"):
+        assert (tmp_path / "figures" / f"07_clusters_{name}.png").stat().st_size > 5_000
+
+
+@pytest.mark.slow
+def test_08_reverse_prediction_on_smoke_ct(smoke_ct_store, tmp_path):
+    results, recs = smoke_ct_store
+    got = _execute("08_reverse_prediction", tmp_path, {"results_root": str(results)})
+    assert got["embedding_kind"] == "ct-multitask"
+    assert got["repeats"] == 1 and got["iterations"] == 50      # the smoke profile's CatBoost settings
+    assert set(got["r2"]) == {"CT (ours)", "onehot", "cgcnn92", "mat2vec", "megnet16", "random128"}
+    for name, per_prop in got["r2"].items():
+        assert set(per_prop) == set(R.PROPERTIES)
+        for prop, s in per_prop.items():
+            assert s["r2_fold_mean"] <= 1.0, (name, prop)
+            assert -1.0 <= s["r2_pooled_mean"] <= 1.0, (name, prop)
+    props = elemental_properties()
+    assert got["n_elements"] == {p: int(props[p].notna().sum()) for p in R.PROPERTIES}
+    assert set(got["top_dims"]) == set(R.PROPERTIES)
+    assert all(len(v) == 5 and all(0 <= d < 128 for d in v) for v in got["top_dims"].values())
+    for prop in ("melting_point", "log10_conductivity"):
+        assert (tmp_path / "figures" / f"08_reverse_prediction_shap_{prop}.png").stat().st_size > 5_000
+    assert (tmp_path / "figures" / "08_reverse_prediction_r2_bars.png").is_file()
