@@ -259,7 +259,7 @@ def pretrain_front(model: str, short: str, profile, seed: int, *, device="auto",
 def pretrain_ct_multitask(profile, seed: int, *, device="auto", force=False, train=True) -> dict | None:
     """CT trained on E_f and E_g together (eq. 9, equal weights): the 'mt' embedding."""
     ds, split = mp_data(profile)
-    return train_one("ct", list(TARGETS.values()), ds, split, profile=profile, seed=seed,
+    return train_one("ct", list(TARGETS.values()), ds, model_split(split, "ct", profile), profile=profile, seed=seed,
                      experiment="fronts", device=device, force=force, train=train)
 
 
