@@ -856,6 +856,9 @@ def _default_store() -> ResultStore:
 
 
 def _default_run_root() -> Path:
+    """Checkpoint root: ``$CTLIB_RUNS``, else ``$CTLIB_CACHE/runs``."""
+    if os.environ.get("CTLIB_RUNS"):
+        return Path(os.environ["CTLIB_RUNS"])
     from ctlib.data import cache_root
 
     return Path(cache_root()) / "runs"

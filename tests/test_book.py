@@ -129,6 +129,7 @@ def smoke_book(tmp_path_factory):
     # a fresh results store: every smoke run really trains (none is found in results/)
     mp = pytest.MonkeyPatch()
     mp.setenv("CTLIB_RESULTS", str(tmp_path_factory.mktemp("results")))
+    mp.setenv("CTLIB_RUNS", str(tmp_path_factory.mktemp("runs")))   # and no checkpoint to resume
     for p in NOTEBOOKS:
         try:
             if p.stem == "01_data":
