@@ -87,7 +87,7 @@ PROFILES: dict[str, Profile] = {
         patience=1000,
         batch_size={"cgcnn": 64, "megnet": 64, "alignn": 32, "ct": 64},
         seeds=(0,), tiny=False, perovskite_n=3334, matbench_folds=1,
-        rp_repeats=5, catboost_iterations=300,
+        rp_repeats=2, catboost_iterations=100,
         extra={"matbench_train_cap": 1500, "model_overrides": {"alignn": {"hidden": 64}}},
     ),
     "paper": Profile(
