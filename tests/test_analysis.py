@@ -288,11 +288,12 @@ def smoke_ct_store(tmp_path_factory):
     mcfg = {**experiments.model_config("ct", "smoke"), "d_atom": 128}
     store = ResultStore(root / "results")
     recs = {}
-    for key, targets in (("ef", ["formation_energy_per_atom"]),
-                         ("mt", ["formation_energy_per_atom", "band_gap"])):
+    for key, targets, seed in (("ef", ["formation_energy_per_atom"], 0),
+                               ("mt", ["formation_energy_per_atom", "band_gap"], 0),
+                               ("mt1", ["formation_energy_per_atom", "band_gap"], 1)):
         recs[key] = train.run("ct", targets, ds, split, model_config=mcfg,
                               train_config=experiments.train_config("ct", "smoke", len(targets), device="cpu"),
-                              seed=0, store=store, experiment="fronts", profile="smoke",
+                              seed=seed, store=store, experiment="fronts", profile="smoke",
                               run_root=root / "runs", progress=False)
     return root / "results", recs
 
@@ -303,15 +304,20 @@ def test_resolver_prefers_multitask_then_single_task(smoke_ct_store, tmp_path):
 
     results, recs = smoke_ct_store
     src = C.resolve_embeddings("auto", "smoke", results_root=results)
-    assert len(src) == 1 and src[0].kind == "ct-multitask" and src[0].run_id == recs["mt"]["run_id"]
+    assert [s.kind for s in src] == ["ct-multitask"] * 2 and [s.seed for s in src] == [0, 1]
+    assert [s.run_id for s in src] == [recs["mt"]["run_id"], recs["mt1"]["run_id"]]
+    assert [s.seed for s in C.resolve_embeddings("auto", "smoke", seeds=[1], results_root=results)] == [1]
     assert src[0].embedding.matrix.shape == (89, 128) and "multi-task" in src[0].description
+    assert src[0].record["config_hash"] == recs["mt"]["config_hash"]
+    assert "band_gap: MAE" in src[0].test_metrics_text() and "R²" in src[0].test_metrics_text()
     # by run id
     emb, desc = C.resolve_embedding(recs["ef"]["run_id"], "smoke", results_root=results)
     assert emb.matrix.shape == (89, 128) and "single-task" in desc
     # without the multi-task run, "auto" falls back to the single-task E_f run
     only_ef = tmp_path / "results"
     shutil.copytree(results, only_ef)
-    (only_ef / "smoke" / "fronts" / f"{recs['mt']['run_id']}.json").unlink()
+    for key in ("mt", "mt1"):
+        (only_ef / "smoke" / "fronts" / f"{recs[key]['run_id']}.json").unlink()
     src = C.resolve_embeddings("auto", "smoke", results_root=only_ef)
     assert [s.kind for s in src] == ["ct-Ef"]
     with pytest.raises(C.EmbeddingNotFound, match="seeds"):
@@ -341,7 +347,9 @@ def test_07_clusters_on_smoke_ct(smoke_ct_store, tmp_path):
     assert got["k_chosen"] == max(got["scan"], key=lambda r: r["silhouette"])["k"]
     clustered = sorted(e for m in got["clusters"].values() for e in m)
     assert clustered == sorted(ELEMENTS)
-    assert got["stability"] is None and got["seeds"] == [0]
+    assert got["seeds"] == [0, 1]                 # two training seeds: the stability section runs
+    assert got["stability"]["k"] == got["k_chosen"] and len(got["stability"]["pairs"]) == 1
+    assert -1.0 <= got["stability"]["mean_ari"] <= 1.0
     for name in ("pca_variance", "elbow_silhouette", "heatmap", f"periodic_table_k{got['k_chosen']}"):
         assert (tmp_path / "figures" / f"07_clusters_{name}.png").stat().st_size > 5_000
 
@@ -350,7 +358,9 @@ def test_07_clusters_on_smoke_ct(smoke_ct_store, tmp_path):
 def test_08_reverse_prediction_on_smoke_ct(smoke_ct_store, tmp_path):
     results, recs = smoke_ct_store
     got = _execute("08_reverse_prediction", tmp_path, {"results_root": str(results)})
-    assert got["embedding_kind"] == "ct-multitask"
+    assert got["embedding_kind"] == "ct-multitask" and got["seeds"] == [0, 1]
+    assert all("embedding seeds: mean Jaccard of top-5" in r and 0 <= r["embedding seeds: mean Jaccard of top-5"] <= 1
+               for r in got["topdim_stability"])
     assert got["repeats"] == 1 and got["iterations"] == 50      # the smoke profile's CatBoost settings
     assert set(got["r2"]) == {"CT (ours)", "onehot", "cgcnn92", "mat2vec", "megnet16", "random128"}
     for name, per_prop in got["r2"].items():

@@ -68,6 +68,7 @@ class EmbeddingSource:
         run_id: the results run id, or ``None`` for a bare file.
         seed: the training seed of the run, or ``None`` if unknown.
         kind: ``"ct-multitask"``, ``"ct-Ef"`` or ``"file"``.
+        record: the run's results record (``None`` for a bare file).
     """
 
     embedding: object
@@ -76,6 +77,15 @@ class EmbeddingSource:
     run_id: str | None
     seed: int | None
     kind: str
+    record: dict | None = None
+
+    def test_metrics_text(self) -> str:
+        """One line with the test MAE and R² of the run that produced the embedding ('' if none)."""
+        test = (self.record or {}).get("test") or {}
+        parts = [f"{t}: MAE {m['mae']:.3g}, R² {m['r2']:.3f} (n = {m.get('n')})"
+                 for t, m in test.items() if isinstance(m, dict) and m.get("mae") is not None
+                 and m.get("r2") is not None]
+        return "; ".join(parts)
 
 
 def _results_dir(profile: str, results_root: str | Path | None) -> Path:
@@ -237,7 +247,7 @@ def _source_from_record(path: Path, rec: dict, kind: str) -> EmbeddingSource:
              "ct-Ef": "CrystalTransformer single-task E_f embedding"}.get(kind, "embedding of run")
     desc = (f"{label}, run {_record_run_id(rec, path)}"
             f"{'' if seed is None else f', seed {seed}'} ({_shown(emb_path)})")
-    return EmbeddingSource(emb, desc, emb_path, _record_run_id(rec, path), seed, kind)
+    return EmbeddingSource(emb, desc, emb_path, _record_run_id(rec, path), seed, kind, rec)
 
 
 def resolve_embeddings(spec: str | Path = "auto", profile: str = "quick", *,
