@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ctlib.results import atomic_write, write_json_atomic
+
 FORMAT = "ctlib.element_embedding"
 VERSION = 1
 _N_Z = 100  # CGCNN's atom_init.json covers Z = 1..100
@@ -288,7 +290,6 @@ class ElementEmbedding:
                    "provenance": self.provenance,
                    "coord_weight": None if self.coord_weight is None else _round6(self.coord_weight),
                    "coord_bias": None if self.coord_bias is None else _round6(self.coord_bias)}
-            from ctlib.results import write_json_atomic
 
             return write_json_atomic(path, obj, indent=None)
         if ext == ".npz":
@@ -298,7 +299,7 @@ class ElementEmbedding:
                 arrays["coord_weight"] = self.coord_weight
             if self.coord_bias is not None:
                 arrays["coord_bias"] = self.coord_bias
-            return _atomic(path, lambda tmp: np.savez(tmp, **arrays), ".npz")
+            return atomic_write(path, lambda tmp: np.savez(tmp, **arrays), ".npz")
         if ext == ".csv":
             def write(tmp):
                 with open(tmp, "w", newline="") as fh:
@@ -306,7 +307,7 @@ class ElementEmbedding:
                     w.writerow(["element"] + [f"e{j}" for j in range(self.dim)])
                     for sym, row in zip(self.elements, self.matrix):
                         w.writerow([sym] + [f"{x:.6g}" for x in row])
-            return _atomic(path, write, ".csv")
+            return atomic_write(path, write, ".csv")
         raise ValueError(f"cannot save an embedding as {path.name!r}: use .json, .npz or .csv "
                          f"(or to_atom_init() for CGCNN's atom_init.json)")
 
@@ -412,7 +413,6 @@ class ElementEmbedding:
                           f"{fill} vectors: {', '.join(missing)}", UserWarning, stacklevel=2)
         rows = _round6(table)
         obj = {str(z): rows[z - 1] for z in range(1, _N_Z + 1)}
-        from ctlib.results import write_json_atomic
 
         return write_json_atomic(path, obj, indent=None)
 
@@ -431,20 +431,3 @@ def _coordinate_layer(model):
         if isinstance(layer, torch.nn.Linear) and layer.in_features == 3:
             return layer
     return None
-
-
-def _atomic(path: Path, write, suffix: str) -> Path:
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path

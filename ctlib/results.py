@@ -189,23 +189,35 @@ def make_run_id(model: str, targets, cfg_hash: str, seed: int) -> str:
 
 
 # ------------------------------------------------------------------ atomic I/O
-def write_json_atomic(path: str | Path, obj, *, indent: int | None = 1) -> Path:
-    """Write ``obj`` as strict JSON to ``path`` via a temporary file + ``os.replace``."""
+def atomic_write(path: str | Path, write, suffix: str = ".tmp") -> Path:
+    """Create ``path`` atomically: ``write(tmp)`` fills a temporary file in the same
+    folder (name ending in ``suffix``, which some writers need, e.g. ``.npz``), which
+    then replaces ``path``; on any error the temporary file is removed."""
     path = Path(path)
-    text = json.dumps(to_jsonable(obj), indent=indent, allow_nan=False)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
     return path
+
+
+def write_json_atomic(path: str | Path, obj, *, indent: int | None = 1) -> Path:
+    """Write ``obj`` as strict JSON to ``path`` via a temporary file + ``os.replace``."""
+    text = json.dumps(to_jsonable(obj), indent=indent, allow_nan=False)
+
+    def write(tmp):
+        with open(tmp, "w") as fh:
+            fh.write(text + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    return atomic_write(path, write)
 
 
 # ---------------------------------------------------------------------- store
