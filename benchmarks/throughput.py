@@ -1,23 +1,29 @@
 """Training throughput of the four models on one real MP-2018 sample.
 
-For each model: build its input (graphs, or nothing for CT) for the sample,
-then run a fixed number of training steps (AdamW, batch as in the quick
-profile, paper-size architecture) and a pass of inference. Prints one table:
+For each model, in its own child process (so peak memory is that model's):
+build its input (graphs; nothing for CT) for the sample, train for whole
+epochs over the sample (AdamW, batch as in the quick profile, paper-size
+architecture unless told otherwise), then run one pass of inference.
+Prints one table:
 
     model | input build (structures/s) | train (structures/s) | eval (structures/s) | peak RSS (MB)
 
+The first training epoch includes warm-up (allocator, first kernels), so
+training is timed over the epochs after the first (``--epochs 2`` times one).
+
 Usage::
 
-    python benchmarks/throughput.py                 # all models, 2 threads
-    python benchmarks/throughput.py --models cgcnn ct --steps 20 --threads 1
-
-Peak RSS is the process maximum so far (it only grows), so models are run in
-the order given; run one model per call for isolated memory figures.
+    python benchmarks/throughput.py                    # all models, 2 threads
+    python benchmarks/throughput.py --models ct --ct-max-tokens 0   # CT without the token cap
+    python benchmarks/throughput.py --models alignn --alignn-hidden 64 --threads 1
 """
 from __future__ import annotations
 
 import argparse
+import json
 import resource
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -28,16 +34,8 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", nargs="+", default=["cgcnn", "megnet", "alignn", "ct"])
-    ap.add_argument("--n", type=int, default=640, help="structures in the sample (default 640)")
-    ap.add_argument("--steps", type=int, default=10, help="training steps per model (default 10)")
-    ap.add_argument("--batch", type=int, default=64, help="batch size (default 64)")
-    ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
-    ap.add_argument("--alignn-hidden", type=int, default=256, help="ALIGNN width (quick uses 64)")
-    args = ap.parse_args(argv)
-
+def measure(name: str, args) -> dict:
+    """Time input building, training and inference of one model in this process."""
     from ctlib.data import get_split, load
     from ctlib.data.featurize import build_graphs, make_loader
     from ctlib.models import build_model
@@ -48,48 +46,95 @@ def main(argv=None) -> int:
     idx = np.sort(rng.choice(get_split(ds)["train"], size=args.n, replace=False))
     sample = ds.subset(idx)
     target = ["formation_energy_per_atom"]
-    rows = []
-    for name in args.models:
-        cfg = {"hidden": args.alignn_hidden} if name == "alignn" else {}
-        model = build_model(name, 1, cfg)
-        kind = model.input_kind
+    cfg = {"hidden": args.alignn_hidden} if name == "alignn" else {}
+    torch.manual_seed(0)
+    model = build_model(name, 1, cfg)
+    kind = model.input_kind
+    extra = {"max_tokens": args.ct_max_tokens or None} if kind == "ct" else {}
+    t0 = time.perf_counter()
+    graphs = None if kind == "ct" else build_graphs(sample, kind, cache=False, progress=False)
+    build = len(sample) / (time.perf_counter() - t0) if graphs is not None else None
+    loader = make_loader(sample, kind, np.arange(len(sample)), target, args.batch, shuffle=True,
+                         seed=0, graphs=graphs, **extra)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+    model.train()
+    seen, t_train = 0, 0.0
+    for epoch in range(args.epochs):
+        loader.set_epoch(epoch)
         t0 = time.perf_counter()
-        graphs = None if kind == "ct" else build_graphs(sample, kind, cache=False, progress=False)
-        build = (len(sample) / (time.perf_counter() - t0)) if graphs is not None else float("nan")
-        loader = make_loader(sample, kind, np.arange(len(sample)), target, args.batch, shuffle=True,
-                             seed=0, graphs=graphs)
-        opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
-        model.train()
-        seen, steps, t0 = 0, 0, time.perf_counter()
-        while steps < args.steps:
-            for batch in loader:
-                loss = torch.nn.functional.mse_loss(model(batch), batch.y)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
+        for batch in loader:
+            loss = torch.nn.functional.mse_loss(model(batch), batch.y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if epoch > 0 or args.epochs == 1:
                 seen += batch.num_graphs
-                steps += 1
-                if steps >= args.steps:
-                    break
-        train = seen / (time.perf_counter() - t0)
-        model.eval()
-        seen, t0 = 0, time.perf_counter()
-        with torch.no_grad():
-            for batch in make_loader(sample, kind, np.arange(len(sample)), target, args.batch,
-                                     shuffle=False, graphs=graphs):
-                model(batch)
-                seen += batch.num_graphs
-        ev = seen / (time.perf_counter() - t0)
-        rows.append((name, build, train, ev, _peak_mb()))
+        if epoch > 0 or args.epochs == 1:
+            t_train += time.perf_counter() - t0
+    model.eval()
+    n_eval, t0 = 0, time.perf_counter()
+    with torch.no_grad():
+        for batch in make_loader(sample, kind, np.arange(len(sample)), target, args.batch,
+                                 shuffle=False, graphs=graphs, **extra):
+            model(batch)
+            n_eval += batch.num_graphs
+    ev = n_eval / (time.perf_counter() - t0)
+    return {"model": name, "build": build, "train": seen / t_train, "eval": ev, "peak_mb": _peak_mb()}
 
-    print(f"\nmp2018 sample of {len(sample)} structures, batch {args.batch}, {args.threads} threads, "
-          f"{args.steps} training steps\n")
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", nargs="+", default=["cgcnn", "megnet", "alignn", "ct"],
+                    choices=["cgcnn", "megnet", "alignn", "ct"])
+    ap.add_argument("--n", type=int, default=640, help="structures in the sample (default 640)")
+    ap.add_argument("--epochs", type=int, default=2,
+                    help="training epochs over the sample; the first is warm-up (default 2)")
+    ap.add_argument("--batch", type=int, default=64, help="batch size (default 64)")
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    ap.add_argument("--alignn-hidden", type=int, default=256, help="ALIGNN width (quick uses 64)")
+    ap.add_argument("--ct-max-tokens", type=int, default=2048,
+                    help="CT: cap on padded atoms per batch, as the quick profile (0 = no cap)")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    if args.child:                        # one model, row as JSON on the last line
+        print(json.dumps(measure(args.models[0], args)))
+        return 0
+    rows = []
+    passthrough = list(argv if argv is not None else sys.argv[1:])
+    for name in args.models:
+        base = _without_models(passthrough)
+        out = subprocess.run([sys.executable, __file__, *base, "--models", name, "--child"],
+                             capture_output=True, text=True)
+        if out.returncode:
+            sys.stderr.write(out.stderr)
+            raise SystemExit(f"benchmark of {name} failed (exit {out.returncode}); stderr above")
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(f"  {name}: done", file=sys.stderr)
+
+    print(f"\nmp2018 sample of {args.n} structures, batch {args.batch}, {args.threads} threads, "
+          f"{args.epochs} epochs (first = warm-up), CT max_tokens {args.ct_max_tokens or 'none'}, "
+          f"ALIGNN hidden {args.alignn_hidden}\n")
     print(f"| {'model':7} | {'build /s':>9} | {'train /s':>9} | {'eval /s':>9} | {'peak RSS MB':>11} |")
     print(f"|{'-' * 9}|{'-' * 11}|{'-' * 11}|{'-' * 11}|{'-' * 13}|")
-    for name, b, t, e, m in rows:
-        bs = "—" if np.isnan(b) else f"{b:9.0f}"
-        print(f"| {name:7} | {bs:>9} | {t:9.1f} | {e:9.1f} | {m:11.0f} |")
+    for r in rows:
+        bs = "—" if r["build"] is None else f"{r['build']:9.0f}"
+        print(f"| {r['model']:7} | {bs:>9} | {r['train']:9.1f} | {r['eval']:9.1f} | {r['peak_mb']:11.0f} |")
     return 0
+
+
+def _without_models(argv: list[str]) -> list[str]:
+    """``argv`` minus the ``--models a b ...`` option (each child gets one model)."""
+    out, skipping = [], False
+    for a in argv:
+        if a == "--models":
+            skipping = True
+            continue
+        if skipping and not a.startswith("--"):
+            continue
+        skipping = False
+        out.append(a)
+    return out
 
 
 if __name__ == "__main__":

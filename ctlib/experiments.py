@@ -152,8 +152,10 @@ def train_config(model: str, profile, n_tasks: int = 1, *, device: str = "auto",
     MEGNet's Adam 1e-3, ALIGNN's AdamW 1e-3 / 1e-5 with OneCycle, and AdamW
     1e-3 for CGCNN. ``quick``/``smoke`` train for a handful of epochs, where
     SGD at 1e-4 would barely move; there every model uses AdamW 1e-3 with a
-    OneCycle schedule (a stated deviation). A transferred table is fine-tuned
-    at 1e-5, as the authors did.
+    OneCycle schedule (a stated deviation); ``profile.extra["train_overrides"]``
+    then adjusts single models (quick CT: lr 3e-4 and token-capped batches,
+    chosen on validation MAE). A transferred table is fine-tuned at 1e-5, as
+    the authors did.
     """
     p = _profile(profile)
     cfg = {
@@ -174,6 +176,7 @@ def train_config(model: str, profile, n_tasks: int = 1, *, device: str = "auto",
     else:
         cfg.update(optimizer="adamw", lr=1e-3, weight_decay=1e-5, scheduler="onecycle",
                    augment=model == "ct")
+    cfg.update(p.extra.get("train_overrides", {}).get(model, {}))
     if transfer:
         cfg["embedding_lr"] = 1e-5
     return cfg

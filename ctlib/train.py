@@ -94,6 +94,9 @@ class TrainConfig:
             paper), a list of K weights, or ``"uncertainty"`` (the model's
             learned ``task_loss_weights``).
         log_every: print a one-line summary every N epochs (0 = never).
+        max_tokens: CT only; cap on padded atoms (batch x longest cell) per
+            batch, so large cells come in smaller batches (``None`` = plain
+            ``batch_size`` batches). Changes the result, so it is hashed when set.
     """
 
     optimizer: str = "adamw"
@@ -115,9 +118,13 @@ class TrainConfig:
     augment: bool = False
     task_weights: list[float] | str | None = None
     log_every: int = 0
+    max_tokens: int | None = None
 
     #: fields that do not change the trained result; left out of config hashes.
     RUNTIME_FIELDS = ("device", "num_threads", "log_every")
+    #: fields added later, left out of the hash while at their default, so the
+    #: runs stored before they existed keep their config hash.
+    LATER_FIELDS = {"max_tokens": None}
 
     def __post_init__(self):
         self.validate()
@@ -152,8 +159,10 @@ class TrainConfig:
                 for f in dataclasses.fields(self)}
 
     def hash_dict(self) -> dict:
-        """:meth:`to_dict` without the runtime-only fields (device, threads, logging)."""
-        return {k: v for k, v in self.to_dict().items() if k not in self.RUNTIME_FIELDS}
+        """:meth:`to_dict` without the runtime-only fields (device, threads, logging)
+        and without later-added fields at their default."""
+        return {k: v for k, v in self.to_dict().items() if k not in self.RUNTIME_FIELDS
+                and not (k in self.LATER_FIELDS and v == self.LATER_FIELDS[k])}
 
     def replace(self, **kw) -> "TrainConfig":
         """A validated copy with some fields changed (unknown names raise)."""
@@ -204,6 +213,7 @@ class TrainConfig:
         integer("seed", lo=0)
         integer("num_threads", lo=1, allow_none=True)
         integer("log_every", lo=0)
+        integer("max_tokens", lo=1, allow_none=True)
         if not isinstance(self.augment, bool):
             raise ValueError(f"TrainConfig.augment must be true or false, got {self.augment!r}")
         tw = self.task_weights
@@ -372,7 +382,8 @@ class Trainer:
         from ctlib.data.featurize import make_loader
 
         return make_loader(ds, self.kind, idx, targets, self.cfg.batch_size, shuffle, seed,
-                           graphs=graphs, augment=augment)
+                           graphs=graphs, augment=augment,
+                           max_tokens=self.cfg.max_tokens)
 
     # ------------------------------------------------------------------ pieces
     def _param_groups(self) -> list[dict]:

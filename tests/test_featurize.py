@@ -378,6 +378,33 @@ def test_unshuffled_keeps_order():
     assert [b.tolist() for b in s] == [[0, 1, 2, 3], [4, 5]]
 
 
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_token_cap_bounds_padded_size(shuffle):
+    lengths = np.random.default_rng(2).integers(1, 300, size=700)
+    capped = F.LengthBucketSampler(lengths, 64, seed=0, shuffle=shuffle, max_tokens=2048)
+    plain = F.LengthBucketSampler(lengths, 64, seed=0, shuffle=shuffle)
+    for e in range(2):
+        capped.set_epoch(e)
+        batches = list(capped)
+        assert len(batches) == len(capped) > len(plain)
+        assert np.array_equal(np.sort(np.concatenate(batches)), np.arange(len(lengths)))
+        for b in batches:
+            assert 1 <= len(b) <= 64
+            # within the cap, or a single cell that is longer than the cap on its own
+            assert len(b) * lengths[b].max() <= 2048 or len(b) == 1
+        if not shuffle:
+            assert np.array_equal(np.concatenate(batches), np.arange(len(lengths)))
+    assert max(len(b) * lengths[b].max() for b in plain) > 2048     # the cap did something
+
+
+def test_token_cap_cuts_greedily():
+    lengths = np.array([3, 3, 3, 10, 1, 1, 50, 2])
+    s = F.LengthBucketSampler(lengths, 4, shuffle=False, max_tokens=20)
+    assert [b.tolist() for b in s] == [[0, 1, 2], [3, 4], [5], [6], [7]]
+    with pytest.raises(ValueError, match="max_tokens"):
+        F.LengthBucketSampler(lengths, 4, max_tokens=0)
+
+
 @pytest.mark.parametrize("kind", F.LOADER_KINDS)
 def test_make_loader(tmp_path, monkeypatch, ds, kind):
     monkeypatch.setenv("CTLIB_CACHE", str(tmp_path))
@@ -409,3 +436,6 @@ def test_make_loader_validates(ds, graphs):
                       augment=lambda b, g: b)
     with pytest.raises(ValueError, match="batch_size"):
         F.make_loader(ds, "ct", [0], ["t0"], 0)
+    with pytest.raises(ValueError, match="max_tokens applies to kind='ct' only"):
+        F.make_loader(ds, "crystal_graph", [0], ["t0"], 2, graphs=graphs["crystal_graph"],
+                      max_tokens=100)

@@ -401,6 +401,22 @@ def test_ct_readouts(readout):
     assert (model.cls_token is not None) == (readout == "cls")
 
 
+def test_ct_coord_scale_is_a_rescaled_coordinate_layer():
+    batch = _batch(_dataset(_crystals()), "ct")
+    torch.manual_seed(0)
+    scaled = _model("ct", 1, coord_scale=0.1).eval()
+    plain = _model("ct", 1).eval()
+    plain.load_state_dict(scaled.state_dict())
+    with torch.no_grad():
+        plain.coord_embedding.weight.mul_(0.1)
+        torch.testing.assert_close(plain(batch), scaled(batch))
+        plain.coord_embedding.weight.mul_(10.0)
+        assert not torch.allclose(plain(batch), scaled(batch))
+    for bad in (0, -1.0, True, "0.1"):
+        with pytest.raises(ValueError, match="coord_scale"):
+            CTConfig.from_dict({"coord_scale": bad})
+
+
 def test_task_loss_weights():
     losses = torch.tensor([2.0, 4.0])
     plain = _model("ct", 2)

@@ -558,6 +558,24 @@ class RandomBatchSampler:
             yield order[a:a + self.batch_size]
 
 
+def _cut(pos: np.ndarray, lengths: np.ndarray, batch_size: int, max_tokens: int | None) -> list:
+    """Cut ``pos`` (kept in order) into consecutive batches of at most
+    ``batch_size`` items whose padded size ``items * max(length)`` stays
+    within ``max_tokens`` (a single longer item still gets its own batch)."""
+    if max_tokens is None:
+        return [pos[a:a + batch_size] for a in range(0, len(pos), batch_size)]
+    out, start, longest = [], 0, 0
+    for k, n in enumerate(lengths[pos].tolist()):
+        grown = max(longest, n)
+        if k > start and (k - start >= batch_size or (k - start + 1) * grown > max_tokens):
+            out.append(pos[start:k])
+            start, grown = k, n
+        longest = grown
+    if start < len(pos):
+        out.append(pos[start:])
+    return out
+
+
 class LengthBucketSampler(RandomBatchSampler):
     """Batches of positions grouped by length, to keep padding small.
 
@@ -568,27 +586,39 @@ class LengthBucketSampler(RandomBatchSampler):
     ``shuffle=False`` positions come in their given order (no bucketing), so
     predictions line up with the index list.
 
+    With ``max_tokens`` a batch also stops growing once its padded size
+    (structures x longest structure) would exceed ``max_tokens``: large cells
+    then come in smaller batches. Attention memory grows with B x L^2, and one
+    batch of 64 cells padded to ~250 atoms took 16 s of a 20 s CPU epoch
+    (see ``benchmarks/throughput.py``).
+
     Args:
         lengths: (n,) atoms per item.
         batch_size: items per batch.
         shuffle, seed: as in :class:`RandomBatchSampler`.
         bucket_batches: batches per sorting bucket (larger: less padding, less
             randomness).
+        max_tokens: cap on padded atoms per batch, or None (no cap).
     """
 
     def __init__(self, lengths, batch_size: int, *, shuffle: bool = True, seed: int = 0,
-                 bucket_batches: int = 50):
+                 bucket_batches: int = 50, max_tokens: int | None = None):
         self.lengths = np.asarray(lengths, dtype=np.int64)
         super().__init__(len(self.lengths), batch_size, shuffle=shuffle, seed=seed)
         if isinstance(bucket_batches, bool) or not isinstance(bucket_batches, int) \
                 or bucket_batches < 1:
             raise ValueError(f"bucket_batches must be a positive int, got {bucket_batches!r}")
+        if max_tokens is not None and (isinstance(max_tokens, bool)
+                                       or not isinstance(max_tokens, (int, np.integer))
+                                       or max_tokens < 1):
+            raise ValueError(f"max_tokens must be a positive int or None, got {max_tokens!r}")
         self.bucket_batches = bucket_batches
+        self.max_tokens = None if max_tokens is None else int(max_tokens)
 
-    def __iter__(self):
+    def _batches(self) -> list:
+        """The batches of the current epoch, in the order they are yielded."""
         if not self.shuffle:
-            yield from super().__iter__()
-            return
+            return _cut(np.arange(self.n), self.lengths, self.batch_size, self.max_tokens)
         rng = np.random.default_rng([self.seed, self.epoch])
         order = rng.permutation(self.n)
         size = self.bucket_batches * self.batch_size
@@ -596,10 +626,15 @@ class LengthBucketSampler(RandomBatchSampler):
         for a in range(0, self.n, size):
             bucket = order[a:a + size]
             bucket = bucket[np.argsort(self.lengths[bucket], kind="stable")]
-            batches += [bucket[c:c + self.batch_size]
-                        for c in range(0, len(bucket), self.batch_size)]
-        for k in rng.permutation(len(batches)):
-            yield batches[k]
+            batches += _cut(bucket, self.lengths, self.batch_size, self.max_tokens)
+        return [batches[k] for k in rng.permutation(len(batches))]
+
+    def __len__(self) -> int:
+        """Batches in the current epoch (with ``max_tokens`` it may vary by epoch)."""
+        return len(self._batches()) if self.max_tokens is not None else super().__len__()
+
+    def __iter__(self):
+        yield from self._batches()
 
 
 class Loader:
@@ -638,7 +673,7 @@ class Loader:
 
 def make_loader(ds: CrystalDataset, kind: str, idx, targets: Sequence[str], batch_size: int,
                 shuffle: bool = True, seed: int = 0, graphs: GraphSet | None = None,
-                augment: Callable | None = None) -> Loader:
+                augment: Callable | None = None, max_tokens: int | None = None) -> Loader:
     """Batches of ``ds[idx]`` for one model input kind.
 
     Args:
@@ -655,6 +690,8 @@ def make_loader(ds: CrystalDataset, kind: str, idx, targets: Sequence[str], batc
             the kind's defaults, from the cache when present).
         augment: ``ct`` only; a callable ``(CTBatch, torch.Generator) -> CTBatch``,
             e.g. :class:`ctlib.data.augment.CrystalAugment`, drawn afresh every batch.
+        max_tokens: ``ct`` only; cap on padded atoms (B x L) per batch, so
+            large cells come in smaller batches (see :class:`LengthBucketSampler`).
 
     Returns:
         A :class:`Loader`: iterate it once per epoch; ``len()`` is batches per epoch.
@@ -667,8 +704,12 @@ def make_loader(ds: CrystalDataset, kind: str, idx, targets: Sequence[str], batc
     if kind == "ct":
         if graphs is not None:
             raise ValueError("kind='ct' takes no graphs")
-        sampler = LengthBucketSampler(ds.natoms[idx], batch_size, shuffle=shuffle, seed=seed)
+        sampler = LengthBucketSampler(ds.natoms[idx], batch_size, shuffle=shuffle, seed=seed,
+                                      max_tokens=max_tokens)
     else:
+        if max_tokens is not None:
+            raise ValueError(f"max_tokens applies to kind='ct' only, not {kind!r}; "
+                             "graph batches are not padded")
         if augment is not None:
             raise ValueError(f"augment applies to kind='ct' only (graphs of {kind!r} are "
                              "already invariant to translations, rotations and reflections)")

@@ -4,7 +4,7 @@ A crystal is a sequence of its atoms in CIF order, with no graph and no
 periodic images::
 
     one-hot(Z)  (B, L, 100) --Linear(100,128)--> A'  (eq. 1)  [AtomEmbedding, init "onehot"]
-    Cartesian x (B, L, 3)   --Linear(3,128)----> X'  (eq. 2)  [coord_embedding]
+    Cartesian x (B, L, 3) Å --Linear(3,128)----> X'  (eq. 2)  [coord_embedding; x times coord_scale, 1 = paper]
     M = [A' | X']  (B, L, 256)                        (eq. 3)
     Z = TransformerEncoder^8(M, key_padding_mask)     (eq. 4)  8 heads, ff 512, dropout 0.1
     y = head(Z[:, 0])                                 (eq. 5)  first token = first atom
@@ -45,6 +45,12 @@ class CTConfig(EmbeddingOptions):
             (Kendall et al. 2018; see ``task_loss_weights``); False = equal weights.
         enable_nested_tensor: passed to ``nn.TransformerEncoder`` (inference fast
             path on padded batches).
+        coord_scale: factor on the Cartesian positions before ``Linear(3, d_coord)``
+            (1.0 = Å, the paper). At the default init the coordinate half of the
+            token is ~50x larger than the atom half (positions of 0-20 Å against a
+            one-hot row), and on short CPU budgets the model then barely learns
+            the composition; 0.1 (positions in nm) is the same function class
+            with a better-conditioned start. The quick profile uses 0.1.
         embedding_*: the atom-embedding front (see ``EmbeddingOptions``);
             default one-hot, frozen table, so the front is exactly Linear(100, 128).
     """
@@ -60,6 +66,7 @@ class CTConfig(EmbeddingOptions):
     head_hidden: int | None = None
     uncertainty_weights: bool = False
     enable_nested_tensor: bool = True
+    coord_scale: float = 1.0
 
     def validate(self) -> None:
         super().validate()
@@ -68,6 +75,9 @@ class CTConfig(EmbeddingOptions):
             self._positive_int("head_hidden")
         self._choice("readout", {"first", "cls", "mean"})
         self._bool("uncertainty_weights", "enable_nested_tensor")
+        if isinstance(self.coord_scale, bool) or not isinstance(self.coord_scale, (int, float)) \
+                or not self.coord_scale > 0:
+            raise ValueError(f"CTConfig.coord_scale must be a number > 0, got {self.coord_scale!r}")
         if not (isinstance(self.dropout, (int, float)) and 0.0 <= self.dropout < 1.0):
             raise ValueError(f"CTConfig.dropout must be in [0, 1), got {self.dropout!r}")
         d_model = self.d_atom + self.d_coord
@@ -151,7 +161,8 @@ class CrystalTransformer(CrystalModel):
             raise ValueError("CTBatch: every crystal needs at least one atom at position 0 "
                              "(mask[:, 0] must be False)")
         dtype = self.coord_embedding.weight.dtype
-        h = torch.cat([self.atom_embedding(z), self.coord_embedding(pos.to(dtype))], dim=-1)  # eq. 3
+        x = pos.to(dtype) if self.config.coord_scale == 1.0 else pos.to(dtype) * self.config.coord_scale
+        h = torch.cat([self.atom_embedding(z), self.coord_embedding(x)], dim=-1)  # eq. 3
         if self.cls_token is not None:
             h = torch.cat([self.cls_token.expand(h.shape[0], 1, -1), h], dim=1)
             mask = torch.cat([mask.new_zeros(mask.shape[0], 1), mask], dim=1)
