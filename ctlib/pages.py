@@ -88,19 +88,23 @@ def bar_vs_paper(t: pd.DataFrame, *, x="column", hue_order=None, title="", unit=
     return ax
 
 
-def learning_curves(records: list[dict], *, ax=None, title=""):
-    """Validation MAE per epoch for a set of run records (one line per run)."""
+def learning_curves(records: list[dict], *, ax=None, title="", labels: list[str] | None = None):
+    """Validation MAE per epoch for a set of run records (one line per run).
+
+    ``labels``: one legend entry per record (default "<model> s<seed>").
+    """
     import matplotlib.pyplot as plt
 
     ax = ax or plt.subplots(figsize=(6, 3.4))[1]
-    for rec in records:
+    for k, rec in enumerate(records):
         if not rec or not rec.get("history"):
             continue
         h = rec["history"]
         t = rec["config"]["targets"][0]
         ep = [e["epoch"] for e in h]
         val = [e["val_mae"][t] for e in h]
-        ax.plot(ep, val, marker="o", ms=3, label=f"{rec['config']['model']} s{rec['seed']}")
+        label = labels[k] if labels is not None else f"{rec['config']['model']} s{rec['seed']}"
+        ax.plot(ep, val, marker="o", ms=3, label=label)
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation MAE")
     ax.set_title(title)

@@ -232,6 +232,18 @@ def test_table1_numbers(smoke_book):
         assert _finite_positive(r["mean"]) and r["n"] == 1
         assert r["paper"] == report.paper_value("table1_models", names[r["column"]], f"MP-{r['target']}")
     assert all(r["n_test"] == 32 for r in got["rows"])   # the smoke test draw
+    # the mean-predictor floor, recomputed here from the data
+    from ctlib import experiments
+    ds, split = experiments.mp_data("smoke")
+    for b in got["mean_baseline"]:
+        y = ds.targets[experiments.TARGETS[b["target"]]]
+        assert b["mae"] == pytest.approx(np.mean(np.abs(y[split["test"]] - y[split["train"]].mean())))
+    # the coordinate-scale ablation: one run per scale, the profile's own scale is the Table I run
+    cs = {r["coord_scale"]: r for r in got["ct_coord_scale"]}
+    assert set(cs) == {1.0, 0.1}
+    assert all(_finite_positive(r["mae"]) and _finite_positive(r["best_val_mae"]) for r in cs.values())
+    t1_ct = [r for r in got["rows"] if r["model"] == "ct" and r["target"] == "E_f"][0]
+    assert cs[0.1]["run_id"] == t1_ct["run_id"] != cs[1.0]["run_id"]
 
 
 @pytest.mark.slow

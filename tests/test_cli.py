@@ -1,6 +1,7 @@
 """The ctlib command: help texts, strict YAML configs, and an end-to-end run on real data."""
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -149,3 +150,37 @@ def test_data_info_on_a_registry_dataset(capsys):
     assert ", ".join(f"{k} {len(v)}" for k, v in get_split(ds).items()) in out
     assert "band_gap_gga" in out and "eV/atom" in out and "train" in out
     assert main(["data", "info", "unknown_set"]) == 1
+
+
+# ------------------------------------------------------------- example configs
+EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples" / "quick").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_quick_examples_match_the_quick_profile(path):
+    """examples/quick/<model>.yaml is the book's quick run of that model on E_f, via the CLI."""
+    from ctlib import experiments
+    from ctlib.config import get_profile
+    from ctlib.models import build_model
+    from ctlib.train import TrainConfig
+
+    cfg = yaml.safe_load(path.read_text())
+    model = cfg["model"]
+    assert path.stem == model and cfg["targets"] == ["formation_energy_per_atom"]
+    prof = get_profile("quick")
+    want = experiments.train_config(model, prof, 1)
+    got = TrainConfig.from_dict(cfg["train"])
+    for key, value in want.items():
+        if key != "device":
+            assert getattr(got, key) == value, (model, key)
+    assert build_model(model, 1, cfg["model_config"]).config.to_dict() == \
+        build_model(model, 1, experiments.model_config(model, prof)).config.to_dict()
+    assert cfg["split"]["n_train"] == (prof.n_train_model[model] or prof.n_train)
+    assert cfg["split"]["n_val"] == prof.n_val
+    assert cfg["split"].get("n_test") == prof.n_test_model[model]
+
+
+def test_there_is_one_quick_example_per_model():
+    from ctlib.config import MODELS
+
+    assert sorted(p.stem for p in EXAMPLES) == sorted(MODELS)
