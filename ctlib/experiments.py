@@ -107,14 +107,6 @@ def model_split(split: dict, model: str, profile) -> dict:
 
 
 # ------------------------------------------------------------------- configurations
-_TINY = {
-    "ct": {"d_atom": 16, "d_coord": 16, "n_layers": 1, "n_heads": 2, "d_ff": 32},
-    "cgcnn": {"atom_fea_len": 16, "h_fea_len": 16, "n_conv": 1},
-    "megnet": {"dense": [16, 8], "units": [16, 16, 8], "n_blocks": 1, "readout": [8, 8]},
-    "alignn": {"hidden": 16, "embedding_features": 16, "alignn_layers": 1, "gcn_layers": 1},
-}
-
-
 def model_config(model: str, profile, *, init: str | None = None, trainable: bool | None = None,
                  with_coordinates: bool = False) -> dict:
     """The model config for a profile and an embedding front.
@@ -126,8 +118,10 @@ def model_config(model: str, profile, *, init: str | None = None, trainable: boo
             for an external table, the model's own default otherwise.
         with_coordinates: add CT's coordinate embedding (E_a+E_c).
     """
+    from ctlib.models import tiny_config
+
     p = _profile(profile)
-    cfg = dict(_TINY[model]) if p.tiny else {}
+    cfg = tiny_config(model) if p.tiny else {}
     cfg.update(p.extra.get("model_overrides", {}).get(model, {}))
     init = init or DEFAULT_INIT[model]
     if init != DEFAULT_INIT[model]:
