@@ -101,10 +101,11 @@ def main(argv=None) -> int:
         print(json.dumps(measure(args.models[0], args)))
         return 0
     rows = []
-    passthrough = list(argv if argv is not None else sys.argv[1:])
+    shared = ["--n", str(args.n), "--epochs", str(args.epochs), "--batch", str(args.batch),
+              "--threads", str(args.threads), "--alignn-hidden", str(args.alignn_hidden),
+              "--ct-max-tokens", str(args.ct_max_tokens)]
     for name in args.models:
-        base = _without_models(passthrough)
-        out = subprocess.run([sys.executable, __file__, *base, "--models", name, "--child"],
+        out = subprocess.run([sys.executable, __file__, *shared, "--models", name, "--child"],
                              capture_output=True, text=True)
         if out.returncode:
             sys.stderr.write(out.stderr)
@@ -121,20 +122,6 @@ def main(argv=None) -> int:
         bs = "—" if r["build"] is None else f"{r['build']:9.0f}"
         print(f"| {r['model']:7} | {bs:>9} | {r['train']:9.1f} | {r['eval']:9.1f} | {r['peak_mb']:11.0f} |")
     return 0
-
-
-def _without_models(argv: list[str]) -> list[str]:
-    """``argv`` minus the ``--models a b ...`` option (each child gets one model)."""
-    out, skipping = [], False
-    for a in argv:
-        if a == "--models":
-            skipping = True
-            continue
-        if skipping and not a.startswith("--"):
-            continue
-        skipping = False
-        out.append(a)
-    return out
 
 
 if __name__ == "__main__":
