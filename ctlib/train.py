@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import difflib
 import math
 import os
 import random
@@ -50,6 +49,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ctlib.config import check_known_keys
 from ctlib.results import (
     SCHEMA_VERSION, ResultStore, code_version, config_hash, device_info, file_sha256,
     make_run_id, now_iso, package_versions, split_hash, to_jsonable, write_json_atomic,
@@ -142,15 +142,7 @@ class TrainConfig:
             return d.replace()
         if not isinstance(d, dict):
             raise TypeError(f"TrainConfig.from_dict expects a dict, got {type(d).__name__}")
-        names = cls.field_names()
-        unknown = [k for k in d if k not in names]
-        if unknown:
-            hints = []
-            for k in unknown:
-                close = difflib.get_close_matches(str(k), names, n=1)
-                hints.append(repr(k) + (f" (did you mean {close[0]!r}?)" if close else ""))
-            raise ValueError(f"TrainConfig: unknown key(s) {', '.join(hints)}. "
-                             f"Valid keys: {', '.join(names)}")
+        check_known_keys(d, cls.field_names(), "TrainConfig")
         return cls(**d)
 
     def to_dict(self) -> dict:

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import math
 import os
@@ -28,6 +27,8 @@ from typing import Any, ClassVar
 
 import torch
 from torch import nn
+
+from ctlib.config import check_known_keys
 
 #: Version of the on-disk layout written by :func:`save_model`. Bump it when
 #: the layout changes; :func:`load_model` refuses any other version.
@@ -140,15 +141,7 @@ class ModelConfig:
             d = d.to_dict()
         if not isinstance(d, dict):
             raise TypeError(f"{cls.__name__}.from_dict expects a dict, got {type(d).__name__}")
-        names = cls.field_names()
-        unknown = [k for k in d if k not in names]
-        if unknown:
-            hints = []
-            for k in unknown:
-                close = difflib.get_close_matches(str(k), names, n=2)
-                hints.append(f"{k!r}" + (f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""))
-            raise ValueError(f"{cls.__name__}: unknown config key(s) {', '.join(hints)}. "
-                             f"Valid keys: {', '.join(names)}")
+        check_known_keys(d, cls.field_names(), cls.__name__, noun="config key")
         cfg = cls(**d)
         cfg.validate()
         return cfg
