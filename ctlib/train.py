@@ -40,7 +40,6 @@ import os
 import random
 import signal
 import sys
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -51,7 +50,7 @@ import torch
 
 from ctlib.config import check_known_keys
 from ctlib.results import (
-    SCHEMA_VERSION, ResultStore, code_version, config_hash, device_info, file_sha256,
+    SCHEMA_VERSION, ResultStore, atomic_write, code_version, config_hash, device_info, file_sha256,
     make_run_id, now_iso, package_versions, split_hash, to_jsonable, write_json_atomic,
 )
 
@@ -271,16 +270,7 @@ def _set_rng_state(st: dict) -> None:
 
 
 def _save_atomic_torch(obj, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 
 def _available_cores() -> int:
@@ -990,10 +980,7 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
             df[t] = dataset.targets[t][te]
             df[f"{t}_pred"] = p[:, j]
         ppath = store.artifact_path(profile, experiment, "predictions", rid, ".csv")
-        ppath.parent.mkdir(parents=True, exist_ok=True)
-        tmp = ppath.with_name(f".{ppath.name}.tmp")
-        df.to_csv(tmp, index=False, float_format="%.6g")
-        os.replace(tmp, ppath)
+        atomic_write(ppath, lambda tmp: df.to_csv(tmp, index=False, float_format="%.6g"))
         pred_rel = str(ppath.relative_to(store.root))
     record = {
         "schema": SCHEMA_VERSION, "run_id": rid, "profile": profile, "experiment": experiment,

@@ -20,7 +20,6 @@ import dataclasses
 import json
 import math
 import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar
@@ -29,6 +28,7 @@ import torch
 from torch import nn
 
 from ctlib.config import check_known_keys
+from ctlib.results import atomic_write
 
 #: Version of the on-disk layout written by :func:`save_model`. Bump it when
 #: the layout changes; :func:`load_model` refuses any other version.
@@ -375,12 +375,8 @@ def save_model(model: CrystalModel, directory: str | os.PathLike) -> Path:
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    with tempfile.NamedTemporaryFile(dir=d, suffix=".pt.tmp", delete=False) as f:
-        torch.save(state, f)
-    Path(f.name).replace(d / "weights.pt")
-    tmp = d / "model.json.tmp"
-    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True))
-    tmp.replace(d / "model.json")
+    atomic_write(d / "weights.pt", lambda tmp: torch.save(state, tmp))
+    atomic_write(d / "model.json", lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2, sort_keys=True)))
     return d
 
 
