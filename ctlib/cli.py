@@ -545,7 +545,44 @@ def build_parser() -> argparse.ArgumentParser:
          ctlib book --profile smoke --only 01_data --no-html
          ctlib book --profile paper -p seeds '[0, 1, 2]'
          """)
+
+    # campaign
+    camp = _sub(sub, "campaign", "train a profile's missing runs in priority order, resumably",
+                """
+                Train the runs of a profile that are not stored yet, in priority order
+                (tier 1 first), resuming any run from its last epoch checkpoint. With
+                --hours the campaign stops at the first epoch boundary after the budget
+                is spent; the same command continues later. Stored runs are never
+                repeated. Prints a table of done / running / pending steps with the
+                CPU-hours spent and an estimate of the hours left. Exit status: 0 when
+                every planned run is stored, 3 when the budget ran out first.
+                A committed profile's runs are trained only from a clean git tree.
+                """,
+                """
+                ctlib campaign --profile cpu --status
+                nohup nice -n 19 ctlib campaign --profile cpu --hours 2.5 > campaign.log 2>&1 &
+                ctlib campaign --profile cpu --device cuda
+                """)
+    camp.add_argument("--profile", default="cpu", help="profile to train (default: cpu)")
+    camp.add_argument("--hours", type=float, default=None,
+                      help="wall-clock budget in hours (default: no limit)")
+    camp.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                      help="where to train (default: auto = cuda when present)")
+    camp.add_argument("--status", action="store_true", help="print the progress table and exit")
+    camp.set_defaults(func=_cmd_campaign)
     return p
+
+
+def _cmd_campaign(args) -> int:
+    from ctlib import campaign
+
+    if args.hours is not None and not args.hours > 0:
+        raise CLIError(f"--hours must be > 0, got {args.hours}")
+    if args.status:
+        print(campaign.format_status(campaign.status(args.profile)))
+        return 0
+    return campaign.run_campaign(args.profile, hours=args.hours, device=args.device,
+                                 out=lambda msg: print(msg, flush=True))
 
 
 def main(argv: list[str] | None = None) -> int:

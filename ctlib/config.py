@@ -1,12 +1,26 @@
 """Every number behind a profile lives here, and nowhere else.
 
-A notebook names its profile (``smoke``, ``quick`` or ``paper``) and nothing
-else; experiments read the sizes, epochs and seeds from :func:`get_profile`.
+A notebook names its profile (``smoke``, ``quick``, ``cpu`` or ``paper``) and
+nothing else; experiments read the sizes, epochs and seeds from :func:`get_profile`.
 
 * ``smoke``  — a few dozen real structures per split, tiny widths, 1-2 epochs:
   the test suite runs the whole notebook set on it in minutes.
 * ``quick``  — a few thousand training structures, the full test split, the
   paper's architectures, few epochs: ``make book`` and CI on 2 CPU cores.
+* ``cpu``    — the book's default: the largest runs two CPU cores finish in
+  about 20 hours, trained by ``ctlib campaign --profile cpu`` in priority
+  order, resumably, and committed under ``results/cpu``. Planned CPU-hours
+  (2 cores, bf16 CT at ~130 structures/s, CGCNN at ~880/s):
+
+  1. CT pretraining on the full MP-2018 train split (44,441 cells), seed 0:
+     multi-task E_f + E_g for 30 epochs (~3 h), E_f and E_g for 20 epochs each
+     (~2 h each), cosine-decayed AdamW 3e-4, element-table snapshots at the
+     epochs of ``extra["snapshot_epochs"]``. About 7 CPU-hours.
+  2. Data-scarce transfer (Castelli-3,334 and HOIP, 5 seeds): about 4 h.
+  3. Tables II-IV with a CGCNN back-end on a 4,000-cell sample: about 6 h.
+  4. The learning curve (500 / 2,000 / 8,000 cells, 3 seeds): about 2 h.
+
+  Tiers 2-4 are planned, not yet built into the campaign.
 * ``paper``  — full MP-2018 subset, paper training lengths, 3 seeds: a GPU,
   resumable, results committed under ``results/paper``.
 """
@@ -28,8 +42,8 @@ class Profile:
         n_train / n_val / n_test: structures drawn (seeded, fixed across runs)
             from each standard split; ``None`` means the whole split.
         n_train_model: per-model cap on n_train (slow models train on fewer).
-        n_test_model: per-model cap on the test structures (ALIGNN and CT on quick:
-            their CPU inference on all 3,126 test cells costs minutes per run).
+        n_test_model: per-model cap on the test structures (ALIGNN on quick:
+            its CPU inference on all 3,126 test cells costs minutes per run).
         epochs: per-model maximum number of epochs.
         patience: early-stopping patience in epochs (on validation MAE).
         batch_size: per-model batch size.
@@ -46,7 +60,10 @@ class Profile:
             at hidden 64 instead of 256, ~10x faster on CPU, and CT with
             positions in nm, ``coord_scale=0.1``) and ``train_overrides``
             (model -> train-config keys; quick CT: lr 3e-4 and at most 2,048
-            padded atoms per batch). The quick choices were made on validation
+            padded atoms per batch) and ``multitask_epochs`` (model -> epochs
+            of its multi-task run, when they differ from ``epochs``) and
+            ``snapshot_epochs`` (epochs at which pretraining runs keep a copy of
+            their element table). The quick choices were made on validation
             MAE of 1,500-structure runs, never on the test split.
     """
 
@@ -98,6 +115,21 @@ PROFILES: dict[str, Profile] = {
         extra={"matbench_train_cap": 1500,
                "model_overrides": {"alignn": {"hidden": 64}, "ct": {"coord_scale": 0.1}},
                "train_overrides": {"ct": {"lr": 3e-4, "max_tokens": 2048}}},
+    ),
+    "cpu": Profile(
+        name="cpu", n_train=None, n_val=None, n_test=None,
+        n_train_model={m: None for m in MODELS},
+        n_test_model={m: None for m in MODELS},
+        epochs={"cgcnn": 100, "megnet": 60, "alignn": 30, "ct": 20},
+        patience=15,
+        batch_size={"cgcnn": 64, "megnet": 64, "alignn": 32, "ct": 64},
+        seeds=(0, 1, 2), tiny=False, perovskite_n=3334, matbench_folds=5,
+        rp_repeats=5, catboost_iterations=300,
+        extra={"model_overrides": {"alignn": {"hidden": 64}, "ct": {"coord_scale": 0.1}},
+               "train_overrides": {"ct": {"lr": 3e-4, "max_tokens": 2048, "scheduler": "cosine",
+                                          "patience": None, "precision": "bf16"}},
+               "multitask_epochs": {"ct": 30},
+               "snapshot_epochs": (0, 1, 2, 3, 4, 6, 8, 10, 12, 15, 20, 25, 30)},
     ),
     "paper": Profile(
         name="paper", n_train=None, n_val=None, n_test=None,

@@ -228,7 +228,8 @@ class ElementEmbedding:
         ``elements`` (default :data:`ctlib.elements.ELEMENTS`, the 89 of
         MP-2018). For a CrystalTransformer the result is ``W[:, Z-1] + b`` of
         the atom linear layer, and the coordinate layer ``Linear(3, d_c)``
-        (when the embedding has one) is stored as ``coord_weight``/``coord_bias``.
+        (when the embedding has one) is stored as ``coord_weight``/``coord_bias``,
+        as a map of positions in Å: CT's ``coord_scale`` is folded into the weight.
         """
         import torch
 
@@ -266,6 +267,9 @@ class ElementEmbedding:
         if coord is not None:
             cw = coord.weight.detach().float().cpu().numpy()
             cb = None if coord.bias is None else coord.bias.detach().float().cpu().numpy()
+            if coord is getattr(model, "coord_embedding", None):
+                # CT computes Linear(3, d_c)(coord_scale * x): export the map of positions in Å
+                cw = cw * float(getattr(getattr(model, "config", None), "coord_scale", 1.0))
         return cls(elements, vec, prov, cw, cb)
 
     @classmethod

@@ -171,6 +171,8 @@ def train_config(model: str, profile, n_tasks: int = 1, *, device: str = "auto",
         cfg.update(optimizer="adamw", lr=1e-3, weight_decay=1e-5, scheduler="onecycle",
                    augment=model == "ct")
     cfg.update(p.extra.get("train_overrides", {}).get(model, {}))
+    if n_tasks > 1 and model in p.extra.get("multitask_epochs", {}):
+        cfg["epochs"] = p.extra["multitask_epochs"][model]
     if transfer:
         cfg["embedding_lr"] = 1e-5
     return cfg
@@ -181,11 +183,14 @@ def train_one(model: str, targets: list[str], dataset, split, *, profile, seed: 
               experiment: str, init: str | None = None, embedding: str | None = None,
               trainable: bool | None = None, with_coordinates: bool = False,
               device: str = "auto", force: bool = False, train: bool = True,
-              save_predictions: bool = False, model_overrides: dict | None = None) -> dict | None:
+              save_predictions: bool = False, model_overrides: dict | None = None,
+              snapshots: bool = False) -> dict | None:
     """Train (or fetch from ``results/``) one model; return its results record.
 
     ``model_overrides`` changes model-config keys after the profile's own
-    (an ablation). Returns None when ``train=False`` and no stored run matches.
+    (an ablation). ``snapshots`` keeps the element table at the profile's
+    ``extra["snapshot_epochs"]`` (pretraining runs). Returns None when
+    ``train=False`` and no stored run matches.
     """
     from ctlib import train as trainer
     from ctlib.results import ResultStore
@@ -200,7 +205,7 @@ def train_one(model: str, targets: list[str], dataset, split, *, profile, seed: 
         model, list(targets), dataset, split, model_config=mcfg, train_config=tcfg, seed=seed,
         store=ResultStore(results_root()), experiment=experiment, profile=p.name,
         force=force, embedding=embedding, dry_run=not train, save_predictions=save_predictions,
-        progress=False,
+        progress=False, snapshot_epochs=p.extra.get("snapshot_epochs") if snapshots else None,
     )
 
 
@@ -210,7 +215,8 @@ def _row(rec: dict | None, target_name: str, **cols) -> dict:
     num = lambda k: math.nan if m.get(k) is None else float(m[k])  # noqa: E731
     return {**cols, "target_name": target_name, "mae": num("mae"), "rmse": num("rmse"), "r2": num("r2"),
             "n_test": m.get("n", 0), "run_id": (rec or {}).get("run_id"),
-            "wall_s": (rec or {}).get("wall_s", math.nan), "device": (rec or {}).get("device")}
+            "wall_s": (rec or {}).get("wall_s", math.nan), "device": (rec or {}).get("device"),
+            "split_hash": ((rec or {}).get("config") or {}).get("split_hash")}
 
 
 def embedding_path(rec: dict | None) -> str | None:
@@ -295,14 +301,14 @@ def pretrain_front(model: str, short: str, profile, seed: int, *, device="auto",
     ds, split = mp_data(profile)
     return train_one(model, [TARGETS[short]], ds, model_split(split, model, profile), profile=profile,
                      seed=seed, experiment="fronts", init="onehot", device=device, force=force,
-                     train=train)
+                     train=train, snapshots=True)
 
 
 def pretrain_ct_multitask(profile, seed: int, *, device="auto", force=False, train=True) -> dict | None:
     """CT trained on E_f and E_g together (eq. 9, equal weights): the 'mt' embedding."""
     ds, split = mp_data(profile)
     return train_one("ct", list(TARGETS.values()), ds, model_split(split, "ct", profile), profile=profile, seed=seed,
-                     experiment="fronts", device=device, force=force, train=train)
+                     experiment="fronts", device=device, force=force, train=train, snapshots=True)
 
 
 # ------------------------------------------------------------------------ Table II
@@ -527,7 +533,9 @@ def table5(profile="quick", seeds=None, *, device="auto", force=False, train=Tru
         for seed in _seeds(p, seeds):
             emb = embedding_path(pretrain_front("ct", short, p, seed, device=device, force=force, train=train))
             for label, kw in (("CGCNN", {}), ("CT-C", {"embedding": emb})):
-                rec = train_one("cgcnn", [target], ds, split, profile=p, seed=seed, experiment="table5",
-                                device=device, force=force, train=train, **kw)
+                rec = None  # without its CT run, CT-C is missing (never a plain CGCNN under its name)
+                if "embedding" not in kw or emb is not None:
+                    rec = train_one("cgcnn", [target], ds, split, profile=p, seed=seed,
+                                    experiment="table5", device=device, force=force, train=train, **kw)
                 rows.append(_row(rec, target, table="V", column=label, model="cgcnn", target=short, seed=seed))
     return pd.DataFrame(rows)

@@ -1,32 +1,60 @@
-"""Our numbers beside the paper's: seed statistics, differences and verdicts.
+"""Our numbers beside the paper's, and the one rule that turns them into verdicts.
 
 Everything here is pure bookkeeping over results records; nothing trains.
 
-Verdict rule (used for every claim in the book):
+The verdict rule (:func:`paired_verdict`, used for every claim of the book)
+--------------------------------------------------------------------------
 
-* the claim is a *relative change* of a variant against its baseline, e.g.
-  "CT-C lowers CGCNN's E_f MAE by 14%";
-* with at least 2 seeds on both sides, the difference of means is compared
-  with twice its standard error ``2 * sqrt(s_a^2/n_a + s_b^2/n_b)``:
-  beyond it in the paper's direction -> **reproduced**; beyond it in the
-  opposite direction -> **not reproduced**; inside it -> **inconclusive**;
-* with a single seed there is no spread to judge against, so the verdict is
-  **inconclusive (1 seed)**, and the direction we saw is still reported.
+A claim is a *relative change* of an error metric from a baseline to a
+variant, e.g. "CT-C lowers CGCNN's E_f MAE by 14 %".
+
+1. **Comparable runs only.** Baseline and variant must have been trained with
+   the same seeds and evaluated on the same test set: for every seed one run
+   of each, with the same ``n_test`` and, when the tidy rows carry it, the
+   same ``split_hash`` (the hash of the train/val/test indices). Otherwise the
+   rule refuses to judge and returns the verdict **not comparable** with the
+   reason (it does not raise, so one bad pair does not hide the other claims).
+   A side without any finished run gives **missing**.
+2. **Paired relative change.** Per seed ``s``: ``r_s = (e_var - e_base) /
+   e_base`` of the error ``e`` (MAE or RMSE as they are; for R² the
+   unexplained variance ``e = 1 - R²``), so lower error is a negative change.
+3. **Interval.** Mean of ``r_s`` and its two-sided 95 % Student-t interval
+   over the ``n`` seeds, ``mean ± t(0.975, n-1) · sd / sqrt(n)`` (sd with
+   ddof = 1). With one seed there is no interval: **inconclusive (1 seed)**.
+4. **Verdict.** The interval excludes 0 on the side of the paper's relative
+   change -> **reproduced**; excludes 0 on the other side -> **contradicted**;
+   contains 0 -> **inconclusive**.
+5. **Effect size.** Separately, ``effect_size_differs`` is True when the
+   paper's own relative change lies outside our interval (None with one seed).
+
+The result is a :class:`Verdict`. Two claims are not changes between two of
+our runs and have their own functions here: the reverse-prediction R² values
+of Table VI (:func:`r2_verdict`, the same rule against the no-information
+predictor) and the choice of k = 3 clusters (:func:`k_verdict`, against the
+silhouettes of random tables).
 """
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib import resources
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 REPRODUCED = "reproduced"
-NOT_REPRODUCED = "not reproduced"
+CONTRADICTED = "contradicted"
 INCONCLUSIVE = "inconclusive"
+ONE_SEED = "inconclusive (1 seed)"
+NOT_COMPARABLE = "not comparable"
+MISSING = "missing"
 NOT_TESTABLE = "not testable offline"
+#: Every verdict the rules return.
+VERDICTS = (REPRODUCED, CONTRADICTED, INCONCLUSIVE, ONE_SEED, NOT_COMPARABLE, MISSING)
+LEVEL = 0.95
 
 
 @cache
@@ -58,45 +86,6 @@ def fmt_pm(mean: float, std: float, n: int, digits: int = 3) -> str:
     return f"{mean:.{digits}f} ± {std:.{digits}f} (n={n})"
 
 
-def verdict(baseline, variant, paper_direction: str = "lower") -> dict:
-    """Judge a claimed change of ``variant`` against ``baseline``.
-
-    Args:
-        baseline, variant: per-seed metric values (e.g. test MAE, lower is better).
-        paper_direction: ``"lower"`` if the paper says the variant's metric is
-            lower than the baseline's, ``"higher"`` if higher.
-
-    Returns:
-        dict with ``verdict``, ``delta`` (variant - baseline), ``rel`` (delta /
-        baseline mean), ``threshold`` (2 standard errors or NaN) and ``n``.
-    """
-    if paper_direction not in ("lower", "higher"):
-        raise ValueError("paper_direction must be 'lower' or 'higher'")
-    mb, sb, nb = seed_stats(baseline)
-    mv, sv, nv = seed_stats(variant)
-    out = {"baseline": mb, "variant": mv, "n_baseline": nb, "n_variant": nv,
-           "delta": math.nan, "rel": math.nan, "threshold": math.nan}
-    if nb == 0 or nv == 0:
-        out["verdict"] = "missing"
-        return out
-    delta = mv - mb
-    out["delta"], out["rel"] = delta, delta / mb if mb else math.nan
-    sign = -1.0 if paper_direction == "lower" else 1.0
-    if nb < 2 or nv < 2:
-        seen = "same direction as paper" if sign * delta > 0 else "opposite direction to paper"
-        out["verdict"] = f"{INCONCLUSIVE} (1 seed; {seen})"
-        return out
-    thr = 2.0 * math.sqrt(sb**2 / nb + sv**2 / nv)
-    out["threshold"] = thr
-    if sign * delta > thr:
-        out["verdict"] = REPRODUCED
-    elif -sign * delta > thr:
-        out["verdict"] = NOT_REPRODUCED
-    else:
-        out["verdict"] = f"{INCONCLUSIVE} (within seed spread)"
-    return out
-
-
 def summarize(df: pd.DataFrame, by: list[str], value: str = "mae") -> pd.DataFrame:
     """Mean, std and n of ``value`` over seeds for each group in ``by``."""
     rows = []
@@ -121,3 +110,320 @@ def beside_paper(summary: pd.DataFrame, paper: dict, key_cols: list[str], digits
         for _, r in out.iterrows()
     ]
     return out
+
+
+# ----------------------------------------------------------------- the rule
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of :func:`paired_verdict` (or :func:`r2_verdict`) for one claim.
+
+    Attributes:
+        verdict: one of :data:`VERDICTS`.
+        mean_rel: mean over seeds of the per-seed relative change of the error
+            (NaN when not judged).
+        interval: ``(lo, hi)``, the 95 % t-interval of ``mean_rel`` (NaNs
+            with fewer than 2 seeds or when not judged).
+        n_seeds: number of paired seeds judged (0 when not judged).
+        paper_rel: the paper's relative change of the same error.
+        effect_size_differs: True when ``paper_rel`` lies outside ``interval``;
+            None when there is no interval.
+        reason: one sentence saying why.
+        seeds: the paired seeds.
+    """
+
+    verdict: str
+    mean_rel: float
+    interval: tuple[float, float]
+    n_seeds: int
+    paper_rel: float
+    effect_size_differs: bool | None
+    reason: str
+    seeds: tuple = field(default=())
+
+    def to_dict(self) -> dict:
+        """Plain dict; ``interval`` split into ``rel_lo`` / ``rel_hi``."""
+        d = asdict(self)
+        d["rel_lo"], d["rel_hi"] = d.pop("interval")
+        d["seeds"] = list(d["seeds"])
+        return d
+
+
+def t_interval(mean: float, sd: float, n: int, level: float = LEVEL) -> tuple[float, float]:
+    """Two-sided Student-t interval ``mean ± t((1+level)/2, n-1) · sd / sqrt(n)``.
+
+    ``(nan, nan)`` for ``n < 2`` (no spread to estimate).
+    """
+    from scipy import stats
+
+    if n < 2 or not (np.isfinite(mean) and np.isfinite(sd)):
+        return math.nan, math.nan
+    half = float(stats.t.ppf(0.5 + level / 2.0, n - 1)) * sd / math.sqrt(n)
+    return mean - half, mean + half
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:+.1f}%" if np.isfinite(x) else "—"
+
+
+def _not_judged(verdict: str, paper_rel: float, reason: str) -> Verdict:
+    return Verdict(verdict, math.nan, (math.nan, math.nan), 0, paper_rel, None, reason)
+
+
+def verdict_from_changes(rel, paper_rel: float, *, level: float = LEVEL, seeds: Sequence = (),
+                         note: str = "") -> Verdict:
+    """Steps 3-5 of the rule on per-seed relative changes that are already paired.
+
+    Args:
+        rel: per-seed relative changes of the error (variant vs baseline).
+        paper_rel: the paper's relative change (finite, non-zero: it gives the
+            claimed direction).
+        seeds: the seeds of ``rel`` (reported only).
+        note: appended to the reason (e.g. what was not checked).
+    """
+    if not (np.isfinite(paper_rel) and paper_rel != 0):
+        raise ValueError(f"the paper's relative change must be finite and non-zero, got {paper_rel}")
+    r = np.asarray(rel, dtype=float)
+    if r.ndim != 1 or len(r) == 0 or not np.all(np.isfinite(r)):
+        raise ValueError(f"rel must be a non-empty 1-d array of finite values, got {rel!r}")
+    n, mean = len(r), float(r.mean())
+    sd = float(r.std(ddof=1)) if n > 1 else math.nan
+    return _decide(mean, sd, n, paper_rel, level=level, seeds=tuple(seeds), note=note)
+
+
+def _decide(mean: float, sd: float, n: int, paper_rel: float, *, level: float, seeds: tuple,
+            note: str) -> Verdict:
+    """The rule proper: interval, verdict and effect-size flag (the only copy)."""
+    note = f" {note}" if note else ""
+    if n < 2:
+        side = "the paper's direction" if mean * paper_rel > 0 else "the opposite direction"
+        return Verdict(ONE_SEED, mean, (math.nan, math.nan), n, paper_rel, None,
+                       f"one seed, so no interval; the change seen ({_pct(mean)}) is in {side} "
+                       f"(paper {_pct(paper_rel)}).{note}", seeds)
+    lo, hi = t_interval(mean, sd, n, level)
+    where = (f"the {100 * level:.0f}% interval of the per-seed relative change over {n} seeds, "
+             f"[{_pct(lo)}, {_pct(hi)}] (mean {_pct(mean)}),")
+    if lo > 0 or hi < 0:
+        same = (lo > 0) == (paper_rel > 0)
+        verdict = REPRODUCED if same else CONTRADICTED
+        reason = f"{where} excludes 0 on {'the same side as' if same else 'the other side from'} the paper's"
+    else:
+        verdict, reason = INCONCLUSIVE, f"{where} contains 0"
+    differs = not (lo <= paper_rel <= hi)
+    reason += (f" ({_pct(paper_rel)}), which lies {'outside' if differs else 'inside'} it.{note}")
+    return Verdict(verdict, mean, (lo, hi), n, paper_rel, differs, reason[0].upper() + reason[1:], seeds)
+
+
+def error_of(values, metric: str) -> np.ndarray:
+    """The error whose relative change the rule judges: MAE and RMSE as they are, 1 - R² for R²."""
+    v = np.asarray(values, dtype=float)
+    if metric in ("mae", "rmse"):
+        return v
+    if metric == "r2":
+        return 1.0 - v
+    raise ValueError(f"metric must be 'mae', 'rmse' or 'r2', got {metric!r}")
+
+
+def paired_verdict(baseline: pd.DataFrame, variant: pd.DataFrame, paper_rel: float, *,
+                   metric: str = "mae", level: float = LEVEL) -> Verdict:
+    """Judge a claimed relative change of ``variant`` against ``baseline`` (the rule above).
+
+    Args:
+        baseline, variant: tidy rows of :mod:`ctlib.experiments`, one per seed,
+            with columns ``seed``, ``n_test``, ``metric`` and optionally
+            ``split_hash``. Rows whose metric is NaN (runs not in the store)
+            are ignored.
+        paper_rel: the paper's relative change of the error,
+            ``(e_var - e_base) / e_base`` (for R², of ``1 - R²``).
+        metric: ``"mae"``, ``"rmse"`` or ``"r2"``.
+
+    Returns:
+        a :class:`Verdict`. ``not comparable`` when the seeds differ, a seed
+        has several rows, ``n_test`` or ``split_hash`` differ for a seed, or a
+        baseline error is 0; ``missing`` when a side has no finished run.
+        Without a ``split_hash`` column only seeds and ``n_test`` are checked,
+        and the reason says so.
+    """
+    if not (np.isfinite(paper_rel) and paper_rel != 0):
+        raise ValueError(f"the paper's relative change must be finite and non-zero, got {paper_rel}")
+    for name, df in (("baseline", baseline), ("variant", variant)):
+        lack = [c for c in ("seed", "n_test", metric) if c not in df.columns]
+        if lack:
+            raise KeyError(f"{name} rows lack the column(s) {lack}")
+    b = baseline[np.isfinite(baseline[metric].to_numpy(float))]
+    v = variant[np.isfinite(variant[metric].to_numpy(float))]
+    if len(b) == 0 or len(v) == 0:
+        side = " and ".join(n for n, d in (("baseline", b), ("variant", v)) if len(d) == 0)
+        return _not_judged(MISSING, paper_rel, f"No finished run of the {side} in the results store.")
+    for name, d in (("baseline", b), ("variant", v)):
+        dup = sorted(d["seed"][d["seed"].duplicated()].unique().tolist())
+        if dup:
+            return _not_judged(NOT_COMPARABLE, paper_rel, f"The {name} has several runs for seed(s) {dup}.")
+    sb, sv = sorted(b["seed"].tolist()), sorted(v["seed"].tolist())
+    if sb != sv:
+        return _not_judged(NOT_COMPARABLE, paper_rel,
+                           f"Baseline and variant were not run with the same seeds "
+                           f"(baseline {sb}, variant {sv}).")
+    b, v = b.set_index("seed").loc[sb], v.set_index("seed").loc[sb]
+    for s in sb:
+        if int(b.at[s, "n_test"]) != int(v.at[s, "n_test"]):
+            return _not_judged(NOT_COMPARABLE, paper_rel,
+                               f"Baseline and variant were tested on different test sets (seed {s}: "
+                               f"{int(b.at[s, 'n_test']):,} vs {int(v.at[s, 'n_test']):,} structures).")
+    note = ""
+    if "split_hash" in b.columns and "split_hash" in v.columns:
+        for s in sb:
+            hb, hv = b.at[s, "split_hash"], v.at[s, "split_hash"]
+            if pd.isna(hb) or pd.isna(hv):
+                note = "(Split hash missing for some runs; seeds and test-set sizes match.)"
+            elif hb != hv:
+                return _not_judged(NOT_COMPARABLE, paper_rel,
+                                   f"Baseline and variant were trained on different splits "
+                                   f"(seed {s}: split hash {hb} vs {hv}).")
+    else:
+        note = "(Splits checked by seeds and test-set size only: the rows carry no split hash.)"
+    eb, ev = error_of(b[metric], metric), error_of(v[metric], metric)
+    if np.any(eb == 0):
+        return _not_judged(NOT_COMPARABLE, paper_rel, "A baseline error is 0: no relative change.")
+    return verdict_from_changes((ev - eb) / eb, paper_rel, level=level, seeds=sb, note=note)
+
+
+# ------------------------------------------------------ claims of their own kind
+def r2_verdict(paper_r2: float, values=None, *, mean: float | None = None, std: float | None = None,
+               n: int | None = None, level: float = LEVEL) -> Verdict:
+    """The rule applied to a reverse-prediction R² of Table VI.
+
+    Table VI states R² values; the claim they carry is that the embedding
+    predicts the property, i.e. does better than predicting the mean. In the
+    rule's terms the error is the unexplained variance ``1 - R²`` and the
+    baseline the no-information predictor (``1 - R² = 1``), so the change of
+    repeat ``i`` is ``-R²_i`` and the paper's is ``-paper_r2``. Hence:
+    **reproduced** when the 95 % t-interval of our R² over the CV repeats lies
+    above 0, **contradicted** when below 0, **inconclusive** when it contains
+    0, **inconclusive (1 seed)** with one repeat; ``effect_size_differs`` when
+    the paper's R² lies outside our interval. ``Verdict.mean_rel`` and
+    ``interval`` are in terms of ``-R²`` (negate and swap for R²).
+
+    Args:
+        paper_r2: the paper's R² (non-zero).
+        values: our pooled out-of-fold R², one per CV repeat; or else
+        mean, std, n: their mean, sample std (None/NaN for one repeat) and
+            count, as ``ctlib.analysis.reverse.summarize_cv`` gives them (the
+            interval is the same).
+    """
+    if values is not None:
+        r = np.asarray(values, dtype=float)
+        r = r[np.isfinite(r)]
+        if len(r) == 0:
+            return _not_judged(MISSING, -paper_r2, "No R² value.")
+        return verdict_from_changes(-r, -paper_r2, level=level, seeds=tuple(range(len(r))))
+    if mean is None or n is None or not np.isfinite(mean) or int(n) < 1:
+        return _not_judged(MISSING, -paper_r2, "No R² value.")
+    if not (np.isfinite(paper_r2) and paper_r2 != 0):
+        raise ValueError(f"the paper's R² must be finite and non-zero, got {paper_r2}")
+    sd = math.nan if std is None or int(n) < 2 else float(std)
+    if int(n) >= 2 and not np.isfinite(sd):
+        raise ValueError(f"{n} repeats need a finite std, got {std}")
+    return _decide(-float(mean), sd, int(n), -float(paper_r2), level=level,
+                   seeds=tuple(range(int(n))), note="")
+
+
+@dataclass(frozen=True)
+class KVerdict:
+    """The outcome of :func:`k_verdict`.
+
+    Attributes:
+        verdict: reproduced / contradicted / inconclusive / missing.
+        k_best: our silhouette-best k.
+        paper_k: the paper's k.
+        silhouette_paper_k, silhouette_best: our silhouettes at ``paper_k`` and ``k_best``.
+        null_threshold_paper_k, null_threshold_best: the ``q``-quantile of the
+            null silhouettes at those k (NaN without a null).
+        n_null: number of null silhouettes at ``paper_k``.
+        reason: one sentence saying why.
+    """
+
+    verdict: str
+    k_best: int | None
+    paper_k: int
+    silhouette_paper_k: float
+    silhouette_best: float
+    null_threshold_paper_k: float
+    null_threshold_best: float
+    n_null: int
+    reason: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _null_threshold(null: Mapping, k: int, q: float) -> tuple[float, int]:
+    vals = np.asarray([x for x in (null.get(k) or []) if x is not None], dtype=float)
+    vals = vals[np.isfinite(vals)]
+    return (float(np.quantile(vals, q)) if len(vals) else math.nan), len(vals)
+
+
+def k_verdict(scan, null, paper_k: int = 3, q: float = 0.95) -> KVerdict:
+    """Judge "k = paper_k clusters" from a k-means scan and its null silhouettes.
+
+    Rule (``null_q(k)`` = the ``q``-quantile, numpy's linear interpolation,
+    of the silhouettes of the random tables at that k; with 5 tables and
+    q = 0.95 it is ``0.2 · 4th largest + 0.8 · largest``; with a single value
+    it is that value):
+
+    * **reproduced** iff ``paper_k`` is our best k (the silhouette maximum,
+      ties to the smaller k: the rule of ``clustering.choose_k``) **and**
+      ``silhouette(paper_k) > null_q(paper_k)``;
+    * **contradicted** iff another k is best **and** ``silhouette(k_best) >
+      null_q(k_best)``: real structure, at another k;
+    * **inconclusive** otherwise: the best k does not beat the null (no
+      structure beyond noise to pick a k from), or there is no null at the
+      k that decides;
+    * **missing** when the scan lacks ``paper_k``.
+
+    Args:
+        scan: ``clustering.kmeans_scan`` output (DataFrame or list of records
+            with ``k``, ``inertia``, ``silhouette``).
+        null: the null silhouettes: ``{k: [silhouette of each random table]}``
+            (keys may be strings, as in JSON), or a plain sequence meaning
+            the values at ``paper_k``.
+        paper_k: the paper's number of clusters.
+        q: the quantile of the null to beat.
+    """
+    from ctlib.analysis.clustering import choose_k
+
+    s = pd.DataFrame(scan)
+    if s.empty or paper_k not in set(s["k"].astype(int)):
+        return KVerdict(MISSING, None, paper_k, math.nan, math.nan, math.nan, math.nan, 0,
+                        f"The k-means scan does not include k = {paper_k}.")
+    s = s.assign(k=s["k"].astype(int)).sort_values("k").reset_index(drop=True)
+    if isinstance(null, Mapping):
+        null = {int(k): v for k, v in null.items()}
+    else:
+        null = {paper_k: list(null) if null is not None else []}
+    k_best, _ = choose_k(s)
+    sil = dict(zip(s["k"], s["silhouette"].astype(float)))
+    t3, n3 = _null_threshold(null, paper_k, q)
+    tb, _ = _null_threshold(null, k_best, q)
+    qs = f"{100 * q:g}th percentile"
+    if k_best == paper_k:
+        if not np.isfinite(t3):
+            verdict, why = INCONCLUSIVE, f"k = {paper_k} has the best silhouette, but there is no null reference"
+        elif sil[paper_k] > t3:
+            verdict, why = REPRODUCED, (f"k = {paper_k} has the best silhouette ({sil[paper_k]:.3f}), above the "
+                                        f"{qs} of {n3} random tables ({t3:.3f})")
+        else:
+            verdict, why = INCONCLUSIVE, (f"k = {paper_k} has the best silhouette ({sil[paper_k]:.3f}), but not "
+                                          f"above the {qs} of {n3} random tables ({t3:.3f})")
+    else:
+        if not np.isfinite(tb):
+            verdict, why = INCONCLUSIVE, (f"k = {k_best} has the best silhouette ({sil[k_best]:.3f}, k = "
+                                          f"{paper_k}: {sil[paper_k]:.3f}), and there is no null at k = {k_best}")
+        elif sil[k_best] > tb:
+            verdict, why = CONTRADICTED, (f"k = {k_best}, not {paper_k}, has the best silhouette "
+                                          f"({sil[k_best]:.3f} vs {sil[paper_k]:.3f}), above the {qs} of the "
+                                          f"random tables at k = {k_best} ({tb:.3f})")
+        else:
+            verdict, why = INCONCLUSIVE, (f"k = {k_best} has the best silhouette ({sil[k_best]:.3f}; k = "
+                                          f"{paper_k}: {sil[paper_k]:.3f}), but not above the {qs} of the "
+                                          f"random tables ({tb:.3f}): no structure beyond noise to pick k from")
+    return KVerdict(verdict, int(k_best), paper_k, sil[paper_k], sil[k_best], t3, tb, n3, why + ".")

@@ -33,6 +33,7 @@ otherwise).
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import math
@@ -59,6 +60,38 @@ _OPTIMIZERS = ("adamw", "adam", "sgd")
 _SCHEDULERS = ("none", "step", "cosine", "onecycle")
 _LOSSES = ("mse", "mae")
 _DEVICES = ("auto", "cpu", "cuda")
+_PRECISIONS = ("fp32", "bf16")
+
+
+class TimeBudgetReached(Exception):
+    """Raised at an epoch boundary, after ``last.pt`` is written, once the time
+    budget set by :func:`time_budget` is spent. The run resumes from there."""
+
+
+_DEADLINE: list[float] = []  # stack of time.time() deadlines set by time_budget()
+
+
+@contextlib.contextmanager
+def time_budget(hours: float | None):
+    """Within this block, :meth:`Trainer.fit` stops at the first epoch boundary
+    after ``hours`` (wall clock) by raising :class:`TimeBudgetReached`.
+
+    ``None`` sets no budget. Used by ``ctlib campaign --hours``; the checkpoint
+    of that epoch is written first, so the next call continues from it.
+    """
+    if hours is None:
+        yield
+        return
+    _DEADLINE.append(time.time() + 3600.0 * float(hours))
+    try:
+        yield
+    finally:
+        _DEADLINE.pop()
+
+
+def budget_spent() -> bool:
+    """True when a :func:`time_budget` is active and its deadline has passed."""
+    return bool(_DEADLINE) and time.time() >= min(_DEADLINE)
 
 
 # =============================================================== configuration
@@ -95,7 +128,11 @@ class TrainConfig:
         log_every: print a one-line summary every N epochs (0 = never).
         max_tokens: CT only; cap on padded atoms (batch x longest cell) per
             batch, so large cells come in smaller batches (``None`` = plain
-            ``batch_size`` batches). Changes the result, so it is hashed when set.
+            ``batch_size`` batches).
+        precision: ``"fp32"`` or ``"bf16"`` (autocast of the training forward
+            pass to bfloat16, on CPU or CUDA; the loss, the optimizer and every
+            evaluation stay fp32, where PyTorch's fused inference path of the
+            transformer encoder runs and does not take autocast).
     """
 
     optimizer: str = "adamw"
@@ -118,12 +155,10 @@ class TrainConfig:
     task_weights: list[float] | str | None = None
     log_every: int = 0
     max_tokens: int | None = None
+    precision: str = "fp32"
 
     #: fields that do not change the trained result; left out of config hashes.
     RUNTIME_FIELDS = ("device", "num_threads", "log_every")
-    #: fields added later, left out of the hash while at their default, so the
-    #: runs stored before they existed keep their config hash.
-    LATER_FIELDS = {"max_tokens": None}
 
     def __post_init__(self):
         self.validate()
@@ -150,10 +185,8 @@ class TrainConfig:
                 for f in dataclasses.fields(self)}
 
     def hash_dict(self) -> dict:
-        """:meth:`to_dict` without the runtime-only fields (device, threads, logging)
-        and without later-added fields at their default."""
-        return {k: v for k, v in self.to_dict().items() if k not in self.RUNTIME_FIELDS
-                and not (k in self.LATER_FIELDS and v == self.LATER_FIELDS[k])}
+        """:meth:`to_dict` without the runtime-only fields (device, threads, logging)."""
+        return {k: v for k, v in self.to_dict().items() if k not in self.RUNTIME_FIELDS}
 
     def replace(self, **kw) -> "TrainConfig":
         """A validated copy with some fields changed (unknown names raise)."""
@@ -191,6 +224,7 @@ class TrainConfig:
         choice("scheduler", _SCHEDULERS)
         choice("loss", _LOSSES)
         choice("device", _DEVICES)
+        choice("precision", _PRECISIONS)
         number("lr", positive=True)
         number("weight_decay", lo=0)
         number("momentum", lo=0)
@@ -301,6 +335,9 @@ class Trainer:
             (no resume).
         resume: continue from ``run_dir/last.pt`` when it exists.
         progress: tqdm bars; ``None`` = only when stderr is a terminal.
+        on_epoch: optional ``callback(epoch, model)`` called with epoch 0 before
+            training starts (fresh runs only) and after each epoch, before that
+            epoch's ``last.pt`` is written (used to keep element-table snapshots).
 
     After :meth:`fit` (or :meth:`load`), ``targets``, ``mean`` and ``std``
     ((K,) normaliser of the training split, original units) are set.
@@ -308,7 +345,7 @@ class Trainer:
 
     def __init__(self, model: torch.nn.Module, cfg: TrainConfig | dict | None = None,
                  run_dir: str | Path | None = None, *, resume: bool = True,
-                 progress: bool | None = None):
+                 progress: bool | None = None, on_epoch=None):
         if not hasattr(model, "input_kind"):
             raise TypeError(f"{type(model).__name__} has no input_kind; Trainer trains ctlib "
                             f"models (see ctlib.models.build_model)")
@@ -316,6 +353,7 @@ class Trainer:
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.resume = resume
         self.progress = progress
+        self.on_epoch = on_epoch
         self.device = resolve_device(self.cfg.device)
         self.model = model.to(self.device)
         self.targets: list[str] | None = None
@@ -395,17 +433,28 @@ class Trainer:
             return torch.optim.Adam(groups, lr=c.lr, weight_decay=c.weight_decay)
         return torch.optim.AdamW(groups, lr=c.lr, weight_decay=c.weight_decay)
 
-    def _scheduler(self, opt, steps_per_epoch: int):
+    def _scheduler(self, opt, loader):
         c = self.cfg
         if c.scheduler == "step":
             return torch.optim.lr_scheduler.StepLR(opt, step_size=c.step_size, gamma=c.gamma)
         if c.scheduler == "cosine":
             return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=c.epochs)
         if c.scheduler == "onecycle":
+            # stepped once per batch; with max_tokens the batch count differs from
+            # epoch to epoch, so the cycle is sized over the batches of every epoch
+            total = 0
+            for e in range(1, c.epochs + 1):
+                loader.set_epoch(e)
+                total += len(loader)
             return torch.optim.lr_scheduler.OneCycleLR(
-                opt, max_lr=[g["lr"] for g in opt.param_groups],
-                total_steps=c.epochs * steps_per_epoch)
+                opt, max_lr=[g["lr"] for g in opt.param_groups], total_steps=max(total, 1))
         return None
+
+    def _autocast(self):
+        """bf16 autocast of the training forward pass when ``precision == "bf16"``."""
+        if self.cfg.precision == "bf16":
+            return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
 
     def _task_weights(self, k: int):
         tw = self.cfg.task_weights
@@ -583,9 +632,8 @@ class Trainer:
         # one loader; loader.set_epoch(e) picks the shuffle and augmentation of (seed, e)
         loader = self._loader(ds, tr, targets, shuffle=True, seed=c.seed, graphs=graphs,
                               augment=augment)
-        steps_per_epoch = len(loader)
         opt = self._optimizer(self._param_groups())
-        sched = self._scheduler(opt, steps_per_epoch)
+        sched = self._scheduler(opt, loader)
 
         history: list[dict] = []
         best_val, best_epoch, bad, done, stopped_early = math.inf, None, 0, False, False
@@ -594,7 +642,7 @@ class Trainer:
         last_path = self.run_dir / "last.pt" if self.run_dir else None
         best_path = self.run_dir / "best.pt" if self.run_dir else None
         if self.resume and last_path is not None and last_path.is_file():
-            ck = torch.load(last_path, map_location="cpu", weights_only=True)
+            ck = _load_checkpoint(last_path)
             if ck.get("identity") != ident:
                 raise ValueError(
                     f"{last_path} belongs to a different run (other model/config/data/split). "
@@ -611,6 +659,8 @@ class Trainer:
             start_epoch = resumed_from = ck["epoch"]
             self.mean, self.std = np.asarray(ck["mean"]), np.asarray(ck["std"])
 
+        if self.on_epoch is not None and start_epoch == 0:
+            self.on_epoch(0, self.model)
         use_bar = _use_bar(self.progress)
         from tqdm.auto import tqdm
 
@@ -650,6 +700,8 @@ class Trainer:
                     done, stopped_early = True, True
                 if epoch >= c.epochs:
                     done = True
+                if self.on_epoch is not None:
+                    self.on_epoch(epoch, self.model)
                 if last_path is not None:
                     _save_atomic_torch({
                         "identity": ident, "epoch": epoch, "model": self.model.state_dict(),
@@ -675,6 +727,9 @@ class Trainer:
                         bar.write(msg)
                     else:
                         print(msg, file=sys.stderr)
+                if not done and budget_spent():
+                    raise TimeBudgetReached(f"time budget spent after epoch {epoch}/{c.epochs}; "
+                                            f"the run resumes from {last_path}")
         finally:
             bar.close()
 
@@ -738,16 +793,16 @@ class Trainer:
         for batch in tqdm(loader, desc=f"epoch {epoch}", leave=False, unit="batch",
                           disable=not use_bar):
             batch = batch.to(self.device)
-            pred = self.model(batch)
-            loss = self._loss(pred, batch.y, weights)
+            with self._autocast():
+                pred = self.model(batch)
+            loss = self._loss(pred.float(), batch.y, weights)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if c.clip_grad is not None:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.clip_grad)
             opt.step()
             if sched is not None and c.scheduler == "onecycle":
-                if sched.last_epoch + 1 < sched.total_steps:
-                    sched.step()
+                sched.step()
             b = int(batch.num_graphs)
             lv = float(loss.detach())
             if not math.isfinite(lv):
@@ -790,9 +845,15 @@ class Trainer:
             raise FileNotFoundError(
                 f"{run_dir} is not a finished training run: expected {meta_path.name} and "
                 f"model/model.json (written at the end of Trainer.fit / ctlib train)")
-        meta = json.loads(meta_path.read_text())
-        if meta.get("format") != "ctlib.trainer" or meta.get("version") != 1:
-            raise ValueError(f"{meta_path} is not a ctlib trainer file (version 1)")
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{meta_path} cannot be read ({exc}); the run folder is damaged. "
+                             f"Retrain it (ctlib train ... --force) or restore the file.") from None
+        if not isinstance(meta, dict) or meta.get("format") != "ctlib.trainer" \
+                or meta.get("version") != 1:
+            raise ValueError(f"{meta_path} is not a ctlib trainer file (version 1); retrain the "
+                             f"run (ctlib train ... --force)")
         from ctlib.models import load_model
 
         model = load_model(model_dir)
@@ -803,6 +864,20 @@ class Trainer:
         tr.std = np.asarray(meta["std"], dtype=np.float64)
         tr.best_epoch = meta.get("best_epoch")
         return tr
+
+
+def _load_checkpoint(path: Path) -> dict:
+    """``torch.load`` of a checkpoint, with a clear error for a damaged file."""
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated zip, pickle error, ...
+        raise ValueError(f"checkpoint {path} cannot be read ({type(exc).__name__}: {exc}); it is "
+                         f"probably truncated by a killed run. Delete it, or rerun with --force "
+                         f"(force=True) to train from scratch.") from None
+    if not isinstance(ck, dict) or "identity" not in ck:
+        raise ValueError(f"checkpoint {path} is not a ctlib last.pt (no 'identity'); delete it "
+                         f"or rerun with --force (force=True)")
+    return ck
 
 
 def _display_path(path: Path | None) -> str | None:
@@ -857,6 +932,22 @@ def _default_run_root() -> Path:
     return Path(cache_root()) / "runs"
 
 
+#: Profiles whose runs are committed: trained only from a clean git tree.
+COMMITTED_PROFILES = ("quick", "cpu", "paper")
+ALLOW_DIRTY_ENV = "CTLIB_ALLOW_DIRTY"
+
+
+def _check_clean_tree(profile: str) -> None:
+    """Refuse to train a committed profile's run from a tree with uncommitted changes."""
+    if profile not in COMMITTED_PROFILES or os.environ.get(ALLOW_DIRTY_ENV, "") not in ("", "0"):
+        return
+    if code_version().get("dirty"):
+        raise RuntimeError(
+            f"refusing to train a {profile!r}-profile run from a git tree with uncommitted "
+            f"changes: its record could not name the code that made it. Commit (or stash) "
+            f"first, or set {ALLOW_DIRTY_ENV}=1 to experiment (do not commit those records).")
+
+
 def _embedding_fingerprint(embedding) -> str | None:
     if embedding is None:
         return None
@@ -880,7 +971,8 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
         store: ResultStore | None = None, experiment: str = "adhoc", profile: str = "adhoc",
         run_root: str | Path | None = None, force: bool = False, embedding=None,
         extra: dict | None = None, graphs=None, save_predictions: bool = False,
-        dry_run: bool = False, progress: bool | None = None) -> dict | None:
+        dry_run: bool = False, progress: bool | None = None,
+        snapshot_epochs=None) -> dict | None:
     """Train one model (or return its stored result) and record it.
 
     Args:
@@ -907,17 +999,30 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
         dry_run: only look the run up; return None when it is not stored
             (nothing is trained or written).
         progress: tqdm bars (None = when on a terminal).
+        snapshot_epochs: epochs after which the element table is also saved,
+            as ``embeddings/<run_id>/epoch_<e>.json`` (0 = the untrained table);
+            the snapshots do not enter the config hash.
+
+    A run of a committed profile (:data:`COMMITTED_PROFILES`) is trained only
+    from a clean git tree, so its record names the code that made it; set
+    ``CTLIB_ALLOW_DIRTY=1`` to experiment anyway (such records say
+    ``"dirty": true`` and must not be committed).
 
     Returns:
         the run record (also written to the store), or None for a ``dry_run``
         that found nothing. The config hash covers
         the model name and config, the train config (minus device/threads/
         logging), the dataset fingerprint, the split hash, the targets, the
-        seed, the embedding's sha256 and ``extra``.
+        seed, the embedding's sha256, ``extra`` and the behaviour versions
+        of the trainer, the model and its input featurizer (:mod:`ctlib.versions`).
     """
     from ctlib.embeddings import ElementEmbedding
+    from ctlib.models import MODEL_CLASSES
+    from ctlib.versions import behaviour
 
     targets = [targets] if isinstance(targets, str) else list(targets)
+    if model_name not in MODEL_CLASSES:
+        raise ValueError(f"unknown model {model_name!r}; choose one of {sorted(MODEL_CLASSES)}")
     if isinstance(dataset, str):
         from ctlib.data import load
 
@@ -937,6 +1042,7 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
         "split_hash": split_hash({k: split[k] for k in names}), "targets": targets,
         "seed": int(seed), "embedding_sha256": _embedding_fingerprint(embedding),
         "extra": to_jsonable(extra or {}),
+        "behaviour": behaviour(model_name, MODEL_CLASSES[model_name].input_kind),
     }
     h = config_hash(config)
     rid = make_run_id(model_name, targets, h, seed)
@@ -952,6 +1058,7 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
             return rec
     if dry_run:
         return None
+    _check_clean_tree(profile)
 
     from ctlib.models import build_model
 
@@ -960,14 +1067,26 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
     random.seed(seed)
     build_kw = {"embedding": emb_obj} if emb_obj is not None else {}
     model = build_model(model_name, len(targets), model_config, **build_kw)
-    run_dir = Path(run_root if run_root is not None else _default_run_root()) / profile / experiment / rid
-    trainer = Trainer(model, tc, run_dir, resume=not force, progress=progress)
+    run_rel = Path(profile) / experiment / rid
+    run_dir = Path(run_root if run_root is not None else _default_run_root()) / run_rel
+    prov = {"run_id": rid, "config_hash": h, "profile": profile, "experiment": experiment,
+            "model_name": model_name, "targets": targets, "dataset": dataset.name, "seed": int(seed)}
+    on_epoch = None
+    if snapshot_epochs:
+        keep = {int(e) for e in snapshot_epochs}
+
+        def on_epoch(epoch, m):
+            if epoch in keep:
+                path = store.artifact_path(profile, experiment, "embeddings", f"{rid}/epoch_{epoch:03d}",
+                                           ".json")
+                ElementEmbedding.from_model(m, provenance={**prov, "epoch": epoch}).save(path)
+
+    trainer = Trainer(model, tc, run_dir, resume=not force, progress=progress, on_epoch=on_epoch)
     rec = trainer.fit(dataset, split, targets, graphs=graphs)
+    rec["run_dir"] = str(run_rel)  # relative to the checkpoint root: no machine path in records
 
     emb_path = store.artifact_path(profile, experiment, "embeddings", rid, ".json")
-    emb = ElementEmbedding.from_model(trainer.model, provenance={
-        "run_id": rid, "config_hash": h, "profile": profile, "experiment": experiment,
-        "model_name": model_name, "targets": targets, "dataset": dataset.name, "seed": int(seed)})
+    emb = ElementEmbedding.from_model(trainer.model, provenance=prov)
     emb.save(emb_path)
     pred_rel = None
     if save_predictions and "test" in split and len(split["test"]):
@@ -987,6 +1106,10 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
         **rec,
         "config": config, "config_hash": h,
         "embedding_path": str(emb_path.relative_to(store.root)),
+        "embedding_snapshots": sorted(
+            str(store.artifact_path(profile, experiment, "embeddings", f"{rid}/epoch_{e:03d}", ".json")
+                .relative_to(store.root)) for e in {int(e) for e in snapshot_epochs or ()}
+            if e <= rec["epochs_run"]),
         "predictions_path": pred_rel,
         "extra": to_jsonable(extra or {}),
     }

@@ -1,10 +1,35 @@
-"""Verdict bookkeeping: the rule decides from seed spreads, not from hopes."""
+"""The one verdict rule (ctlib.report): paired over seeds, sized by a t-interval, refused
+when the runs are not comparable. Every expected number below is worked out by hand."""
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from ctlib import report
+
+# Student-t 97.5 % quantiles in closed form (independent of scipy):
+# df = 1: tan(pi (p - 1/2)); df = 2: (2p - 1) sqrt(2 / (4 p (1 - p))).
+T1 = math.tan(math.pi * 0.475)                      # 12.7062...
+T2 = 0.95 * math.sqrt(2 / (4 * 0.975 * 0.025))      # 4.3027...
+
+
+def rows(maes, seeds=None, n_test=3126, split_hash=None):
+    """Tidy rows as ctlib.experiments makes them: one per seed."""
+    seeds = list(range(len(maes))) if seeds is None else seeds
+    df = pd.DataFrame({"seed": seeds, "mae": maes, "n_test": n_test})
+    if split_hash is not None:
+        df["split_hash"] = split_hash
+    return df
+
+
+BASE = rows([0.10, 0.10, 0.10])
+# per-seed relative changes -0.2, -0.1, -0.15: mean -0.15, sd 0.05, half-width T2 * 0.05 / sqrt(3)
+HALF3 = T2 * 0.05 / math.sqrt(3)
+
+
+def test_t_constants_are_the_table_values():
+    assert T1 == pytest.approx(12.706, abs=1e-3) and T2 == pytest.approx(4.303, abs=1e-3)
 
 
 def test_paper_values_are_the_transcribed_ones():
@@ -12,23 +37,187 @@ def test_paper_values_are_the_transcribed_ones():
     assert report.paper_value("table2_frontend_backend", "E_g", "CT-A") == 0.256
 
 
-@pytest.mark.parametrize(
-    "base, var, direction, expected",
-    [
-        ([0.10, 0.101, 0.099], [0.080, 0.081, 0.079], "lower", report.REPRODUCED),
-        ([0.080, 0.081, 0.079], [0.10, 0.101, 0.099], "lower", report.NOT_REPRODUCED),
-        ([0.10, 0.12, 0.08], [0.099, 0.118, 0.081], "lower", "inconclusive (within seed spread)"),
-        ([0.10, 0.101, 0.099], [0.080, 0.081, 0.079], "higher", report.NOT_REPRODUCED),
-    ],
-)
-def test_verdict_rule(base, var, direction, expected):
-    assert report.verdict(base, var, direction)["verdict"] == expected
+def test_reproduced():
+    v = report.paired_verdict(BASE, rows([0.08, 0.09, 0.085]), paper_rel=-0.14)
+    assert v.verdict == report.REPRODUCED
+    assert v.mean_rel == pytest.approx(-0.15)
+    assert v.interval == pytest.approx((-0.15 - HALF3, -0.15 + HALF3))
+    assert v.interval == pytest.approx((-0.274207, -0.025793), abs=1e-6)
+    assert v.n_seeds == 3 and v.seeds == (0, 1, 2)
+    assert v.paper_rel == -0.14 and v.effect_size_differs is False
 
 
-def test_single_seed_is_never_called_reproduced():
-    v = report.verdict([0.1], [0.05], "lower")
-    assert v["verdict"].startswith(report.INCONCLUSIVE) and "same direction" in v["verdict"]
-    assert math.isclose(v["rel"], -0.5)
+def test_contradicted():
+    v = report.paired_verdict(BASE, rows([0.12, 0.11, 0.115]), paper_rel=-0.14)
+    assert v.verdict == report.CONTRADICTED
+    assert v.mean_rel == pytest.approx(0.15)
+    assert v.interval == pytest.approx((0.15 - HALF3, 0.15 + HALF3))
+    assert v.effect_size_differs is True          # -14 % is far outside [+2.6 %, +27.4 %]
+
+
+def test_inconclusive():
+    # changes -0.1, +0.1, 0: mean 0, sd 0.1
+    v = report.paired_verdict(BASE, rows([0.09, 0.11, 0.10]), paper_rel=-0.14)
+    assert v.verdict == report.INCONCLUSIVE
+    assert v.mean_rel == pytest.approx(0.0, abs=1e-12)
+    h = T2 * 0.1 / math.sqrt(3)
+    assert v.interval == pytest.approx((-h, h))
+    assert v.effect_size_differs is False
+
+
+def test_two_seeds_give_a_wide_interval():
+    # changes -0.2, -0.1: mean -0.15, sd 0.1/sqrt(2); half-width T1 * 0.05 = 0.635
+    v = report.paired_verdict(rows([0.10, 0.10]), rows([0.08, 0.09]), paper_rel=-0.14)
+    assert v.verdict == report.INCONCLUSIVE
+    assert v.interval == pytest.approx((-0.15 - T1 * 0.05, -0.15 + T1 * 0.05))
+
+
+def test_effect_size_differs_while_reproduced():
+    # same runs as test_reproduced; the paper's -1 % and -50 % both lie outside [-27.4 %, -2.6 %]
+    for paper_rel in (-0.01, -0.5):
+        v = report.paired_verdict(BASE, rows([0.08, 0.09, 0.085]), paper_rel=paper_rel)
+        assert v.verdict == report.REPRODUCED and v.effect_size_differs is True
+
+
+def test_paper_direction_up_is_reproduced_by_an_increase():
+    v = report.paired_verdict(BASE, rows([0.12, 0.11, 0.115]), paper_rel=+0.2)
+    assert v.verdict == report.REPRODUCED and v.effect_size_differs is False
+
+
+def test_pairing_is_by_seed_not_by_row_order():
+    base = rows([0.10, 0.20, 0.40], seeds=[0, 1, 2])
+    var = rows([0.30, 0.18, 0.09], seeds=[2, 1, 0])    # changes -0.1, -0.1, -0.25 once paired
+    v = report.paired_verdict(base, var, paper_rel=-0.1)
+    assert v.mean_rel == pytest.approx(-0.15)
+    sd = np.std([-0.1, -0.1, -0.25], ddof=1)
+    assert v.interval == pytest.approx((-0.15 - T2 * sd / math.sqrt(3), -0.15 + T2 * sd / math.sqrt(3)))
+
+
+def test_one_seed_is_inconclusive_with_no_interval():
+    v = report.paired_verdict(rows([0.1]), rows([0.05]), paper_rel=-0.14)
+    assert v.verdict == "inconclusive (1 seed)" == report.ONE_SEED
+    assert v.mean_rel == pytest.approx(-0.5) and v.n_seeds == 1
+    assert all(math.isnan(x) for x in v.interval) and v.effect_size_differs is None
+    assert "paper's direction" in v.reason
+
+
+def test_r2_metric_judges_unexplained_variance():
+    # 1 - R²: base 0.5, variant 0.4, 0.45, 0.425 -> changes -0.2, -0.1, -0.15
+    b = rows([0.5, 0.5, 0.5]).rename(columns={"mae": "r2"})
+    v = rows([0.6, 0.55, 0.575]).rename(columns={"mae": "r2"})
+    out = report.paired_verdict(b, v, paper_rel=-0.14, metric="r2")
+    assert out.verdict == report.REPRODUCED and out.mean_rel == pytest.approx(-0.15)
+
+
+@pytest.mark.parametrize("base, var, why", [
+    (rows([0.1, 0.1, 0.1], seeds=[0, 1, 2]), rows([0.08, 0.09], seeds=[0, 1]), "same seeds"),
+    (rows([0.1, 0.1], seeds=[0, 1]), rows([0.08, 0.09], seeds=[0, 2]), "same seeds"),
+    (rows([0.1, 0.1]), rows([0.08, 0.09], n_test=1000), "different test sets"),
+    (rows([0.1, 0.1], split_hash="aaa"), rows([0.08, 0.09], split_hash=["aaa", "bbb"]), "different splits"),
+    (rows([0.1, 0.1], seeds=[0, 0]), rows([0.08, 0.09], seeds=[0, 1]), "several runs"),
+    # a missing run (NaN) of seed 2 leaves seeds [0, 1] against [0, 1, 2]
+    (rows([0.1, 0.1, 0.1]), rows([0.08, 0.09, math.nan]), "same seeds"),
+])
+def test_not_comparable(base, var, why):
+    v = report.paired_verdict(base, var, paper_rel=-0.14)
+    assert v.verdict == report.NOT_COMPARABLE and why in v.reason
+    assert v.n_seeds == 0 and math.isnan(v.mean_rel) and v.effect_size_differs is None
+
+
+def test_split_hash_is_checked_only_when_present():
+    same = report.paired_verdict(rows([0.1, 0.1], split_hash="aaa"), rows([0.08, 0.09], split_hash="aaa"), -0.1)
+    assert same.verdict == report.INCONCLUSIVE and "split hash" not in same.reason
+    none = report.paired_verdict(rows([0.1, 0.1]), rows([0.08, 0.09]), -0.1)
+    assert none.verdict == report.INCONCLUSIVE and "no split hash" in none.reason
+
+
+def test_missing_runs():
+    v = report.paired_verdict(rows([0.1, 0.1]), rows([math.nan, math.nan]), paper_rel=-0.14)
+    assert v.verdict == report.MISSING and "variant" in v.reason
+
+
+def test_bad_inputs_raise():
+    with pytest.raises(ValueError):
+        report.paired_verdict(BASE, BASE, paper_rel=0.0)
+    with pytest.raises(KeyError):
+        report.paired_verdict(BASE.drop(columns="n_test"), BASE, paper_rel=-0.1)
+
+
+def test_to_dict_flattens_the_interval():
+    d = report.paired_verdict(BASE, rows([0.08, 0.09, 0.085]), paper_rel=-0.14).to_dict()
+    assert d["verdict"] == "reproduced" and d["rel_lo"] == pytest.approx(-0.15 - HALF3)
+    assert d["seeds"] == [0, 1, 2] and "interval" not in d
+
+
+# ----------------------------------------------------------------- R² (Table VI)
+def test_r2_reproduced_from_values_and_from_summary():
+    # change of 1 - R² against the no-information predictor: -R²; values 0.8, 0.7
+    for v in (report.r2_verdict(0.784, [0.80, 0.70]),
+              report.r2_verdict(0.784, mean=0.75, std=math.sqrt(0.005), n=2)):
+        assert v.verdict == report.REPRODUCED
+        assert v.mean_rel == pytest.approx(-0.75) and v.paper_rel == pytest.approx(-0.784)
+        assert v.interval == pytest.approx((-0.75 - T1 * 0.05, -0.75 + T1 * 0.05))   # R² in [0.115, 1.385]
+        assert v.effect_size_differs is False
+
+
+def test_r2_effect_size_differs():
+    # R² 0.50, 0.52, 0.51: mean 0.51, sd 0.01 -> R² interval 0.51 ± 0.0248, far below the paper's 0.784
+    v = report.r2_verdict(0.784, [0.50, 0.52, 0.51])
+    assert v.verdict == report.REPRODUCED and v.effect_size_differs is True
+    h = T2 * 0.01 / math.sqrt(3)
+    assert v.interval == pytest.approx((-0.51 - h, -0.51 + h))
+
+
+def test_r2_contradicted_inconclusive_and_one_repeat():
+    assert report.r2_verdict(0.864, [-0.3, -0.2, -0.25]).verdict == report.CONTRADICTED
+    assert report.r2_verdict(0.864, [0.1, -0.1]).verdict == report.INCONCLUSIVE
+    one = report.r2_verdict(0.864, mean=0.7, std=None, n=1)
+    assert one.verdict == report.ONE_SEED and one.mean_rel == pytest.approx(-0.7)
+    assert report.r2_verdict(0.864, mean=None, std=None, n=2).verdict == report.MISSING
+
+
+# ---------------------------------------------------------------- k = 3 clusters
+def scan(sil: dict) -> pd.DataFrame:
+    ks = sorted(sil)
+    return pd.DataFrame({"k": ks, "inertia": [100.0 / k for k in ks], "silhouette": [sil[k] for k in ks]})
+
+
+# null at every k: five tables; 95th percentile = 0.16 + 0.8 * (0.20 - 0.16) = 0.192
+NULL = {k: [0.10, 0.12, 0.14, 0.16, 0.20] for k in range(2, 7)}
+
+
+def test_k3_reproduced():
+    v = report.k_verdict(scan({2: 0.30, 3: 0.40, 4: 0.35, 5: 0.32, 6: 0.30}), NULL)
+    assert v.verdict == report.REPRODUCED and v.k_best == 3
+    assert v.null_threshold_paper_k == pytest.approx(0.192) and v.n_null == 5
+
+
+def test_k3_threshold_is_the_95th_percentile_not_the_max():
+    above = report.k_verdict(scan({2: 0.15, 3: 0.195, 4: 0.18, 5: 0.17, 6: 0.16}), NULL)
+    below = report.k_verdict(scan({2: 0.15, 3: 0.190, 4: 0.18, 5: 0.17, 6: 0.16}), NULL)
+    assert above.verdict == report.REPRODUCED           # 0.195 > 0.192 although < max 0.20
+    assert below.verdict == report.INCONCLUSIVE and "not above" in below.reason
+
+
+def test_k3_contradicted_by_another_k_beyond_noise():
+    v = report.k_verdict(scan({2: 0.30, 3: 0.40, 4: 0.45, 5: 0.32, 6: 0.30}), NULL)
+    assert v.verdict == report.CONTRADICTED and v.k_best == 4
+    assert v.silhouette_best == 0.45 and v.silhouette_paper_k == 0.40
+
+
+def test_k3_inconclusive_when_the_best_k_is_noise():
+    v = report.k_verdict(scan({2: 0.18, 3: 0.17, 4: 0.16, 5: 0.15, 6: 0.14}), NULL)
+    assert v.verdict == report.INCONCLUSIVE and v.k_best == 2
+
+
+def test_k3_ties_go_to_the_smaller_k_and_null_may_be_a_sequence():
+    v = report.k_verdict(scan({2: 0.30, 3: 0.40, 4: 0.40, 5: 0.32}), [0.10, 0.12, 0.14, 0.16, 0.20])
+    assert v.verdict == report.REPRODUCED and v.k_best == 3
+
+
+def test_k3_without_null_or_without_k3():
+    assert report.k_verdict(scan({2: 0.30, 3: 0.40, 4: 0.35}), {}).verdict == report.INCONCLUSIVE
+    assert report.k_verdict(scan({4: 0.30, 5: 0.40, 6: 0.35}), NULL).verdict == report.MISSING
 
 
 def test_summarize_and_beside_paper():

@@ -75,8 +75,8 @@ def test_train_config_is_strict():
     c = TrainConfig.from_dict({"optimizer": "sgd", "task_weights": [1, 2]})
     assert TrainConfig.from_dict(c.to_dict()) == c and c.task_weights == [1.0, 2.0]
     assert "device" not in c.hash_dict() and "lr" in c.hash_dict()
-    # a later-added field at its default leaves the hash of older runs unchanged; set, it counts
-    assert "max_tokens" not in c.hash_dict()
+    # every result-changing field is hashed, at its default too
+    assert c.hash_dict()["max_tokens"] is None and c.hash_dict()["precision"] == "fp32"
     assert c.replace(max_tokens=512).hash_dict()["max_tokens"] == 512
     with pytest.raises(ValueError, match="max_tokens"):
         c.replace(max_tokens=0)

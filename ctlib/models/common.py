@@ -270,7 +270,9 @@ class CrystalModel(nn.Module):
             width, init=init, d_in=d_in, trainable=c.embedding_trainable,
             with_coordinates=c.embedding_with_coordinates,
             coord_dim=None if _has_coord_weights(embedding) else c.embedding_coord_dim,
-            freeze_projection=c.freeze_projection)
+            freeze_projection=c.freeze_projection,
+            # a "random" table follows the seed of the run (torch.manual_seed before the build)
+            seed=torch.initial_seed() % (2 ** 63))
         if c.embedding_init == "external":
             # the table defines the shapes; record them so load_model can rebuild them
             self.config.embedding_dim = emb.d_in

@@ -1,0 +1,182 @@
+"""A profile's runs in priority order, trained within a time budget, resumably.
+
+``ctlib campaign --profile cpu [--hours H]`` calls :func:`run_campaign`. It
+walks the :func:`plan` of the profile step by step; every run goes through
+:func:`ctlib.experiments.train_one`, so a run already stored under
+``results/<profile>/`` is never repeated, and a run that was stopped (a killed
+process, a spent budget) resumes from its last epoch checkpoint in
+``$CTLIB_RUNS`` (default ``.cache/ctlib/runs``).
+
+With ``--hours`` the campaign stops at the first epoch boundary after the
+budget is spent (the epoch's checkpoint is written first) and before starting
+a new run after it; the next call continues there. It prints a table of the
+steps, done / running / pending, with the CPU-hours spent and an estimate of
+the hours left.
+
+Everything a run stores is the same whichever device trained it: the device is
+not part of a run's config hash, only of its record.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from ctlib.config import Profile, get_profile
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a campaign: a group of runs trained together.
+
+    Attributes:
+        tier: priority group (1 first).
+        name: what the step trains, as the progress table shows it.
+        hours: planned CPU-hours of the whole step on 2 cores.
+        experiment: the results-store experiment its runs are stored under.
+        run_prefixes: run-id prefixes (``<model>-<targets>-``) of its runs, used
+            to find their checkpoints for the progress table.
+        train: ``train(profile, train: bool, device: str) -> list[record | None]``;
+            with ``train=False`` it only looks runs up (None = not stored).
+    """
+
+    tier: int
+    name: str
+    hours: float
+    experiment: str
+    run_prefixes: tuple[str, ...]
+    train: Callable
+
+
+def _ct_front(short: str | None):
+    """A step function for one CT pretraining (None = multi-task), seed 0."""
+    def train(p: Profile, train: bool, device: str) -> list:
+        from ctlib import experiments as ex
+
+        if short is None:
+            return [ex.pretrain_ct_multitask(p, 0, device=device, train=train)]
+        return [ex.pretrain_front("ct", short, p, 0, device=device, train=train)]
+    return train
+
+
+def plan(profile) -> list[Step]:
+    """The ordered steps of a profile's campaign (the ``cpu`` profile's tiers).
+
+    Tier 1: CT pretraining on the full MP-2018 train split, seed 0: multi-task
+    (E_f + E_g), then E_f, then E_g. Later tiers (transfer, Tables II-IV, the
+    learning curve) are listed in :mod:`ctlib.config` and join this plan as
+    they are built.
+    """
+    p = profile if isinstance(profile, Profile) else get_profile(profile)
+    from ctlib.experiments import TARGETS, train_config
+
+    def hours(n_tasks: int) -> float:  # ~6 min per epoch of 44,441 cells in bf16 on 2 cores
+        return round(train_config("ct", p, n_tasks)["epochs"] * 0.1, 1)
+
+    ef, eg = TARGETS["E_f"], TARGETS["E_g"]
+    return [
+        Step(1, "CT pretraining, multi-task E_f + E_g", hours(2), "fronts", (f"ct-{ef}+{eg}-",),
+             _ct_front(None)),
+        Step(1, "CT pretraining, E_f", hours(1), "fronts", (f"ct-{ef}-",), _ct_front("E_f")),
+        Step(1, "CT pretraining, E_g", hours(1), "fronts", (f"ct-{eg}-",), _ct_front("E_g")),
+    ]
+
+
+def _run_root() -> Path:
+    from ctlib.train import _default_run_root
+
+    return _default_run_root()
+
+
+def _checkpoint_progress(profile: str, step: Step) -> dict | None:
+    """``{"epoch", "epochs", "train_s"}`` of the newest unfinished checkpoint of a step."""
+    import torch
+
+    folder = _run_root() / profile / step.experiment
+    found = [d for pre in step.run_prefixes for d in folder.glob(f"{pre}*")
+             if (d / "last.pt").is_file() and "+" not in d.name[len(pre):]]
+    if not found:
+        return None
+    newest = max(found, key=lambda d: (d / "last.pt").stat().st_mtime)
+    try:
+        ck = torch.load(newest / "last.pt", map_location="cpu", weights_only=True)
+    except Exception:  # a damaged checkpoint is reported by the run itself
+        return None
+    return {"epoch": int(ck["epoch"]), "epochs": int(ck["train_config"]["epochs"]),
+            "train_s": float(sum(h["time_s"] for h in ck["history"]))}
+
+
+def status(profile, device: str = "cpu") -> pd.DataFrame:
+    """One row per step: tier, step, runs done / total, state, CPU-h spent and left.
+
+    ``state`` is ``done``, ``running (epoch k/N)`` for a step with an
+    unfinished checkpoint, or ``pending``. Spent hours add the stored runs'
+    wall time and the checkpointed epochs of unfinished runs; hours left are
+    the plan's for pending runs and the remaining epochs at the measured epoch
+    time for a running one.
+    """
+    p = profile if isinstance(profile, Profile) else get_profile(profile)
+    rows = []
+    for step in plan(p):
+        recs = step.train(p, False, device)
+        done = [r for r in recs if r is not None]
+        spent = sum(float(r.get("wall_s") or 0.0) for r in done) / 3600.0
+        per_run = step.hours / max(len(recs), 1)
+        left = per_run * (len(recs) - len(done))
+        state = "done" if len(done) == len(recs) else "pending"
+        ck = None if state == "done" else _checkpoint_progress(p.name, step)
+        if ck is not None and ck["epoch"] < ck["epochs"]:
+            state = f"running (epoch {ck['epoch']}/{ck['epochs']})"
+            spent += ck["train_s"] / 3600.0
+            per_epoch = ck["train_s"] / max(ck["epoch"], 1) / 3600.0
+            left += per_epoch * (ck["epochs"] - ck["epoch"]) - per_run
+        rows.append({"tier": step.tier, "step": step.name, "done": len(done), "runs": len(recs),
+                     "state": state, "cpu_h_spent": spent, "h_left": max(left, 0.0)})
+    return pd.DataFrame(rows)
+
+
+def format_status(df: pd.DataFrame) -> str:
+    """The status table as aligned text, with a totals line."""
+    text = df.to_string(index=False, float_format=lambda x: f"{x:.2f}")
+    return (f"{text}\n{'total':>5}: {int(df['done'].sum())}/{int(df['runs'].sum())} runs stored, "
+            f"{df['cpu_h_spent'].sum():.2f} CPU-h spent, about {df['h_left'].sum():.1f} h left")
+
+
+def run_campaign(profile, hours: float | None = None, device: str = "auto",
+                 out: Callable[[str], None] = print) -> int:
+    """Train the missing runs of ``profile`` in plan order, within ``hours``.
+
+    Returns 0 when every planned run is stored, 3 when the budget ran out
+    first (call again to continue). Errors propagate after the status table
+    is printed.
+    """
+    from ctlib.train import TimeBudgetReached, budget_spent, time_budget
+
+    p = profile if isinstance(profile, Profile) else get_profile(profile)
+    t0 = time.time()
+    out(f"campaign {p.name}: budget {'none' if hours is None else f'{hours:g} h'}")
+    out(format_status(status(p)))
+    code, started = 0, False
+    try:
+        with time_budget(hours):
+            for step in plan(p):
+                if all(r is not None for r in step.train(p, False, device)):
+                    continue
+                if started and budget_spent():  # the first pending step always gets a start
+                    code = 3
+                    break
+                out(f"[{time.strftime('%H:%M:%S')}] tier {step.tier}: {step.name}")
+                started = True
+                step.train(p, True, device)
+    except TimeBudgetReached as stop:
+        out(str(stop))
+        code = 3
+    finally:
+        out(f"after {(time.time() - t0) / 3600:.2f} h:")
+        out(format_status(status(p)))
+    if code == 3:
+        out("budget spent: run the same command again to continue")
+    return code

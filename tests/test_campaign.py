@@ -1,0 +1,56 @@
+"""ctlib campaign: plan order, status table, budget stop and resume, no repeats (smoke profile)."""
+import pytest
+
+from ctlib import campaign
+from ctlib.cli import main
+
+
+@pytest.fixture
+def stores(tmp_path, monkeypatch, data_root):
+    monkeypatch.setenv("CTLIB_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("CTLIB_RUNS", str(tmp_path / "runs"))
+    return tmp_path
+
+
+def test_cpu_plan_starts_with_the_ct_pretraining():
+    steps = campaign.plan("cpu")
+    assert [s.tier for s in steps[:3]] == [1, 1, 1]
+    assert [s.name for s in steps[:3]] == ["CT pretraining, multi-task E_f + E_g",
+                                           "CT pretraining, E_f", "CT pretraining, E_g"]
+    assert steps[0].hours == 3.0 and steps[1].hours == 2.0  # 30 and 20 epochs at ~6 min
+
+
+def test_campaign_budget_stops_then_resumes_and_never_repeats(stores, capsys):
+    # a zero budget stops after the first epoch of the first run, with its checkpoint kept
+    assert campaign.run_campaign("smoke", hours=1e-9) == 3
+    out = capsys.readouterr().out
+    assert "budget spent" in out
+    st = campaign.status("smoke")
+    assert st.loc[0, "state"] == "running (epoch 1/2)" and st["done"].sum() == 0
+    assert st.loc[1, "state"] == "pending"
+
+    assert campaign.run_campaign("smoke") == 0
+    st = campaign.status("smoke")
+    assert list(st["state"]) == ["done"] * 3 and st["cpu_h_spent"].sum() > 0
+    assert st["h_left"].sum() == 0
+    stored = sorted(p.name for p in (stores / "results" / "smoke" / "fronts").glob("*.json"))
+    assert len(stored) == 3
+    # the multi-task run resumed from its checkpoint of epoch 1
+    import json
+
+    mt = [json.loads((stores / "results" / "smoke" / "fronts" / n).read_text()) for n in stored
+          if "+" in n][0]
+    assert mt["resumed_from_epoch"] == 1
+
+    mtimes = {p: p.stat().st_mtime for p in (stores / "results").rglob("*.json")}
+    assert campaign.run_campaign("smoke") == 0  # nothing left: nothing trained or rewritten
+    assert {p: p.stat().st_mtime for p in (stores / "results").rglob("*.json")} == mtimes
+
+
+def test_campaign_cli_status_and_bad_input(stores, capsys):
+    assert main(["campaign", "--profile", "smoke", "--status"]) == 0
+    out = capsys.readouterr().out
+    assert "CT pretraining, E_f" in out and "pending" in out and "h left" in out
+    assert main(["campaign", "--profile", "nope", "--status"]) == 1
+    assert "unknown profile 'nope'" in capsys.readouterr().err
+    assert main(["campaign", "--profile", "smoke", "--hours", "0"]) == 1

@@ -1,0 +1,174 @@
+"""Defects that changed results (issue 9, part 1), each pinned by a test that
+failed on the old code: coordinate scale on export, MEGNet's seeded random
+table, OneCycle sizing under max_tokens, behaviour versions in the hash, clean
+trees for committed profiles, no machine paths in records, damaged checkpoints,
+time budgets and element-table snapshots."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from ctlib import train as T
+from ctlib.embeddings import ElementEmbedding
+from ctlib.models import build_model, tiny_config
+from ctlib.results import ResultStore
+
+from test_train import SPLIT, cfg, tiny_ct, toy_dataset
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return toy_dataset()
+
+
+# ------------------------------------------------------------ coordinate scale
+@pytest.mark.parametrize("scale", [1.0, 0.1])
+def test_exported_coordinate_layer_maps_angstrom_positions_as_ct_does(scale):
+    model = tiny_ct(coord_scale=scale)
+    emb = ElementEmbedding.from_model(model)
+    pos = torch.tensor([[0.5, 3.0, 7.5], [12.0, -2.0, 4.0]])
+    with torch.no_grad():
+        expect = model.coord_embedding(pos * scale).numpy()
+    got = pos.numpy() @ emb.coord_weight.T + emb.coord_bias
+    np.testing.assert_allclose(got, expect, rtol=1e-5, atol=1e-5)
+
+
+# ------------------------------------------------------------ MEGNet random table
+def _megnet_table(seed):
+    torch.manual_seed(seed)
+    m = build_model("megnet", 1, tiny_config("megnet"))
+    return next(v for k, v in m.atom_embedding.state_dict().items() if "table" in k).clone()
+
+
+def test_megnet_random_table_follows_the_training_seed():
+    a0, a0b, a1 = _megnet_table(0), _megnet_table(0), _megnet_table(1)
+    assert torch.equal(a0, a0b)
+    assert not torch.allclose(a0, a1)
+
+
+# ------------------------------------------------------------ OneCycle sizing
+def test_onecycle_is_sized_over_the_batches_of_every_epoch():
+    big = toy_dataset(n=240, seed=1)  # several length buckets, so batches differ by epoch
+    model = tiny_ct()
+    tr = T.Trainer(model, cfg(scheduler="onecycle", epochs=4, max_tokens=5, batch_size=2))
+    loader = tr._loader(big, np.arange(200), ["vpa"], shuffle=True, seed=0, graphs=None)
+    counts = []
+    for e in range(1, 5):
+        loader.set_epoch(e)
+        counts.append(len(loader))
+    assert len(set(counts)) > 1, "the test needs batch counts that differ by epoch"
+    sched = tr._scheduler(tr._optimizer(tr._param_groups()), loader)
+    assert sched.total_steps == sum(counts)
+
+
+def test_onecycle_fit_ends_at_the_end_of_its_cycle(ds):
+    model = tiny_ct()
+    tr = T.Trainer(model, cfg(scheduler="onecycle", epochs=3, max_tokens=12, batch_size=8))
+    tr.fit(ds, SPLIT, ["vpa"])  # the old code stepped past total_steps or stopped early, silently
+
+
+# ------------------------------------------------------------ behaviour versions
+def _run(ds, tmp_path, **kw):
+    return T.run("ct", ["vpa"], ds, SPLIT, model_config=tiny_config("ct"),
+                 train_config=cfg(epochs=1).to_dict(), store=ResultStore(tmp_path / "res"),
+                 run_root=tmp_path / "runs", progress=False, **kw)
+
+
+def test_behaviour_version_enters_the_hash(ds, tmp_path, monkeypatch):
+    rec = _run(ds, tmp_path)
+    assert rec["config"]["behaviour"] == {"trainer": 1, "model": 1, "input": 1}
+    assert _run(ds, tmp_path, dry_run=True)["run_id"] == rec["run_id"]
+    from ctlib import versions
+
+    monkeypatch.setitem(versions.BEHAVIOUR, "ct", 99)
+    assert _run(ds, tmp_path, dry_run=True) is None
+
+
+def test_records_hold_no_machine_path(ds, tmp_path):
+    rec = _run(ds, tmp_path)
+    text = json.dumps(rec)
+    assert str(tmp_path) not in text
+    assert rec["run_dir"] == f"adhoc/adhoc/{rec['run_id']}"
+
+
+# ------------------------------------------------------------ clean tree
+def test_committed_profile_refuses_a_dirty_tree(ds, tmp_path, monkeypatch):
+    monkeypatch.setattr(T, "code_version", lambda *a: {"commit": "abc", "dirty": True})
+    monkeypatch.delenv(T.ALLOW_DIRTY_ENV, raising=False)
+    with pytest.raises(RuntimeError, match="uncommitted changes.*CTLIB_ALLOW_DIRTY=1"):
+        _run(ds, tmp_path, profile="cpu")
+    _run(ds, tmp_path, profile="smoke")  # not a committed profile
+    monkeypatch.setenv(T.ALLOW_DIRTY_ENV, "1")
+    assert _run(ds, tmp_path, profile="cpu")["profile"] == "cpu"
+
+
+# ------------------------------------------------------------ damaged checkpoint
+def test_truncated_last_pt_names_the_file_and_force(ds, tmp_path):
+    model = tiny_ct()
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "last.pt").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(ValueError, match=r"last\.pt cannot be read.*--force"):
+        T.Trainer(model, cfg(), run_dir).fit(ds, SPLIT, ["vpa"])
+
+
+def test_broken_trainer_json_names_the_file(tmp_path):
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "model.json").write_text("{}")
+    (tmp_path / "trainer.json").write_text("{not json")
+    with pytest.raises(ValueError, match=r"trainer\.json cannot be read.*--force"):
+        T.Trainer.load(tmp_path)
+
+
+# ------------------------------------------------------------ budget and snapshots
+def test_time_budget_stops_at_an_epoch_boundary_and_resumes(ds, tmp_path):
+    run_dir = tmp_path / "run"
+    with T.time_budget(0.0):
+        with pytest.raises(T.TimeBudgetReached, match="after epoch 1/3"):
+            T.Trainer(tiny_ct(), cfg(), run_dir).fit(ds, SPLIT, ["vpa"])
+    assert torch.load(run_dir / "last.pt", weights_only=True)["epoch"] == 1
+    rec = T.Trainer(tiny_ct(), cfg(), run_dir).fit(ds, SPLIT, ["vpa"])
+    assert rec["resumed_from_epoch"] == 1 and rec["epochs_run"] == 3
+    ref = T.Trainer(tiny_ct(), cfg(), None).fit(ds, SPLIT, ["vpa"])
+    assert rec["test"]["vpa"]["mae"] == pytest.approx(ref["test"]["vpa"]["mae"], rel=1e-6)
+
+
+def test_snapshots_keep_the_table_at_chosen_epochs(ds, tmp_path):
+    rec = T.run("ct", ["vpa"], ds, SPLIT, model_config=tiny_config("ct"),
+                train_config=cfg(epochs=3).to_dict(), store=ResultStore(tmp_path / "res"),
+                run_root=tmp_path / "runs", progress=False, snapshot_epochs=(0, 2, 9))
+    assert [p.rsplit("/", 1)[-1] for p in rec["embedding_snapshots"]] == ["epoch_000.json",
+                                                                          "epoch_002.json"]
+    e0 = ElementEmbedding.load(tmp_path / "res" / rec["embedding_snapshots"][0])
+    e2 = ElementEmbedding.load(tmp_path / "res" / rec["embedding_snapshots"][1])
+    final = ElementEmbedding.load(tmp_path / "res" / rec["embedding_path"])
+    assert e0.provenance["epoch"] == 0 and e2.provenance["epoch"] == 2
+    assert not np.allclose(e0.matrix, final.matrix)  # training moved the table
+
+
+# ------------------------------------------------------------ precision
+def test_bf16_precision_trains_and_is_hashed(ds, tmp_path):
+    rec = T.Trainer(tiny_ct(), cfg(precision="bf16", epochs=1)).fit(ds, SPLIT, ["vpa"])
+    assert np.isfinite(rec["test"]["vpa"]["mae"])
+    assert T.TrainConfig(precision="bf16").hash_dict() != T.TrainConfig().hash_dict()
+    with pytest.raises(ValueError, match="precision"):
+        T.TrainConfig(precision="fp16")
+
+
+# ------------------------------------------------------------ Table V guard
+def test_table5_without_its_ct_run_leaves_ct_c_missing(monkeypatch, tmp_path):
+    from ctlib import data, experiments as ex
+
+    toy = toy_dataset(n=60, seed=2)
+    toy.targets["formation_energy_peratom"] = toy.targets["vpa"]
+    toy.targets["optb88vdw_bandgap"] = toy.targets["vpa"]
+    calls = []
+    monkeypatch.setattr(ex, "jarvis_path", lambda: tmp_path / "dft_3d.json")
+    monkeypatch.setattr(data, "load_jarvis_dft3d", lambda path: toy)
+    monkeypatch.setattr(ex, "pretrain_front", lambda *a, **k: None)
+    monkeypatch.setattr(ex, "train_one", lambda *a, **k: calls.append(k) or None)
+    df = ex.table5("smoke")
+    assert set(df["column"]) == {"CGCNN", "CT-C"}
+    assert all("embedding" not in k for k in calls) and len(calls) == 2  # CGCNN on E_f, E_g only
+    assert df.loc[df["column"] == "CT-C", "run_id"].isna().all()
