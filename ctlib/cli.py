@@ -12,6 +12,7 @@ Subcommands::
 
 Every subcommand has ``--help`` with examples. ``main(argv)`` returns the exit
 code (0 ok, 1 error, 2 usage error); errors print one line, no traceback.
+``python -m ctlib`` runs the same command.
 """
 from __future__ import annotations
 
@@ -49,6 +50,21 @@ _DATASET_KEYS = {
 
 class CLIError(Exception):
     """A user error: printed as one line, exit code 1."""
+
+
+def _warn(msg: str) -> None:
+    """One warning line on stderr (the run goes on)."""
+    print(f"ctlib: warning: {msg}", file=sys.stderr)
+
+
+def _show(path) -> str:
+    """A path as printed: relative to the working folder when inside it, else absolute
+    (so a printed path always works from where the user stands)."""
+    p = Path(path).resolve()
+    try:
+        return str(p.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
 
 
 # ======================================================================== YAML
@@ -121,8 +137,9 @@ def _check_keys(d: dict, valid, where: str) -> None:
         raise CLIError(f"{where}: unknown key(s) {unknown}; valid keys: {', '.join(valid)}")
 
 
-def _load_dataset(spec, base: Path, progress: bool):
-    """A CrystalDataset from the ``dataset:`` entry of a train config."""
+def _load_dataset(spec, base: Path, progress: bool, skip_bad: bool = False):
+    """A CrystalDataset from the ``dataset:`` entry of a train config (``skip_bad``:
+    the ``--skip-bad`` option, which overrides the entry's own ``skip_bad``)."""
     from ctlib import data
 
     if isinstance(spec, str):
@@ -130,7 +147,7 @@ def _load_dataset(spec, base: Path, progress: bool):
             raise CLIError(f"dataset {spec!r} is not a registry name ({', '.join(data.REGISTRY)}); "
                            f"for your own data write dataset: {{cif_folder: PATH}} or "
                            f"{{megnet_json: PATH}}")
-        return data.load(spec, progress=progress)
+        return data.load(spec, progress=progress, skip_bad=skip_bad)
     if not isinstance(spec, dict):
         raise CLIError("dataset must be a registry name or a mapping with cif_folder or megnet_json")
     kinds = [k for k in _DATASET_KEYS if k in spec]
@@ -140,6 +157,8 @@ def _load_dataset(spec, base: Path, progress: bool):
     kind = kinds[0]
     _check_keys(spec, _DATASET_KEYS[kind], f"dataset ({kind})")
     kw = {k: v for k, v in spec.items() if k != kind}
+    if skip_bad:
+        kw["skip_bad"] = True
     path = Path(spec[kind])
     path = path if path.is_absolute() else base / path
     if kind == "cif_folder":
@@ -168,6 +187,21 @@ def _make_split(ds, spec: dict | None) -> dict:
             raise CLIError(f"split.n_{part} must be a positive int, got {n!r}")
         if n < len(split[part]):
             split[part] = np.sort(rng.choice(split[part], size=n, replace=False))
+        elif n > len(split[part]):
+            _warn(f"split.n_{part} is {n} but the {part} split of {ds.name!r} has only "
+                  f"{len(split[part])} structure(s): all {len(split[part])} are used. Lower "
+                  f"n_{part} (or drop it) to silence this.")
+    names = {"val": "validation", "test": "test"}
+    if not len(split["train"]):
+        raise CLIError(f"the train split of {ds.name!r} ({len(ds)} structures, scheme "
+                       f"{spec.get('scheme') or 'default'}) is empty; use more data or another "
+                       f"split scheme")
+    for part in ("val", "test"):
+        if not len(split[part]):
+            what = ("no validation: no early stopping or best-epoch selection, the last epoch is "
+                    "kept" if part == "val" else "no test metrics will be reported")
+            _warn(f"the {names[part]} split of {ds.name!r} is empty ({len(ds)} structures, scheme "
+                  f"{spec.get('scheme') or 'default'}): {what}. Use more data or another split.")
     return split
 
 
@@ -190,7 +224,7 @@ def _cmd_train(args) -> int:
     except (ValueError, TypeError) as e:
         raise CLIError(f"config {cfg_path}, section train: {e}") from None
     progress = sys.stderr.isatty() if args.progress is None else args.progress
-    ds = _load_dataset(cfg["dataset"], base, progress)
+    ds = _load_dataset(cfg["dataset"], base, progress, skip_bad=args.skip_bad)
     split = _make_split(ds, cfg.get("split"))
     out = Path(cfg.get("output") or Path("ctlib_runs") / cfg_path.stem)
     out = out if out.is_absolute() else base / out
@@ -199,10 +233,25 @@ def _cmd_train(args) -> int:
     if embedding is not None:
         embedding = Path(embedding) if Path(embedding).is_absolute() else base / embedding
     store = ResultStore(out / "results")
-    rec = run(cfg["model"], cfg["targets"], ds, split, model_config=cfg.get("model_config"),
-              train_config=tc, seed=int(cfg.get("seed", 0)), store=store,
-              experiment=experiment, profile="cli", run_root=out / "runs", force=args.force,
+    kw = dict(model_config=cfg.get("model_config"), train_config=tc, seed=int(cfg.get("seed", 0)),
+              store=store, experiment=experiment, profile="cli", run_root=out / "runs",
               embedding=embedding, progress=progress)
+    # is it stored already? (a dry run only looks it up: nothing is trained or written)
+    stored = None if args.force else run(cfg["model"], cfg["targets"], ds, split, dry_run=True, **kw)
+    rec = run(cfg["model"], cfg["targets"], ds, split, force=args.force, **kw)
+    run_dir = out / "runs" / "cli" / experiment / rec["run_id"]
+    if stored is not None and rec.get("copied_from"):
+        print(f"reused: this configuration was already trained in experiment "
+              f"{rec['copied_from']!r} of {_show(out / 'results')}; its record was copied, "
+              f"nothing was retrained (use --force to retrain)")
+        if not run_dir.is_dir():
+            run_dir = out / "runs" / "cli" / rec["copied_from"] / rec["run_id"]
+    elif stored is not None:
+        print(f"reused: this configuration was already trained (finished {rec['finished']}); "
+              f"the stored record is shown, nothing was retrained (use --force to retrain)")
+    elif rec.get("resumed_from_epoch"):
+        print(f"resumed: continued from the checkpoint of epoch {rec['resumed_from_epoch']} "
+              f"in {_show(run_dir)} (use --force to start over)")
     print(f"run {rec['run_id']} on {rec['dataset']['name']} "
           f"({', '.join(f'{k} {v}' for k, v in rec['dataset']['split_counts'].items())}); "
           f"best epoch {rec['best_epoch']} of {len(rec['history'])}")
@@ -211,51 +260,144 @@ def _cmd_train(args) -> int:
         r2 = "-" if m["r2"] is None else f"{m['r2']:.3f}"
         print(f"  test {t}: MAE {m['mae']:.4g} {units.get(t) or ''}  RMSE {m['rmse']:.4g}  "
               f"R2 {r2}  n {m['n']}")
-    print(f"record:     {store.path_for(rec)}")
-    print(f"embedding:  {store.resolve(rec['embedding_path'])}")
-    if rec.get("run_dir"):
-        print(f"checkpoint: {rec['run_dir']}")
+    if not rec["test"]:
+        print("  test: no metrics (the test split is empty)")
+    print(f"record:     {_show(store.path_for(rec))}")
+    print(f"embedding:  {_show(store.resolve(rec['embedding_path']))}")
+    if run_dir.is_dir():
+        print(f"checkpoint: {_show(run_dir)}")
+    else:
+        print(f"checkpoint: none (expected {_show(run_dir)}; it was deleted or trained "
+              f"elsewhere: `ctlib predict` and `embed extract` need it, --force rebuilds it)")
     return 0
 
 
 # ==================================================================== predict
+def _read_structure(path: Path):
+    """A validated pymatgen Structure from one file; CLIError (message without the
+    file name) saying what is wrong and what to do."""
+    import warnings
+
+    from pymatgen.core import Structure
+
+    from ctlib.data import DataError, check_structure
+
+    if not path.exists():
+        raise CLIError("file does not exist")
+    if not path.is_file():
+        raise CLIError("is a folder, not a structure file")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            s = Structure.from_file(path)
+        except Exception as e:  # pymatgen raises many types on bad files
+            said = f"; pymatgen says: {' '.join(str(caught[0].message).split())[:150]}" if caught else ""
+            raise CLIError(f"cannot read it as a structure ({type(e).__name__}: "
+                           f"{str(e)[:150]}){said}. Check the file (CIF, POSCAR or any format "
+                           f"pymatgen reads)") from None
+    for w in caught:  # keep pymatgen's warnings about files that did parse
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    try:
+        check_structure(s)
+    except DataError as e:
+        msg = str(e)
+        if "partial occupancy" in msg:
+            hint = "ctlib models need ordered structures: order the structure first"
+        elif "not a chemical element" in msg:
+            hint = "fix the element symbol in the file (elements of Z=1..100)"
+        elif "outside Z=1" in msg:
+            hint = "ctlib models cover Z=1..100 only; this structure cannot be predicted"
+        else:
+            hint = "fix the file"
+        raise CLIError(f"{msg}; {hint}") from None
+    return s
+
+
+def _trained_elements(model) -> list[str] | None:
+    emb = getattr(model, "atom_embedding", None)
+    return getattr(emb, "trained_elements", None)
+
+
 def _cmd_predict(args) -> int:
     import numpy as np
 
     from ctlib.data.dataset import CrystalDataset
+    from ctlib.elements import SYMBOLS
     from ctlib.train import Trainer
 
     tr = Trainer.load(args.run_dir, device=args.device or "cpu", progress=False)
-    structures = []
-    from pymatgen.core import Structure
-
+    trained = _trained_elements(tr.model)
+    good, failed = [], []  # (file, structure) / file
     for f in args.cifs:
-        p = Path(f)
-        if not p.is_file():
-            raise CLIError(f"CIF file {p} does not exist")
         try:
-            s = Structure.from_file(p)
-        except Exception as e:  # pymatgen raises many types on bad files
-            raise CLIError(f"cannot read {p} as a structure: {type(e).__name__}: {e}") from None
-        if not s.is_ordered:
-            raise CLIError(f"{p} has partial occupancies; ctlib models need ordered structures")
-        structures.append(s)
-    ds = CrystalDataset.from_structures(structures, ids=[str(f) for f in args.cifs], name="cli")
-    pred = tr.predict(ds)
+            good.append((f, _read_structure(Path(f))))
+        except CLIError as e:
+            print(f"ctlib: error: {f}: {e}", file=sys.stderr)
+            failed.append(f)
+
+    def predict(items):
+        ds = CrystalDataset.from_structures([s for _, s in items], ids=[f for f, _ in items],
+                                            name="cli")
+        return np.asarray(tr.predict(ds), dtype=np.float64)
+
+    rows = []  # (file, structure, prediction row)
+    if good:
+        try:
+            pred = predict(good)
+            rows = [(f, s, p) for (f, s), p in zip(good, pred)]
+        except (ValueError, RuntimeError, IndexError) as e_all:
+            if len(good) == 1:
+                print(f"ctlib: error: {good[0][0]}: the model cannot predict it "
+                      f"({type(e_all).__name__}: {e_all})", file=sys.stderr)
+                failed.append(good[0][0])
+            else:  # find the file(s) that break the batch
+                for f, s in good:
+                    try:
+                        rows.append((f, s, predict([(f, s)])[0]))
+                    except (ValueError, RuntimeError, IndexError) as e:
+                        print(f"ctlib: error: {f}: the model cannot predict it "
+                              f"({type(e).__name__}: {e})", file=sys.stderr)
+                        failed.append(f)
+    if trained is None:
+        if rows:
+            print("ctlib: note: this model's weights do not record which elements it was "
+                  "trained on (saved by an older ctlib), so predictions for elements outside "
+                  "its training data cannot be flagged", file=sys.stderr)
+    else:
+        seen = set(trained)
+        for f, s, _ in rows:
+            unseen = sorted({SYMBOLS[int(z) - 1] for z in s.atomic_numbers} - seen,
+                            key=SYMBOLS.index)
+            if unseen:
+                _warn(f"{f}: element(s) {', '.join(unseen)} never occurred in this model's "
+                      f"training data; the prediction extrapolates from untrained embedding "
+                      f"rows and is unreliable")
     header = ["file"] + [f"{t} ({tr.units.get(t) or '-'})" for t in tr.targets]
     if args.csv:
         import csv
 
-        with open(args.csv, "w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(["file"] + tr.targets)
-            for f, row in zip(args.cifs, pred):
-                w.writerow([f] + [f"{x:.6g}" for x in row])
-        print(f"wrote {len(pred)} predictions to {args.csv}")
-    width = max(len(h) for h in header)
-    print("  ".join(h.ljust(width) for h in header))
-    for f, row in zip(args.cifs, np.asarray(pred)):
-        print("  ".join([str(f).ljust(width)] + [f"{x:<{width}.5g}" for x in row]))
+        from ctlib.results import atomic_write
+
+        def write(tmp):
+            with open(tmp, "w", newline="") as fh:
+                w = csv.writer(fh)
+                w.writerow(["file"] + tr.targets)
+                for f, _, row in rows:
+                    w.writerow([f] + [f"{x:.6g}" for x in row])
+
+        atomic_write(args.csv, write, ".csv")
+        print(f"wrote {len(rows)} prediction(s) to {args.csv}")
+    if rows:
+        width = max(len(h) for h in header)
+        print("  ".join(h.ljust(width) for h in header))
+        for f, _, row in rows:
+            print("  ".join([str(f).ljust(width)] + [f"{x:<{width}.5g}" for x in row]))
+    if failed:
+        print(f"ctlib: error: {len(failed)} of {len(args.cifs)} file(s) failed (see above): "
+              f"{', '.join(failed[:10])}{' ...' if len(failed) > 10 else ''}; "
+              + (f"the other {len(rows)} were predicted" if rows else "nothing was predicted"),
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -420,14 +562,17 @@ def build_parser() -> argparse.ArgumentParser:
                  output folder:
                    <output>/results/cli/<experiment>/<run_id>.json  (+ embeddings/)
                    <output>/runs/cli/<experiment>/<run_id>/         (checkpoint; predict, embed extract)
-                 A run with the same configuration is not retrained (use --force).
-                 An interrupted run resumes from its last epoch.
+                 A run with the same configuration is not retrained (use --force); the
+                 command then says it reused the stored run. An interrupted run resumes
+                 from its last epoch, and says so. Printed paths are relative to the
+                 current folder (or absolute). --skip-bad drops invalid records.
 
                  YAML keys (unknown keys are rejected):
                  """).strip() + "\n" + keys,
                  """
                  ctlib train --config my.yaml
                  ctlib train --config my.yaml --device cuda --force
+                 ctlib train --config my.yaml --skip-bad   # drop invalid records, with a warning
 
                  # my.yaml
                  model: cgcnn
@@ -443,6 +588,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="override train.device")
     train.add_argument("--force", action="store_true",
                        help="retrain from scratch even if this configuration was run")
+    train.add_argument("--skip-bad", action="store_true",
+                       help="skip invalid dataset records (bad CIF, missing or NaN target, "
+                            "element outside Z=1..100) with a warning listing them, instead of "
+                            "stopping; same as skip_bad: true in the dataset: entry")
     train.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                        help="progress bars (default: when on a terminal)")
     train.set_defaults(func=_cmd_train)
@@ -452,7 +601,13 @@ def build_parser() -> argparse.ArgumentParser:
                 """
                 Predict the targets of a trained model (a run folder written by
                 `ctlib train` or Trainer.fit: model/ + trainer.json) for CIF files,
-                in the targets' original units.
+                in the targets' original units. Each file is checked on its own: a
+                file that cannot be read or predicted (missing, not a structure,
+                disordered, an element that is not one of Z=1..100) gets an error
+                line naming it, the others are still predicted (and written to
+                --csv), and the exit status is then 1. A structure holding an
+                element the model never met in training is predicted with a
+                warning: its embedding row was never trained.
                 """,
                 """
                 ctlib predict runs/cgcnn_ef/runs/cli/my/cgcnn-formation_energy_per_atom-1a2b3c4d-s0 a.cif b.cif
@@ -471,7 +626,7 @@ def build_parser() -> argparse.ArgumentParser:
                "Element-embedding commands (methods A/B/C of the paper).",
                """
                ctlib embed extract RUN_DIR -o ct_embedding.json
-               ctlib embed export results/paper/ct_mt --run ct- --format atom_init -o atom_init.json
+               ctlib embed export results/quick/fronts --run ct-formation_energy_per_atom+band_gap --format atom_init -o atom_init.json
                ctlib embed show ct_embedding.json
                """)
     emb.set_defaults(group_parser=emb)
@@ -509,8 +664,9 @@ def build_parser() -> argparse.ArgumentParser:
                """,
                """
                ctlib embed export ct_embedding.json --format atom_init -o atom_init.json
-               ctlib embed export results/paper/ct_mt --run ct-formation --format csv -o ct.csv
-               ctlib embed export results/quick/exp/RUN_ID.json --format npz -o ct.npz
+               ctlib embed export results/quick/fronts --run ct-formation_energy_per_atom+band_gap --format csv -o ct_mt.csv
+               ctlib embed export results/quick/fronts --run cgcnn-band_gap --format npz -o cgcnn_eg.npz
+               ctlib embed export results/<profile>/<experiment>/<run_id>.json --format json -o emb.json
                """)
     exp.add_argument("source", metavar="SRC", help="embedding file, run record or results folder")
     exp.add_argument("--format", required=True, choices=("atom_init", "csv", "npz", "json"),
@@ -526,7 +682,7 @@ def build_parser() -> argparse.ArgumentParser:
                 "Print an embedding's shape, element list, provenance and first rows.",
                 """
                 ctlib embed show ct_embedding.json
-                ctlib embed show results/quick/transfer --run ct- --rows 10
+                ctlib embed show results/quick/fronts --run ct-band_gap --rows 10
                 """)
     show.add_argument("source", metavar="FILE", help="embedding file, run record or results folder")
     show.add_argument("--run", default=None, metavar="RUN_ID", help="as in export")
@@ -615,7 +771,7 @@ def _call(fn) -> int:
         return 0
     except SystemExit as e:
         return int(e.code or 0)
-    except (CLIError, DataError, ValueError, KeyError, FileNotFoundError, IndexError) as e:
+    except (CLIError, DataError, ValueError, KeyError, OSError, IndexError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"ctlib: error: {msg}", file=sys.stderr)
         return 1

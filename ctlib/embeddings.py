@@ -24,7 +24,15 @@ File formats, chosen by extension:
 * ``.npz``  — arrays ``elements``, ``matrix`` (+ ``coord_weight``,
   ``coord_bias``) and ``provenance`` (JSON text).
 * ``.csv``  — header ``element,e0,...,e{d-1}``, one row per element
-  (no provenance, no coordinate weights).
+  (no provenance, no coordinate weights, no checksum: plain CSV for other tools).
+
+Checksum: ``.json`` and ``.npz`` files written by :meth:`ElementEmbedding.save`
+carry ``checksum`` = ``"sha256:<hex>"`` of their own content (element list,
+matrix, coordinate weight and bias, values at the 6 significant digits the
+JSON keeps; see :func:`content_checksum`). :meth:`ElementEmbedding.load`
+recomputes it and refuses a file whose content no longer matches, e.g. an
+element list reordered by hand without its rows. Files without a checksum
+(older ctlib files, files from other tools) load as before.
 """
 from __future__ import annotations
 
@@ -60,6 +68,26 @@ def _round6(a: np.ndarray) -> list:
     if a.ndim == 1:
         return [float(f"{x:.6g}") for x in a]
     return [[float(f"{x:.6g}") for x in row] for row in a]
+
+
+def content_checksum(elements, matrix, coord_weight=None, coord_bias=None) -> str:
+    """``"sha256:<hex>"`` of an embedding's content: the ordered element list, the
+    matrix and the optional coordinate weight/bias, every value written with 6
+    significant digits (so the JSON file, which keeps 6 digits, and the float32
+    arrays of an ``.npz`` give the same sum for the same table)."""
+    import hashlib
+
+    h = hashlib.sha256(b"ctlib.element_embedding.checksum/1\n")
+    h.update(("\x1f".join(str(e) for e in elements) + "\n").encode())
+    for name, a in (("matrix", matrix), ("coord_weight", coord_weight), ("coord_bias", coord_bias)):
+        if a is None:
+            h.update(f"{name}:none\n".encode())
+            continue
+        a = np.asarray(a, dtype=np.float64)
+        h.update(f"{name}:{a.shape}\n".encode())
+        h.update(",".join(f"{x:.6g}" for x in a.reshape(-1)).encode())
+        h.update(b"\n")
+    return "sha256:" + h.hexdigest()
 
 
 def check_elements(elements, *, where: str = "element list", expect_elements=None) -> list[str]:
@@ -294,6 +322,9 @@ class ElementEmbedding:
                    "provenance": self.provenance,
                    "coord_weight": None if self.coord_weight is None else _round6(self.coord_weight),
                    "coord_bias": None if self.coord_bias is None else _round6(self.coord_bias)}
+            # the sum of what is written (the rounded values)
+            obj["checksum"] = content_checksum(self.elements, obj["matrix"], obj["coord_weight"],
+                                               obj["coord_bias"])
 
             return write_json_atomic(path, obj, indent=None)
         if ext == ".npz":
@@ -303,6 +334,8 @@ class ElementEmbedding:
                 arrays["coord_weight"] = self.coord_weight
             if self.coord_bias is not None:
                 arrays["coord_bias"] = self.coord_bias
+            arrays["checksum"] = np.array(content_checksum(self.elements, self.matrix,
+                                                           self.coord_weight, self.coord_bias))
             return atomic_write(path, lambda tmp: np.savez(tmp, **arrays), ".npz")
         if ext == ".csv":
             def write(tmp):
@@ -324,7 +357,9 @@ class ElementEmbedding:
                 (same symbols, same order).
 
         Raises:
-            FileNotFoundError, ValueError: naming the file and the problem.
+            FileNotFoundError, ValueError: naming the file and the problem;
+                ValueError also when the file's ``checksum`` does not match its
+                content (edited after it was written). Files without a checksum load.
         """
         path = Path(path)
         if not path.is_file():
@@ -332,6 +367,7 @@ class ElementEmbedding:
         ext = path.suffix.lower()
         where = f"embedding file {path}"
         cw = cb = None
+        checksum = None
         if ext == ".json":
             try:
                 obj = json.loads(path.read_text())
@@ -347,6 +383,7 @@ class ElementEmbedding:
                 elements, matrix = obj["elements"], obj["matrix"]
                 prov = obj.get("provenance") or {}
                 cw, cb = obj.get("coord_weight"), obj.get("coord_bias")
+                checksum = obj.get("checksum")
             elif isinstance(obj, dict) and obj and all(str(k).isdigit() for k in obj):
                 symbols = _symbols()
                 zs = sorted(int(k) for k in obj)
@@ -363,15 +400,22 @@ class ElementEmbedding:
                 raise ValueError(f"{where} is neither a ctlib embedding (format={FORMAT!r}) nor a "
                                  f"CGCNN atom_init.json (keys '1'..'100')")
         elif ext == ".npz":
-            with np.load(path, allow_pickle=False) as z:
-                for key in ("elements", "matrix"):
-                    if key not in z.files:
-                        raise ValueError(f"{where} lacks the array {key!r}")
-                elements = [str(e) for e in z["elements"]]
-                matrix = z["matrix"]
-                prov = json.loads(str(z["provenance"])) if "provenance" in z.files else {}
-                cw = z["coord_weight"] if "coord_weight" in z.files else None
-                cb = z["coord_bias"] if "coord_bias" in z.files else None
+            import zipfile
+
+            try:
+                with np.load(path, allow_pickle=False) as z:
+                    for key in ("elements", "matrix"):
+                        if key not in z.files:
+                            raise ValueError(f"{where} lacks the array {key!r}")
+                    elements = [str(e) for e in z["elements"]]
+                    matrix = z["matrix"]
+                    prov = json.loads(str(z["provenance"])) if "provenance" in z.files else {}
+                    cw = z["coord_weight"] if "coord_weight" in z.files else None
+                    cb = z["coord_bias"] if "coord_bias" in z.files else None
+                    checksum = str(z["checksum"]) if "checksum" in z.files else None
+            except (zipfile.BadZipFile, EOFError, OSError, json.JSONDecodeError) as e:
+                raise ValueError(f"{where} is damaged and cannot be read ({type(e).__name__}: "
+                                 f"{e}); write it again (ctlib embed extract / export)") from None
         elif ext == ".csv":
             with open(path, newline="") as fh:
                 rows = list(csv.reader(fh))
@@ -388,6 +432,7 @@ class ElementEmbedding:
         else:
             raise ValueError(f"cannot read {path.name!r}: use .json, .npz or .csv")
         elements = check_elements(elements, where=where, expect_elements=expect_elements)
+        raw_matrix = matrix
         try:
             matrix = np.asarray(matrix, dtype=np.float32)
         except (TypeError, ValueError) as e:
@@ -395,6 +440,18 @@ class ElementEmbedding:
         if matrix.ndim != 2 or matrix.shape[0] != len(elements):
             raise ValueError(f"{where}: matrix shape {matrix.shape} does not match its "
                              f"{len(elements)} elements")
+        if checksum is not None:
+            try:
+                got = content_checksum(elements, raw_matrix if ext == ".json" else matrix, cw, cb)
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"{where}: coordinate weights are not numeric tables ({e})") from None
+            if got != checksum:
+                raise ValueError(
+                    f"{where} was changed after it was written: its checksum {checksum} does not "
+                    f"match its content ({got}); e.g. the element list was reordered or edited "
+                    f"without its matrix rows. Rows would be read against the wrong elements. "
+                    f"Write the file again from its source (ctlib embed extract / export) or, if "
+                    f"the edit is intended and consistent, delete the \"checksum\" entry.")
         prov = dict(prov)
         prov.setdefault("source_file", str(path))
         try:

@@ -201,6 +201,8 @@ def train_one(model: str, targets: list[str], dataset, split, *, profile, seed: 
     mcfg = model_config(model, p, init=init, trainable=trainable, with_coordinates=with_coordinates)
     mcfg.update(model_overrides or {})
     tcfg = train_config(model, p, len(targets), device=device, transfer=embedding is not None)
+    if with_coordinates:  # an E_a+E_c front reads positions, so it is trained on augmented frames as CT
+        tcfg["augment"] = True
     return trainer.run(
         model, list(targets), dataset, split, model_config=mcfg, train_config=tcfg, seed=seed,
         store=ResultStore(results_root()), experiment=experiment, profile=p.name,

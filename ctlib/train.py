@@ -51,7 +51,7 @@ import torch
 
 from ctlib.config import check_known_keys
 from ctlib.results import (
-    SCHEMA_VERSION, ResultStore, atomic_write, code_version, config_hash, device_info, file_sha256,
+    SCHEMA_VERSION, ResultStore, atomic_write, code_version, config_hash, device_info,
     make_run_id, now_iso, package_versions, split_hash, to_jsonable, write_json_atomic,
 )
 
@@ -493,9 +493,12 @@ class Trainer:
     def _augment_fn(self):
         if not self.cfg.augment:
             return None
-        if self.kind != "ct":
-            raise ValueError(f"TrainConfig.augment=True works on CT inputs only; "
-                             f"{type(self.model).__name__} reads {self.kind!r}")
+        if self.kind != "ct" and not getattr(getattr(self.model, "atom_embedding", None),
+                                             "with_coordinates", False):
+            raise ValueError(f"TrainConfig.augment=True changes only Cartesian positions, which "
+                             f"{type(self.model).__name__} does not read (its {self.kind!r} input is "
+                             f"invariant); use it with CT or an E_a+E_c front "
+                             f"(embedding_with_coordinates=True)")
         from ctlib.data.augment import CrystalAugment
 
         return CrystalAugment()
@@ -949,21 +952,18 @@ def _check_clean_tree(profile: str) -> None:
 
 
 def _embedding_fingerprint(embedding) -> str | None:
+    """sha256 of a table's content (element order, matrix, coordinate layer), so the
+    same table hashes alike whichever file format or metadata carries it."""
     if embedding is None:
         return None
     from ctlib.embeddings import ElementEmbedding
 
-    if isinstance(embedding, ElementEmbedding):
-        import hashlib
+    from ctlib.embeddings import content_checksum
 
-        h = hashlib.sha256("\x00".join(embedding.elements).encode())
-        h.update(np.ascontiguousarray(embedding.matrix).tobytes())
-        if embedding.coord_weight is not None:
-            h.update(np.ascontiguousarray(embedding.coord_weight).tobytes())
-        if embedding.coord_bias is not None:
-            h.update(np.ascontiguousarray(embedding.coord_bias).tobytes())
-        return h.hexdigest()
-    return file_sha256(embedding)
+    if not isinstance(embedding, ElementEmbedding):
+        embedding = ElementEmbedding.load(embedding)
+    return content_checksum(embedding.elements, embedding.matrix, embedding.coord_weight,
+                            embedding.coord_bias).split(":", 1)[1]
 
 
 def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | None = None,
@@ -1067,6 +1067,10 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
     random.seed(seed)
     build_kw = {"embedding": emb_obj} if emb_obj is not None else {}
     model = build_model(model_name, len(targets), model_config, **build_kw)
+    front = getattr(model, "atom_embedding", None)
+    if hasattr(front, "check_data_elements"):  # warn now about elements a transferred table lacks
+        used = np.concatenate([np.asarray(split[k], dtype=np.int64) for k in names])
+        front.check_data_elements(dataset.subset(np.unique(used)).numbers)
     run_rel = Path(profile) / experiment / rid
     run_dir = Path(run_root if run_root is not None else _default_run_root()) / run_rel
     prov = {"run_id": rid, "config_hash": h, "profile": profile, "experiment": experiment,
@@ -1112,6 +1116,7 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
             if e <= rec["epochs_run"]),
         "predictions_path": pred_rel,
         "extra": to_jsonable(extra or {}),
+        "filled_elements": list(getattr(front, "filled_elements", []) or []),
     }
     store.save(record)
     return record

@@ -172,3 +172,50 @@ def test_table5_without_its_ct_run_leaves_ct_c_missing(monkeypatch, tmp_path):
     assert set(df["column"]) == {"CGCNN", "CT-C"}
     assert all("embedding" not in k for k in calls) and len(calls) == 2  # CGCNN on E_f, E_g only
     assert df.loc[df["column"] == "CT-C", "run_id"].isna().all()
+
+
+# ------------------------------------------------------------ augmentation of E_a+E_c graphs
+def test_graph_augmentation_moves_positions_rigidly(ds):
+    from ctlib.data.augment import CrystalAugment
+    from ctlib.data.featurize import build_graphs, make_loader
+
+    graphs = build_graphs(ds, "crystal_graph", cache=False, progress=False)
+    batch = next(iter(make_loader(ds, "crystal_graph", np.arange(8), ["vpa"], 8, shuffle=False,
+                                  graphs=graphs)))
+    out = CrystalAugment(p=1.0)(batch, torch.Generator().manual_seed(0))
+    assert not torch.allclose(out.pos, batch.pos)
+    for g in range(batch.num_graphs):
+        sel = batch.batch == g
+        np.testing.assert_allclose(torch.cdist(out.pos[sel], out.pos[sel]).numpy(),
+                                   torch.cdist(batch.pos[sel], batch.pos[sel]).numpy(), atol=1e-4)
+    np.testing.assert_allclose(out.edge_vec.norm(dim=1).numpy(), batch.edge_vec.norm(dim=1).numpy(),
+                               atol=1e-4)
+    assert torch.equal(out.edge_dist, batch.edge_dist)
+
+
+def test_augment_trains_an_ea_ec_graph_front_and_refuses_a_plain_graph(ds):
+    torch.manual_seed(0)
+    plain = build_model("cgcnn", 1, tiny_config("cgcnn"))
+    with pytest.raises(ValueError, match="E_a\\+E_c"):
+        T.Trainer(plain, cfg(augment=True, epochs=1)).fit(ds, SPLIT, ["vpa"])
+    ec = build_model("cgcnn", 1, {**tiny_config("cgcnn"), "embedding_with_coordinates": True})
+    rec = T.Trainer(ec, cfg(augment=True, epochs=1)).fit(ds, SPLIT, ["vpa"])
+    assert np.isfinite(rec["test"]["vpa"]["mae"])
+
+
+def test_record_lists_the_elements_a_transferred_table_lacked(ds, tmp_path):
+    full = ElementEmbedding.from_model(tiny_ct())
+    keep = [e for e in full.elements if e not in ("Li", "O")]
+    partial = full.reindex(keep)
+    with pytest.warns(UserWarning, match="Li, O"):
+        rec = T.run("cgcnn", ["vpa"], ds, SPLIT, model_config=tiny_config("cgcnn"),
+                    train_config=cfg(epochs=1).to_dict(), store=ResultStore(tmp_path / "res"),
+                    run_root=tmp_path / "runs", progress=False, embedding=partial)
+    assert rec["filled_elements"] == ["Li", "O"]
+
+
+def test_the_same_table_hashes_alike_in_json_and_npz(tmp_path):
+    emb = ElementEmbedding.from_model(tiny_ct())
+    a, b = emb.save(tmp_path / "t.json"), emb.save(tmp_path / "t.npz")
+    assert T._embedding_fingerprint(ElementEmbedding.load(a)) == T._embedding_fingerprint(a)
+    assert T._embedding_fingerprint(a) == T._embedding_fingerprint(b)

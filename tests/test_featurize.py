@@ -431,9 +431,9 @@ def test_make_loader_validates(ds, graphs):
         F.make_loader(ds, "ct", [0], ["nope"], 2)
     with pytest.raises(ValueError, match="do not match"):
         F.make_loader(ds, "megnet_graph", [0], ["t0"], 2, graphs=graphs["crystal_graph"])
-    with pytest.raises(ValueError, match="ct"):
-        F.make_loader(ds, "crystal_graph", [0], ["t0"], 2, graphs=graphs["crystal_graph"],
-                      augment=lambda b, g: b)
+    # augmentation of graph batches is allowed (E_a+E_c fronts read positions)
+    F.make_loader(ds, "crystal_graph", [0], ["t0"], 2, graphs=graphs["crystal_graph"],
+                  augment=lambda b, g: b)
     with pytest.raises(ValueError, match="batch_size"):
         F.make_loader(ds, "ct", [0], ["t0"], 0)
     with pytest.raises(ValueError, match="max_tokens applies to kind='ct' only"):

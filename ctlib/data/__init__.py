@@ -13,6 +13,7 @@ from .io import (
     DataWarning,
     LoadReport,
     benchmark_counts,
+    check_structure,
     load,
     load_cif_folder,
     load_jarvis_dft3d,
@@ -24,7 +25,7 @@ from .splits import SCHEMES, get_split, matbench_fold_of_rows
 
 __all__ = [
     "CrystalDataset", "DataError", "DataWarning", "LoadReport", "REGISTRY", "DatasetSpec",
-    "FileSpec", "SCHEMES", "benchmark_counts", "cache_root", "data_root", "get_spec",
+    "FileSpec", "SCHEMES", "benchmark_counts", "cache_root", "check_structure", "data_root", "get_spec",
     "get_split", "load", "load_cif_folder", "load_jarvis_dft3d", "load_megnet_json",
     "matbench_fold_of_rows", "sha256_file",
 ]

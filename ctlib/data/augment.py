@@ -22,9 +22,11 @@ loader passes a generator seeded by (seed, epoch)); nothing is cached.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 
-from .batch import CTBatch
+from .batch import CTBatch, GraphBatch
 
 
 def random_rotations(n: int, generator: torch.Generator,
@@ -111,7 +113,28 @@ class CrystalAugment:
     def __repr__(self) -> str:
         return f"CrystalAugment(p={self.p}, max_shift={self.max_shift}, reflect_p={self.reflect_p})"
 
-    def __call__(self, batch: CTBatch, generator: torch.Generator) -> CTBatch:
+    def __call__(self, batch, generator: torch.Generator):
+        if isinstance(batch, GraphBatch):
+            return self.graph(batch, generator)
         _, shift, q = draw_frame_ops(batch.z.shape[0], generator, p=self.p,
                                      max_shift=self.max_shift, reflect_p=self.reflect_p)
         return apply_frame_ops(batch, shift, q)
+
+    def graph(self, batch: GraphBatch, generator: torch.Generator) -> GraphBatch:
+        """Rotate (and maybe mirror) each crystal graph's Cartesian positions and edge vectors.
+
+        A graph model reads positions only through the E_a+E_c front, which is not
+        invariant to the frame; distances, angles and edges stay as they are. A
+        graph batch carries no lattice, so eq. 10's lattice translation is not
+        applied here; the draws are those of :func:`draw_frame_ops` (one per graph).
+        """
+        _, _, q = draw_frame_ops(batch.num_graphs, generator, p=self.p,
+                                 max_shift=self.max_shift, reflect_p=self.reflect_p)
+        q_t = q.transpose(1, 2)
+        pos = (batch.pos.to(torch.float64)[:, None, :] @ q_t[batch.batch])[:, 0]
+        new = dataclasses.replace(batch, pos=pos.to(batch.pos.dtype))
+        if batch.edge_vec is not None and batch.edge_vec.numel():
+            g = batch.batch[batch.edge_index[0]]
+            vec = (batch.edge_vec.to(torch.float64)[:, None, :] @ q_t[g])[:, 0]
+            new = dataclasses.replace(new, edge_vec=vec.to(batch.edge_vec.dtype))
+        return new

@@ -18,6 +18,27 @@ from pathlib import Path
 
 import numpy as np
 
+MAX_Z = 100  # every table in ctlib covers Z = 1..100
+
+
+def _atomic_numbers(structure, sid) -> np.ndarray:
+    """(n,) int16 atomic numbers of a pymatgen Structure; ValueError naming ``sid`` when a
+    site is not a chemical element or lies outside Z = 1..100 (instead of an int16 overflow)."""
+    z = np.empty(len(structure), dtype=np.int16)
+    for i, site in enumerate(structure):
+        sp = site.specie
+        symbol = getattr(sp, "symbol", str(sp))
+        number = getattr(sp, "Z", None)
+        if type(sp).__name__ == "DummySpecies" or not isinstance(number, (int, np.integer)) \
+                or number < 1:
+            raise ValueError(f"structure {sid}: site {i} holds {symbol!r}, which is not a chemical "
+                             f"element; use element symbols of Z=1..{MAX_Z}")
+        if number > MAX_Z:
+            raise ValueError(f"structure {sid}: site {i} holds {symbol} (Z={number}); ctlib "
+                             f"models cover Z=1..{MAX_Z} only")
+        z[i] = number
+    return z
+
 
 @dataclass
 class CrystalDataset:
@@ -137,12 +158,16 @@ class CrystalDataset:
             structures: sequence of pymatgen Structures.
             ids: sequence of str ids (default "0", "1", ...).
             targets: name -> sequence of floats, one per structure.
+
+        Raises:
+            ValueError: a site is not an element (e.g. ``Xx``, a DummySpecies) or
+                its element is outside Z = 1..100; the message names the structure id.
         """
         n = len(structures)
         ids = np.array([str(i) for i in (ids if ids is not None else range(n))], dtype=object)
         nums, fracs, lats, counts = [], [], [], []
-        for s in structures:
-            nums.append(np.array([site.specie.Z for site in s], dtype=np.int16))
+        for sid, s in zip(ids, structures):
+            nums.append(_atomic_numbers(s, sid))
             fracs.append(np.asarray(s.frac_coords, dtype=np.float64).reshape(-1, 3))
             lats.append(np.asarray(s.lattice.matrix, dtype=np.float64))
             counts.append(len(s))

@@ -329,6 +329,21 @@ def _pool_context():
     return mp.get_context("fork" if "fork" in methods and sys.platform != "darwin" else "spawn")
 
 
+def _read_graph_cache(path: Path) -> GraphSet | None:
+    """A cached GraphSet, or None (with a warning naming the file) when the file is damaged
+    (truncated .npz, missing arrays) or has an old layout: it is then rebuilt and rewritten."""
+    import warnings
+    import zipfile
+
+    try:
+        return GraphSet.load(path)
+    except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as e:
+        warnings.warn(f"graph cache {path} cannot be read ({type(e).__name__}: {str(e)[:120]}); "
+                      f"building the graphs again and rewriting the cache", UserWarning,
+                      stacklevel=3)
+        return None
+
+
 def graph_cache_path(ds: CrystalDataset, kind: str, **params) -> Path:
     """Where :func:`build_graphs` caches ``kind`` graphs of ``ds`` with ``params``."""
     p = _check_params(kind, params)
@@ -358,8 +373,8 @@ def build_graphs(ds: CrystalDataset, kind: str, *, cache: bool = True, progress:
     path = graph_cache_path(ds, kind, **params) if cache else None
     fp = ds.fingerprint
     if path is not None and path.exists():
-        gs = GraphSet.load(path)
-        if gs.fingerprint == fp and gs.kind == kind and gs.params == p \
+        gs = _read_graph_cache(path)
+        if gs is not None and gs.fingerprint == fp and gs.kind == kind and gs.params == p \
                 and np.array_equal(gs.natoms, ds.natoms):
             return gs
 
@@ -668,7 +683,10 @@ class Loader:
                     batch = self.augment(batch, gen)
                 yield batch
             else:
-                yield collate_graphs(self.ds, self.graphs, sel, self.targets)
+                batch = collate_graphs(self.ds, self.graphs, sel, self.targets)
+                if self.augment is not None:
+                    batch = self.augment(batch, gen)
+                yield batch
 
 
 def make_loader(ds: CrystalDataset, kind: str, idx, targets: Sequence[str], batch_size: int,
@@ -688,8 +706,10 @@ def make_loader(ds: CrystalDataset, kind: str, idx, targets: Sequence[str], batc
         seed: seeds shuffling and augmentation (with the epoch).
         graphs: prebuilt graphs of ``ds`` (default: :func:`build_graphs` with
             the kind's defaults, from the cache when present).
-        augment: ``ct`` only; a callable ``(CTBatch, torch.Generator) -> CTBatch``,
-            e.g. :class:`ctlib.data.augment.CrystalAugment`, drawn afresh every batch.
+        augment: a callable ``(batch, torch.Generator) -> batch``, e.g.
+            :class:`ctlib.data.augment.CrystalAugment`, drawn afresh every batch
+            (graph batches: only their Cartesian ``pos``/``edge_vec`` change,
+            which only an E_a+E_c front reads).
         max_tokens: ``ct`` only; cap on padded atoms (B x L) per batch, so
             large cells come in smaller batches (see :class:`LengthBucketSampler`).
 
@@ -710,9 +730,6 @@ def make_loader(ds: CrystalDataset, kind: str, idx, targets: Sequence[str], batc
         if max_tokens is not None:
             raise ValueError(f"max_tokens applies to kind='ct' only, not {kind!r}; "
                              "graph batches are not padded")
-        if augment is not None:
-            raise ValueError(f"augment applies to kind='ct' only (graphs of {kind!r} are "
-                             "already invariant to translations, rotations and reflections)")
         if graphs is None:
             graphs = build_graphs(ds, kind)
         elif graphs.kind != kind or graphs.fingerprint != ds.fingerprint:

@@ -246,6 +246,22 @@ def _arrays_from_structure(s) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return z, frac, lat
 
 
+def check_structure(structure) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate one pymatgen Structure the way the loaders do.
+
+    Returns ``(numbers int16 (n,), frac_coords (n, 3), lattice (3, 3))``.
+
+    Raises:
+        DataError: empty, disordered (partial occupancy), a site that is not an
+            element (e.g. ``Xx``), an element outside Z = 1..100, or a singular
+            lattice; the message says which (without a file name: add it).
+    """
+    try:
+        return _arrays_from_structure(structure)
+    except _BadRecord as e:
+        raise DataError(str(e)) from None
+
+
 def _parse_one(item):
     """Worker: ``(kind, payload)`` -> ``(arrays or None, reason or None, warnings)``."""
     kind, payload = item
@@ -404,8 +420,9 @@ def _judge(report: LoadReport, *, skip_bad: bool, where: str) -> None:
     if not skip_bad:
         raise DataError(
             f"{report.name}: {n} bad record(s) in {where}: {listing}{more}. Fix or remove these "
-            f"records in the source, or pass skip_bad=True to skip them (they are then listed "
-            f"in the load report: load(..., return_report=True)).")
+            f"records in the source, or skip them: `ctlib train --skip-bad` on the command line "
+            f"(or skip_bad: true in the config's dataset: entry), skip_bad=True in Python (they "
+            f"are then listed in the load report: load(..., return_report=True)).")
     warnings.warn(
         f"{report.name}: skipped {n} bad record(s) of {report.n_records} in {where}: "
         f"{listing}{more}. The full list is report.skipped (return_report=True).",
@@ -417,19 +434,31 @@ def _cache_paths(stem: str) -> tuple[Path, Path]:
     return d / f"{stem}.npz", d / f"{stem}.report.json"
 
 
+#: what reading a damaged (truncated, overwritten, half-copied) .npz / JSON file can raise
+CORRUPT_FILE_ERRORS = (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile,
+                       UnicodeDecodeError)
+
+
 def _read_cache(stem: str, key: dict) -> tuple[CrystalDataset, LoadReport] | None:
+    """The cached dataset and report, or None when absent or stale. A damaged cache
+    (e.g. a truncated .npz) is treated as missing: a warning names it and the source
+    is parsed again (the rebuilt cache replaces it)."""
     npz, rep = _cache_paths(stem)
     if not (npz.is_file() and rep.is_file()):
         return None
     try:
         info = json.loads(rep.read_text())
-        if info.get("cache_version") != CACHE_VERSION or info.get("key") != key:
-            return None
+        if not isinstance(info, dict) or info.get("cache_version") != CACHE_VERSION \
+                or info.get("key") != key:
+            return None  # stale: written by another version or with other options
         report = LoadReport(**info["report"])
         report.skipped = [tuple(x) for x in report.skipped]
         return CrystalDataset.load(npz), report
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # unreadable or stale cache: parse again
+    except CORRUPT_FILE_ERRORS as e:
+        warnings.warn(f"dataset cache {npz} (or {rep.name}) is damaged and cannot be read "
+                      f"({type(e).__name__}: {str(e)[:120]}); parsing the source again and "
+                      f"rewriting the cache", DataWarning, stacklevel=4)
+        return None
 
 
 def _write_cache(stem: str, key: dict, ds: CrystalDataset, report: LoadReport) -> None:

@@ -20,6 +20,8 @@ import dataclasses
 import json
 import math
 import os
+import pickle
+import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar
@@ -383,14 +385,19 @@ def save_model(model: CrystalModel, directory: str | os.PathLike) -> Path:
 
 
 _META_KEYS = {"name", "format_version", "n_tasks", "config", "ctlib_version", "created"}
+_DAMAGED_HINT = ("The file was probably truncated (disk full, interrupted copy). Retrain the run "
+                 "(`ctlib train --config FILE.yaml --force`, or force=True in Python) or restore "
+                 "the file from a copy.")
 
 
 def load_model(directory: str | os.PathLike, map_location: str | torch.device = "cpu") -> CrystalModel:
     """Rebuild a model written by :func:`save_model`; strict about everything.
 
-    Raises ``FileNotFoundError`` if a file is missing, ``ValueError`` on an
-    unknown model name, a format-version mismatch, unknown/missing metadata or
-    config keys, or state-dict keys that do not match the rebuilt model.
+    Raises ``FileNotFoundError`` if a file is missing, ``ValueError`` on a
+    damaged (e.g. truncated) ``model.json``/``weights.pt`` (naming the file and
+    suggesting a retrain with ``--force``), an unknown model name, a
+    format-version mismatch, unknown/missing metadata or config keys, or
+    state-dict keys that do not match the rebuilt model.
     """
     from .embedding import AtomEmbedding
 
@@ -399,7 +406,14 @@ def load_model(directory: str | os.PathLike, map_location: str | torch.device = 
     for p in (mpath, wpath):
         if not p.is_file():
             raise FileNotFoundError(f"load_model: {p} is missing; expected a folder written by save_model")
-    meta = json.loads(mpath.read_text())
+    try:
+        meta = json.loads(mpath.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"load_model: {mpath} is damaged and cannot be read ({type(err).__name__}: "
+                         f"{err}). {_DAMAGED_HINT}") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"load_model: {mpath} holds a {type(meta).__name__}, not the metadata "
+                         f"object save_model writes. {_DAMAGED_HINT}")
     keys = set(meta)
     if keys != _META_KEYS:
         raise ValueError(f"load_model: {mpath} has unexpected keys {sorted(keys - _META_KEYS)} / "
@@ -413,7 +427,17 @@ def load_model(directory: str | os.PathLike, map_location: str | torch.device = 
         raise ValueError(f"load_model: {mpath} names model {meta['name']!r}; known: {sorted(reg)}")
     cls = reg[meta["name"]]
     cfg = cls.config_class.from_dict(meta["config"])
-    state = torch.load(wpath, map_location=map_location, weights_only=True)
+    try:
+        state = torch.load(wpath, map_location=map_location, weights_only=True)
+    except (RuntimeError, OSError, EOFError, ValueError, KeyError, TypeError, AttributeError,
+            pickle.UnpicklingError, zipfile.BadZipFile) as err:
+        # a truncated or half-copied file: torch says e.g. "PytorchStreamReader failed
+        # reading zip archive: failed finding central directory"
+        raise ValueError(f"load_model: {wpath} is damaged and cannot be read "
+                         f"({type(err).__name__}: {str(err)[:160]}). {_DAMAGED_HINT}") from None
+    if not isinstance(state, dict):
+        raise ValueError(f"load_model: {wpath} holds a {type(state).__name__}, not a state dict. "
+                         f"{_DAMAGED_HINT}")
     embedding = None
     if cfg.embedding_init == "external":
         # the table values come from the weights; build zero tables of the right shapes

@@ -22,7 +22,9 @@ element embedding   any object (or dict) with ``elements`` (n symbols),
                     from CT, method B from a GNN, or an external one). Rows of
                     elements the table lacks are filled with the **mean of the
                     present rows** (so an unseen element starts at the
-                    "average element" rather than at the origin).
+                    "average element" rather than at the origin); when the
+                    data meets such an element a ``UserWarning`` names it
+                    and ``AtomEmbedding.filled_elements`` lists it.
 ==================  ==========================================================
 
 Frozen vs trainable (paper Table IV, E_a vs E_a^f). A transferred CT
@@ -148,7 +150,15 @@ class AtomEmbedding(nn.Module):
         projection: ``nn.Linear(d_in + d_c, width)``.
         coord_linear: ``nn.Linear(3, d_c)`` or None.
         source: label of the init source; ``filled`` lists the elements whose
-            rows were mean-filled (external tables only).
+            rows were mean-filled (external tables only: every element of
+            Z = 1..100 the table lacks).
+        filled_elements: the mean-filled elements that were actually met in the
+            data (list of symbols, in Z order): filled by :meth:`check_data_elements`
+            and by ``forward``, each newly met one with a ``UserWarning`` naming it.
+            Empty for onehot/cgcnn92/random tables and for complete tables.
+        trained_z: (101,) bool buffer, saved with the weights: ``trained_z[Z]``
+            is True once an atom of element Z went through ``forward`` in training
+            mode; :attr:`trained_elements` reads it.
     """
 
     def __init__(self, width: int, init="onehot", *, d_in: int | None = None, trainable: bool = True,
@@ -214,6 +224,15 @@ class AtomEmbedding(nn.Module):
                                      cb.clone() if cb is not None else torch.zeros(self.coord_dim))
         # the source is kept (persistently: a reloaded model resets to the same start)
         self.register_buffer("source_table", table.clone())
+        # elements that went through forward() in training mode (index Z; 0 = padding).
+        # Persistent, so a saved model knows which elements it was trained on.
+        self.register_buffer("trained_z", torch.zeros(N_Z + 1, dtype=torch.bool))
+        # mean-filled rows (index Z), to notice when the data meets one (not saved)
+        filled_z = torch.zeros(N_Z + 1, dtype=torch.bool)
+        if self.filled:
+            filled_z[1:] = ~present
+        self.register_buffer("filled_z", filled_z, persistent=False)
+        self.filled_elements: list[str] = []
         if self.trainable:
             self.table = nn.Parameter(table.clone())
         else:
@@ -228,10 +247,54 @@ class AtomEmbedding(nn.Module):
         ``load_state_dict`` (used by :func:`ctlib.models.load_model`)."""
         return _EmptySource(d_in, coord_dim, coord_weights)
 
+    # ------------------------------------------------------------ data coverage
+    @property
+    def trained_elements(self) -> list[str] | None:
+        """Symbols of the elements this module met in training (forward in training
+        mode), in Z order; None when unknown (never trained, or weights saved by a
+        ctlib that did not record it)."""
+        seen = self.trained_z[1:].cpu()
+        if not bool(seen.any()):
+            return None
+        symbols = _symbols()
+        return [symbols[i] for i in seen.nonzero().flatten().tolist()]
+
+    def check_data_elements(self, z) -> list[str]:
+        """Note which mean-filled elements (rows the transferred table lacked) occur in
+        ``z`` (atomic numbers, any shape; 0 = padding is ignored): the newly met ones are
+        added to :attr:`filled_elements` and named in a ``UserWarning``. Returns the
+        newly met symbols. Call it with a whole dataset (``ds.numbers``) to warn before
+        training; ``forward`` calls it on every batch."""
+        if not self.filled:
+            return []
+        zs = torch.as_tensor(z).reshape(-1).long().to(self.filled_z.device)
+        zs = zs[(zs >= 1) & (zs <= N_Z)]
+        return self._note_filled(self.filled_z[zs].any() if zs.numel() else None, zs)
+
+    def _note_filled(self, hit, zs: torch.Tensor) -> list[str]:
+        if hit is None or not bool(hit):
+            return []
+        symbols = _symbols()
+        met = {symbols[int(v) - 1] for v in zs[self.filled_z[zs]].unique().tolist()}
+        new = sorted(met - set(self.filled_elements), key=symbols.index)
+        if new:
+            self.filled_elements = sorted(set(self.filled_elements) | set(new), key=symbols.index)
+            import warnings
+
+            warnings.warn(
+                f"AtomEmbedding: the transferred embedding table ({self.source}) lacks "
+                f"element(s) {', '.join(new)} that occur in the data; their rows were filled with "
+                f"the mean of the table's {N_Z - len(self.filled)} rows (all filled elements met so "
+                f"far: {', '.join(self.filled_elements)}; see .filled_elements)",
+                UserWarning, stacklevel=3)
+        return new
+
     # ------------------------------------------------------------------ params
     def reset_parameters(self) -> None:
-        """Table (and pretrained coordinate layer) back to the source; projection re-drawn."""
+        """Table (and pretrained coordinate layer) back to the source; projection re-drawn;
+        the record of trained elements cleared."""
         with torch.no_grad():
+            self.trained_z.zero_()
             self.table.copy_(self.source_table)
             if self.coord_linear is not None:
                 if self.coord_pretrained:
@@ -263,12 +326,31 @@ class AtomEmbedding(nn.Module):
     def _check_z(self, z: torch.Tensor) -> None:
         if z.dtype not in (torch.long, torch.int32, torch.int16, torch.int64):
             raise TypeError(f"AtomEmbedding: z must be an integer tensor of atomic numbers, got {z.dtype}")
-        if z.numel() and bool(((z < 0) | (z > N_Z)).any()):
-            bad = z[(z < 0) | (z > N_Z)].unique()[:10].tolist()
-            raise ValueError(f"AtomEmbedding: atomic numbers must be in 1..{N_Z} (0 = padding); got {bad}")
+        if not z.numel():
+            return
+        out_of_range = (z < 0) | (z > N_Z)
+        if not self.filled:
+            if bool(out_of_range.any()):
+                self._bad_z(z, out_of_range)
+            return
+        # one device sync for both checks
+        zc = z.long().clamp(0, N_Z)
+        bad, hit = torch.stack([out_of_range.any(), self.filled_z[zc].any()]).tolist()
+        if bad:
+            self._bad_z(z, out_of_range)
+        if hit:
+            self._note_filled(True, zc.reshape(-1))
+
+    @staticmethod
+    def _bad_z(z: torch.Tensor, mask: torch.Tensor) -> None:
+        bad = z[mask].unique()[:10].tolist()
+        raise ValueError(f"AtomEmbedding: atomic numbers must be in 1..{N_Z} (0 = padding); got {bad}")
 
     def forward(self, z: torch.Tensor, pos: torch.Tensor | None = None) -> torch.Tensor:
         self._check_z(z)
+        if self.training:
+            # remember the elements trained on (no device sync; index 0 is padding)
+            self.trained_z.index_fill_(0, z.reshape(-1).long(), True)
         w, b = self.projection.weight, self.projection.bias
         w_atom = w[:, : self.d_in]
         rows = F.linear(self.table.to(w.dtype), w_atom, b)         # (100, width)
@@ -300,6 +382,19 @@ class AtomEmbedding(nn.Module):
             raise ValueError(f"element_vectors: atomic numbers must be in 1..{N_Z}, got {zs.tolist()[:10]}")
         w, b = self.projection.weight, self.projection.bias
         return F.linear(self.table.to(w.dtype).index_select(0, zs - 1), w[:, : self.d_in], b)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        # weights saved before trained_z existed still load: the trained elements are then unknown
+        key = prefix + "trained_z"
+        absent = key not in state_dict
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
+        if absent:
+            if key in missing_keys:
+                missing_keys.remove(key)
+            with torch.no_grad():
+                self.trained_z.zero_()
 
     def extra_repr(self) -> str:
         return (f"source={self.source!r}, d_in={self.d_in}, width={self.width}, trainable={self.trainable}, "

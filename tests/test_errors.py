@@ -1,0 +1,401 @@
+"""Inputs that used to end in a traceback or pass silently (issue 9, part 3).
+
+Each test names the defect it covers. The crystals are the small in-code ones of
+conftest (NaCl, Si, Po) and strained copies of them, so the trained model is a
+tiny CrystalTransformer that fits in seconds.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from ctlib.cli import main
+from ctlib.data import DataWarning
+from ctlib.embeddings import ElementEmbedding
+from ctlib.models import build_model, load_model, save_model, tiny_config
+from ctlib.models.embedding import AtomEmbedding
+
+ROOT = Path(__file__).resolve().parents[1]
+
+XX_CIF = """data_bad
+_cell_length_a 4.0
+_cell_length_b 4.0
+_cell_length_c 4.0
+_cell_angle_alpha 90
+_cell_angle_beta 90
+_cell_angle_gamma 90
+_symmetry_space_group_name_H-M 'P 1'
+loop_
+_atom_site_label
+_atom_site_type_symbol
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+_atom_site_occupancy
+{a}1 {a} 0 0 0 1
+{b}1 {b} 0.5 0.5 0.5 1
+"""
+
+
+def _strained(s, f):
+    s = s.copy()
+    s.scale_lattice(s.volume * f ** 3)
+    return s
+
+
+def _cif_folder(root: Path, structures: dict, bad: dict | None = None) -> Path:
+    """A CGCNN-style folder: <id>.cif files + id_prop.csv (target = a made-up number)."""
+    root.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for k, (sid, s) in enumerate(structures.items()):
+        s.to(filename=str(root / f"{sid}.cif"))
+        rows.append(f"{sid},{0.1 * k - 0.3:.3f}")
+    for sid, text in (bad or {}).items():
+        (root / f"{sid}.cif").write_text(text)
+        rows.append(f"{sid},0.5")
+    (root / "id_prop.csv").write_text("\n".join(rows) + "\n")
+    return root
+
+
+def _train_cfg(folder: str, **split) -> dict:
+    return {"model": "ct", "model_config": tiny_config("ct"), "targets": "target",
+            "dataset": {"cif_folder": folder}, "split": {"scheme": "random", **split},
+            "train": {"epochs": 2, "batch_size": 4, "lr": 1e-3, "num_threads": 1},
+            "output": "out", "experiment": "tiny"}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, nacl, si_diamond):
+    """A tiny CT trained by `ctlib train` on 8 strained NaCl / Si cells (the working
+    folder is the project folder ``root`` while it trains)."""
+    root = tmp_path_factory.mktemp("trained")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CTLIB_CACHE", str(root / "cache"))
+        mp.chdir(root)
+        structs = {f"nacl{i}": _strained(nacl, f) for i, f in enumerate((0.97, 0.99, 1.01, 1.03))}
+        structs.update({f"si{i}": _strained(si_diamond, f) for i, f in enumerate((0.97, 0.99, 1.01, 1.03))})
+        _cif_folder(root / "cifs", structs)
+        conf = root / "tiny.yaml"
+        conf.write_text(yaml.safe_dump(_train_cfg("cifs")))
+        assert main(["train", "--config", str(conf), "--no-progress"]) == 0
+    recs = list((root / "out" / "results" / "cli" / "tiny").glob("*.json"))
+    assert len(recs) == 1
+    rec = json.loads(recs[0].read_text())
+    return {"root": root, "conf": conf, "record": recs[0], "rec": rec,
+            "run_dir": root / "out" / "runs" / "cli" / "tiny" / rec["run_id"]}
+
+
+def _printed_paths(out: str) -> dict:
+    return {m.group(1): m.group(2).strip() for m in
+            re.finditer(r"^(record|embedding|checkpoint):\s+(\S+)", out, re.M)}
+
+
+# ============================================================== ctlib predict
+BAD_FILES = {  # name -> (content or None for a missing file, words of its error line)
+    "xx.cif": (XX_CIF.format(a="Xx", b="Na"), ["'Xx'", "not a chemical element"]),  # was OverflowError
+    "og.cif": (XX_CIF.format(a="Na", b="Og"), ["Z=118", "Z=1..100"]),  # message named no file
+    "junk.cif": ("this is not a crystal\n", ["cannot read it as a structure"]),
+    "missing.cif": (None, ["does not exist"]),
+}
+
+
+@pytest.mark.parametrize("bad", sorted(BAD_FILES))
+def test_predict_names_a_bad_file_and_still_predicts_the_others(bad, trained, tmp_path, nacl,
+                                                                 capsys, monkeypatch):
+    """One bad file used to abort the whole batch (or crash: Xx gave an OverflowError,
+    Z > 100 a message without a file name). Now: an error line naming the file, the
+    other files predicted and written, exit status 1."""
+    monkeypatch.chdir(tmp_path)
+    nacl.to(filename="nacl.cif")
+    content, words = BAD_FILES[bad]
+    if content is not None:
+        Path(bad).write_text(content)
+    capsys.readouterr()
+    rc = main(["predict", str(trained["run_dir"]), "nacl.cif", bad, "--csv", "p.csv"])
+    out, err = capsys.readouterr()
+    assert rc == 1
+    assert "Traceback" not in err
+    line = [ln for ln in err.splitlines() if ln.startswith(f"ctlib: error: {bad}:")]
+    assert len(line) == 1, err
+    for w in words:
+        assert w in line[0], (w, line[0])
+    assert f"1 of 2 file(s) failed (see above): {bad}; the other 1 were predicted" in err
+    rows = list(csv.reader(open("p.csv")))
+    assert rows[0] == ["file", "target"] and [r[0] for r in rows[1:]] == ["nacl.cif"]
+    assert np.isfinite(float(rows[1][1])) and "nacl.cif" in out
+
+
+def test_predict_warns_about_elements_never_seen_in_training(trained, tmp_path, nacl, po_cubic,
+                                                            capsys, monkeypatch):
+    """The model was trained on Na, Cl and Si: Po is predicted, with a warning naming it."""
+    monkeypatch.chdir(tmp_path)
+    nacl.to(filename="nacl.cif")
+    po_cubic.to(filename="po.cif")
+    capsys.readouterr()
+    assert main(["predict", str(trained["run_dir"]), "nacl.cif", "po.cif"]) == 0
+    out, err = capsys.readouterr()
+    warn = [ln for ln in err.splitlines() if ln.startswith("ctlib: warning:")]
+    assert len(warn) == 1, err
+    assert "po.cif" in warn[0] and "element(s) Po never occurred in this model's training data" in warn[0]
+    assert "nacl.cif" in out and "po.cif" in out
+
+
+def test_model_records_the_elements_it_was_trained_on(trained, tmp_path, nacl):
+    """How predict knows what the model saw: AtomEmbedding.trained_z (saved with the weights)."""
+    model = load_model(trained["run_dir"] / "model")
+    assert model.atom_embedding.trained_elements == ["Na", "Si", "Cl"]
+    # eval-mode forward passes (validation, prediction) do not count as training
+    fresh = build_model("ct", 1, tiny_config("ct"))
+    assert fresh.atom_embedding.trained_elements is None
+    fresh.eval()
+    fresh.atom_embedding(torch.tensor([[11, 17, 0]]))
+    assert fresh.atom_embedding.trained_elements is None
+    fresh.train()
+    fresh.atom_embedding(torch.tensor([[11, 17, 0]]))
+    assert fresh.atom_embedding.trained_elements == ["Na", "Cl"]
+    # weights saved before the record existed still load, as "unknown"
+    d = save_model(fresh, tmp_path / "m")
+    state = torch.load(d / "weights.pt")
+    state.pop("atom_embedding.trained_z")
+    torch.save(state, d / "weights.pt")
+    assert load_model(d).atom_embedding.trained_elements is None
+
+
+def test_truncated_model_files_name_the_file_and_suggest_force(trained, tmp_path, nacl, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(trained["run_dir"], run)
+    weights = run / "model" / "weights.pt"
+    weights.write_bytes(weights.read_bytes()[:200])
+    with pytest.raises(ValueError, match=r"weights\.pt is damaged.*--force"):
+        load_model(run / "model")
+    nacl.to(filename=str(tmp_path / "nacl.cif"))
+    assert main(["predict", str(run), str(tmp_path / "nacl.cif")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ctlib: error:") and str(weights) in err and "--force" in err
+    assert len(err.strip().splitlines()) == 1
+    meta = run / "model" / "model.json"
+    meta.write_text(meta.read_text()[:40])
+    with pytest.raises(ValueError, match=r"model\.json is damaged.*--force"):
+        load_model(run / "model")
+
+
+# ================================================================ ctlib train
+def test_train_reuse_is_announced_and_printed_paths_work_from_elsewhere(trained, tmp_path,
+                                                                        monkeypatch, capsys):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("CTLIB_CACHE", str(trained["root"] / "cache"))
+    assert main(["train", "--config", str(trained["conf"]), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "reused" in out and "nothing was retrained" in out
+    paths = _printed_paths(out)
+    assert set(paths) == {"record", "embedding", "checkpoint"}
+    for key, p in paths.items():
+        assert Path(p).exists(), (key, p, out)  # works from where the user stands
+    assert Path(paths["checkpoint"]).resolve() == trained["run_dir"].resolve()
+    assert json.loads(trained["record"].read_text())["finished"] == trained["rec"]["finished"]
+
+
+def test_train_resume_is_announced(trained, tmp_path, monkeypatch, capsys):
+    """A run whose record is gone but whose checkpoint is there resumes, and says so."""
+    copy = tmp_path / "copy"
+    shutil.copytree(trained["root"], copy, ignore=shutil.ignore_patterns("cache"))
+    monkeypatch.setenv("CTLIB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.chdir(copy)
+    (copy / "out" / "results" / "cli" / "tiny" / trained["record"].name).unlink()
+    assert main(["train", "--config", "tiny.yaml", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "resumed: continued from the checkpoint of epoch 2" in out
+    assert "reused" not in out
+
+
+def test_skip_bad_is_reachable_from_the_command_line(tmp_path, monkeypatch, capsys, nacl, si_diamond):
+    """The bad-record error used to suggest skip_bad=True only (a Python argument)."""
+    monkeypatch.setenv("CTLIB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    structs = {f"s{i}": _strained(s, f) for i, f in enumerate((0.98, 1.0, 1.02, 1.04, 1.06))
+               for s in [nacl if i % 2 else si_diamond]}
+    _cif_folder(tmp_path / "cifs", structs, bad={"bad": XX_CIF.format(a="Xx", b="Na")})
+    conf = tmp_path / "withbad.yaml"
+    conf.write_text(yaml.safe_dump(_train_cfg("cifs")))
+    assert main(["train", "--config", str(conf), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "record 'bad'" in err and "`ctlib train --skip-bad`" in err
+    with pytest.warns(DataWarning, match="skipped 1 bad record"):
+        assert main(["train", "--config", str(conf), "--no-progress", "--skip-bad"]) == 0
+    assert "on cifs (train 5, val 0, test 0)" in capsys.readouterr().out  # 5 of 6 records
+
+
+def test_degenerate_splits_are_reported(tmp_path, monkeypatch, capsys, nacl, si_diamond):
+    """n_train larger than the data was cut silently; empty validation and test splits
+    exited 0 without a word (and without test metrics)."""
+    monkeypatch.setenv("CTLIB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    structs = {"a": nacl, "b": si_diamond, "c": _strained(nacl, 1.02), "d": _strained(si_diamond, 1.02)}
+    _cif_folder(tmp_path / "cifs", structs)
+    conf = tmp_path / "small.yaml"
+    conf.write_text(yaml.safe_dump(_train_cfg("cifs", n_train=50)))
+    assert main(["train", "--config", str(conf), "--no-progress"]) == 0
+    out, err = capsys.readouterr()
+    assert "split.n_train is 50 but the train split of 'cifs' has only 4 structure(s)" in err
+    assert "validation split of 'cifs' is empty" in err and "test split of 'cifs' is empty" in err
+    assert "test: no metrics (the test split is empty)" in out
+    # run again at once (same second as the first finished): announced as reused
+    assert main(["train", "--config", str(conf), "--no-progress"]) == 0
+    assert "reused: this configuration was already trained" in capsys.readouterr().out
+
+
+def test_skip_bad_is_documented_and_python_m_ctlib_works(capsys):
+    assert main(["train", "--help"]) == 0
+    assert "--skip-bad" in capsys.readouterr().out
+    r = subprocess.run([sys.executable, "-m", "ctlib", "embed"], capture_output=True,
+                       text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 2 and "extract" in r.stdout, r.stderr  # a group alone: its help
+
+
+def test_readme_and_help_examples_point_at_stored_results(tmp_path, capsys):
+    """The README's `embed export` example (was results/paper/ct_mt, which does not exist)."""
+    readme = (ROOT / "README.md").read_text()
+    lines = [ln.split("#")[0].split() for ln in readme.splitlines()
+             if ln.startswith("ctlib embed export")]
+    assert lines
+    for argv in lines:
+        argv = argv[1:]
+        argv[argv.index("-o") + 1] = str(tmp_path / "atom_init.json")
+        src = argv[2]
+        assert (ROOT / src).exists(), src
+        argv[2] = str(ROOT / src)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # elements missing from the table get zeros
+            assert main(argv) == 0, capsys.readouterr().err
+        assert len(json.loads((tmp_path / "atom_init.json").read_text())) == 100
+    # every concrete results/ path in the embed help texts exists
+    for cmd in (["embed"], ["embed", "export"], ["embed", "show"]):
+        main(cmd + ["--help"])
+        text = capsys.readouterr().out
+        for path in re.findall(r"(results/\S+)", text):
+            if "<" not in path:
+                assert (ROOT / path).exists(), path
+
+
+# ============================================================== corrupt caches
+def test_truncated_dataset_cache_is_rebuilt_with_a_warning(tmp_cache, tmp_path, nacl, si_diamond):
+    from ctlib.data import load_cif_folder
+
+    folder = _cif_folder(tmp_path / "cifs", {"a": nacl, "b": si_diamond})
+    ds = load_cif_folder(folder, progress=False)
+    (npz,) = (tmp_cache / "datasets").glob("*.npz")
+    npz.write_bytes(npz.read_bytes()[:100])
+    with pytest.warns(DataWarning, match=r"dataset cache .*\.npz.* is damaged"):
+        again = load_cif_folder(folder, progress=False)
+    assert again.fingerprint == ds.fingerprint
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the rewritten cache reads cleanly
+        assert load_cif_folder(folder, progress=False).fingerprint == ds.fingerprint
+
+
+def test_truncated_graph_cache_is_rebuilt_with_a_warning(tmp_cache, nacl, si_diamond):
+    from ctlib.data.dataset import CrystalDataset
+    from ctlib.data.featurize import build_graphs, graph_cache_path
+
+    ds = CrystalDataset.from_structures([nacl, si_diamond], name="tiny")
+    gs = build_graphs(ds, "crystal_graph", progress=False, n_jobs=1)
+    path = graph_cache_path(ds, "crystal_graph")
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.warns(UserWarning, match=r"graph cache .* cannot be read"):
+        again = build_graphs(ds, "crystal_graph", progress=False, n_jobs=1)
+    np.testing.assert_array_equal(again.src, gs.src)
+    np.testing.assert_array_equal(again.dist, gs.dist)
+
+
+def test_from_structures_names_the_structure_with_a_bad_element():
+    from pymatgen.core import Structure
+
+    from ctlib.data.dataset import CrystalDataset
+
+    xx = Structure.from_str(XX_CIF.format(a="Xx", b="Na"), fmt="cif")
+    og = Structure.from_str(XX_CIF.format(a="Na", b="Og"), fmt="cif")
+    with pytest.raises(ValueError, match=r"structure bad1: site 0 holds 'Xx'.*not a chemical element"):
+        CrystalDataset.from_structures([xx], ids=["bad1"])
+    with pytest.raises(ValueError, match=r"structure bad2: site 1 holds Og \(Z=118\)"):
+        CrystalDataset.from_structures([og], ids=["bad2"])
+
+
+# ================================================================= embeddings
+def test_transferred_table_lacking_a_data_element_warns_and_lists_it(nacl):
+    from ctlib.data.dataset import CrystalDataset
+    from ctlib.data.featurize import collate_ct
+
+    rng = np.random.default_rng(0)
+    table = ElementEmbedding(["H", "O", "Cl", "Fe"], rng.normal(size=(4, 8)))  # no Na
+    model = build_model("ct", 1, tiny_config("ct"), embedding=table)
+    emb = model.atom_embedding
+    assert emb.filled_elements == [] and "Na" in emb.filled
+    ds = CrystalDataset.from_structures([nacl], targets={"a": [0.0]})
+    with pytest.warns(UserWarning, match=r"lacks element\(s\) Na that occur in the data"):
+        model(collate_ct(ds, np.arange(1), ["a"]))
+    assert emb.filled_elements == ["Na"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said once per element
+        model(collate_ct(ds, np.arange(1), ["a"]))
+    # up front, for a whole dataset
+    e2 = AtomEmbedding(8, {"elements": ["H", "O"], "matrix": rng.normal(size=(2, 3))})
+    with pytest.warns(UserWarning, match="Na, Cl"):
+        assert e2.check_data_elements(ds.numbers) == ["Na", "Cl"]
+    assert e2.filled_elements == ["Na", "Cl"]
+    # complete tables say nothing
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        AtomEmbedding(8, "onehot")(torch.tensor([11, 17]))
+
+
+def test_embedding_files_carry_a_checksum_of_their_content(tmp_path):
+    rng = np.random.default_rng(1)
+    e = ElementEmbedding(["H", "He", "Li"], rng.normal(size=(3, 4)), {"method": "test"},
+                         rng.normal(size=(2, 3)), rng.normal(size=2))
+    obj = json.loads(e.save(tmp_path / "e.json").read_text())
+    assert obj["checksum"].startswith("sha256:")
+    assert np.asarray(np.load(e.save(tmp_path / "e.npz"))["checksum"]).item() == obj["checksum"]
+    assert ElementEmbedding.load(tmp_path / "e.json").elements == ["H", "He", "Li"]
+    # a hand-edited element order (rows not moved) is refused, naming the file
+    (tmp_path / "swapped.json").write_text(json.dumps(dict(obj, elements=["He", "H", "Li"])))
+    with pytest.raises(ValueError, match=r"swapped\.json was changed after it was written"):
+        ElementEmbedding.load(tmp_path / "swapped.json")
+    with np.load(tmp_path / "e.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["elements"] = np.array(["Li", "He", "H"])
+    np.savez(tmp_path / "swapped.npz", **arrays)
+    with pytest.raises(ValueError, match=r"swapped\.npz was changed after it was written"):
+        ElementEmbedding.load(tmp_path / "swapped.npz")
+    # an edited value is caught too; a file without checksum (older ctlib, other tools) loads
+    m = [list(r) for r in obj["matrix"]]
+    m[0][0] += 1.0
+    (tmp_path / "edited.json").write_text(json.dumps(dict(obj, matrix=m)))
+    with pytest.raises(ValueError, match="checksum"):
+        ElementEmbedding.load(tmp_path / "edited.json")
+    old = {k: v for k, v in obj.items() if k != "checksum"}
+    (tmp_path / "old.json").write_text(json.dumps(dict(old, elements=["He", "H", "Li"])))
+    assert ElementEmbedding.load(tmp_path / "old.json").elements == ["He", "H", "Li"]
+    assert ElementEmbedding.load(e.save(tmp_path / "e.csv")).elements == ["H", "He", "Li"]
+    # load -> save keeps the sum (values are kept at 6 significant digits)
+    again = ElementEmbedding.load(tmp_path / "e.json").save(tmp_path / "again.json")
+    assert json.loads(again.read_text())["checksum"] == obj["checksum"]
+
+
+def test_committed_embedding_files_without_checksum_still_load():
+    files = sorted((ROOT / "results").glob("**/embeddings/*.json"))
+    assert files
+    for f in files:
+        assert len(ElementEmbedding.load(f)) > 0
