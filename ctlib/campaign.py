@@ -39,8 +39,10 @@ class Step:
         experiment: the results-store experiment its runs are stored under.
         run_prefixes: run-id prefixes (``<model>-<targets>-``) of its runs, used
             to find their checkpoints for the progress table.
-        train: ``train(profile, train: bool, device: str) -> list[record | None]``;
-            with ``train=False`` it only looks runs up (None = not stored).
+        train: ``train(profile, train: bool, device: str)`` -> the step's runs,
+            as a list of records (None = not stored) or a tidy DataFrame of
+            :mod:`ctlib.experiments` (``run_id`` NaN = not stored); with
+            ``train=False`` it only looks runs up.
     """
 
     tier: int
@@ -62,13 +64,34 @@ def _ct_front(short: str | None):
     return train
 
 
+def _table(name: str):
+    """A step function that runs one table function of :mod:`ctlib.experiments`."""
+    def train(p: Profile, train: bool, device: str):
+        from ctlib import experiments as ex
+
+        return getattr(ex, name)(p, device=device, train=train)
+    return train
+
+
+def _runs(out) -> list[dict | None]:
+    """A step's output as one entry per run: ``{"run_id", "wall_s"}`` or None (not stored)."""
+    if isinstance(out, pd.DataFrame):
+        return [None if not isinstance(r.get("run_id"), str) else
+                {"run_id": r["run_id"], "wall_s": r.get("wall_s")} for r in out.to_dict("records")]
+    return [None if r is None else {"run_id": r["run_id"], "wall_s": r.get("wall_s")} for r in out]
+
+
 def plan(profile) -> list[Step]:
     """The ordered steps of a profile's campaign (the ``cpu`` profile's tiers).
 
-    Tier 1: CT pretraining on the full MP-2018 train split, seed 0: multi-task
-    (E_f + E_g), then E_f, then E_g. Later tiers (transfer, Tables II-IV, the
-    learning curve) are listed in :mod:`ctlib.config` and join this plan as
-    they are built.
+    1. CT pretraining on the full MP-2018 train split, seed 0: multi-task
+       (E_f + E_g), then E_f, then E_g.
+    2. The data-scarce transfer (:func:`ctlib.experiments.scarce_transfer`).
+    3. Tables III, II and IV with a CGCNN back end (the CGCNN and MEGNet
+       fronts of Table II are pretrained there).
+    4. The learning curve.
+
+    Hours are the plan's estimates on 2 cores (see :mod:`ctlib.config`).
     """
     p = profile if isinstance(profile, Profile) else get_profile(profile)
     from ctlib.experiments import TARGETS, train_config
@@ -82,6 +105,13 @@ def plan(profile) -> list[Step]:
              _ct_front(None)),
         Step(1, "CT pretraining, E_f", hours(1), "fronts", (f"ct-{ef}-",), _ct_front("E_f")),
         Step(1, "CT pretraining, E_g", hours(1), "fronts", (f"ct-{eg}-",), _ct_front("E_g")),
+        Step(2, "data-scarce transfer (Castelli, HOIP)", 3.7, "scarce", ("cgcnn-",),
+             _table("scarce_transfer")),
+        Step(3, "Table III (cross-task) + controls", 3.0, "table3", ("cgcnn-",), _table("table3")),
+        Step(3, "Table II (C, M fronts; back ends)", 3.7, "table2", ("cgcnn-",), _table("table2")),
+        Step(3, "Table IV (E_a+E_c, E_a^f)", 1.0, "table4", ("cgcnn-",), _table("table4")),
+        Step(4, "learning curve (500-8,000 cells)", 2.2, "learning_curve", ("cgcnn-",),
+             _table("learning_curve")),
     ]
 
 
@@ -96,14 +126,15 @@ def _checkpoint_progress(profile: str, step: Step) -> dict | None:
     import torch
 
     folder = _run_root() / profile / step.experiment
-    found = [d for pre in step.run_prefixes for d in folder.glob(f"{pre}*")
-             if (d / "last.pt").is_file() and "+" not in d.name[len(pre):]]
+    found = [d for pre in step.run_prefixes for d in folder.glob(f"{pre}*") if (d / "last.pt").is_file()]
     if not found:
         return None
     newest = max(found, key=lambda d: (d / "last.pt").stat().st_mtime)
     try:
         ck = torch.load(newest / "last.pt", map_location="cpu", weights_only=True)
     except Exception:  # a damaged checkpoint is reported by the run itself
+        return None
+    if ck.get("done"):
         return None
     return {"epoch": int(ck["epoch"]), "epochs": int(ck["train_config"]["epochs"]),
             "train_s": float(sum(h["time_s"] for h in ck["history"]))}
@@ -119,11 +150,13 @@ def status(profile, device: str = "cpu") -> pd.DataFrame:
     time for a running one.
     """
     p = profile if isinstance(profile, Profile) else get_profile(profile)
-    rows = []
+    rows, seen = [], set()
     for step in plan(p):
-        recs = step.train(p, False, device)
+        recs = _runs(step.train(p, False, device))
         done = [r for r in recs if r is not None]
-        spent = sum(float(r.get("wall_s") or 0.0) for r in done) / 3600.0
+        new = {r["run_id"]: r for r in done if r["run_id"] not in seen}  # a run shared by steps counts once
+        seen |= set(new)
+        spent = sum(float(r.get("wall_s") or 0.0) for r in new.values()) / 3600.0
         per_run = step.hours / max(len(recs), 1)
         left = per_run * (len(recs) - len(done))
         state = "done" if len(done) == len(recs) else "pending"
@@ -146,8 +179,10 @@ def format_status(df: pd.DataFrame) -> str:
 
 
 def run_campaign(profile, hours: float | None = None, device: str = "auto",
-                 out: Callable[[str], None] = print) -> int:
+                 out: Callable[[str], None] = print, tiers=None) -> int:
     """Train the missing runs of ``profile`` in plan order, within ``hours``.
+
+    ``tiers``: train only the steps of these tiers (default: all).
 
     Returns 0 when every planned run is stored, 3 when the budget ran out
     first (call again to continue). Errors propagate after the status table
@@ -163,7 +198,9 @@ def run_campaign(profile, hours: float | None = None, device: str = "auto",
     try:
         with time_budget(hours):
             for step in plan(p):
-                if all(r is not None for r in step.train(p, False, device)):
+                if tiers is not None and step.tier not in tiers:
+                    continue
+                if all(r is not None for r in _runs(step.train(p, False, device))):
                     continue
                 if started and budget_spent():  # the first pending step always gets a start
                     code = 3

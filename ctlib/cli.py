@@ -724,6 +724,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="wall-clock budget in hours (default: no limit)")
     camp.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                       help="where to train (default: auto = cuda when present)")
+    camp.add_argument("--tier", type=int, nargs="+", default=None, metavar="N",
+                      help="train only the steps of these tiers (default: all, in order)")
     camp.add_argument("--status", action="store_true", help="print the progress table and exit")
     camp.set_defaults(func=_cmd_campaign)
     return p
@@ -738,7 +740,7 @@ def _cmd_campaign(args) -> int:
         print(campaign.format_status(campaign.status(args.profile)))
         return 0
     return campaign.run_campaign(args.profile, hours=args.hours, device=args.device,
-                                 out=lambda msg: print(msg, flush=True))
+                                 out=lambda msg: print(msg, flush=True), tiers=args.tier)
 
 
 def main(argv: list[str] | None = None) -> int:

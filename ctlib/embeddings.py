@@ -311,6 +311,31 @@ class ElementEmbedding:
         rows = [symbols.index(e) for e in elements]
         return cls(elements, table[rows], {"method": "C", "source": "CGCNN atom_init.json (92-d)"})
 
+    @classmethod
+    def from_elementembeddings(cls, name: str) -> "ElementEmbedding":
+        """A table that the ``elementembeddings`` package ships, e.g. ``mat2vec``.
+
+        Reads the package's own data file (installed with the project; nothing is
+        downloaded) through ``elementembeddings.core.Embedding.load_data(name)``
+        and keeps the elements of Z = 1..100, in Z order. Names as that package
+        spells them: ``magpie``, ``magpie_sc`` (scaled), ``mat2vec``,
+        ``megnet16``, ``skipatom``, ``oliynyk``, ``oliynyk_sc``, ...
+        """
+        from importlib.metadata import version
+
+        from elementembeddings.core import Embedding
+
+        try:
+            table = Embedding.load_data(name).embeddings
+        except KeyError:
+            raise ValueError(f"elementembeddings has no table {name!r}; see its "
+                             f"Embedding.load_data documentation for the names") from None
+        symbols = _symbols()
+        elements = [e for e in symbols if e in table]
+        matrix = np.stack([np.asarray(table[e], dtype=np.float64) for e in elements])
+        return cls(elements, matrix, {"method": "external", "source": "elementembeddings",
+                                      "name": name, "version": version("elementembeddings")})
+
     # -------------------------------------------------------------------- I/O
     def save(self, path: str | Path) -> Path:
         """Write to ``.json``, ``.npz`` or ``.csv`` (by extension), atomically."""

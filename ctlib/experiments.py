@@ -92,18 +92,40 @@ def mp_data(profile) -> tuple:
     return _DATA_CACHE[key]
 
 
-def model_split(split: dict, model: str, profile) -> dict:
-    """Cap the train (and, for ALIGNN on quick, test) split for slow models.
+def model_split(split: dict, model: str, profile, *, front: bool = False,
+                n_train: int | None = None) -> dict:
+    """The split one model trains on: capped for slow models, and for back ends.
 
     ``profile.n_train_model`` / ``n_test_model``: a fixed seeded draw from the
     profile's split, so a capped split is a subset of the full one and the
-    same for every experiment.
+    same for every experiment. Back ends (``front=False``) of a profile with
+    ``extra["n_backend"]`` (cpu: 4,000) train on that many cells; ``n_train``
+    asks for another back-end size (the learning curve). Back-end training sets
+    are the first n cells of one seeded permutation of the training split, so
+    they are nested (500 in 2,000 in 4,000 in 8,000); validation and test stay whole.
     """
     p = _profile(profile)
     out = dict(split)
     for part, caps in (("train", p.n_train_model), ("test", p.n_test_model)):
         out[part] = _sample(split[part], caps.get(model), np.random.default_rng(SAMPLE_SEED))
+    n = n_train if n_train is not None else (None if front else p.extra.get("n_backend"))
+    if n is not None:
+        if n > len(out["train"]):
+            raise ValueError(f"a back-end training set of {n} cells was asked for, but the "
+                             f"{p.name!r} training split has {len(out['train'])}")
+        perm = np.random.default_rng(SAMPLE_SEED).permutation(out["train"])
+        out["train"] = np.sort(perm[:n])
     return out
+
+
+def front_seed(profile, seed: int) -> int:
+    """The pretraining seed whose table feeds back-end seed ``seed``.
+
+    Quick and paper pretrain one front per seed; profiles with
+    ``extra["front_seed"]`` (cpu) pretrain once and feed every back-end seed
+    from that one table (pretraining on the full split is the costly part).
+    """
+    return int(_profile(profile).extra.get("front_seed", seed))
 
 
 # ------------------------------------------------------------------- configurations
@@ -138,7 +160,7 @@ def model_config(model: str, profile, *, init: str | None = None, trainable: boo
 
 
 def train_config(model: str, profile, n_tasks: int = 1, *, device: str = "auto",
-                 transfer: bool = False) -> dict:
+                 transfer: bool = False, front: bool = False) -> dict:
     """Training settings per model and profile.
 
     ``paper``: the authors' CT recipe (SGD, momentum 0.9, weight decay 1e-3,
@@ -149,7 +171,8 @@ def train_config(model: str, profile, n_tasks: int = 1, *, device: str = "auto",
     OneCycle schedule (a stated deviation); ``profile.extra["train_overrides"]``
     then adjusts single models (quick CT: lr 3e-4 and token-capped batches,
     chosen on validation MAE). A transferred table is fine-tuned at 1e-5, as
-    the authors did.
+    the authors did. ``front``: a pretraining run, whose epochs may differ
+    (``extra["front_epochs"]``; cpu: GNN fronts over the full training split).
     """
     p = _profile(profile)
     cfg = {
@@ -173,6 +196,8 @@ def train_config(model: str, profile, n_tasks: int = 1, *, device: str = "auto",
     cfg.update(p.extra.get("train_overrides", {}).get(model, {}))
     if n_tasks > 1 and model in p.extra.get("multitask_epochs", {}):
         cfg["epochs"] = p.extra["multitask_epochs"][model]
+    if front and model in p.extra.get("front_epochs", {}):
+        cfg["epochs"] = p.extra["front_epochs"][model]
     if transfer:
         cfg["embedding_lr"] = 1e-5
     return cfg
@@ -184,7 +209,7 @@ def train_one(model: str, targets: list[str], dataset, split, *, profile, seed: 
               trainable: bool | None = None, with_coordinates: bool = False,
               device: str = "auto", force: bool = False, train: bool = True,
               save_predictions: bool = False, model_overrides: dict | None = None,
-              snapshots: bool = False) -> dict | None:
+              snapshots: bool = False, front: bool = False) -> dict | None:
     """Train (or fetch from ``results/``) one model; return its results record.
 
     ``model_overrides`` changes model-config keys after the profile's own
@@ -200,7 +225,8 @@ def train_one(model: str, targets: list[str], dataset, split, *, profile, seed: 
         init = "external"
     mcfg = model_config(model, p, init=init, trainable=trainable, with_coordinates=with_coordinates)
     mcfg.update(model_overrides or {})
-    tcfg = train_config(model, p, len(targets), device=device, transfer=embedding is not None)
+    tcfg = train_config(model, p, len(targets), device=device, transfer=embedding is not None,
+                        front=front)
     if with_coordinates:  # an E_a+E_c front reads positions, so it is trained on augmented frames as CT
         tcfg["augment"] = True
     return trainer.run(
@@ -301,59 +327,105 @@ def pretrain_front(model: str, short: str, profile, seed: int, *, device="auto",
     CT's one-hot start is its standard one, so CT's front end *is* its Table I run.
     """
     ds, split = mp_data(profile)
-    return train_one(model, [TARGETS[short]], ds, model_split(split, model, profile), profile=profile,
-                     seed=seed, experiment="fronts", init="onehot", device=device, force=force,
-                     train=train, snapshots=True)
+    return train_one(model, [TARGETS[short]], ds, model_split(split, model, profile, front=True),
+                     profile=profile, seed=seed, experiment="fronts", init="onehot", device=device,
+                     force=force, train=train, snapshots=True, front=True)
 
 
 def pretrain_ct_multitask(profile, seed: int, *, device="auto", force=False, train=True) -> dict | None:
     """CT trained on E_f and E_g together (eq. 9, equal weights): the 'mt' embedding."""
     ds, split = mp_data(profile)
-    return train_one("ct", list(TARGETS.values()), ds, model_split(split, "ct", profile), profile=profile, seed=seed,
-                     experiment="fronts", device=device, force=force, train=train, snapshots=True)
+    return train_one("ct", list(TARGETS.values()), ds, model_split(split, "ct", profile, front=True),
+                     profile=profile, seed=seed, experiment="fronts", device=device, force=force,
+                     train=train, snapshots=True, front=True)
+
+
+def untrained_ct_table(profile, seed: int = 0, n_tasks: int = 2):
+    """The element table of the multi-task CT front before any training.
+
+    The control that separates what pretraining adds from the table's shape
+    (a random 128-d projection of one-hot rows): the model is built exactly as
+    :func:`ctlib.train.run` builds the pretraining run of ``seed`` (same seed,
+    same config), so this equals that run's epoch-0 snapshot.
+    """
+    import torch
+
+    from ctlib.embeddings import ElementEmbedding
+    from ctlib.models import build_model
+
+    p = _profile(profile)
+    torch.manual_seed(seed)
+    model = build_model("ct", n_tasks, model_config("ct", p))
+    return ElementEmbedding.from_model(model, provenance={"table": "untrained CT", "seed": seed,
+                                                          "profile": p.name})
+
+
+# ------------------------------------------------------------------------ controls
+def control_starts(profile) -> dict:
+    """Back-end starts that every transfer table shows beside the paper's columns.
+
+    ``random``: a trainable seeded N(0, 1) table of 128 dimensions (CT's width,
+    no information); ``CT untrained``: :func:`untrained_ct_table`, the CT table
+    before pretraining. Both are trained like the pretrained tables they control
+    for (the untrained CT table is fine-tuned at the transfer learning rate).
+    """
+    return {"random": {"init": "random", "model_overrides": {"embedding_dim": 128}},
+            "CT untrained": {"embedding": untrained_ct_table(profile, front_seed(profile, 0))}}
 
 
 # ------------------------------------------------------------------------ Table II
 def table2(profile="quick", seeds=None, *, device="auto", force=False, train=True) -> pd.DataFrame:
     """Table II: front-end embeddings (pretrained on the same target) into back ends.
 
-    Columns: C-C, M-C, A-C, CT-C (CGCNN back end), CT-M, CT-A, plus every back
-    end's plain starts (``<X> onehot`` and ``<X> default``) as baselines.
-    The embedding of seed s feeds the back end of seed s.
+    Columns: ``<F>-<B>`` for each front F and back end B (C-C, M-C, A-C, CT-C,
+    CT-M, CT-A on quick; the profile's ``extra["table2_fronts"]`` /
+    ``["table2_backs"]`` restrict them, cpu: C, M and CT fronts into a CGCNN
+    back end), plus every back end's plain starts (``<B> onehot``, ``<B> default``)
+    and the controls (``<B> random``, ``CT0-<B>`` = untrained CT table).
+    The embedding of :func:`front_seed` feeds the back end of each seed.
     """
-    ds, split = mp_data(profile)
+    p = _profile(profile)
+    ds, split = mp_data(p)
+    fronts_used = p.extra.get("table2_fronts", ("cgcnn", "megnet", "alignn", "ct"))
+    backs = p.extra.get("table2_backs", ("cgcnn", "megnet", "alignn"))
+    controls = control_starts(p)
     rows = []
     for short, target in TARGETS.items():
-        for seed in _seeds(profile, seeds):
-            fronts = {m: pretrain_front(m, short, profile, seed, device=device, force=force, train=train)
-                      for m in ("cgcnn", "megnet", "alignn", "ct")}
-            pairs = [(f, "cgcnn") for f in ("cgcnn", "megnet", "alignn", "ct")] + \
-                    [("ct", "megnet"), ("ct", "alignn")]
+        for seed in _seeds(p, seeds):
+            fronts = {m: pretrain_front(m, short, p, front_seed(p, seed), device=device, force=force,
+                                        train=train) for m in fronts_used}
+            pairs = [(f, "cgcnn") for f in fronts_used] + [("ct", b) for b in backs if b != "cgcnn"]
             for front, back in pairs:
+                if back not in backs:
+                    continue
                 emb = embedding_path(fronts[front])
                 rec = None
                 if emb is not None:
-                    rec = train_one(back, [target], ds, model_split(split, back, profile), profile=profile,
+                    rec = train_one(back, [target], ds, model_split(split, back, p), profile=p,
                                     seed=seed, experiment="table2", embedding=emb, device=device,
                                     force=force, train=train)
                 rows.append(_row(rec, target, table="II", column=f"{LETTER[front]}-{LETTER[back]}",
                                  model=back, init=f"{front} embedding", target=short, seed=seed))
-            for back in ("cgcnn", "megnet", "alignn"):
-                for init in ("onehot", DEFAULT_INIT[back]):
-                    rec = train_one(back, [target], ds, model_split(split, back, profile), profile=profile,
-                                    seed=seed, experiment="table2", init=init, device=device,
-                                    force=force, train=train)
-                    label = "onehot" if init == "onehot" else "default"
-                    rows.append(_row(rec, target, table="II", column=f"{LETTER[back]} {label}",
-                                     model=back, init=init, target=short, seed=seed))
+            for back in backs:
+                starts = {"onehot": {"init": "onehot"}, "default": {"init": DEFAULT_INIT[back]}}
+                if back == "cgcnn":
+                    starts.update(controls)
+                for label, kw in starts.items():
+                    rec = train_one(back, [target], ds, model_split(split, back, p), profile=p,
+                                    seed=seed, experiment="table2", device=device, force=force,
+                                    train=train, **kw)
+                    column = f"CT0-{LETTER[back]}" if label == "CT untrained" else f"{LETTER[back]} {label}"
+                    rows.append(_row(rec, target, table="II", column=column, model=back,
+                                     init=kw.get("init", label), target=short, seed=seed))
     return pd.DataFrame(rows)
 
 
 def _ct_embeddings(profile, seed, *, device, force, train) -> dict:
-    """CT embeddings of one seed: pretrained on E_f, on E_g, and multi-task."""
-    out = {short: embedding_path(pretrain_front("ct", short, profile, seed, device=device, force=force,
+    """CT embeddings feeding back-end seed ``seed``: pretrained on E_f, on E_g, and multi-task."""
+    fs = front_seed(profile, seed)
+    out = {short: embedding_path(pretrain_front("ct", short, profile, fs, device=device, force=force,
                                                 train=train)) for short in TARGETS}
-    out["mt"] = embedding_path(pretrain_ct_multitask(profile, seed, device=device, force=force, train=train))
+    out["mt"] = embedding_path(pretrain_ct_multitask(profile, fs, device=device, force=force, train=train))
     return out
 
 
@@ -362,52 +434,73 @@ def _cgcnn_baseline(target, ds, split, profile, seed, *, device, force, train) -
                      seed=seed, experiment="table1", device=device, force=force, train=train)
 
 
+def _control_rows(target, short, ds, split, profile, seed, controls, *, table, device, force,
+                  train) -> list[dict]:
+    """CGCNN back ends from the control starts (same runs in every table: trained once)."""
+    rows = []
+    for label, kw in controls.items():
+        rec = train_one("cgcnn", [target], ds, model_split(split, "cgcnn", profile), profile=profile,
+                        seed=seed, experiment="table2", device=device, force=force, train=train, **kw)
+        rows.append(_row(rec, target, table=table, column=f"CGCNN({label})", model="cgcnn",
+                         init=label, target=short, seed=seed))
+    return rows
+
+
 # ------------------------------------------------------------------------ Table III
 def table3(profile="quick", seeds=None, *, device="auto", force=False, train=True) -> pd.DataFrame:
     """Table III: CGCNN with CT embeddings pretrained on E_f, on E_g, or multi-task,
-    each evaluated on both targets (cross-task transfer)."""
-    ds, split = mp_data(profile)
+    each evaluated on both targets (cross-task transfer), beside the controls."""
+    p = _profile(profile)
+    ds, split = mp_data(p)
+    controls = control_starts(p)
     rows = []
-    for seed in _seeds(profile, seeds):
-        embs = _ct_embeddings(profile, seed, device=device, force=force, train=train)
+    for seed in _seeds(p, seeds):
+        embs = _ct_embeddings(p, seed, device=device, force=force, train=train)
         for short, target in TARGETS.items():
-            rec = _cgcnn_baseline(target, ds, split, profile, seed, device=device, force=force, train=train)
+            rec = _cgcnn_baseline(target, ds, split, p, seed, device=device, force=force, train=train)
             rows.append(_row(rec, target, table="III", column="CGCNN", model="cgcnn", init="cgcnn92",
                              target=short, seed=seed))
             for src in ("E_f", "E_g", "mt"):
                 rec = None
                 if embs[src] is not None:
-                    rec = train_one("cgcnn", [target], ds, model_split(split, "cgcnn", profile),
-                                    profile=profile, seed=seed, experiment="table3", embedding=embs[src],
+                    rec = train_one("cgcnn", [target], ds, model_split(split, "cgcnn", p),
+                                    profile=p, seed=seed, experiment="table3", embedding=embs[src],
                                     device=device, force=force, train=train)
                 rows.append(_row(rec, target, table="III", column=f"CGCNN({src})", model="cgcnn",
                                  init=f"ct {src} embedding", target=short, seed=seed))
+            rows += _control_rows(target, short, ds, split, p, seed, controls, table="III",
+                                  device=device, force=force, train=train)
     return pd.DataFrame(rows)
 
 
 # ------------------------------------------------------------------------ Table IV
 def table4(profile="quick", seeds=None, *, device="auto", force=False, train=True) -> pd.DataFrame:
     """Table IV: CGCNN with CT embeddings trainable (E_a), with CT's coordinate
-    embedding added (E_a+E_c), and frozen (E_a^f); pretrained on the same target."""
-    ds, split = mp_data(profile)
+    embedding added (E_a+E_c), and frozen (E_a^f); pretrained on the same target;
+    beside the controls."""
+    p = _profile(profile)
+    ds, split = mp_data(p)
+    controls = control_starts(p)
     rows = []
     variants = {"CGCNN(E_a)": dict(trainable=True), "CGCNN(E_a+E_c)": dict(trainable=True, with_coordinates=True),
                 "CGCNN(E_a^f)": dict(trainable=False)}
-    for seed in _seeds(profile, seeds):
+    for seed in _seeds(p, seeds):
         for short, target in TARGETS.items():
-            rec = _cgcnn_baseline(target, ds, split, profile, seed, device=device, force=force, train=train)
+            rec = _cgcnn_baseline(target, ds, split, p, seed, device=device, force=force, train=train)
             rows.append(_row(rec, target, table="IV", column="CGCNN", model="cgcnn", init="cgcnn92",
                              target=short, seed=seed))
-            emb = embedding_path(pretrain_front("ct", short, profile, seed, device=device, force=force,
-                                                train=train))
+            emb = embedding_path(pretrain_front("ct", short, p, front_seed(p, seed), device=device,
+                                                force=force, train=train))
             for col, kw in variants.items():
                 rec = None
                 if emb is not None:
-                    rec = train_one("cgcnn", [target], ds, model_split(split, "cgcnn", profile),
-                                    profile=profile, seed=seed, experiment="table4", embedding=emb,
+                    rec = train_one("cgcnn", [target], ds, model_split(split, "cgcnn", p),
+                                    profile=p, seed=seed, experiment="table4", embedding=emb,
                                     device=device, force=force, train=train, **kw)
                 rows.append(_row(rec, target, table="IV", column=col, model="cgcnn",
                                  init="ct embedding", target=short, seed=seed))
+            rows += _control_rows(target, short, ds, split, p, seed, controls, table="IV",
+                                  device=device, force=force, train=train)
     return pd.DataFrame(rows)
 
 
@@ -499,6 +592,93 @@ def perovskites(profile="quick", seeds=None, *, device="auto", force=False, trai
                                      init="ct embedding" if kw else DEFAULT_INIT[model], dataset=name,
                                      target=target, unit=ds.units.get(target, ""), seed=seed,
                                      n_train=len(split["train"])))
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------ data-scarce transfer
+#: Tables of the ``elementembeddings`` package compared in the data-scarce transfer
+#: (the scaled variants of Magpie and Oliynyk: their raw columns span 1e0-1e4).
+EXTERNAL_TABLES = ("magpie_sc", "mat2vec", "megnet16", "skipatom", "oliynyk_sc")
+#: (name, data function, target) of the data-scarce tasks: formation energy, as the paper's.
+SCARCE_TASKS = (("castelli-3334", "perovskite_data", "e_form_per_atom"),
+                ("hoip", "hoip_data", "atomization_energy_per_atom"))
+
+
+def scarce_starts(profile, *, device="auto", force=False, train=True) -> dict:
+    """label -> ``train_one`` keywords of every start in the data-scarce transfer.
+
+    ``cgcnn92`` (CGCNN's own), ``onehot``, the controls (``random``, ``CT
+    untrained``), the pretrained CT tables (``CT mt``, ``CT E_f``; None while
+    their pretraining is not stored) and the :data:`EXTERNAL_TABLES`.
+    """
+    from ctlib.embeddings import ElementEmbedding
+
+    p = _profile(profile)
+    fs = front_seed(p, 0)
+    starts = {"cgcnn92": {}, "onehot": {"init": "onehot"}, **control_starts(p)}
+    mt = embedding_path(pretrain_ct_multitask(p, fs, device=device, force=force, train=train))
+    ef = embedding_path(pretrain_front("ct", "E_f", p, fs, device=device, force=force, train=train))
+    starts["CT mt"] = None if mt is None else {"embedding": mt}
+    starts["CT E_f"] = None if ef is None else {"embedding": ef}
+    for name in EXTERNAL_TABLES:
+        starts[name] = {"embedding": ElementEmbedding.from_elementembeddings(name)}
+    return starts
+
+
+def scarce_transfer(profile="cpu", seeds=None, *, device="auto", force=False, train=True,
+                    tasks=None) -> pd.DataFrame:
+    """CGCNN from every start of :func:`scarce_starts` on small perovskite sets.
+
+    Castelli-3,334 (``e_form_per_atom``) and HOIP (``atomization_energy_per_atom``),
+    80/10/10 splits, ``extra["scarce_seeds"]`` seeds (cpu: 5), the profile's
+    CGCNN epochs with early stopping on validation MAE. A start whose table is
+    not stored yet gives a missing row. Rows add ``dataset``, ``start``, ``unit``.
+    """
+    p = _profile(profile)
+    seeds = list(seeds) if seeds is not None else list(p.extra.get("scarce_seeds", p.seeds))
+    starts = scarce_starts(p, device=device, force=force, train=train)
+    rows = []
+    for name, data_fn, target in (tasks or SCARCE_TASKS):
+        ds, split = globals()[data_fn](p)
+        for seed in seeds:
+            for label, kw in starts.items():
+                rec = None
+                if kw is not None:
+                    rec = train_one("cgcnn", [target], ds, split, profile=p, seed=seed,
+                                    experiment="scarce", device=device, force=force, train=train, **kw)
+                rows.append(_row(rec, target, table="scarce", column=label, model="cgcnn",
+                                 init=label, dataset=name, start=label, target=target,
+                                 unit=ds.units.get(target, ""), seed=seed,
+                                 n_train=len(split["train"])))
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------ learning curve
+def learning_curve(profile="cpu", seeds=None, *, device="auto", force=False, train=True,
+                   sizes=None) -> pd.DataFrame:
+    """CGCNN E_f from ``cgcnn92``, ``onehot`` and the multi-task CT table, against
+    the number of back-end training cells (cpu: 500, 2,000, 4,000, 8,000; nested
+    draws, the same validation and test splits). Rows add ``n_train``."""
+    p = _profile(profile)
+    ds, split = mp_data(p)
+    sizes = list(sizes) if sizes is not None else list(p.extra.get("learning_curve", ()))
+    target = TARGETS["E_f"]
+    rows = []
+    for seed in _seeds(p, seeds):
+        mt = embedding_path(pretrain_ct_multitask(p, front_seed(p, seed), device=device, force=force,
+                                                  train=train))
+        starts = {"cgcnn92": {}, "onehot": {"init": "onehot"},
+                  "CT mt": None if mt is None else {"embedding": mt}}
+        for n in sizes:
+            sp = model_split(split, "cgcnn", p, n_train=n)
+            for label, kw in starts.items():
+                rec = None
+                if kw is not None:
+                    rec = train_one("cgcnn", [target], ds, sp, profile=p, seed=seed,
+                                    experiment="learning_curve", device=device, force=force,
+                                    train=train, **kw)
+                rows.append(_row(rec, target, table="learning_curve", column=label, model="cgcnn",
+                                 init=label, target="E_f", seed=seed, n_train=n))
     return pd.DataFrame(rows)
 
 
