@@ -11,6 +11,11 @@ prints one row per run plus a summary:
 Runs go to a temporary results store and checkpoint folder: nothing is
 stored under ``results/``. Only validation MAE is read, never the test split.
 
+``--speed`` instead times training steps on real CT batches (the quick
+sample, batch 64, 2,048-token cap), alternating fp32 and bf16 step by step on
+the same batches, so both see the same load on a shared machine; it prints
+structures/s of each and their ratio.
+
 Usage::
 
     python benchmarks/precision.py                  # seeds 0 1, 6 epochs, 2 threads
@@ -50,6 +55,46 @@ def one(precision: str, seed: int, epochs: int, threads: int) -> dict:
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
 
 
+def speed(steps: int, threads: int) -> dict:
+    """Alternate fp32 and bf16 training steps of the paper-size CT on the same batches."""
+    import contextlib
+    import time
+
+    import torch
+
+    from ctlib import experiments as ex
+    from ctlib.data.augment import CrystalAugment
+    from ctlib.data.featurize import make_loader
+    from ctlib.models import build_model
+
+    torch.set_num_threads(threads)
+    ds, split = ex.mp_data("quick")
+    torch.manual_seed(0)
+    model = build_model("ct", 1, ex.model_config("ct", "quick"))
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-4)
+    loader = make_loader(ds, "ct", split["train"], ["formation_energy_per_atom"], 64, shuffle=True,
+                         seed=0, augment=CrystalAugment(), max_tokens=2048)
+    batches = [b for _, b in zip(range(steps), loader)]
+    model.train()
+    seen = {"fp32": [0, 0.0], "bf16": [0, 0.0]}
+    for i, batch in enumerate(batches * 2):
+        mode = ("fp32", "bf16")[(i + i // len(batches)) % 2]  # each batch once in each mode
+        ctx = torch.autocast("cpu", dtype=torch.bfloat16) if mode == "bf16" else contextlib.nullcontext()
+        t0 = time.perf_counter()
+        with ctx:
+            pred = model(batch)
+        loss = torch.nn.functional.mse_loss(pred.float(), torch.nan_to_num(batch.y))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if i >= 2:  # skip warm-up steps
+            seen[mode][0] += batch.num_graphs
+            seen[mode][1] += time.perf_counter() - t0
+    out = {m: n / t for m, (n, t) in seen.items()}
+    out["ratio"] = out["bf16"] / out["fp32"]
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -57,8 +102,15 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=6, help="epochs per run (default 6, as quick)")
     ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     ap.add_argument("--json", help="also write the rows to this JSON file")
+    ap.add_argument("--speed", type=int, metavar="STEPS", default=0,
+                    help="only time STEPS batches in each precision, alternating (e.g. 40)")
     ap.add_argument("--child", nargs=2, metavar=("PRECISION", "SEED"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.speed:
+        r = speed(args.speed, args.threads)
+        print(f"CT training, alternating steps: fp32 {r['fp32']:.1f} structures/s, "
+              f"bf16 {r['bf16']:.1f} structures/s, bf16/fp32 = {r['ratio']:.2f}")
+        return 0
     if args.child:
         print(json.dumps(one(args.child[0], int(args.child[1]), args.epochs, args.threads)))
         return 0

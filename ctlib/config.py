@@ -74,7 +74,10 @@ class Profile:
             padded atoms per batch) and ``multitask_epochs`` (model -> epochs
             of its multi-task run, when they differ from ``epochs``) and
             ``snapshot_epochs`` (epochs at which pretraining runs keep a copy of
-            their element table). The quick choices were made on validation
+            their element table) and the cpu campaign's keys (``front_seed``,
+            ``front_epochs``, ``n_backend``, ``learning_curve``, ``scarce_seeds``,
+            ``table2_fronts``/``table2_backs``, and ``campaign_only``: notebooks
+            read its runs and never train them; see ctlib.campaign). The quick choices were made on validation
             MAE of 1,500-structure runs, never on the test split.
     """
 
@@ -144,7 +147,8 @@ PROFILES: dict[str, Profile] = {
                "front_seed": 0, "front_epochs": {"cgcnn": 30, "megnet": 20},
                "n_backend": 4000, "learning_curve": (500, 2000, 4000, 8000),
                "scarce_seeds": (0, 1, 2, 3, 4),
-               "table2_fronts": ("cgcnn", "megnet", "ct"), "table2_backs": ("cgcnn",)},
+               "table2_fronts": ("cgcnn", "megnet", "ct"), "table2_backs": ("cgcnn",),
+               "campaign_only": True},
     ),
     "paper": Profile(
         name="paper", n_train=None, n_val=None, n_test=None,

@@ -207,10 +207,16 @@ def train_config(model: str, profile, n_tasks: int = 1, *, device: str = "auto",
 def train_one(model: str, targets: list[str], dataset, split, *, profile, seed: int,
               experiment: str, init: str | None = None, embedding: str | None = None,
               trainable: bool | None = None, with_coordinates: bool = False,
-              device: str = "auto", force: bool = False, train: bool = True,
+              device: str = "auto", force: bool = False, train: bool | None = None,
               save_predictions: bool = False, model_overrides: dict | None = None,
               snapshots: bool = False, front: bool = False) -> dict | None:
     """Train (or fetch from ``results/``) one model; return its results record.
+
+    ``train``: True trains a missing run, False only looks it up; None (the
+    default of every table function) trains unless the profile is one whose
+    runs come from ``ctlib campaign`` (``extra["campaign_only"]``, cpu): a
+    notebook or ``make book`` on cpu reads the stored runs and shows the
+    others as pending, never starting hours of training.
 
     ``model_overrides`` changes model-config keys after the profile's own
     (an ablation). ``snapshots`` keeps the element table at the profile's
@@ -221,6 +227,8 @@ def train_one(model: str, targets: list[str], dataset, split, *, profile, seed: 
     from ctlib.results import ResultStore
 
     p = _profile(profile)
+    if train is None:
+        train = not p.extra.get("campaign_only", False)
     if embedding is not None:
         init = "external"
     mcfg = model_config(model, p, init=init, trainable=trainable, with_coordinates=with_coordinates)
@@ -260,7 +268,7 @@ def _seeds(profile, seeds) -> list[int]:
 
 
 # ------------------------------------------------------------------------ Table I
-def table1(profile="quick", seeds=None, *, device="auto", force=False, train=True,
+def table1(profile="quick", seeds=None, *, device="auto", force=False, train=None,
            models=("cgcnn", "megnet", "alignn", "ct")) -> pd.DataFrame:
     """Table I: each model on MP-2018 E_f and E_g with its own standard start."""
     ds, split = mp_data(profile)
@@ -294,7 +302,7 @@ def mean_baseline(profile="quick") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def ct_coord_scale(profile="quick", seeds=None, *, device="auto", force=False, train=True,
+def ct_coord_scale(profile="quick", seeds=None, *, device="auto", force=False, train=None,
                    scales=(1.0, 0.1)) -> pd.DataFrame:
     """CT on E_f with positions in Å (``coord_scale`` 1, the paper) and in nm (0.1).
 
@@ -321,7 +329,7 @@ def ct_coord_scale(profile="quick", seeds=None, *, device="auto", force=False, t
 
 # ------------------------------------------------------------------------ fronts
 def pretrain_front(model: str, short: str, profile, seed: int, *, device="auto", force=False,
-                   train=True) -> dict | None:
+                   train=None) -> dict | None:
     """Pretrain a front end from the one-hot start (methods A/B) on one target.
 
     CT's one-hot start is its standard one, so CT's front end *is* its Table I run.
@@ -332,7 +340,7 @@ def pretrain_front(model: str, short: str, profile, seed: int, *, device="auto",
                      force=force, train=train, snapshots=True, front=True)
 
 
-def pretrain_ct_multitask(profile, seed: int, *, device="auto", force=False, train=True) -> dict | None:
+def pretrain_ct_multitask(profile, seed: int, *, device="auto", force=False, train=None) -> dict | None:
     """CT trained on E_f and E_g together (eq. 9, equal weights): the 'mt' embedding."""
     ds, split = mp_data(profile)
     return train_one("ct", list(TARGETS.values()), ds, model_split(split, "ct", profile, front=True),
@@ -374,7 +382,7 @@ def control_starts(profile) -> dict:
 
 
 # ------------------------------------------------------------------------ Table II
-def table2(profile="quick", seeds=None, *, device="auto", force=False, train=True) -> pd.DataFrame:
+def table2(profile="quick", seeds=None, *, device="auto", force=False, train=None) -> pd.DataFrame:
     """Table II: front-end embeddings (pretrained on the same target) into back ends.
 
     Columns: ``<F>-<B>`` for each front F and back end B (C-C, M-C, A-C, CT-C,
@@ -447,7 +455,7 @@ def _control_rows(target, short, ds, split, profile, seed, controls, *, table, d
 
 
 # ------------------------------------------------------------------------ Table III
-def table3(profile="quick", seeds=None, *, device="auto", force=False, train=True) -> pd.DataFrame:
+def table3(profile="quick", seeds=None, *, device="auto", force=False, train=None) -> pd.DataFrame:
     """Table III: CGCNN with CT embeddings pretrained on E_f, on E_g, or multi-task,
     each evaluated on both targets (cross-task transfer), beside the controls."""
     p = _profile(profile)
@@ -474,7 +482,7 @@ def table3(profile="quick", seeds=None, *, device="auto", force=False, train=Tru
 
 
 # ------------------------------------------------------------------------ Table IV
-def table4(profile="quick", seeds=None, *, device="auto", force=False, train=True) -> pd.DataFrame:
+def table4(profile="quick", seeds=None, *, device="auto", force=False, train=None) -> pd.DataFrame:
     """Table IV: CGCNN with CT embeddings trainable (E_a), with CT's coordinate
     embedding added (E_a+E_c), and frozen (E_a^f); pretrained on the same target;
     beside the controls."""
@@ -569,7 +577,7 @@ def matbench_data(profile, fold: int) -> tuple:
     return _compact(ds, parts)
 
 
-def perovskites(profile="quick", seeds=None, *, device="auto", force=False, train=True) -> pd.DataFrame:
+def perovskites(profile="quick", seeds=None, *, device="auto", force=False, train=None) -> pd.DataFrame:
     """The perovskite application: CGCNN and MEGNet with and without the CT E_f
     embedding (pretrained on MP-2018), on 3,334 Castelli perovskites, on HOIP, and
     on Matbench's folds of the full Castelli set."""
@@ -604,7 +612,7 @@ SCARCE_TASKS = (("castelli-3334", "perovskite_data", "e_form_per_atom"),
                 ("hoip", "hoip_data", "atomization_energy_per_atom"))
 
 
-def scarce_starts(profile, *, device="auto", force=False, train=True) -> dict:
+def scarce_starts(profile, *, device="auto", force=False, train=None) -> dict:
     """label -> ``train_one`` keywords of every start in the data-scarce transfer.
 
     ``cgcnn92`` (CGCNN's own), ``onehot``, the controls (``random``, ``CT
@@ -625,7 +633,7 @@ def scarce_starts(profile, *, device="auto", force=False, train=True) -> dict:
     return starts
 
 
-def scarce_transfer(profile="cpu", seeds=None, *, device="auto", force=False, train=True,
+def scarce_transfer(profile="cpu", seeds=None, *, device="auto", force=False, train=None,
                     tasks=None) -> pd.DataFrame:
     """CGCNN from every start of :func:`scarce_starts` on small perovskite sets.
 
@@ -654,7 +662,7 @@ def scarce_transfer(profile="cpu", seeds=None, *, device="auto", force=False, tr
 
 
 # ------------------------------------------------------------------------ learning curve
-def learning_curve(profile="cpu", seeds=None, *, device="auto", force=False, train=True,
+def learning_curve(profile="cpu", seeds=None, *, device="auto", force=False, train=None,
                    sizes=None) -> pd.DataFrame:
     """CGCNN E_f from ``cgcnn92``, ``onehot`` and the multi-task CT table, against
     the number of back-end training cells (cpu: 500, 2,000, 4,000, 8,000; nested
@@ -694,7 +702,7 @@ def jarvis_path() -> Path | None:
     return None
 
 
-def table5(profile="quick", seeds=None, *, device="auto", force=False, train=True) -> pd.DataFrame:
+def table5(profile="quick", seeds=None, *, device="auto", force=False, train=None) -> pd.DataFrame:
     """Table V on JARVIS-DFT: CGCNN vs CT-C. Runs only where a ``dft_3d`` file exists;
     otherwise returns an empty frame (the page then explains why)."""
     path = jarvis_path()
