@@ -36,7 +36,7 @@ def one(precision: str, seed: int, epochs: int, threads: int) -> dict:
     """Train one CT run in this process; return its best val MAE and speed."""
     from ctlib import experiments as ex
     from ctlib.results import ResultStore
-    from ctlib.train import run
+    from ctlib.runs import run
 
     ds, split = ex.mp_data("quick")
     sp = ex.model_split(split, "ct", "quick")

@@ -116,9 +116,9 @@ def plan(profile) -> list[Step]:
 
 
 def _run_root() -> Path:
-    from ctlib.train import _default_run_root
+    from ctlib.runs import default_run_root
 
-    return _default_run_root()
+    return default_run_root()
 
 
 def _checkpoint_progress(profile: str, step: Step) -> dict | None:

@@ -207,7 +207,8 @@ def _make_split(ds, spec: dict | None) -> dict:
 
 def _cmd_train(args) -> int:
     from ctlib.results import ResultStore
-    from ctlib.train import TrainConfig, run
+    from ctlib.runs import run
+    from ctlib.train import TrainConfig
 
     cfg_path = Path(args.config)
     cfg = load_yaml(cfg_path)

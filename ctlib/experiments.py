@@ -22,7 +22,6 @@ n_test, run_id`` (+ experiment-specific columns).
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +36,10 @@ LETTER = {"cgcnn": "C", "megnet": "M", "alignn": "A", "ct": "CT"}
 SAMPLE_SEED = 2024  # fixed draw of the profile's structures; never the training seed
 
 def results_root() -> Path:
-    """The results store: ``$CTLIB_RESULTS`` or ``./results`` (tests point it at a tmp dir)."""
-    return Path(os.environ.get("CTLIB_RESULTS", "results"))
+    """The results store (:func:`ctlib.results.default_root`; tests point it at a tmp dir)."""
+    from ctlib.results import default_root
+
+    return default_root()
 
 
 # ----------------------------------------------------------------------------- data
@@ -223,7 +224,7 @@ def train_one(model: str, targets: list[str], dataset, split, *, profile, seed: 
     ``extra["snapshot_epochs"]`` (pretraining runs). Returns None when
     ``train=False`` and no stored run matches.
     """
-    from ctlib import train as trainer
+    from ctlib import runs
     from ctlib.results import ResultStore
 
     p = _profile(profile)
@@ -237,7 +238,7 @@ def train_one(model: str, targets: list[str], dataset, split, *, profile, seed: 
                         front=front)
     if with_coordinates:  # an E_a+E_c front reads positions, so it is trained on augmented frames as CT
         tcfg["augment"] = True
-    return trainer.run(
+    return runs.run(
         model, list(targets), dataset, split, model_config=mcfg, train_config=tcfg, seed=seed,
         store=ResultStore(results_root()), experiment=experiment, profile=p.name,
         force=force, embedding=embedding, dry_run=not train, save_predictions=save_predictions,
@@ -353,7 +354,7 @@ def untrained_ct_table(profile, seed: int = 0, n_tasks: int = 2):
 
     The control that separates what pretraining adds from the table's shape
     (a random 128-d projection of one-hot rows): the model is built exactly as
-    :func:`ctlib.train.run` builds the pretraining run of ``seed`` (same seed,
+    :func:`ctlib.runs.run` builds the pretraining run of ``seed`` (same seed,
     same config), so this equals that run's epoch-0 snapshot.
     """
     import torch

@@ -117,6 +117,17 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def default_root() -> Path:
+    """The results store's folder: ``$CTLIB_RESULTS``, else ``results/`` of the
+    checkout that holds this package (else of the working folder, for an
+    installed wheel). The one default every module uses."""
+    env = os.environ.get("CTLIB_RESULTS")
+    if env:
+        return Path(env)
+    repo = Path(__file__).resolve().parents[1]
+    return repo / "results" if (repo / "pyproject.toml").is_file() else Path("results")
+
+
 # ------------------------------------------------------------------ provenance
 def code_version(path: str | Path | None = None) -> dict:
     """Git commit and dirty flag of the checkout holding ``path`` (default: this package).
@@ -265,7 +276,7 @@ class ResultStore:
         missing = [k for k in RECORD_KEYS if k not in record]
         if missing:
             raise ValueError(f"record {record.get('run_id')!r} lacks {missing}; build records "
-                             f"with ctlib.train.run() or add these keys")
+                             f"with ctlib.runs.run() or add these keys")
         return write_json_atomic(self.path_for(record), record)
 
     # read

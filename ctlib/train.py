@@ -5,8 +5,11 @@
   :class:`~ctlib.data.dataset.CrystalDataset` with a multi-task masked loss on
   standardised targets, keeps ``best.pt`` (lowest validation MAE) and
   ``last.pt`` (every epoch) in its run folder, and resumes from ``last.pt``.
-* :func:`run` — one experiment run, looked up in the results store by config
-  hash before it is trained; stores the record and the element embedding.
+* :func:`time_budget` — stop training at an epoch boundary once a wall-clock
+  budget is spent (``ctlib campaign --hours``).
+
+The trainer knows nothing of the results store: :func:`ctlib.runs.run` looks a
+run up by config hash and stores what the trainer returns.
 
 Run folder (checkpoints; git-ignored, never under ``results/``)::
 
@@ -49,10 +52,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ctlib.checkpoints import epoch_seed, load_checkpoint, rng_state, save_atomic, set_rng_state
 from ctlib.config import check_known_keys
 from ctlib.results import (
-    SCHEMA_VERSION, ResultStore, atomic_write, code_version, config_hash, device_info,
-    make_run_id, now_iso, package_versions, split_hash, to_jsonable, write_json_atomic,
+    code_version, config_hash, device_info, now_iso, package_versions, split_hash, to_jsonable,
+    write_json_atomic,
 )
 
 KILL_HOOK_ENV = "CTLIB_TEST_KILL_AFTER_EPOCH"
@@ -279,34 +283,6 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
             "r2": r2, "n": n}
 
 
-def _epoch_seed(seed: int, epoch: int, stream: int) -> int:
-    """A 32-bit seed for (training seed, epoch, stream): independent per epoch."""
-    return int(np.random.SeedSequence([seed, epoch, stream]).generate_state(1)[0])
-
-
-def _rng_state() -> dict:
-    st = np.random.get_state()
-    out = {"python": random.getstate(),
-           "numpy": (st[0], st[1].tolist(), int(st[2]), int(st[3]), float(st[4])),
-           "torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        out["cuda"] = torch.cuda.get_rng_state_all()
-    return out
-
-
-def _set_rng_state(st: dict) -> None:
-    random.setstate(st["python"])
-    name, keys, pos, has_gauss, gauss = st["numpy"]
-    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, gauss))
-    torch.set_rng_state(st["torch"])
-    if "cuda" in st and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(st["cuda"])
-
-
-def _save_atomic_torch(obj, path: Path) -> None:
-    atomic_write(path, lambda tmp: torch.save(obj, tmp))
-
-
 def _available_cores() -> int:
     """CPU cores this process may use (respects affinity masks, e.g. in containers)."""
     try:
@@ -315,7 +291,8 @@ def _available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _use_bar(progress: bool | None) -> bool:
+def use_progress_bar(progress: bool | None) -> bool:
+    """tqdm bars on? ``None``: only when stderr is a terminal."""
     if progress is None:
         return sys.stderr.isatty()
     return bool(progress)
@@ -394,7 +371,7 @@ class Trainer:
         sub = ds.subset(used) if len(used) < len(ds) else ds
         from ctlib.data.featurize import build_graphs
 
-        graphs = build_graphs(sub, self.kind, progress=_use_bar(self.progress))
+        graphs = build_graphs(sub, self.kind, progress=use_progress_bar(self.progress))
         self._graphs_memo = (fp, used, sub, graphs)  # one entry: bounded
         return sub, [np.searchsorted(used, i) for i in index_sets], graphs
 
@@ -645,7 +622,7 @@ class Trainer:
         last_path = self.run_dir / "last.pt" if self.run_dir else None
         best_path = self.run_dir / "best.pt" if self.run_dir else None
         if self.resume and last_path is not None and last_path.is_file():
-            ck = _load_checkpoint(last_path)
+            ck = load_checkpoint(last_path)
             if ck.get("identity") != ident:
                 raise ValueError(
                     f"{last_path} belongs to a different run (other model/config/data/split). "
@@ -654,7 +631,7 @@ class Trainer:
             opt.load_state_dict(ck["optimizer"])
             if sched is not None:
                 sched.load_state_dict(ck["scheduler"])
-            _set_rng_state(ck["rng"])
+            set_rng_state(ck["rng"])
             history = ck["history"]
             best_val, best_epoch, bad = ck["best_val"], ck["best_epoch"], ck["bad_epochs"]
             done, stopped_early = ck["done"], ck["stopped_early"]
@@ -664,7 +641,7 @@ class Trainer:
 
         if self.on_epoch is not None and start_epoch == 0:
             self.on_epoch(0, self.model)
-        use_bar = _use_bar(self.progress)
+        use_bar = use_progress_bar(self.progress)
         from tqdm.auto import tqdm
 
         label = getattr(self.model, "name", "") or type(self.model).__name__
@@ -692,7 +669,7 @@ class Trainer:
                     best_val, best_epoch, bad = score, epoch, 0
                     state = {n: v.detach().clone() for n, v in self.model.state_dict().items()}
                     if best_path is not None:
-                        _save_atomic_torch({"model": state, "epoch": epoch, "identity": ident,
+                        save_atomic({"model": state, "epoch": epoch, "identity": ident,
                                             "mean": self.mean.tolist(), "std": self.std.tolist()},
                                            best_path)
                     else:
@@ -706,11 +683,11 @@ class Trainer:
                 if self.on_epoch is not None:
                     self.on_epoch(epoch, self.model)
                 if last_path is not None:
-                    _save_atomic_torch({
+                    save_atomic({
                         "identity": ident, "epoch": epoch, "model": self.model.state_dict(),
                         "optimizer": opt.state_dict(),
                         "scheduler": sched.state_dict() if sched is not None else None,
-                        "rng": _rng_state(), "history": history, "best_val": best_val,
+                        "rng": rng_state(), "history": history, "best_val": best_val,
                         "best_epoch": best_epoch, "bad_epochs": bad, "done": done,
                         "stopped_early": stopped_early, "started": started,
                         "mean": self.mean.tolist(), "std": self.std.tolist(),
@@ -784,9 +761,9 @@ class Trainer:
         # every random draw of this epoch depends on (seed, epoch) only: the loader's
         # shuffle and augmentation, and the global generators (dropout)
         loader.set_epoch(epoch)
-        torch.manual_seed(_epoch_seed(c.seed, epoch, 1))
-        np.random.seed(_epoch_seed(c.seed, epoch, 2))
-        random.seed(_epoch_seed(c.seed, epoch, 3))
+        torch.manual_seed(epoch_seed(c.seed, epoch, 1))
+        np.random.seed(epoch_seed(c.seed, epoch, 2))
+        random.seed(epoch_seed(c.seed, epoch, 3))
         self.model.train()
         lr = opt.param_groups[0]["lr"]
         t0 = time.perf_counter()
@@ -869,20 +846,6 @@ class Trainer:
         return tr
 
 
-def _load_checkpoint(path: Path) -> dict:
-    """``torch.load`` of a checkpoint, with a clear error for a damaged file."""
-    try:
-        ck = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # truncated zip, pickle error, ...
-        raise ValueError(f"checkpoint {path} cannot be read ({type(exc).__name__}: {exc}); it is "
-                         f"probably truncated by a killed run. Delete it, or rerun with --force "
-                         f"(force=True) to train from scratch.") from None
-    if not isinstance(ck, dict) or "identity" not in ck:
-        raise ValueError(f"checkpoint {path} is not a ctlib last.pt (no 'identity'); delete it "
-                         f"or rerun with --force (force=True)")
-    return ck
-
-
 def _display_path(path: Path | None) -> str | None:
     """``path`` relative to the working folder when inside it (records stay portable)."""
     if path is None:
@@ -919,204 +882,3 @@ def _with_targets(ds, targets):
     new = copy.copy(ds)
     new.targets = {**ds.targets, **{t: np.full(len(ds), np.nan) for t in missing}}
     return new
-
-
-# ======================================================================== run
-def _default_store() -> ResultStore:
-    return ResultStore(os.environ.get("CTLIB_RESULTS", "results"))
-
-
-def _default_run_root() -> Path:
-    """Checkpoint root: ``$CTLIB_RUNS``, else ``$CTLIB_CACHE/runs``."""
-    if os.environ.get("CTLIB_RUNS"):
-        return Path(os.environ["CTLIB_RUNS"])
-    from ctlib.data import cache_root
-
-    return Path(cache_root()) / "runs"
-
-
-#: Profiles whose runs are committed: trained only from a clean git tree.
-COMMITTED_PROFILES = ("quick", "cpu", "paper")
-ALLOW_DIRTY_ENV = "CTLIB_ALLOW_DIRTY"
-
-
-def _check_clean_tree(profile: str) -> None:
-    """Refuse to train a committed profile's run from a tree with uncommitted changes."""
-    if profile not in COMMITTED_PROFILES or os.environ.get(ALLOW_DIRTY_ENV, "") not in ("", "0"):
-        return
-    if code_version().get("dirty"):
-        raise RuntimeError(
-            f"refusing to train a {profile!r}-profile run from a git tree with uncommitted "
-            f"changes: its record could not name the code that made it. Commit (or stash) "
-            f"first, or set {ALLOW_DIRTY_ENV}=1 to experiment (do not commit those records).")
-
-
-def _embedding_fingerprint(embedding) -> str | None:
-    """sha256 of a table's content (element order, matrix, coordinate layer), so the
-    same table hashes alike whichever file format or metadata carries it."""
-    if embedding is None:
-        return None
-    from ctlib.embeddings import ElementEmbedding
-
-    from ctlib.embeddings import content_checksum
-
-    if not isinstance(embedding, ElementEmbedding):
-        embedding = ElementEmbedding.load(embedding)
-    return content_checksum(embedding.elements, embedding.matrix, embedding.coord_weight,
-                            embedding.coord_bias).split(":", 1)[1]
-
-
-def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | None = None,
-        train_config: TrainConfig | dict | None = None, seed: int = 0,
-        store: ResultStore | None = None, experiment: str = "adhoc", profile: str = "adhoc",
-        run_root: str | Path | None = None, force: bool = False, embedding=None,
-        extra: dict | None = None, graphs=None, save_predictions: bool = False,
-        dry_run: bool = False, progress: bool | None = None,
-        snapshot_epochs=None) -> dict | None:
-    """Train one model (or return its stored result) and record it.
-
-    Args:
-        model_name: ``cgcnn`` | ``megnet`` | ``alignn`` | ``ct``.
-        targets: target name or list of names (multi-task).
-        dataset: CrystalDataset, or a registry name for ``ctlib.data.load``.
-        split: ``{"train","val","test": int index arrays}``.
-        model_config: dict for ``build_model`` (strict).
-        train_config: TrainConfig or dict; its ``seed`` is replaced by ``seed``.
-        seed: training seed (model initialisation, shuffling, dropout).
-        store: results store (default ``$CTLIB_RESULTS`` or ``./results``).
-        experiment, profile: where the record goes:
-            ``<store>/<profile>/<experiment>/<run_id>.json``.
-        run_root: checkpoint folder root (default ``<ctlib.data.cache_root()>/runs``,
-            i.e. ``$CTLIB_CACHE/runs`` or ``.cache/ctlib/runs``); the run folder is
-            ``<run_root>/<profile>/<experiment>/<run_id>``.
-        force: retrain from scratch even if a record (or checkpoint) exists.
-        embedding: an ElementEmbedding or a path to an embedding file, used
-            to initialise the model's atom-embedding table (the model config
-            must say ``embedding_init: external``; it is set when absent).
-        extra: JSON-able labels stored in the record (part of the config hash).
-        graphs: precomputed GraphSet of ``dataset`` (graph models).
-        save_predictions: also write ``predictions/<run_id>.csv`` (test split).
-        dry_run: only look the run up; return None when it is not stored
-            (nothing is trained or written).
-        progress: tqdm bars (None = when on a terminal).
-        snapshot_epochs: epochs after which the element table is also saved,
-            as ``embeddings/<run_id>/epoch_<e>.json`` (0 = the untrained table);
-            the snapshots do not enter the config hash.
-
-    A run of a committed profile (:data:`COMMITTED_PROFILES`) is trained only
-    from a clean git tree, so its record names the code that made it; set
-    ``CTLIB_ALLOW_DIRTY=1`` to experiment anyway (such records say
-    ``"dirty": true`` and must not be committed).
-
-    Returns:
-        the run record (also written to the store), or None for a ``dry_run``
-        that found nothing. The config hash covers
-        the model name and config, the train config (minus device/threads/
-        logging), the dataset fingerprint, the split hash, the targets, the
-        seed, the embedding's sha256, ``extra`` and the behaviour versions
-        of the trainer, the model and its input featurizer (:mod:`ctlib.versions`).
-    """
-    from ctlib.embeddings import ElementEmbedding
-    from ctlib.models import MODEL_CLASSES
-    from ctlib.versions import behaviour
-
-    targets = [targets] if isinstance(targets, str) else list(targets)
-    if model_name not in MODEL_CLASSES:
-        raise ValueError(f"unknown model {model_name!r}; choose one of {sorted(MODEL_CLASSES)}")
-    if isinstance(dataset, str):
-        from ctlib.data import load
-
-        dataset = load(dataset, progress=_use_bar(progress))
-    store = store if store is not None else _default_store()
-    tc = train_config if isinstance(train_config, TrainConfig) else TrainConfig.from_dict(train_config)
-    tc = tc.replace(seed=int(seed))
-    model_config = dict(model_config or {})
-    emb_obj = None
-    if embedding is not None:
-        emb_obj = embedding if isinstance(embedding, ElementEmbedding) else ElementEmbedding.load(embedding)
-        model_config.setdefault("embedding_init", "external")
-    names = [k for k in ("train", "val", "test") if k in split]
-    config = {
-        "model": model_name, "model_config": model_config, "train": tc.hash_dict(),
-        "dataset": {"name": dataset.name, "fingerprint": dataset.fingerprint},
-        "split_hash": split_hash({k: split[k] for k in names}), "targets": targets,
-        "seed": int(seed), "embedding_sha256": _embedding_fingerprint(embedding),
-        "extra": to_jsonable(extra or {}),
-        "behaviour": behaviour(model_name, MODEL_CLASSES[model_name].input_kind),
-    }
-    h = config_hash(config)
-    rid = make_run_id(model_name, targets, h, seed)
-    if not force:
-        found = store.find(h, profile=profile, experiment=experiment)
-        if found is not None:
-            return found
-        other = store.find(h, profile=profile)
-        if other is not None:  # same run stored under another experiment: reuse it
-            rec = dict(other, experiment=experiment, copied_from=other["experiment"])
-            if not dry_run:
-                store.save(rec)
-            return rec
-    if dry_run:
-        return None
-    _check_clean_tree(profile)
-
-    from ctlib.models import build_model
-
-    torch.manual_seed(seed)
-    np.random.seed(seed % 2**32)
-    random.seed(seed)
-    build_kw = {"embedding": emb_obj} if emb_obj is not None else {}
-    model = build_model(model_name, len(targets), model_config, **build_kw)
-    front = getattr(model, "atom_embedding", None)
-    if hasattr(front, "check_data_elements"):  # warn now about elements a transferred table lacks
-        used = np.concatenate([np.asarray(split[k], dtype=np.int64) for k in names])
-        front.check_data_elements(dataset.subset(np.unique(used)).numbers)
-    run_rel = Path(profile) / experiment / rid
-    run_dir = Path(run_root if run_root is not None else _default_run_root()) / run_rel
-    prov = {"run_id": rid, "config_hash": h, "profile": profile, "experiment": experiment,
-            "model_name": model_name, "targets": targets, "dataset": dataset.name, "seed": int(seed)}
-    on_epoch = None
-    if snapshot_epochs:
-        keep = {int(e) for e in snapshot_epochs}
-
-        def on_epoch(epoch, m):
-            if epoch in keep:
-                path = store.artifact_path(profile, experiment, "embeddings", f"{rid}/epoch_{epoch:03d}",
-                                           ".json")
-                ElementEmbedding.from_model(m, provenance={**prov, "epoch": epoch}).save(path)
-
-    trainer = Trainer(model, tc, run_dir, resume=not force, progress=progress, on_epoch=on_epoch)
-    rec = trainer.fit(dataset, split, targets, graphs=graphs)
-    rec["run_dir"] = str(run_rel)  # relative to the checkpoint root: no machine path in records
-
-    emb_path = store.artifact_path(profile, experiment, "embeddings", rid, ".json")
-    emb = ElementEmbedding.from_model(trainer.model, provenance=prov)
-    emb.save(emb_path)
-    pred_rel = None
-    if save_predictions and "test" in split and len(split["test"]):
-        import pandas as pd
-
-        te = np.asarray(split["test"], dtype=np.int64)
-        p = trainer.predict(dataset, te, graphs=graphs)
-        df = pd.DataFrame({"id": dataset.ids[te]})
-        for j, t in enumerate(targets):
-            df[t] = dataset.targets[t][te]
-            df[f"{t}_pred"] = p[:, j]
-        ppath = store.artifact_path(profile, experiment, "predictions", rid, ".csv")
-        atomic_write(ppath, lambda tmp: df.to_csv(tmp, index=False, float_format="%.6g"))
-        pred_rel = str(ppath.relative_to(store.root))
-    record = {
-        "schema": SCHEMA_VERSION, "run_id": rid, "profile": profile, "experiment": experiment,
-        **rec,
-        "config": config, "config_hash": h,
-        "embedding_path": str(emb_path.relative_to(store.root)),
-        "embedding_snapshots": sorted(
-            str(store.artifact_path(profile, experiment, "embeddings", f"{rid}/epoch_{e:03d}", ".json")
-                .relative_to(store.root)) for e in {int(e) for e in snapshot_epochs or ()}
-            if e <= rec["epochs_run"]),
-        "predictions_path": pred_rel,
-        "extra": to_jsonable(extra or {}),
-        "filled_elements": list(getattr(front, "filled_elements", []) or []),
-    }
-    store.save(record)
-    return record

@@ -280,7 +280,7 @@ def smoke_ct_store(tmp_path_factory):
     """Real CrystalTransformers trained on smoke-sized MP-2018 (single-task E_f, then
     multi-task), recorded in a temporary results store. d_atom is 128 as in the paper
     so the embedding is 89 x 128; the rest of the model is the smoke profile's."""
-    from ctlib import experiments, train
+    from ctlib import experiments, runs
     from ctlib.results import ResultStore
 
     root = tmp_path_factory.mktemp("analysis_store")
@@ -291,10 +291,10 @@ def smoke_ct_store(tmp_path_factory):
     for key, targets, seed in (("ef", ["formation_energy_per_atom"], 0),
                                ("mt", ["formation_energy_per_atom", "band_gap"], 0),
                                ("mt1", ["formation_energy_per_atom", "band_gap"], 1)):
-        recs[key] = train.run("ct", targets, ds, split, model_config=mcfg,
-                              train_config=experiments.train_config("ct", "smoke", len(targets), device="cpu"),
-                              seed=seed, store=store, experiment="fronts", profile="smoke",
-                              run_root=root / "runs", progress=False)
+        recs[key] = runs.run("ct", targets, ds, split, model_config=mcfg,
+                             train_config=experiments.train_config("ct", "smoke", len(targets), device="cpu"),
+                             seed=seed, store=store, experiment="fronts", profile="smoke",
+                             run_root=root / "runs", progress=False)
     return root / "results", recs
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from ctlib import runs as R
 from ctlib import train as T
 from ctlib.embeddings import ElementEmbedding
 from ctlib.models import build_model, tiny_config
@@ -70,7 +71,7 @@ def test_onecycle_fit_ends_at_the_end_of_its_cycle(ds):
 
 # ------------------------------------------------------------ behaviour versions
 def _run(ds, tmp_path, **kw):
-    return T.run("ct", ["vpa"], ds, SPLIT, model_config=tiny_config("ct"),
+    return R.run("ct", ["vpa"], ds, SPLIT, model_config=tiny_config("ct"),
                  train_config=cfg(epochs=1).to_dict(), store=ResultStore(tmp_path / "res"),
                  run_root=tmp_path / "runs", progress=False, **kw)
 
@@ -94,12 +95,12 @@ def test_records_hold_no_machine_path(ds, tmp_path):
 
 # ------------------------------------------------------------ clean tree
 def test_committed_profile_refuses_a_dirty_tree(ds, tmp_path, monkeypatch):
-    monkeypatch.setattr(T, "code_version", lambda *a: {"commit": "abc", "dirty": True})
-    monkeypatch.delenv(T.ALLOW_DIRTY_ENV, raising=False)
+    monkeypatch.setattr(R, "code_version", lambda *a: {"commit": "abc", "dirty": True})
+    monkeypatch.delenv(R.ALLOW_DIRTY_ENV, raising=False)
     with pytest.raises(RuntimeError, match="uncommitted changes.*CTLIB_ALLOW_DIRTY=1"):
         _run(ds, tmp_path, profile="cpu")
     _run(ds, tmp_path, profile="smoke")  # not a committed profile
-    monkeypatch.setenv(T.ALLOW_DIRTY_ENV, "1")
+    monkeypatch.setenv(R.ALLOW_DIRTY_ENV, "1")
     assert _run(ds, tmp_path, profile="cpu")["profile"] == "cpu"
 
 
@@ -135,7 +136,7 @@ def test_time_budget_stops_at_an_epoch_boundary_and_resumes(ds, tmp_path):
 
 
 def test_snapshots_keep_the_table_at_chosen_epochs(ds, tmp_path):
-    rec = T.run("ct", ["vpa"], ds, SPLIT, model_config=tiny_config("ct"),
+    rec = R.run("ct", ["vpa"], ds, SPLIT, model_config=tiny_config("ct"),
                 train_config=cfg(epochs=3).to_dict(), store=ResultStore(tmp_path / "res"),
                 run_root=tmp_path / "runs", progress=False, snapshot_epochs=(0, 2, 9))
     assert [p.rsplit("/", 1)[-1] for p in rec["embedding_snapshots"]] == ["epoch_000.json",
@@ -208,7 +209,7 @@ def test_record_lists_the_elements_a_transferred_table_lacked(ds, tmp_path):
     keep = [e for e in full.elements if e not in ("Li", "O")]
     partial = full.reindex(keep)
     with pytest.warns(UserWarning, match="Li, O"):
-        rec = T.run("cgcnn", ["vpa"], ds, SPLIT, model_config=tiny_config("cgcnn"),
+        rec = R.run("cgcnn", ["vpa"], ds, SPLIT, model_config=tiny_config("cgcnn"),
                     train_config=cfg(epochs=1).to_dict(), store=ResultStore(tmp_path / "res"),
                     run_root=tmp_path / "runs", progress=False, embedding=partial)
     assert rec["filled_elements"] == ["Li", "O"]
@@ -217,5 +218,5 @@ def test_record_lists_the_elements_a_transferred_table_lacked(ds, tmp_path):
 def test_the_same_table_hashes_alike_in_json_and_npz(tmp_path):
     emb = ElementEmbedding.from_model(tiny_ct())
     a, b = emb.save(tmp_path / "t.json"), emb.save(tmp_path / "t.npz")
-    assert T._embedding_fingerprint(ElementEmbedding.load(a)) == T._embedding_fingerprint(a)
-    assert T._embedding_fingerprint(a) == T._embedding_fingerprint(b)
+    assert R.embedding_fingerprint(ElementEmbedding.load(a)) == R.embedding_fingerprint(a)
+    assert R.embedding_fingerprint(a) == R.embedding_fingerprint(b)

@@ -16,7 +16,8 @@ from ctlib.data.dataset import CrystalDataset
 from ctlib.embeddings import ElementEmbedding
 from ctlib.models import build_model, tiny_config
 from ctlib.results import RECORD_KEYS, ResultStore
-from ctlib.train import KILL_HOOK_ENV, Trainer, TrainConfig, regression_metrics, run
+from ctlib.runs import run
+from ctlib.train import KILL_HOOK_ENV, Trainer, TrainConfig, regression_metrics
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
