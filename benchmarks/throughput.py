@@ -16,6 +16,10 @@ Usage::
     python benchmarks/throughput.py                    # all models, 2 threads
     python benchmarks/throughput.py --models ct --ct-max-tokens 0   # CT without the token cap
     python benchmarks/throughput.py --models alignn --alignn-hidden 64 --threads 1
+    python benchmarks/throughput.py --models ct ct-bf16      # CT in fp32 and in bf16 autocast
+
+``ct-bf16`` is CT with its training forward pass under bf16 autocast (the cpu
+profile's setting, ``TrainConfig.precision="bf16"``); inference stays fp32.
 """
 from __future__ import annotations
 
@@ -47,8 +51,9 @@ def measure(name: str, args) -> dict:
     sample = ds.subset(idx)
     target = ["formation_energy_per_atom"]
     cfg = {"hidden": args.alignn_hidden} if name == "alignn" else {}
+    bf16 = name == "ct-bf16"
     torch.manual_seed(0)
-    model = build_model(name, 1, cfg)
+    model = build_model("ct" if bf16 else name, 1, cfg)
     kind = model.input_kind
     extra = {"max_tokens": args.ct_max_tokens or None} if kind == "ct" else {}
     t0 = time.perf_counter()
@@ -63,7 +68,9 @@ def measure(name: str, args) -> dict:
         loader.set_epoch(epoch)
         t0 = time.perf_counter()
         for batch in loader:
-            loss = torch.nn.functional.mse_loss(model(batch), batch.y)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                pred = model(batch)
+            loss = torch.nn.functional.mse_loss(pred.float(), batch.y)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -84,8 +91,8 @@ def measure(name: str, args) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", nargs="+", default=["cgcnn", "megnet", "alignn", "ct"],
-                    choices=["cgcnn", "megnet", "alignn", "ct"])
+    ap.add_argument("--models", nargs="+", default=["cgcnn", "megnet", "alignn", "ct", "ct-bf16"],
+                    choices=["cgcnn", "megnet", "alignn", "ct", "ct-bf16"])
     ap.add_argument("--n", type=int, default=640, help="structures in the sample (default 640)")
     ap.add_argument("--epochs", type=int, default=2,
                     help="training epochs over the sample; the first is warm-up (default 2)")
