@@ -1,0 +1,860 @@
+"""CT pretraining, epoch by epoch: validation curves and the chemistry of the element table.
+
+The paper pretrains CrystalTransformer on MP* and claims that the element table
+it learns (method A) carries chemistry: it clusters (Figures 3-5) and it
+predicts elemental properties (Table VI). A final table only shows where
+training ended. This module follows the table through pretraining, from the
+snapshots a pretraining run keeps at the profile's ``extra["snapshot_epochs"]``
+(``results/<profile>/fronts/embeddings/<run_id>/epoch_NNN.json``; epoch 0 =
+the untrained table), and measures for every snapshot:
+
+* **drift**: ``||T_e - T_0||_F / ||T_0||_F``, how far the table has moved from
+  its untrained start (0 = unchanged; unitless);
+* **best silhouette**: k-means (k = 2..8, :func:`ctlib.analysis.clustering.kmeans_scan`)
+  on the column-standardised table; the silhouette-best k by
+  :func:`ctlib.analysis.clustering.choose_k` and its mean silhouette (in [-1, 1]);
+* **reverse-prediction R²** of the five elemental properties of
+  :data:`ctlib.analysis.reverse.PROPERTIES`, with a cheap fixed model (a
+  30-tree random forest, ``max_features=0.3``, fixed seeds) in 5-fold CV
+  repeated twice (:func:`ctlib.analysis.reverse.cv_splits`); pooled
+  out-of-fold R², mean over repeats. The model is not the paper's CatBoost
+  (notebook 08 runs that on the final table): it is a cheap probe, about 1.5
+  CPU-seconds per table for all five properties on 89 elements, so that every
+  snapshot can be measured.
+
+The same numbers are computed for the reference tables of
+:func:`ctlib.analysis.reverse.baseline_tables` (cgcnn92, megnet16, mat2vec,
+random128), so the curves have fixed marks to rise towards.
+
+Runs are found with :func:`ctlib.experiments.pretrain_ct_multitask` and
+:func:`ctlib.experiments.pretrain_front` with ``train=False`` (never trains).
+A run that is not stored yet but has snapshots in the store (a pretraining in
+progress) is picked up by its run-id prefix and labelled ``in progress``; its
+history comes from its checkpoint ``last.pt`` when there is one.
+
+A run stored without snapshots (profiles without ``snapshot_epochs``, e.g.
+smoke) still gives two points: epoch 0, the untrained table rebuilt by
+:func:`ctlib.experiments.untrained_ct_table` (identical to the run's epoch-0
+snapshot: same seed, same model config), and the final table at the run's best
+epoch (the table that is transferred).
+
+Nothing is cached beyond a bounded memo of the per-table metrics
+(:data:`MEMO_SIZE` entries, keyed by table content and settings).
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "KINDS", "LABELS", "SHORT", "REFERENCES", "KS", "STORED", "IN_PROGRESS", "PENDING",
+    "PretrainingRun", "kind_targets", "run_prefix", "find_pretraining_runs", "runs_frame",
+    "validation_curves", "final_metrics", "snapshot_frame", "load_table",
+    "relative_drift", "best_silhouette", "reverse_r2", "chemistry_vs_epoch",
+    "budget_table", "plot_validation_curves", "plot_chemistry", "clear_memo",
+]
+
+#: The three CT pretrainings of a profile: multi-task E_f + E_g, E_f alone, E_g alone.
+KINDS = ("mt", "E_f", "E_g")
+#: Display names of :data:`KINDS`.
+LABELS = {"mt": "CT multi-task (E_f + E_g)", "E_f": "CT E_f", "E_g": "CT E_g"}
+#: Short task name of a target (the column names of the tidy frames).
+SHORT = {"formation_energy_per_atom": "E_f", "band_gap": "E_g"}
+#: Reference tables measured beside the CT snapshots (names of ``reverse.baseline_tables``).
+REFERENCES = ("cgcnn92", "megnet16", "mat2vec", "random128")
+#: Numbers of k-means clusters scanned for the best silhouette.
+KS = tuple(range(2, 9))
+#: Statuses of a pretraining run.
+STORED, IN_PROGRESS, PENDING = "stored", "in progress", "pending"
+#: Entries of the bounded memo of per-table metrics.
+MEMO_SIZE = 512
+_MEMO: OrderedDict = OrderedDict()
+_SNAP_RE = re.compile(r"^epoch_(\d+)\.json$")
+
+
+def clear_memo() -> None:
+    """Empty the memo of per-table metrics (tests; a changed property table)."""
+    _MEMO.clear()
+
+
+def _memo(key, compute):
+    if key in _MEMO:
+        _MEMO.move_to_end(key)
+        return _MEMO[key]
+    value = compute()
+    _MEMO[key] = value
+    while len(_MEMO) > MEMO_SIZE:
+        _MEMO.popitem(last=False)
+    return value
+
+
+def _digest(*arrays) -> str:
+    h = hashlib.sha1()
+    for a in arrays:
+        if isinstance(a, np.ndarray):
+            a = np.ascontiguousarray(a, dtype=np.float64)
+            h.update(str(a.shape).encode())
+            h.update(a.tobytes())
+        else:
+            h.update(repr(a).encode())
+        h.update(b"|")
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- #
+# Finding the runs
+# --------------------------------------------------------------------------- #
+def kind_targets(kind: str) -> list[str]:
+    """Target names of a pretraining kind: ``"mt"`` -> both MP-2018 targets, ``"E_f"`` -> one."""
+    from ctlib.experiments import TARGETS
+
+    if kind == "mt":
+        return list(TARGETS.values())
+    if kind in TARGETS:
+        return [TARGETS[kind]]
+    raise ValueError(f"unknown pretraining kind {kind!r}; choose one of {list(KINDS)}")
+
+
+def run_prefix(kind: str) -> str:
+    """Run-id prefix of a pretraining kind, e.g. ``"ct-formation_energy_per_atom+band_gap-"``."""
+    return "ct-" + "+".join(kind_targets(kind)) + "-"
+
+
+@dataclass
+class PretrainingRun:
+    """One CT pretraining of a profile, as far as the store knows it.
+
+    Attributes:
+        kind: ``"mt"``, ``"E_f"`` or ``"E_g"`` (:data:`KINDS`).
+        label: display name.
+        targets: target names it trains on.
+        seed: the pretraining seed.
+        status: ``"stored"`` (a record), ``"in progress"`` (snapshots or a
+            checkpoint but no record yet) or ``"pending"`` (nothing).
+        run_id: the run id (None when pending).
+        record: the stored run record (None unless stored).
+        snapshots: epoch -> snapshot file (``epoch_NNN.json``) that exist.
+        history: per-epoch history (the record's, else the checkpoint's;
+            ``[]`` when neither): dicts with ``epoch``, ``train_loss``, ``lr``,
+            ``time_s``, ``val_mae`` (target -> eV/atom or eV), ``val_mae_mean``.
+        epochs_planned: epochs of the profile's training config for this run.
+        final_table: the record's element-table file (the best epoch's table),
+            None unless stored.
+        best_epoch: the record's (or checkpoint's) best epoch on validation MAE.
+    """
+
+    kind: str
+    label: str
+    targets: list[str]
+    seed: int
+    status: str
+    run_id: str | None = None
+    record: dict | None = None
+    snapshots: dict[int, Path] = field(default_factory=dict)
+    history: list[dict] = field(default_factory=list)
+    epochs_planned: int | None = None
+    final_table: Path | None = None
+    best_epoch: int | None = None
+
+    @property
+    def epochs_done(self) -> int:
+        """Epochs trained so far (history length, else the newest snapshot's epoch)."""
+        if self.history:
+            return len(self.history)
+        return max(self.snapshots) if self.snapshots else 0
+
+
+def _record_snapshots(rec: dict, root: Path) -> dict[int, Path]:
+    out = {}
+    for rel in rec.get("embedding_snapshots") or []:
+        p = Path(rel)
+        p = p if p.is_absolute() else root / p
+        m = _SNAP_RE.match(p.name)
+        if m and p.is_file():
+            out[int(m.group(1))] = p
+    return dict(sorted(out.items()))
+
+
+def _folder_snapshots(folder: Path) -> dict[int, Path]:
+    out = {}
+    for p in folder.glob("epoch_*.json"):
+        m = _SNAP_RE.match(p.name)
+        if m:
+            out[int(m.group(1))] = p
+    return dict(sorted(out.items()))
+
+
+def _checkpoint(profile: str, run_id: str) -> dict | None:
+    """The checkpoint ``last.pt`` of an unfinished run (None when absent or unreadable)."""
+    from ctlib.checkpoints import load_checkpoint
+    from ctlib.runs import default_run_root
+
+    path = default_run_root() / profile / "fronts" / run_id / "last.pt"
+    if not path.is_file():
+        return None
+    try:
+        return load_checkpoint(path)
+    except ValueError:  # being written, or damaged: the run itself reports it
+        return None
+
+
+def _unfinished(profile: str, kind: str, seed: int, root: Path) -> tuple[str | None, dict, dict | None]:
+    """(run id, snapshots, checkpoint) of the newest unfinished run of ``kind`` (seed ``seed``).
+
+    Found by run-id prefix and seed among the snapshot folders
+    ``<root>/<profile>/fronts/embeddings/<prefix>*-s<seed>/`` and the
+    checkpoint folders ``<runs>/<profile>/fronts/<prefix>*-s<seed>/``; the one
+    modified last wins.
+    """
+    from ctlib.runs import default_run_root
+
+    pattern = f"{run_prefix(kind)}*-s{seed}"
+    cands: dict[str, float] = {}
+    for base, probe in ((root / profile / "fronts" / "embeddings", None),
+                        (default_run_root() / profile / "fronts", "last.pt")):
+        if not base.is_dir():
+            continue
+        for d in base.glob(pattern):
+            if not d.is_dir() or not re.fullmatch(re.escape(run_prefix(kind)) + r"[0-9a-f]+-s\d+", d.name):
+                continue
+            f = d / probe if probe else d
+            if f.exists():
+                cands[d.name] = max(cands.get(d.name, 0.0), f.stat().st_mtime)
+    if not cands:
+        return None, {}, None
+    rid = max(cands, key=cands.get)
+    snaps = _folder_snapshots(root / profile / "fronts" / "embeddings" / rid)
+    return rid, snaps, _checkpoint(profile, rid)
+
+
+def find_pretraining_runs(profile, seed: int | None = None, *, kinds: Sequence[str] = KINDS,
+                          unfinished: bool = True) -> dict[str, PretrainingRun]:
+    """The CT pretraining runs of a profile (multi-task, E_f, E_g), from the store.
+
+    Looks each run up with :func:`ctlib.experiments.pretrain_ct_multitask` /
+    :func:`ctlib.experiments.pretrain_front` and ``train=False``: nothing is
+    trained. A run without a record is ``in progress`` when snapshots or a
+    checkpoint of a run with its id prefix and seed exist (``unfinished``), else
+    ``pending``.
+
+    Args:
+        profile: profile name or :class:`ctlib.config.Profile`.
+        seed: pretraining seed (default: :func:`ctlib.experiments.front_seed` of
+            seed 0, the front every back end of cpu uses).
+        kinds: which of :data:`KINDS`.
+        unfinished: look for unfinished runs' snapshots and checkpoints.
+
+    Returns:
+        kind -> :class:`PretrainingRun`, in the order of ``kinds``.
+    """
+    from ctlib import experiments as ex
+
+    p = ex._profile(profile)
+    seed = ex.front_seed(p, 0) if seed is None else int(seed)
+    root = ex.results_root()
+    out = {}
+    for kind in kinds:
+        targets = kind_targets(kind)
+        if kind == "mt":
+            rec = ex.pretrain_ct_multitask(p, seed, train=False)
+        else:
+            rec = ex.pretrain_front("ct", kind, p, seed, train=False)
+        planned = int(ex.train_config("ct", p, len(targets), front=True)["epochs"])
+        run = PretrainingRun(kind, LABELS[kind], targets, seed, PENDING, epochs_planned=planned)
+        if rec is not None:
+            run.status, run.run_id, run.record = STORED, rec["run_id"], rec
+            run.snapshots = _record_snapshots(rec, root)
+            run.history = list(rec.get("history") or [])
+            run.best_epoch = rec.get("best_epoch")
+            fin = ex.embedding_path(rec)
+            run.final_table = Path(fin) if fin and Path(fin).is_file() else None
+        elif unfinished:
+            rid, snaps, ck = _unfinished(p.name, kind, seed, root)
+            if rid is not None:
+                run.status, run.run_id, run.snapshots = IN_PROGRESS, rid, snaps
+                if ck is not None:
+                    run.history = list(ck.get("history") or [])
+                    run.best_epoch = ck.get("best_epoch")
+        out[kind] = run
+    return out
+
+
+def runs_frame(runs: Mapping[str, PretrainingRun]) -> pd.DataFrame:
+    """One row per run: ``kind, label, status, run_id, seed, epochs_done, epochs_planned,
+    best_epoch, snapshots`` (the epochs with a snapshot file, as text), ``wall_h`` (hours of
+    the stored run; NaN otherwise) and ``device``."""
+    rows = []
+    for r in runs.values():
+        rec = r.record or {}
+        rows.append({"kind": r.kind, "label": r.label, "status": r.status, "run_id": r.run_id,
+                     "seed": r.seed, "epochs_done": r.epochs_done, "epochs_planned": r.epochs_planned,
+                     "best_epoch": r.best_epoch,
+                     "snapshots": ", ".join(str(e) for e in r.snapshots) or "—",
+                     "wall_h": float(rec["wall_s"]) / 3600 if rec.get("wall_s") is not None else math.nan,
+                     "device": rec.get("device")})
+    out = pd.DataFrame(rows)
+    if len(out):
+        out["best_epoch"] = out["best_epoch"].astype("Int64")
+    return out
+
+
+# --------------------------------------------------------------------------- #
+# Curves and final numbers from the records
+# --------------------------------------------------------------------------- #
+def validation_curves(runs: Mapping[str, PretrainingRun]) -> pd.DataFrame:
+    """Validation MAE per epoch and task, tidy.
+
+    Returns:
+        one row per (run, epoch, task): ``kind, label, status, run_id, epoch,
+        task`` (``"E_f"``/``"E_g"``), ``target``, ``val_mae`` (eV/atom for
+        E_f, eV for E_g), ``val_mae_mean`` (mean over the run's tasks, the
+        selection score), ``train_loss`` (normalised MSE), ``lr`` (learning rate
+        after the epoch), ``time_s`` (seconds of the epoch). Empty (with
+        these columns) when no run has a history.
+    """
+    cols = ["kind", "label", "status", "run_id", "epoch", "task", "target", "val_mae",
+            "val_mae_mean", "train_loss", "lr", "time_s"]
+    rows = []
+    for r in runs.values():
+        for h in r.history:
+            vm = h.get("val_mae") or {}
+            for t in r.targets:
+                v = vm.get(t)
+                rows.append({"kind": r.kind, "label": r.label, "status": r.status, "run_id": r.run_id,
+                             "epoch": int(h["epoch"]), "task": SHORT.get(t, t), "target": t,
+                             "val_mae": math.nan if v is None else float(v),
+                             "val_mae_mean": _num(h.get("val_mae_mean")),
+                             "train_loss": _num(h.get("train_loss")), "lr": _num(h.get("lr")),
+                             "time_s": _num(h.get("time_s"))})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _num(v) -> float:
+    return math.nan if v is None else float(v)
+
+
+def final_metrics(runs: Mapping[str, PretrainingRun]) -> pd.DataFrame:
+    """Final validation and test error of each pretraining, per task.
+
+    Returns:
+        one row per (run, task): ``kind, label, status, run_id, task, target,
+        unit, best_epoch, epochs_done, epochs_planned, val_mae`` (stored: the
+        record's validation MAE of the restored best epoch; in progress: the
+        lowest validation MAE so far; pending: NaN), ``test_mae, test_rmse,
+        test_r2, n_test`` (stored runs only; NaN/0 otherwise). Units: eV/atom
+        for E_f, eV for E_g.
+    """
+    from ctlib.experiments import UNITS
+
+    rows = []
+    for r in runs.values():
+        rec = r.record or {}
+        for t in r.targets:
+            task = SHORT.get(t, t)
+            val = ((rec.get("val") or {}).get(t) or {}).get("mae")
+            if val is None and r.history:
+                vals = [(h.get("val_mae") or {}).get(t) for h in r.history]
+                vals = [v for v in vals if v is not None]
+                val = min(vals) if vals else None
+            te = (rec.get("test") or {}).get(t) or {}
+            rows.append({"kind": r.kind, "label": r.label, "status": r.status, "run_id": r.run_id,
+                         "task": task, "target": t, "unit": UNITS.get(task, ""),
+                         "best_epoch": r.best_epoch, "epochs_done": r.epochs_done,
+                         "epochs_planned": r.epochs_planned, "val_mae": _num(val),
+                         "test_mae": _num(te.get("mae")), "test_rmse": _num(te.get("rmse")),
+                         "test_r2": _num(te.get("r2")), "n_test": int(te.get("n") or 0)})
+    return pd.DataFrame(rows)
+
+
+def snapshot_frame(runs: Mapping[str, PretrainingRun], *, rebuild_untrained: bool = True) -> pd.DataFrame:
+    """The element tables of each run to measure, one row per (run, epoch).
+
+    Sources, per run: every snapshot file (``source="snapshot"``); the record's
+    final table at its best epoch when no snapshot has that epoch
+    (``"final (best epoch)"``); and, when there is no epoch-0 snapshot but
+    the run has other tables, the untrained table rebuilt by
+    :func:`ctlib.experiments.untrained_ct_table` (``"rebuilt untrained"``,
+    ``path`` None) when ``rebuild_untrained``.
+
+    Returns:
+        ``kind, label, status, run_id, seed, n_tasks, epoch, source, path,
+        is_final`` (True for the table at the stored run's best epoch), sorted
+        by kind and epoch.
+    """
+    rows = []
+    for r in runs.values():
+        base = {"kind": r.kind, "label": r.label, "status": r.status, "run_id": r.run_id,
+                "seed": r.seed, "n_tasks": len(r.targets)}
+        items = {e: ("snapshot", p) for e, p in r.snapshots.items()}
+        if r.final_table is not None and r.best_epoch is not None and int(r.best_epoch) not in items:
+            items[int(r.best_epoch)] = ("final (best epoch)", r.final_table)
+        if items and 0 not in items and rebuild_untrained:
+            items[0] = ("rebuilt untrained", None)
+        for e in sorted(items):
+            src, path = items[e]
+            rows.append({**base, "epoch": int(e), "source": src, "path": None if path is None else str(path),
+                         "is_final": r.status == STORED and r.best_epoch is not None
+                         and int(e) == int(r.best_epoch)})
+    cols = ["kind", "label", "status", "run_id", "seed", "n_tasks", "epoch", "source", "path", "is_final"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def load_table(path=None, *, profile=None, seed: int = 0, n_tasks: int = 2):
+    """An element table as ``(elements, matrix (89, d) float64)`` in the order of
+    ``ctlib.elements.ELEMENTS``.
+
+    ``path``: an element-embedding file; None rebuilds the untrained CT table
+    of ``profile`` (:func:`ctlib.experiments.untrained_ct_table` with ``seed``
+    and ``n_tasks``).
+    """
+    from ctlib.elements import ELEMENTS
+    from ctlib.embeddings import ElementEmbedding
+
+    if path is None:
+        if profile is None:
+            raise ValueError("load_table needs a path, or a profile to rebuild the untrained table")
+        from ctlib.experiments import untrained_ct_table
+
+        emb = untrained_ct_table(profile, seed, n_tasks)
+    else:
+        emb = ElementEmbedding.load(path)
+    emb = emb.reindex(list(ELEMENTS))
+    return list(emb.elements), emb.matrix.astype(np.float64)
+
+
+# --------------------------------------------------------------------------- #
+# The three measures of one table
+# --------------------------------------------------------------------------- #
+def relative_drift(table, reference) -> float:
+    """``||table - reference||_F / ||reference||_F`` (unitless; 0 for an unchanged table).
+
+    Args:
+        table, reference: ``(n_elements, d)`` arrays over the same elements in
+            the same order (e.g. a snapshot and the epoch-0 table).
+
+    Raises:
+        ValueError: shapes differ, or the reference is all zeros.
+    """
+    a = np.asarray(table, dtype=np.float64)
+    b = np.asarray(reference, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 2:
+        raise ValueError(f"drift needs two (n, d) tables of the same shape, got {a.shape} and {b.shape}")
+    nb = float(np.linalg.norm(b))
+    if nb == 0.0:
+        raise ValueError("the reference table is all zeros: relative drift is undefined")
+    return float(np.linalg.norm(a - b)) / nb
+
+
+def best_silhouette(X, ks: Sequence[int] = KS, *, seed: int = 0, n_init: int = 10) -> tuple[int, float]:
+    """Silhouette-best number of k-means clusters of a column-standardised table.
+
+    :func:`ctlib.analysis.clustering.standardize`, then
+    :func:`~ctlib.analysis.clustering.kmeans_scan` over ``ks`` and the rule of
+    :func:`~ctlib.analysis.clustering.choose_k` (highest mean silhouette, ties
+    to the smaller k).
+
+    Args:
+        X: ``(n_elements, d)`` table.
+        ks: numbers of clusters, each in ``2..n_elements-1``.
+        seed, n_init: k-means random state and restarts.
+
+    Returns:
+        ``(k, silhouette)``: the chosen k and its mean silhouette (in [-1, 1]).
+    """
+    from ctlib.analysis import clustering as C
+
+    ks = tuple(sorted({int(k) for k in ks}))
+    A = np.asarray(X, dtype=np.float64)
+
+    def compute():
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):  # 89 rows: threads only cost (20x slower on a busy machine)
+            scan = C.kmeans_scan(C.standardize(A), ks, seed=seed, n_init=n_init)
+        if len(scan) >= 3:
+            k, _ = C.choose_k(scan)
+        else:  # choose_k also reports the elbow, which needs 3 ks; same rule
+            best = scan["silhouette"].max()
+            k = int(scan.loc[scan["silhouette"] >= best - 1e-12, "k"].min())
+        return int(k), float(scan.set_index("k").at[k, "silhouette"])
+
+    return _memo(("silhouette", _digest(A), ks, int(seed), int(n_init)), compute)
+
+
+def _forest(n_estimators: int, seed: int):
+    from sklearn.ensemble import RandomForestRegressor
+
+    return RandomForestRegressor(n_estimators=int(n_estimators), max_features=0.3, random_state=int(seed),
+                                 n_jobs=1)
+
+
+def _pooled_r2(X: np.ndarray, y: np.ndarray, folds: int, repeats: int, seed: int,
+               n_estimators: int) -> list[float]:
+    """Pooled out-of-fold R² of the forest, one per repeat (folds of ``reverse.cv_splits``)."""
+    from sklearn.metrics import r2_score
+
+    from ctlib.analysis import reverse as R
+
+    def compute():
+        from threadpoolctl import threadpool_limits
+
+        oof = {}
+        with threadpool_limits(1):
+            for r, _f, tr, te in R.cv_splits(len(y), folds=folds, repeats=repeats, seed=seed):
+                m = _forest(n_estimators, seed + r).fit(X[tr], y[tr])
+                oof.setdefault(r, np.full(len(y), np.nan))[te] = m.predict(X[te])
+        return [float(r2_score(y, p)) for _, p in sorted(oof.items())]
+
+    return _memo(("r2", _digest(X, y), folds, repeats, seed, n_estimators), compute)
+
+
+def _common(tables: Mapping[str, tuple], properties: pd.DataFrame, props: Sequence[str],
+            folds: int) -> dict[str, list[str]]:
+    """property -> the elements with a value and a row in every table (first table's order)."""
+    from ctlib.analysis import reverse as R
+
+    order = list(next(iter(tables.values()))[0])
+    out = {}
+    for prop in props:
+        keep = R.common_elements(tables, properties[prop].astype(float), order)
+        if len(keep) < folds:
+            raise ValueError(f"property {prop!r}: only {len(keep)} elements have a value and a row "
+                             f"in every table; {folds}-fold CV needs at least {folds}")
+        out[prop] = keep
+    return out
+
+
+def reverse_r2(tables: Mapping[str, tuple[Sequence[str], np.ndarray]], properties: pd.DataFrame | None = None,
+               *, props: Sequence[str] | None = None, folds: int = 5, repeats: int = 2,
+               n_estimators: int = 30, seed: int = 0) -> pd.DataFrame:
+    """Reverse-prediction R² of elemental properties from each table, with a cheap forest.
+
+    Per property, the elements used are those with a value and a row in
+    **every** table given (:func:`ctlib.analysis.reverse.common_elements`), so
+    all tables see the same elements and the same folds
+    (:func:`ctlib.analysis.reverse.cv_splits`, repeat r shuffled with seed
+    ``seed + r``). Model: ``RandomForestRegressor(n_estimators, max_features=0.3,
+    random_state=seed + r)``. R² is pooled over the out-of-fold predictions
+    of one repeat.
+
+    Args:
+        tables: name -> ``(elements, (n, d) matrix)``.
+        properties: symbol-indexed property table (default
+            ``ctlib.elements.elemental_properties()``).
+        props: columns to predict (default: :data:`ctlib.analysis.reverse.PROPERTIES`).
+        folds, repeats, n_estimators, seed: the protocol above.
+
+    Returns:
+        one row per (table, property): ``table, property, n_elements,
+        r2_mean, r2_std`` (over repeats, ddof=1; NaN for one repeat), ``r2_repeats``
+        (the per-repeat values, a list).
+    """
+    from ctlib.analysis import reverse as R
+
+    if properties is None:
+        from ctlib.elements import elemental_properties
+
+        properties = elemental_properties()
+    props = list(props) if props is not None else [p for p in R.PROPERTIES if p in properties.columns]
+    if not tables:
+        raise ValueError("no tables given")
+    keep = _common(tables, properties, props, folds)
+    rows = []
+    for prop in props:
+        col = properties[prop].astype(float)
+        for name, (els, mat) in tables.items():
+            X, y = R.property_matrix(els, mat, col, keep[prop])
+            vals = _pooled_r2(X, y, folds, repeats, seed, n_estimators)
+            rows.append({"table": name, "property": prop, "n_elements": len(keep[prop]),
+                         "r2_mean": float(np.mean(vals)),
+                         "r2_std": float(np.std(vals, ddof=1)) if len(vals) > 1 else math.nan,
+                         "r2_repeats": list(vals)})
+    return pd.DataFrame(rows, columns=["table", "property", "n_elements", "r2_mean", "r2_std", "r2_repeats"])
+
+
+def chemistry_vs_epoch(runs: Mapping[str, PretrainingRun], profile, *,
+                       references: Sequence[str] = REFERENCES, ks: Sequence[int] = KS,
+                       cluster_seed: int = 0, n_init: int = 10, folds: int = 5, repeats: int = 2,
+                       n_estimators: int = 30, seed: int = 0,
+                       properties: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Drift, best silhouette and reverse-prediction R² of every table of every run,
+    and of the reference tables.
+
+    Args:
+        runs: :func:`find_pretraining_runs` output.
+        profile: the profile (to rebuild the untrained table where a run has no
+            epoch-0 snapshot).
+        references: names of :func:`ctlib.analysis.reverse.baseline_tables`
+            measured beside them (rows with ``kind="reference"``, epoch NaN).
+        ks, cluster_seed, n_init: :func:`best_silhouette`.
+        folds, repeats, n_estimators, seed: :func:`reverse_r2`.
+        properties: property table (default ``elemental_properties()``).
+
+    Returns:
+        one row per table: ``kind, label, status, run_id, epoch, source,
+        is_final, drift`` (vs the run's epoch-0 table; NaN for references),
+        ``k_best, silhouette``, one ``r2_<property>`` column per property
+        (pooled out-of-fold R², mean over repeats), ``r2_mean`` (mean over
+        the properties) and ``seconds`` (wall time of this table's measures;
+        near 0 when memoised). Empty (same columns) when there is nothing to measure.
+    """
+    from ctlib.analysis import reverse as R
+
+    if properties is None:
+        from ctlib.elements import elemental_properties
+
+        properties = elemental_properties()
+    props = [p for p in R.PROPERTIES if p in properties.columns]
+    snaps = snapshot_frame(runs)
+    tables: dict[str, tuple] = {}
+    meta: list[dict] = []
+    epoch0: dict[str, np.ndarray] = {}
+    for s in snaps.itertuples():
+        els, mat = load_table(s.path, profile=profile, seed=int(s.seed), n_tasks=int(s.n_tasks))
+        name = f"{s.kind} epoch {s.epoch}"
+        tables[name] = (els, mat)
+        if s.epoch == 0:
+            epoch0[s.kind] = mat
+        meta.append({"name": name, "kind": s.kind, "label": s.label, "status": s.status,
+                     "run_id": s.run_id, "epoch": s.epoch, "source": s.source, "is_final": s.is_final})
+    if references:
+        from ctlib.elements import ELEMENTS
+
+        for ref, (els, mat) in R.baseline_tables(list(ELEMENTS), seed=0, include=list(references)).items():
+            tables[ref] = (list(els), np.asarray(mat, dtype=np.float64))
+            meta.append({"name": ref, "kind": "reference", "label": ref, "status": "reference",
+                         "run_id": None, "epoch": math.nan, "source": R.BASELINE_DESCRIPTIONS.get(ref, ref),
+                         "is_final": False})
+    cols = (["kind", "label", "status", "run_id", "epoch", "source", "is_final", "drift", "k_best",
+             "silhouette"] + [f"r2_{p}" for p in props] + ["r2_mean", "seconds"])
+    if not tables:
+        return pd.DataFrame(columns=cols)
+    keep = _common(tables, properties, props, folds)
+    rows = []
+    for m in meta:
+        t0 = time.perf_counter()
+        name, kind = m.pop("name"), m["kind"]
+        els, mat = tables[name]
+        k, sil = best_silhouette(mat, ks, seed=cluster_seed, n_init=n_init)
+        rr = {}
+        for prop in props:
+            X, y = R.property_matrix(els, mat, properties[prop].astype(float), keep[prop])
+            rr[f"r2_{prop}"] = float(np.mean(_pooled_r2(X, y, folds, repeats, seed, n_estimators)))
+        ref = epoch0.get(kind)
+        drift = relative_drift(mat, ref) if kind != "reference" and ref is not None else math.nan
+        rows.append({**m, "drift": drift, "k_best": k, "silhouette": sil, **rr,
+                     "r2_mean": float(np.mean(list(rr.values()))) if rr else math.nan,
+                     "seconds": time.perf_counter() - t0})
+    return pd.DataFrame(rows, columns=cols)
+
+
+# --------------------------------------------------------------------------- #
+# What this profile's pretraining is, beside the authors' recipe
+# --------------------------------------------------------------------------- #
+def _schedule(tc: dict) -> str:
+    s = tc.get("scheduler", "none")
+    if s == "step":
+        return f"StepLR(step {tc.get('step_size')}, gamma {tc.get('gamma')})"
+    if s == "cosine":
+        return "cosine decay"
+    if s == "onecycle":
+        return "OneCycle"
+    return str(s)
+
+
+def budget_table(profile, runs: Mapping[str, PretrainingRun] | None = None) -> pd.DataFrame:
+    """The profile's CT pretraining settings beside the authors' recipe (the ``paper`` profile).
+
+    Rows: pretraining data, epochs, optimizer, learning rate, schedule, batch,
+    positions (``coord_scale``), precision, seeds. Values come from
+    :func:`ctlib.experiments.train_config` / :func:`~ctlib.experiments.model_config`
+    (``front=True``; multi-task / single-task where they differ); the number of
+    pretraining cells from a stored record when ``runs`` has one, else from the
+    profile's MP-2018 draw.
+
+    Returns:
+        DataFrame with columns ``setting``, ``paper`` (the article and the
+        authors' recipe) and ``<profile>``.
+    """
+    from ctlib import experiments as ex
+
+    p = ex._profile(profile)
+    n_cells = None
+    for r in (runs or {}).values():
+        counts = ((r.record or {}).get("dataset") or {}).get("split_counts") or {}
+        if counts.get("train"):
+            n_cells = int(counts["train"])
+            break
+    if n_cells is None:
+        _, split = ex.mp_data(p)
+        n_cells = len(ex.model_split(split, "ct", p, front=True)["train"])
+
+    def both(name: str, fn) -> str:
+        mt = fn(ex.train_config("ct", name, 2, front=True))
+        st = fn(ex.train_config("ct", name, 1, front=True))
+        return mt if mt == st else f"{mt} (multi-task) / {st} (single-task)"
+
+    def col(name: str) -> dict:
+        mc = ex.model_config("ct", name)
+        scale = float(mc.get("coord_scale", 1.0))
+        return {
+            "epochs": both(name, lambda t: str(t["epochs"])),
+            "optimizer": both(name, lambda t: t["optimizer"] + (f" (momentum {t['momentum']})"
+                                                                 if t["optimizer"] == "sgd" else "")
+                              + f", weight decay {t['weight_decay']:g}"),
+            "learning rate": both(name, lambda t: f"{t['lr']:g}"),
+            "schedule": both(name, _schedule),
+            "batch": both(name, lambda t: f"{t['batch_size']} structures"
+                                          + (f", at most {t['max_tokens']:,} padded atoms"
+                                             if t.get("max_tokens") else "")),
+            "positions": ("Å (coord_scale 1, the paper)" if scale == 1.0
+                          else f"× {scale:g} (coord_scale {scale:g}{', i.e. nm' if scale == 0.1 else ''})"),
+            "precision": both(name, lambda t: t.get("precision", "fp32")),
+        }
+
+    ours, paper = col(p.name), col("paper")
+    fs = ex.front_seed(p, 0)
+    rows = [{"setting": "pretraining data",
+             "paper": "MP* (134,243 materials; 80/10/10 split)",
+             p.name: f"MP-2018 train split, {n_cells:,} cells (MP* is not available offline; "
+                     f"no test material enters pretraining)"}]
+    rows += [{"setting": k, "paper": paper[k], p.name: ours[k]} for k in ours]
+    rows.append({"setting": "seeds", "paper": "not stated",
+                 p.name: f"one pretraining per kind, seed {fs}"})
+    return pd.DataFrame(rows, columns=["setting", "paper", p.name])
+
+
+# --------------------------------------------------------------------------- #
+# Figures
+# --------------------------------------------------------------------------- #
+_STYLE = {"mt": dict(color="C0", ls="-", marker="o"), "E_f": dict(color="C1", ls="--", marker="s"),
+          "E_g": dict(color="C2", ls=":", marker="^")}
+
+
+def _legend_label(label: str, status: str) -> str:
+    return label if status == STORED else f"{label} ({status})"
+
+
+def plot_validation_curves(curves: pd.DataFrame, *, units: Mapping[str, str] | None = None):
+    """Validation MAE vs epoch, one panel per task (E_f, E_g), one line per pretraining,
+    and the learning rate vs epoch in a third panel. Runs in progress are drawn with
+    hollow markers and labelled so.
+
+    Args:
+        curves: :func:`validation_curves` output.
+        units: task -> unit (default ``ctlib.experiments.UNITS``).
+
+    Returns:
+        the matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    from ctlib.experiments import UNITS
+
+    units = dict(UNITS if units is None else units)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), gridspec_kw={"width_ratios": [1, 1, 0.8]})
+    for ax, task in zip(axes[:2], ("E_f", "E_g")):
+        sub = curves[curves["task"] == task]
+        for (kind, label, status), g in sub.groupby(["kind", "label", "status"], sort=False):
+            st = dict(_STYLE.get(kind, {}))
+            g = g.sort_values("epoch")
+            ax.plot(g["epoch"], g["val_mae"], ms=3.5, label=_legend_label(label, status),
+                    mfc="none" if status != STORED else st.get("color"), **st)
+        ax.set(xlabel="epoch", ylabel=f"validation MAE ({units.get(task, '')})", title=f"{task}")
+        if len(sub):
+            _log_if_wide(ax, sub["val_mae"])
+            ax.legend(frameon=False, fontsize=8)
+        else:
+            ax.text(0.5, 0.5, "pending: no epoch stored yet", ha="center", va="center",
+                    transform=ax.transAxes, color="grey")
+    ax = axes[2]
+    lr = curves.drop_duplicates(["kind", "epoch"])
+    for (kind, label, status), g in lr.groupby(["kind", "label", "status"], sort=False):
+        st = dict(_STYLE.get(kind, {}))
+        st.pop("marker", None)
+        g = g.sort_values("epoch")
+        ax.plot(g["epoch"], g["lr"], label=_legend_label(label, status), **st)
+    ax.set(xlabel="epoch", ylabel="learning rate (after the epoch)", title="schedule")
+    if len(lr):
+        ax.ticklabel_format(axis="y", style="sci", scilimits=(0, 0))
+    else:
+        ax.text(0.5, 0.5, "pending", ha="center", va="center", transform=ax.transAxes, color="grey")
+    for a in axes:
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.tight_layout()
+    return fig
+
+
+def plot_chemistry(chem: pd.DataFrame, *, references: Sequence[str] | None = None):
+    """The element table's chemistry vs epoch: drift from epoch 0, best silhouette
+    (with the chosen k written at each point) and mean reverse-prediction R²; the
+    reference tables as grey horizontal lines in the last two panels.
+
+    Args:
+        chem: :func:`chemistry_vs_epoch` output.
+        references: which reference rows to draw (default: all in ``chem``).
+
+    Returns:
+        the matplotlib Figure (one legend below the panels).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    runs = chem[chem["kind"] != "reference"]
+    refs = chem[chem["kind"] == "reference"]
+    if references is not None:
+        refs = refs[refs["label"].isin(list(references))]
+    dashes = [(0, (5, 2)), (0, (1, 1.5)), (0, (6, 2, 1, 2)), (0, (2, 3))]
+    shades = ["0.25", "0.45", "0.6", "0.75"]
+    panels = (("drift", "relative drift ‖T_e − T_0‖ / ‖T_0‖", "(A) distance from the untrained table"),
+              ("silhouette", "best mean silhouette over k", "(B) cluster structure (k at each point)"),
+              ("r2_mean", "mean R² over 5 properties", "(C) reverse prediction"))
+    for ax, (col, ylabel, title) in zip(axes, panels):
+        for (kind, label, status), g in runs.groupby(["kind", "label", "status"], sort=False):
+            g = g.sort_values("epoch")
+            st = dict(_STYLE.get(kind, {}))
+            ax.plot(g["epoch"], g[col], ms=4, label=_legend_label(label, status),
+                    mfc="none" if status != STORED else st.get("color"), **st)
+            if col == "silhouette":
+                for e, v, k in zip(g["epoch"], g[col], g["k_best"]):
+                    ax.annotate(str(int(k)), (e, v), textcoords="offset points", xytext=(0, 4),
+                                fontsize=6.5, ha="center", color=st.get("color", "k"))
+        if col != "drift":
+            for i, r in enumerate(refs.itertuples()):
+                ax.axhline(getattr(r, col), color=shades[i % len(shades)], lw=1.0,
+                           ls=dashes[i % len(dashes)], label=f"{r.label} (reference)")
+        ax.set(xlabel="epoch", ylabel=ylabel, title=title)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if not len(runs):
+            ax.text(0.5, 0.5, "pending: no table stored yet", ha="center", va="center",
+                    transform=ax.transAxes, color="grey")
+    handles, labels = axes[2].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                   ncol=min(4, len(handles)), frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _log_if_wide(ax, values) -> None:
+    """Log y scale with plain tick labels when the values span more than a factor of 3."""
+    from matplotlib.ticker import FuncFormatter
+
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    if len(v) and v.max() / v.min() > 3:
+        ax.set_yscale("log")
+        fmt = FuncFormatter(lambda x, _pos: f"{x:g}")
+        ax.yaxis.set_major_formatter(fmt)
+        ax.yaxis.set_minor_formatter(fmt)

@@ -1,0 +1,295 @@
+"""The data-scarce transfer page: summaries per start, paired verdicts, figures.
+
+Reads the tidy rows of :func:`ctlib.experiments.scarce_transfer` (CGCNN from
+every start of :func:`ctlib.experiments.scarce_starts` on Castelli-3,334 and
+HOIP) and :func:`ctlib.experiments.learning_curve` (CGCNN E_f on MP-2018 at
+several back-end training sizes). Nothing here trains.
+
+The paper's claim (Sec. III.C): on 3,334 merged perovskites (HOIP + the Pb-free
+set of Nakajima & Sawada) CGCNN's formation-energy MAE falls from 0.054 to
+0.046 eV/atom with the CT embedding, a relative change of
+``(0.046 - 0.054) / 0.054 = -14.8 %`` (the paper rounds it to 16 %).
+:func:`scarce_verdicts` judges our "CT vs cgcnn92" pairs with
+:func:`ctlib.report.paired_verdict` against that change.
+
+Rows missing from the store (``run_id`` None, ``mae`` NaN) are *pending*:
+they count in ``n_planned`` but not in ``n``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CONTROLS", "PRETRAINED", "STANDARD", "COMPARISONS", "DATASET_LABELS",
+    "paper_numbers", "paper_rel", "start_group", "summarize_starts", "summary_table",
+    "scarce_verdicts", "learning_curve_summary", "plot_scarce", "plot_learning_curve",
+]
+
+#: Starts that carry no pretrained information: a seeded random table and the untrained CT table.
+CONTROLS = ("random", "CT untrained")
+#: The CT tables pretrained on MP-2018.
+PRETRAINED = ("CT mt", "CT E_f")
+#: CGCNN's own starts.
+STANDARD = ("cgcnn92", "onehot")
+#: (variant, baseline) pairs judged against the paper's perovskite change.
+COMPARISONS = (("CT mt", "cgcnn92"), ("CT E_f", "cgcnn92"))
+#: How the page names the data-scarce sets.
+DATASET_LABELS = {"castelli-3334": "Castelli-3,334 (formation energy)",
+                  "hoip": "HOIP (atomization energy)"}
+_GROUP_COLOURS = {"standard": "#4c72b0", "control": "#9a9a9a", "CT pretrained": "#dd8452",
+                  "external table": "#55a868"}
+
+
+def paper_numbers() -> dict:
+    """The paper's perovskite MAEs, eV/atom: ``{"CGCNN": 0.054, "CT-CGCNN": 0.046}``."""
+    from ctlib import report
+
+    t = report.paper_tables()["perovskite_formation_energy"]
+    return {"CGCNN": float(t["CGCNN"]), "CT-CGCNN": float(t["CT-CGCNN"])}
+
+
+def paper_rel() -> float:
+    """The paper's relative change of the perovskite MAE, ``(0.046 - 0.054) / 0.054`` (about -0.148)."""
+    p = paper_numbers()
+    return (p["CT-CGCNN"] - p["CGCNN"]) / p["CGCNN"]
+
+
+def start_group(start: str) -> str:
+    """``"standard"`` (cgcnn92, onehot), ``"control"`` (:data:`CONTROLS`),
+    ``"CT pretrained"`` (:data:`PRETRAINED`) or ``"external table"`` (the
+    ``elementembeddings`` tables)."""
+    if start in STANDARD:
+        return "standard"
+    if start in CONTROLS:
+        return "control"
+    if start in PRETRAINED:
+        return "CT pretrained"
+    return "external table"
+
+
+def _finite(v) -> np.ndarray:
+    a = np.asarray(v, dtype=float)
+    return a[np.isfinite(a)]
+
+
+def summarize_starts(df: pd.DataFrame, by: Sequence[str] = ("dataset", "start"),
+                     value: str = "mae") -> pd.DataFrame:
+    """Mean ± std over seeds of ``value`` per group, keeping pending groups.
+
+    Args:
+        df: tidy rows (``scarce_transfer`` or ``learning_curve``), one per
+            (group, seed); pending runs have ``value`` NaN.
+        by: grouping columns, in the order of their first appearance.
+
+    Returns:
+        one row per group: the ``by`` columns, ``unit`` (when ``df`` has it),
+        ``group`` (:func:`start_group` of the ``start``/``column`` label),
+        ``mean``, ``std`` (ddof=1; NaN below 2 seeds), ``n`` (finished
+        seeds), ``n_planned`` (rows), ``seeds`` (finished seeds, a list) and
+        ``cell`` (``"0.123 ± 0.004 (n=5)"``, ``"pending"``, or
+        ``"… (3 of 5 seeds; 2 pending)"``).
+    """
+    from ctlib.report import fmt_pm
+
+    by = list(by)
+    label_col = "start" if "start" in df.columns else "column"
+    rows = []
+    for key, g in df.groupby(by, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        ok = g[np.isfinite(g[value].to_numpy(dtype=float))]
+        vals = ok[value].to_numpy(dtype=float)
+        n, planned = len(vals), len(g)
+        mean = float(vals.mean()) if n else math.nan
+        std = float(vals.std(ddof=1)) if n > 1 else math.nan
+        if n == 0:
+            cell = "pending"
+        else:
+            cell = fmt_pm(mean, std, n, 3)
+            if n < planned:
+                cell += f" ({n} of {planned} seeds; {planned - n} pending)"
+        row = dict(zip(by, key))
+        if "unit" in g.columns:
+            row["unit"] = g["unit"].iloc[0]
+        label = row.get(label_col, g[label_col].iloc[0] if label_col in g.columns else "")
+        row.update(group=start_group(str(label)), mean=mean, std=std, n=n, n_planned=planned,
+                   seeds=sorted(int(s) for s in ok["seed"]) if "seed" in ok.columns else [], cell=cell)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Starts as rows, datasets as columns, cells ``"mean ± std (n=…)"`` or ``"pending"``.
+
+    Args:
+        summary: :func:`summarize_starts` output grouped by ``dataset, start``.
+
+    Returns:
+        DataFrame indexed by ``start`` (first-appearance order) with a
+        ``group`` column and one column per dataset (:data:`DATASET_LABELS`
+        names, with the unit).
+    """
+    starts = list(dict.fromkeys(summary["start"]))
+    out = pd.DataFrame(index=pd.Index(starts, name="start"))
+    out["group"] = [start_group(s) for s in starts]
+    for d, g in summary.groupby("dataset", sort=False):
+        unit = g["unit"].iloc[0] if "unit" in g.columns else ""
+        name = DATASET_LABELS.get(d, d) + (f", test MAE ({unit})" if unit else "")
+        out[name] = g.set_index("start")["cell"].reindex(starts).fillna("pending")
+    return out
+
+
+def scarce_verdicts(df: pd.DataFrame, comparisons: Sequence[tuple[str, str]] = COMPARISONS, *,
+                    rel: float | None = None, metric: str = "mae") -> pd.DataFrame:
+    """The paired verdict of each (variant, baseline) start pair on each dataset.
+
+    Per dataset, the rows of the two starts go to
+    :func:`ctlib.report.paired_verdict` (same seeds, same ``n_test`` and
+    ``split_hash`` per seed, else *not comparable*; a side without finished
+    runs gives *missing*).
+
+    Args:
+        df: :func:`ctlib.experiments.scarce_transfer` rows (``dataset, start,
+            seed, n_test, split_hash, mae``).
+        comparisons: ``(variant, baseline)`` start labels.
+        rel: the paper's relative change (default :func:`paper_rel`).
+
+    Returns:
+        one row per (dataset, comparison): ``dataset, claim`` (``"CT mt vs
+        cgcnn92"``), ``variant, baseline, verdict, mean_rel, rel_lo, rel_hi``
+        (the 95 % t-interval of the per-seed relative change of the MAE),
+        ``n_seeds, paper_rel, effect_size_differs, reason``.
+    """
+    from ctlib import report
+
+    rel = paper_rel() if rel is None else float(rel)
+    rows = []
+    for d in dict.fromkeys(df["dataset"]):
+        sub = df[df["dataset"] == d]
+        for var, base in comparisons:
+            v = report.paired_verdict(sub[sub["start"] == base], sub[sub["start"] == var], rel,
+                                      metric=metric)
+            dv = v.to_dict()
+            rows.append({"dataset": d, "claim": f"{var} vs {base}", "variant": var, "baseline": base,
+                         "verdict": dv["verdict"], "mean_rel": dv["mean_rel"], "rel_lo": dv["rel_lo"],
+                         "rel_hi": dv["rel_hi"], "n_seeds": dv["n_seeds"], "paper_rel": dv["paper_rel"],
+                         "effect_size_differs": dv["effect_size_differs"], "reason": dv["reason"]})
+    return pd.DataFrame(rows, columns=["dataset", "claim", "variant", "baseline", "verdict", "mean_rel",
+                                       "rel_lo", "rel_hi", "n_seeds", "paper_rel",
+                                       "effect_size_differs", "reason"])
+
+
+def learning_curve_summary(df: pd.DataFrame) -> pd.DataFrame:
+    """:func:`summarize_starts` of :func:`ctlib.experiments.learning_curve` rows per
+    (start, n_train): ``column, n_train, group, mean, std, n, n_planned, seeds, cell``,
+    sorted by start (first appearance) and ``n_train``."""
+    s = summarize_starts(df, by=("column", "n_train"))
+    if s.empty:
+        return s
+    order = {c: i for i, c in enumerate(dict.fromkeys(df["column"]))}
+    return s.sort_values(["column", "n_train"], key=lambda c: c.map(order) if c.name == "column" else c) \
+        .reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- #
+# Figures
+# --------------------------------------------------------------------------- #
+def plot_scarce(df: pd.DataFrame, summary: pd.DataFrame):
+    """Test MAE of every start, one panel per dataset: bars = mean over seeds,
+    error bars = std, dots = single seeds; controls grey and hatched; a start
+    without finished runs is labelled *pending* at the axis.
+
+    Args:
+        df: :func:`ctlib.experiments.scarce_transfer` rows.
+        summary: :func:`summarize_starts` of ``df`` by ``dataset, start``.
+
+    Returns:
+        the matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    datasets = list(dict.fromkeys(summary["dataset"]))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(6.2 * len(datasets), 4.3), squeeze=False)
+    for ax, d in zip(axes[0], datasets):
+        s = summary[summary["dataset"] == d].reset_index(drop=True)
+        x = np.arange(len(s))
+        colours = [_GROUP_COLOURS[g] for g in s["group"]]
+        bars = ax.bar(x, s["mean"].fillna(0.0), yerr=s["std"].fillna(0.0), capsize=3, color=colours,
+                      edgecolor="black", linewidth=0.5, zorder=2)
+        for b, g in zip(bars, s["group"]):
+            if g == "control":
+                b.set_hatch("///")
+        for i, start in enumerate(s["start"]):
+            v = _finite(df[(df["dataset"] == d) & (df["start"] == start)]["mae"])
+            if len(v):
+                jitter = np.linspace(-0.18, 0.18, len(v)) if len(v) > 1 else np.zeros(1)
+                ax.scatter(i + jitter, v, s=9, color="black", zorder=3, linewidths=0)
+        finite = s["mean"].to_numpy(dtype=float)
+        spread = np.nan_to_num(s["std"].to_numpy(dtype=float))
+        top = np.nanmax(finite + spread) if np.isfinite(finite).any() else 1.0
+        for i, n in enumerate(s["n"]):
+            if n == 0:
+                ax.text(i, 0.02 * top, "pending", rotation=90, ha="center", va="bottom", fontsize=8,
+                        color="0.4")
+        unit = s["unit"].iloc[0] if "unit" in s.columns else ""
+        ax.set_xticks(x, list(s["start"]), rotation=40, ha="right")
+        ax.set_ylabel(f"test MAE ({unit})" if unit else "test MAE")
+        ax.set_title(DATASET_LABELS.get(d, d), fontsize=10)
+        ax.set_ylim(0, top * 1.12 if np.isfinite(top) and top > 0 else 1.0)
+        ax.grid(axis="x", visible=False)
+    handles = [Patch(facecolor=c, edgecolor="black", linewidth=0.5, hatch="///" if g == "control" else None,
+                     label=g) for g, c in _GROUP_COLOURS.items()]
+    fig.legend(handles=handles, loc="upper center", ncol=4, frameon=False, bbox_to_anchor=(0.5, 1.04))
+    fig.tight_layout()
+    return fig
+
+
+def plot_learning_curve(summary: pd.DataFrame, *, unit: str = "eV/atom", ax=None):
+    """Test MAE vs the number of back-end training cells (log x), mean ± std over
+    seeds, one line per start; pending points are left out (said in the legend).
+
+    Args:
+        summary: :func:`learning_curve_summary` output.
+
+    Returns:
+        the matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    else:
+        fig = ax.figure
+    markers = {"cgcnn92": "o", "onehot": "s", "CT mt": "^"}
+    colours = {"onehot": "#8172b3"}
+    any_point = False
+    for col, g in summary.groupby("column", sort=False):
+        ok = g[g["n"] > 0]
+        pend = int((g["n"] == 0).sum())
+        colour = colours.get(col, _GROUP_COLOURS[start_group(col)])
+        if len(ok):
+            any_point = True
+            label = col + (f" ({pend} size(s) pending)" if pend else "")
+            ax.errorbar(ok["n_train"], ok["mean"], yerr=ok["std"].fillna(0.0), marker=markers.get(col, "o"),
+                        ms=5, capsize=3, label=label, color=colour)
+        else:
+            ax.plot([], [], marker=markers.get(col, "o"), ls="none", color=colour, label=f"{col} (pending)")
+    ax.set_xscale("log")
+    sizes = sorted(set(int(n) for n in summary["n_train"])) if len(summary) else []
+    if sizes:
+        ax.set_xlim(sizes[0] / 1.5, sizes[-1] * 1.5)
+        ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
+        ax.minorticks_off()
+    ax.set(xlabel="back-end training cells (log scale)", ylabel=f"test MAE ({unit})",
+           title="CGCNN E_f on MP-2018: learning curve")
+    if not any_point:
+        ax.set_ylim(0, 1)
+        ax.text(0.5, 0.5, "pending: no run stored yet", ha="center", va="center", transform=ax.transAxes,
+                color="grey")
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig

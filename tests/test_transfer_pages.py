@@ -1,0 +1,140 @@
+"""The data-scarce transfer page (notebook 12) and ctlib.analysis.transfer.
+
+Hand-built tidy rows with known paired verdicts (reproduced, contradicted, missing,
+not comparable), the summaries with pending runs, the figures, and the notebook's
+conventions.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import nbformat  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from ctlib import report  # noqa: E402
+from ctlib.analysis import transfer as T  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _rows(dataset, start, maes, *, n_test=100, split="abc123", unit="eV/atom"):
+    return [{"dataset": dataset, "start": start, "column": start, "seed": s, "mae": m, "n_test": n_test,
+             "split_hash": split, "unit": unit,
+             "run_id": None if m is None or not np.isfinite(m) else f"r{s}"}
+            for s, m in enumerate(maes)]
+
+
+def _frame():
+    nan = math.nan
+    rows = (_rows("castelli-3334", "cgcnn92", [0.100, 0.110, 0.090])
+            + _rows("castelli-3334", "random", [0.105, 0.112, 0.094])
+            + _rows("castelli-3334", "CT mt", [0.080, 0.089, 0.071])      # about -20 % per seed
+            + _rows("castelli-3334", "CT E_f", [0.120, 0.130, 0.110])     # about +20 % per seed
+            + _rows("hoip", "cgcnn92", [0.30, 0.31, 0.29])
+            + _rows("hoip", "random", [0.30, nan, 0.29])
+            + _rows("hoip", "CT mt", [nan, nan, nan])                     # pending
+            + _rows("hoip", "CT E_f", [0.30, 0.31, 0.29], split="other"))  # another split
+    return pd.DataFrame(rows)
+
+
+def test_paper_change_is_computed_from_the_printed_numbers():
+    assert T.paper_numbers() == {"CGCNN": 0.054, "CT-CGCNN": 0.046}
+    assert T.paper_rel() == pytest.approx((0.046 - 0.054) / 0.054)
+    assert T.paper_rel() == pytest.approx(-0.148148, abs=1e-6)
+
+
+def test_verdict_rows_of_a_hand_built_frame():
+    v = T.scarce_verdicts(_frame()).set_index(["dataset", "claim"])
+    assert list(v.index) == [("castelli-3334", "CT mt vs cgcnn92"), ("castelli-3334", "CT E_f vs cgcnn92"),
+                             ("hoip", "CT mt vs cgcnn92"), ("hoip", "CT E_f vs cgcnn92")]
+    r = v.loc[("castelli-3334", "CT mt vs cgcnn92")]
+    rel = np.array([0.080 / 0.100, 0.089 / 0.110, 0.071 / 0.090]) - 1.0
+    half = stats.t.ppf(0.975, 2) * rel.std(ddof=1) / math.sqrt(3)
+    assert r["verdict"] == report.REPRODUCED
+    assert r["mean_rel"] == pytest.approx(rel.mean())
+    assert (r["rel_lo"], r["rel_hi"]) == pytest.approx((rel.mean() - half, rel.mean() + half))
+    assert r["n_seeds"] == 3 and r["paper_rel"] == pytest.approx(T.paper_rel())
+    assert bool(r["effect_size_differs"]) is True          # -14.8 % lies outside [-21 %, -19 %]
+    assert v.loc[("castelli-3334", "CT E_f vs cgcnn92"), "verdict"] == report.CONTRADICTED
+    assert v.loc[("hoip", "CT mt vs cgcnn92"), "verdict"] == report.MISSING
+    assert v.loc[("hoip", "CT E_f vs cgcnn92"), "verdict"] == report.NOT_COMPARABLE
+    assert "split" in v.loc[("hoip", "CT E_f vs cgcnn92"), "reason"]
+
+
+def test_verdict_with_one_seed_and_with_another_pair():
+    df = pd.DataFrame(_rows("hoip", "cgcnn92", [0.3]) + _rows("hoip", "onehot", [0.27]))
+    v = T.scarce_verdicts(df, [("onehot", "cgcnn92")])
+    assert v["verdict"].tolist() == [report.ONE_SEED]
+    assert v["claim"].tolist() == ["onehot vs cgcnn92"] and v["mean_rel"].iloc[0] == pytest.approx(-0.1)
+
+
+def test_summaries_keep_pending_starts_and_say_so():
+    s = T.summarize_starts(_frame()).set_index(["dataset", "start"])
+    r = s.loc[("castelli-3334", "cgcnn92")]
+    assert r["n"] == 3 and r["mean"] == pytest.approx(0.1) and r["std"] == pytest.approx(0.01)
+    assert r["cell"] == "0.100 ± 0.010 (n=3)" and r["group"] == "standard"
+    assert s.loc[("castelli-3334", "random"), "group"] == "control"
+    assert s.loc[("castelli-3334", "CT mt"), "group"] == "CT pretrained"
+    p = s.loc[("hoip", "CT mt")]
+    assert p["n"] == 0 and p["n_planned"] == 3 and p["cell"] == "pending" and math.isnan(p["mean"])
+    part = s.loc[("hoip", "random")]
+    assert part["n"] == 2 and part["seeds"] == [0, 2] and "(2 of 3 seeds; 1 pending)" in part["cell"]
+    assert T.start_group("mat2vec") == "external table"
+    wide = T.summary_table(T.summarize_starts(_frame()))
+    assert list(wide.index) == ["cgcnn92", "random", "CT mt", "CT E_f"]
+    col = [c for c in wide.columns if c.startswith("HOIP")][0]
+    assert wide.at["CT mt", col] == "pending" and "eV/atom" in col
+
+
+def test_learning_curve_summary_order_and_figures():
+    rows = []
+    for col, base in (("cgcnn92", 0.2), ("onehot", 0.3), ("CT mt", 0.19)):
+        for n in (2000, 500):
+            for s in range(3):
+                m = math.nan if (col == "CT mt" and n == 2000) else base * (500 / n) ** 0.2 + 0.001 * s
+                rows.append({"column": col, "n_train": n, "seed": s, "mae": m, "n_test": 50})
+    lc = pd.DataFrame(rows)
+    s = T.learning_curve_summary(lc)
+    assert list(zip(s["column"], s["n_train"])) == [("cgcnn92", 500), ("cgcnn92", 2000), ("onehot", 500),
+                                                   ("onehot", 2000), ("CT mt", 500), ("CT mt", 2000)]
+    assert s.set_index(["column", "n_train"]).at[("CT mt", 2000), "cell"] == "pending"
+    fig = T.plot_learning_curve(s)
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert "CT mt (1 size(s) pending)" in labels
+    empty = T.learning_curve_summary(lc.assign(mae=math.nan))
+    fig = T.plot_learning_curve(empty)
+    assert "pending" in " ".join(t.get_text() for t in fig.axes[0].texts)
+
+
+def test_starts_figure_marks_controls_and_pending():
+    df = _frame()
+    fig = T.plot_scarce(df, T.summarize_starts(df))
+    assert len(fig.axes) == 2
+    hatched = [p for p in fig.axes[0].patches if p.get_hatch()]
+    assert len(hatched) == 1                                # the random control of castelli
+    assert any(t.get_text() == "pending" for t in fig.axes[1].texts)
+
+
+def test_notebook_12_follows_the_page_conventions():
+    nb = nbformat.read(REPO / "notebooks" / "12_scarce_transfer.ipynb", as_version=4)
+    nbformat.validate(nb)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    assert "0.054" in nb.cells[0].source and "0.046" in nb.cells[0].source
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert set(code[0].metadata["tags"]) == {"parameters", "remove-cell"}
+    assert all(c.metadata.get("tags") == ["hide-input"] for c in code[1:])
+    assert all(c.outputs == [] and c.execution_count is None for c in code)
+    src = "\n".join(c.source for c in code)
+    for needle in ("experiments.scarce_transfer(", "experiments.learning_curve(", "T.scarce_verdicts(",
+                   'NB = "12_scarce_transfer"', "pages.write_summary(out, NB", "savefig("):
+        assert needle in src, needle
+    for line in code[0].source.splitlines():
+        assert "#" in line, line
