@@ -77,10 +77,50 @@ def seed_stats(values) -> tuple[float, float, int]:
     return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else math.nan, len(v)
 
 
-def fmt_pm(mean: float, std: float, n: int, digits: int = 3) -> str:
-    """'0.083 ± 0.004 (n=3)', or '0.083 (n=1)' when there is no spread."""
+def sig_decimals(x: float, sig: int = 3) -> int:
+    """Decimals that show ``x`` with ``sig`` significant digits (0 for large numbers).
+
+    >>> sig_decimals(0.0834), sig_decimals(0.1), sig_decimals(12.34), sig_decimals(1234.0)
+    (4, 3, 1, 0)
+    """
+    if sig < 1:
+        raise ValueError(f"sig must be >= 1, got {sig}")
+    if x is None or not np.isfinite(x) or x == 0:
+        return sig - 1
+    return max(0, sig - 1 - int(math.floor(math.log10(abs(float(x))))))
+
+
+def fmt_sig(x, sig: int = 3, na: str = "—") -> str:
+    """``x`` with ``sig`` significant digits, in fixed notation, trailing zeros kept.
+
+    The one number format of the book's MAEs: ``fmt_sig(0.08342) == "0.0834"``,
+    ``fmt_sig(0.1) == "0.100"``, ``fmt_sig(123.4) == "123"``; ``na`` for None/NaN.
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return na
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if not np.isfinite(v):
+        return na
+    d = sig_decimals(v, sig)
+    out = f"{round(v, d):.{d}f}"
+    if float(out) != 0 and sig_decimals(float(out), sig) < d:   # rounding crossed a power of 10
+        out = f"{float(out):.{sig_decimals(float(out), sig)}f}"
+    return out
+
+
+def fmt_pm(mean: float, std: float, n: int, digits: int = 3, *, sig: int | None = None) -> str:
+    """'0.083 ± 0.004 (n=3)', or '0.083 (n=1)' when there is no spread.
+
+    ``digits`` decimals; with ``sig`` the mean has ``sig`` significant digits
+    and the std as many decimals as the mean (``0.0834 ± 0.0040 (n=3)``).
+    """
     if n == 0 or not np.isfinite(mean):
         return "—"
+    if sig is not None:
+        digits = sig_decimals(mean, sig)
     if n == 1 or not np.isfinite(std):
         return f"{mean:.{digits}f} (n={n})"
     return f"{mean:.{digits}f} ± {std:.{digits}f} (n={n})"

@@ -35,7 +35,8 @@ def test_judge_pairs_seeds_and_reports_the_interval():
     assert row["paper_rel"] == pytest.approx((0.071 - 0.083) / 0.083) and row["n_seeds"] == 3
     assert not row["effect_size_differs"]                   # -14.5 % lies inside [-27.4 %, -2.6 %]
     assert row["paper"] == "0.083 → 0.071 (-14%)"
-    assert row["ours"] == "0.100 ± 0.000 (n=3) → 0.085 ± 0.005 (n=3)"
+    assert row["ours"] == "0.100 ± 0.000 (n=3) → 0.0850 ± 0.0050 (n=3)"    # 3 significant digits
+    assert row["run_here"]
 
 
 def test_judge_refuses_runs_on_different_test_sets():
@@ -102,3 +103,83 @@ def test_judge_interpretability_reads_the_page_summaries(tmp_path):
          "r2": {"CT (ours)": {"melting_point": {"r2_pooled_mean": -0.25, "r2_pooled_std": 0.05}}}}))
     out = claims.judge_interpretability(tmp_path)
     assert list(out["verdict"]) == [report.REPRODUCED, report.CONTRADICTED]
+
+
+# ------------------------------------------------------------- pages and the scorecard
+def test_claims_for_a_table():
+    assert [c.id for c in claims.claims_for("perovskites")] == ["perovskite-CT-C"]
+    two = claims.claims_for("II")
+    assert len(two) == 12 and {c.target for c in two} == {"E_f", "E_g"}
+    assert {c.id for c in claims.claims_for("IV", "E_g")} == {"IV-coords-E_g", "IV-frozen-vs-trainable-E_g",
+                                                             "IV-frozen-vs-base-E_g"}
+    with pytest.raises(ValueError, match="no claim for table 'V'"):
+        claims.claims_for("V")
+
+
+def test_a_claim_the_profile_does_not_run_is_not_pending():
+    # cpu's Table II: C, M and CT fronts into CGCNN only; there is no ALIGNN column at all
+    tables = pd.concat([tidy("C default", [0.10, 0.10, 0.10]), tidy("CT-C", [math.nan] * 3),
+                        tidy("M default", [0.1, 0.1, 0.1], target="E_g")])
+    out = claims.judge(tables, claims.claims_for("II", "E_f")).set_index("id")
+    assert out.loc["II-CT-C-E_f", "verdict"] == report.MISSING and out.loc["II-CT-C-E_f", "run_here"]
+    assert claims.shown_verdict(out.loc["II-CT-C-E_f"]) == claims.PENDING
+    assert not out.loc["II-CT-A-E_f", "run_here"] and "no A default and no CT-A" in out.loc["II-CT-A-E_f", "reason"]
+    assert claims.shown_verdict(out.loc["II-CT-A-E_f"]) == claims.NOT_RUN
+    assert claims.verdict_label(report.REPRODUCED) == report.REPRODUCED
+    html = claims.styled(out.reset_index()).to_html()
+    assert claims.NOT_RUN in html and claims.PENDING in html and ">missing<" not in html
+
+
+def test_jarvis_claims_and_untested_rows():
+    j = claims.jarvis_claims()
+    assert [c.id for c in j] == ["V-CT-C-E_f", "V-CT-C-E_g"]
+    assert j[1].paper_rel == pytest.approx((1.074 - 1.374) / 1.374)
+    assert not {c.id for c in j} & {c.id for c in CLAIMS}
+    rows = claims.untested(j, "no file")
+    assert rows[0]["verdict"] == report.NOT_TESTABLE and rows[0]["paper"] == "0.135 → 0.125 (-7%)"
+
+
+def _colour_of(fig, label):
+    from matplotlib.colors import to_hex
+
+    return [to_hex(t.get_color()) for t in fig.axes[0].texts if t.get_text() == label]
+
+
+def test_scorecard_draws_every_claim_coloured_by_verdict():
+    import matplotlib
+    matplotlib.use("Agg")
+
+    tables = pd.concat([tidy("C default", [0.10, 0.10, 0.10]), tidy("CT-C", [0.08, 0.09, 0.085]),
+                        tidy("C default", [0.10, 0.10, 0.10], target="E_g"),
+                        tidy("CT-C", [0.12, 0.13, 0.125], target="E_g")])
+    v = claims.judge(tables, claims.claims_for("II", "E_f")[:1] + claims.claims_for("II", "E_g")[:1]
+                     + claims.claims_for("III"))
+    interp = pd.DataFrame([claims.judge_k3(None)])
+    fig = claims.scorecard_figure(v, interp, title="t")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert len(labels) == len(v) + 1 and labels[0].startswith("II · CT embeddings improve CGCNN on E_f")
+    assert _colour_of(fig, report.REPRODUCED) == [claims.VERDICT_COLOURS[report.REPRODUCED]]
+    assert _colour_of(fig, report.CONTRADICTED) == [claims.VERDICT_COLOURS[report.CONTRADICTED]]
+    assert len(_colour_of(fig, claims.PENDING)) == len(claims.claims_for("III")) + 1
+    # the paper's change of every claim is drawn (open diamonds), ours only where judged
+    diamonds = [ln for ln in fig.axes[0].lines if ln.get_marker() == "D"]
+    assert len(diamonds) == len(v)
+    assert any("pending (no stored run)" == t.get_text() for t in fig.axes[0].texts)
+    with pytest.raises(ValueError):
+        claims.scorecard_figure(v.iloc[:0])
+
+
+def test_placeholder_scorecard_only_when_missing(tmp_path):
+    path = claims.write_placeholder_scorecard(tmp_path)
+    assert path == tmp_path / "figures" / "scorecard.png" and path.stat().st_size > 1000
+    assert (tmp_path / "figures" / "scorecard.pdf").is_file()
+    assert claims.write_placeholder_scorecard(tmp_path) is None
+
+
+def test_collect_tables_reads_the_store_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("CTLIB_RESULTS", str(tmp_path))
+    t = claims.collect_tables("smoke")
+    assert set(t["table"]) == {"I", "II", "III", "IV", "perovskites"}
+    assert t["mae"].isna().all() and t["run_id"].isna().all()          # nothing trained
+    out = claims.judge(t)
+    assert set(out["verdict"]) == {report.MISSING} and out["run_here"].all()

@@ -46,6 +46,16 @@ __all__ = [
     "shap_top_dims",
     "jaccard",
     "topdim_stability",
+    "paper_r2",
+    "r2_numbers",
+    "table7",
+    "summary_table",
+    "pooled_r2_values",
+    "table6",
+    "r2_wide",
+    "shap_by_property",
+    "catboost_seed_stability",
+    "embedding_seed_stability",
     "plot_shap_beeswarm",
     "plot_r2_bars",
 ]
@@ -443,6 +453,223 @@ def topdim_stability(top_sets: Mapping[str, Sequence[int]]) -> pd.DataFrame:
         raise ValueError("stability needs at least two top-dimension sets")
     return pd.DataFrame([{"a": a, "b": b, "jaccard": jaccard(top_sets[a], top_sets[b])}
                          for a, b in itertools.combinations(keys, 2)], columns=["a", "b", "jaccard"])
+
+
+# --------------------------------------------------------------------------- #
+# The tables and loops of page 08
+# --------------------------------------------------------------------------- #
+def paper_r2() -> dict[str, float]:
+    """The paper's Table VI: property (our column name) -> R²."""
+    from ctlib.report import paper_tables
+
+    t = paper_tables()["table6_reverse_prediction_r2"]
+    return {p: float(t["values"][t["columns"].index(name)]) for p, name in PROPERTIES.items()}
+
+
+def r2_numbers(summary: pd.DataFrame) -> dict:
+    """``{embedding: {property: {r2_fold_mean, r2_fold_std, r2_pooled_mean, r2_pooled_std}}}`` of a
+    :func:`summary_table` (None for NaN): what page 08 saves and ``claims.judge_r2`` reads."""
+    keys = ["r2_fold_mean", "r2_fold_std", "r2_pooled_mean", "r2_pooled_std"]
+    out: dict = {}
+    for r in summary.to_dict("records"):
+        out.setdefault(str(r["embedding"]), {})[str(r["property"])] = {
+            k: (None if r[k] is None or not np.isfinite(r[k]) else float(r[k])) for k in keys}
+    return out
+
+
+def table7(shap: Mapping[str, dict], *, top: int = 5) -> pd.DataFrame:
+    """Table VII: the paper's most important dimensions beside ours.
+
+    Args:
+        shap: :func:`shap_by_property` output.
+
+    Returns:
+        ``property``, ``paper: most important dimensions``, ``ours: top <top> (0-based)``
+        and ``ours: share of total mean |SHAP| in top 5``.
+    """
+    from ctlib.report import paper_tables
+
+    paper7 = paper_tables()["table7_top_shap_dimensions"]
+    rows = []
+    for prop, d in shap.items():
+        name = PROPERTIES.get(prop, prop)
+        imp = np.abs(np.asarray(d["shap"], dtype=float)).mean(axis=0)
+        rows.append({"property": name,
+                     "paper: most important dimensions": ", ".join(map(str, paper7.get(name, []))),
+                     f"ours: top {top} (0-based)": ", ".join(str(int(x)) for x in d["top"]["dim"][:top]),
+                     "ours: share of total mean |SHAP| in top 5":
+                         float(np.sort(imp)[::-1][:5].sum() / imp.sum()) if imp.sum() > 0 else np.nan})
+    return pd.DataFrame(rows)
+
+
+def summary_table(cv: pd.DataFrame) -> pd.DataFrame:
+    """:func:`summarize_cv` per (embedding, property) of a :func:`reverse_prediction_table` result.
+
+    Returns:
+        one row per pair: ``embedding``, ``property`` and the keys of :func:`summarize_cv`.
+    """
+    rows = [{"embedding": name, "property": prop, **summarize_cv(g)}
+            for (name, prop), g in cv.groupby(["embedding", "property"], sort=False)]
+    return pd.DataFrame(rows)
+
+
+def pooled_r2_values(cv: pd.DataFrame) -> dict[str, dict[str, list[float]]]:
+    """``{embedding: {property: [pooled out-of-fold R² of repeat 0, 1, ...]}}``.
+
+    The per-repeat values that ``ctlib.claims.judge_r2`` judges (``r2_pooled_values``).
+    """
+    out: dict[str, dict[str, list[float]]] = {}
+    pooled = cv[cv["scope"] == "pooled"].sort_values("repeat")
+    for (name, prop), g in pooled.groupby(["embedding", "property"], sort=False):
+        out.setdefault(str(name), {})[str(prop)] = [float(v) for v in g["r2"]]
+    return out
+
+
+def _pm(m, s, sig: int = 3) -> str:
+    from ctlib.report import fmt_sig
+
+    if m is None or not np.isfinite(m):
+        return "—"
+    return fmt_sig(m, sig) if s is None or not np.isfinite(s) else f"{fmt_sig(m, sig)} ± {fmt_sig(s, sig)}"
+
+
+def table6(summary: pd.DataFrame, counts: pd.DataFrame, paper_r2: Mapping[str, float], *,
+           embedding: str = "CT (ours)") -> pd.DataFrame:
+    """Table VI: the paper's R² beside ours for one embedding, per property.
+
+    Args:
+        summary: :func:`summary_table`.
+        counts: the ``counts`` of :func:`reverse_prediction_table` (``n_elements``).
+        paper_r2: property -> the paper's R².
+
+    Returns:
+        DataFrame ``property`` (the paper's name), ``elements``, ``paper R²``,
+        ``ours, pooled out-of-fold`` (mean ± std over repeats), ``ours − paper``,
+        ``ours, per fold``.
+    """
+    ct = summary[summary["embedding"] == embedding].set_index("property")
+    if ct.empty:
+        raise KeyError(f"no rows for embedding {embedding!r} in the summary")
+    return pd.DataFrame({
+        "property": [PROPERTIES.get(p, p) for p in ct.index],
+        "elements": [int(counts.at[p, "n_elements"]) for p in ct.index],
+        "paper R²": [paper_r2.get(p, np.nan) for p in ct.index],
+        "ours, pooled out-of-fold": [_pm(r.r2_pooled_mean, r.r2_pooled_std) for r in ct.itertuples()],
+        "ours − paper": [r.r2_pooled_mean - paper_r2.get(p, np.nan) for p, r in zip(ct.index, ct.itertuples())],
+        "ours, per fold": [_pm(r.r2_fold_mean, r.r2_fold_std) for r in ct.itertuples()],
+    })
+
+
+def r2_wide(summary: pd.DataFrame, order: Sequence[str] | None = None) -> pd.DataFrame:
+    """Every table x property: pooled R² as 'mean ± std', and the mean over properties."""
+    order = list(order) if order is not None else list(dict.fromkeys(summary["embedding"]))
+    cells = summary.assign(cell=[_pm(m, s) for m, s in zip(summary["r2_pooled_mean"], summary["r2_pooled_std"])])
+    wide = cells.pivot(index="embedding", columns="property", values="cell")
+    props = [p for p in PROPERTIES if p in wide.columns] + [p for p in wide.columns if p not in PROPERTIES]
+    wide = wide.reindex(index=order, columns=props)
+    wide.columns = [PROPERTIES.get(c, c) for c in wide.columns]
+    mean_r2 = summary.groupby("embedding", sort=False)["r2_pooled_mean"].mean().reindex(order)
+    wide["mean over properties"] = [_pm(v, None) for v in mean_r2]
+    wide.index.name = "table"
+    return wide
+
+
+def shap_by_property(elements: Sequence[str], matrix, properties: pd.DataFrame,
+                     tables: Mapping[str, tuple[Sequence[str], np.ndarray]], *,
+                     props: Sequence[str] | None = None, iterations: int = 300, seed: int = 0,
+                     top: int = 5, thread_count: int = 2, order: Sequence[str] | None = None) -> dict:
+    """One CatBoost model per property on all elements with a value, explained by TreeSHAP.
+
+    The elements are those of :func:`common_elements` over ``tables`` (the same
+    as in the cross-validation).
+
+    Returns:
+        ``{property: {"shap": (n, d) values, "X": (n, d) rows, "top": shap_top_dims(...)}}``.
+    """
+    props = list(props) if props is not None else [p for p in PROPERTIES if p in properties.columns]
+    order = list(order) if order is not None else list(elements)
+    names = feature_names(np.asarray(matrix).shape[1])
+    out = {}
+    for prop in props:
+        keep = common_elements(tables, properties[prop], order)
+        X, y = property_matrix(elements, matrix, properties[prop], keep)
+        model = fit_catboost(X, y, iterations=iterations, seed=seed, thread_count=thread_count)
+        sv = shap_values(model, X)
+        out[prop] = {"shap": sv, "X": X, "top": shap_top_dims(sv, top=top, names=names)}
+    return out
+
+
+def _top_set(X, y, *, iterations, seed, top, thread_count) -> set:
+    m = fit_catboost(X, y, iterations=iterations, seed=seed, thread_count=thread_count)
+    return set(int(d) for d in shap_top_dims(shap_values(m, X), top=top)["dim"])
+
+
+def catboost_seed_stability(elements: Sequence[str], matrix, properties: pd.DataFrame,
+                            tables: Mapping[str, tuple[Sequence[str], np.ndarray]], *,
+                            props: Sequence[str] | None = None, seeds: Sequence[int] = (0, 1, 2),
+                            iterations: int = 300, top: int = 5, thread_count: int = 2,
+                            order: Sequence[str] | None = None,
+                            known: Mapping[str, Mapping[int, Sequence[int]]] | None = None) -> pd.DataFrame:
+    """Do CatBoost models with other seeds, on the same embedding, rank the same top dimensions?
+
+    Per property: the top-``top`` dimensions by mean |SHAP| of one model per
+    seed, and the mean pairwise Jaccard index of these sets.
+
+    Args:
+        known: ``{property: {seed: top dims}}`` already computed (e.g. seed 0 of
+            :func:`shap_by_property`); those fits are skipped.
+
+    Returns:
+        DataFrame ``property`` (the paper's name), ``mean Jaccard`` and ``top sets``.
+    """
+    if len(seeds) < 2:
+        raise ValueError("stability needs at least two seeds")
+    props = list(props) if props is not None else [p for p in PROPERTIES if p in properties.columns]
+    order = list(order) if order is not None else list(elements)
+    rows = []
+    for prop in props:
+        keep = common_elements(tables, properties[prop], order)
+        X, y = property_matrix(elements, matrix, properties[prop], keep)
+        sets = {}
+        for s in seeds:
+            given = ((known or {}).get(prop) or {}).get(s)
+            sets[s] = (set(int(d) for d in list(given)[:top]) if given is not None else
+                       _top_set(X, y, iterations=iterations, seed=s, top=top, thread_count=thread_count))
+        rows.append({"property": PROPERTIES.get(prop, prop),
+                     "mean Jaccard": float(topdim_stability(sets)["jaccard"].mean()),
+                     "top sets": {int(k): sorted(v) for k, v in sets.items()}})
+    return pd.DataFrame(rows, columns=["property", "mean Jaccard", "top sets"])
+
+
+def embedding_seed_stability(embeddings: Mapping, properties: pd.DataFrame,
+                             tables: Mapping[str, tuple[Sequence[str], np.ndarray]], *,
+                             props: Sequence[str] | None = None, iterations: int = 300, seed: int = 0,
+                             top: int = 5, thread_count: int = 2,
+                             order: Sequence[str] | None = None) -> pd.DataFrame:
+    """Do independently trained embeddings put the importance on the same dimension indices?
+
+    Args:
+        embeddings: training seed -> ``(elements, (n, d) matrix)``, at least two.
+
+    Returns:
+        DataFrame ``property`` and ``mean Jaccard`` of the top-``top`` sets of the
+        seeds. Indices of different seeds are not aligned, so a low value is
+        expected; this measures only whether importance lands on the same axes.
+    """
+    if len(embeddings) < 2:
+        raise ValueError("stability needs at least two embeddings")
+    props = list(props) if props is not None else [p for p in PROPERTIES if p in properties.columns]
+    rows = []
+    for prop in props:
+        sets = {}
+        for key, (els, mat) in embeddings.items():
+            o = list(order) if order is not None else list(els)
+            keep = common_elements(tables, properties[prop], o)
+            X, y = property_matrix(els, mat, properties[prop], keep)
+            sets[key] = _top_set(X, y, iterations=iterations, seed=seed, top=top, thread_count=thread_count)
+        rows.append({"property": PROPERTIES.get(prop, prop),
+                     "mean Jaccard": float(topdim_stability(sets)["jaccard"].mean())})
+    return pd.DataFrame(rows, columns=["property", "mean Jaccard"])
 
 
 # --------------------------------------------------------------------------- #
