@@ -1,17 +1,22 @@
 # Two commands on a fresh machine: `make book` and `make test`.
 # Both create .venv from the pinned requirements.txt when it is missing.
+# `make book` builds the cpu profile from the runs stored in results/cpu (it never
+# trains: the cpu runs come from `ctlib campaign`); `make book PROFILE=quick`
+# regenerates the quick book, training whatever results/quick lacks.
+# `make check-book` checks the built HTML and that every committed run record is
+# still found by the current code (both run by .ci/run after the tests).
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 # pip warns once per package about absent local index folders; keep its real errors.
 QUIET := 2>&1 | { grep -v "is ignored: it is neither" || true; }
 PY    := .venv/bin/python
-PROFILE ?= quick
+PROFILE ?= cpu
 # Datasets: ../shared/data (the project's data mirror) when it is there.
 ifneq ($(wildcard ../shared/data),)
 export CTLIB_DATA ?= $(abspath ../shared/data)
 endif
 
-.PHONY: venv test book bench clean
+.PHONY: venv test book check-book bench clean
 venv: .venv/.stamp
 
 .venv/.stamp: requirements.txt pyproject.toml
@@ -25,6 +30,10 @@ test: venv
 
 book: venv
 	.venv/bin/ctlib book --profile $(PROFILE)
+
+check-book: venv
+	$(PY) tools/check_html.py _build/html
+	$(PY) tools/check_results.py
 
 bench: venv
 	$(PY) benchmarks/throughput.py

@@ -10,6 +10,10 @@ Path scheme (the simplest one that never leaves the book half-built)::
         NN_name.json                key numbers the notebook produced (tests read these)
         figures/NN_name_*.png|pdf   saved figures
         NN_name.md                  a stub, only while notebooks/NN_name.ipynb is absent
+        execution_report.md         what each chapter ran: wall time, profile, commit, runs read
+        embeddings_downloads.md     the download list that book/embeddings.md includes
+        downloads/<profile>/        the profile's trained CT element tables (atom_init.json,
+                                    CSV, NPZ) and manifest.json, from results/<profile>/fronts
       _build/html/index.html        the built book
       _build/timings.json           wall seconds per notebook and for the HTML build
 
@@ -22,11 +26,20 @@ never points at a missing file and ``jupyter-book build -W`` stays clean while
 later notebooks are still being written.  ``_config.yml`` sets
 ``only_build_toc_files: true``, so files outside the toc never reach Sphinx.
 
+After the notebooks, :func:`build` writes the pages it owns, whatever was
+executed (:func:`write_generated_pages`): the execution report
+(:func:`execution_report`, a toc page) and the embedding downloads
+(:func:`export_embeddings`, listed by the fragment that ``book/embeddings.md``
+includes). Each executed notebook carries
+``metadata.ctlib`` (profile, wall seconds, code commit, finish time), so the
+report stays right for chapters kept from an earlier build.
+
 Each notebook's first code cell is tagged ``parameters`` and defines at least
 ``profile``; it may also define ``out_dir`` (where it writes its JSON and
-figures; :func:`build` passes ``book/generated``).  Extra parameters
-(``params=``) are passed to those selected notebooks that declare them; a
-parameter that no selected notebook declares is an error.
+figures; :func:`build` passes ``book/generated``, relative to the kernel's
+working folder when it lies inside it, so no machine path shows on the page).
+Extra parameters (``params=``) are passed to those selected notebooks that
+declare them; a parameter that no selected notebook declares is an error.
 
 Notebooks run in a ``python3`` kernel started by the same interpreter as the
 caller (jupyter_client maps the kernelspec's ``python`` to ``sys.executable``),
@@ -51,10 +64,20 @@ from ctlib.config import PROFILES, get_profile
 
 #: The repository root (holds _config.yml, _toc.yml, book/, notebooks/).
 REPO_ROOT = Path(__file__).resolve().parents[1]
+#: The profile ``ctlib book`` and ``make book`` build when none is named: cpu reads the
+#: campaign's stored runs (``campaign_only``) and never trains.
+DEFAULT_PROFILE = "cpu"
 #: Folder, relative to the book root, that receives executed notebooks.
 GENERATED = Path("book") / "generated"
 #: Hand-written book files copied by :func:`stage_book`.
 _BOOK_FILES = ("_config.yml", "_toc.yml")
+#: Pages under ``book/generated/`` that :func:`build` writes itself (no notebook, no stub).
+REPORT_PAGE = "execution_report"
+OWN_PAGES = (REPORT_PAGE,)
+#: The download list that ``book/embeddings.md`` includes (not a toc page).
+DOWNLOADS_FRAGMENT = "embeddings_downloads.md"
+#: Folder, relative to the book root, of the exported element tables.
+DOWNLOADS = GENERATED / "downloads"
 
 
 class BookError(RuntimeError):
@@ -129,8 +152,11 @@ def toc_pages(book_root: str | Path = REPO_ROOT) -> list[str]:
 
 
 def _generated_pages(book_root: Path) -> list[str]:
+    """The notebook chapters of the toc (``book/generated/NN_name``), without the pages
+    that :func:`build` writes itself."""
     prefix = GENERATED.as_posix() + "/"
-    return [p[len(prefix):] for p in toc_pages(book_root) if p.startswith(prefix)]
+    return [p[len(prefix):] for p in toc_pages(book_root)
+            if p.startswith(prefix) and p[len(prefix):] not in OWN_PAGES]
 
 
 def list_notebooks(src_root: str | Path = REPO_ROOT) -> list[Path]:
@@ -218,7 +244,7 @@ def execute_notebook(src: str | Path, out_dir: str | Path, profile: str, *,
                         f"`profile = \"quick\"`; found parameters {sorted(declared) or 'none'}")
     values = {"profile": profile}
     if "out_dir" in declared:
-        values["out_dir"] = str(out_dir.resolve())
+        values["out_dir"] = _kernel_path(out_dir, cwd)
     values.update({k: v for k, v in (params or {}).items() if k in declared})
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -247,9 +273,40 @@ def execute_notebook(src: str | Path, out_dir: str | Path, profile: str, *,
     finally:
         _set_env(saved_env)
     seconds = time.perf_counter() - t0
+    _stamp(running, profile=profile, seconds=seconds, src=src, cwd=Path(cwd))
     running.replace(final)
     (out_dir / f"{src.stem}.md").unlink(missing_ok=True)      # a stub from an earlier build
     return NotebookRun(src.stem, final, seconds)
+
+
+def _kernel_path(path: Path, cwd: str | Path) -> str:
+    """``path`` as the kernel should see it: relative to its working folder ``cwd`` when
+    inside it (the injected parameters cell is shown on the page), else absolute."""
+    path, cwd = Path(path).resolve(), Path(cwd).resolve()
+    return path.relative_to(cwd).as_posix() if path.is_relative_to(cwd) else str(path)
+
+
+def _stamp(nb_path: Path, *, profile: str, seconds: float, src: Path, cwd: Path) -> None:
+    """Record in the executed notebook what the execution report needs
+    (``metadata.ctlib``: profile, wall seconds, code commit, finish time), and make
+    papermill's input/output paths relative (the notebook is offered for download)."""
+    import nbformat
+
+    nb = nbformat.read(nb_path, as_version=4)
+    v = code_version(cwd)
+    nb.metadata["ctlib"] = {
+        "profile": profile, "seconds": round(seconds, 2), "commit": v["commit"],
+        "dirty": v["dirty"], "notebook": f"notebooks/{src.name}",
+        "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+    pm = nb.metadata.get("papermill")
+    if isinstance(pm, dict):
+        pm["input_path"] = f"notebooks/{src.name}"
+        pm["output_path"] = f"{GENERATED.as_posix()}/{src.stem}.ipynb"
+    for cell in nb.cells:  # papermill tags its injected cell only "injected-parameters"
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(nb, nb_path)
 
 
 def stage_book(dest: str | Path, src_root: str | Path = REPO_ROOT) -> Path:
@@ -369,6 +426,11 @@ def build(profile: str, *, notebooks: list[str] | None = None, params: dict | No
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / f"{stem}.md").write_text(_stub(stem, reason))
 
+    write_generated_pages(profile, book_root=book_root, src_root=src_root)
+    from ctlib.claims import write_placeholder_scorecard
+
+    write_placeholder_scorecard(out_dir)  # the intro's figure, when 10_claims did not run
+
     html_s = None
     if html:
         t0 = time.perf_counter()
@@ -397,11 +459,344 @@ def _write_timings(book_root: Path, src_root: Path, profile: str, notebooks: dic
     path.write_text(json.dumps(record, indent=2) + "\n")
 
 
+# ------------------------------------------------------- generated pages
+def results_root_for(src_root: str | Path = REPO_ROOT) -> Path:
+    """The results store the notebooks of ``src_root`` read: ``$CTLIB_RESULTS`` (relative
+    to ``src_root``, the kernels' working folder) or ``<src_root>/results``."""
+    env = os.environ.get("CTLIB_RESULTS")
+    if env:
+        path = Path(env)
+        return path if path.is_absolute() else Path(src_root) / path
+    return Path(src_root) / "results"
+
+
+def _ct_kinds() -> dict:
+    """targets of a CT pretraining run -> (label, file tag, title) of its table."""
+    from ctlib.experiments import TARGETS
+
+    ef, eg = TARGETS["E_f"], TARGETS["E_g"]
+    return {(ef, eg): ("mt", "mt", "Multi-task CT table ($E_f$ + $E_g$)"),
+            (ef,): ("E_f", "Ef", "CT table pretrained on formation energy $E_f$"),
+            (eg,): ("E_g", "Eg", "CT table pretrained on band gap $E_g$")}
+
+
+def stored_ct_tables(profile: str, results_root: str | Path) -> tuple[list[dict], list[str]]:
+    """The profile's stored CT pretraining records (``<root>/<profile>/fronts/*.json``
+    with model ``ct``: multi-task, E_f, E_g) that name an element table.
+
+    One record per (kind, seed), the newest when several are stored. Returns
+    ``(records in the order mt, E_f, E_g and by seed, problems)``; a record that cannot
+    be read is a problem (named by its path under the store), never an exception.
+    """
+    folder = Path(results_root) / profile / "fronts"
+    kinds = _ct_kinds()
+    best: dict = {}
+    problems: list[str] = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            rec = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            problems.append(f"`{profile}/fronts/{path.name}` is not a readable record "
+                            f"({type(e).__name__})")
+            continue
+        if not isinstance(rec, dict) or rec.get("model") != "ct" or not rec.get("embedding_path"):
+            continue
+        kind = kinds.get(tuple(rec.get("targets") or ()))
+        if kind is None:
+            continue
+        key = (kind[0], int(rec.get("seed") or 0))
+        if key not in best or str(rec.get("finished", "")) > str(best[key].get("finished", "")):
+            best[key] = rec
+    order = [k[0] for k in kinds.values()]
+    return [best[k] for k in sorted(best, key=lambda k: (order.index(k[0]), k[1]))], problems
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def export_embeddings(profile: str, results_root: str | Path, out_dir: str | Path) -> dict:
+    """Export the profile's trained CT element tables for download.
+
+    For each record of :func:`stored_ct_tables` writes, under ``<out_dir>/<profile>/<stem>/``
+    (stem e.g. ``ct_mt_s0``): ``atom_init.json`` (CGCNN's format: keys "1".."100", the
+    elements the table lacks as zero vectors), ``<stem>.csv`` (``element,e0,...``, as
+    ``elementembeddings``' ``Embedding.from_csv`` reads it) and ``<stem>.npz`` (elements,
+    matrix, coordinate layer, provenance naming the run; ``ElementEmbedding.load`` reads
+    it). ``<out_dir>/<profile>/`` is rebuilt from scratch and gets ``manifest.json``.
+
+    Returns:
+        the manifest: ``{"profile", "tables": [...], "problems": [...]}``; each table
+        has its label, run id, training facts, element order and file paths (relative to
+        ``<out_dir>/<profile>``).
+    """
+    import warnings
+
+    from ctlib.elements import SYMBOLS
+    from ctlib.embeddings import ElementEmbedding
+
+    results_root = Path(results_root)
+    dest = Path(out_dir) / profile
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True, exist_ok=True)
+    kinds = _ct_kinds()
+    records, problems = stored_ct_tables(profile, results_root)
+    tables = []
+    for rec in records:
+        label, tag, title = kinds[tuple(rec["targets"])]
+        seed = int(rec.get("seed") or 0)
+        stem = f"ct_{tag}_s{seed}"
+        try:
+            emb = ElementEmbedding.load(results_root / rec["embedding_path"])
+        except (OSError, ValueError) as e:
+            msg = str(e).replace(str(results_root.resolve()), "results").replace(str(results_root), "results")
+            problems.append(f"run `{rec.get('run_id')}`: its element table `{rec['embedding_path']}` "
+                            f"could not be read ({type(e).__name__}: {msg})")
+            continue
+        code = rec.get("code") or {}
+        prov = {k: v for k, v in emb.provenance.items() if k != "source_file"}
+        prov.update({"run_id": rec.get("run_id"), "profile": profile,
+                     "experiment": rec.get("experiment"), "config_hash": rec.get("config_hash"),
+                     "record": f"results/{profile}/{rec.get('experiment')}/{rec.get('run_id')}.json",
+                     "embedding_path": f"results/{rec['embedding_path']}",
+                     "code_commit": code.get("commit"), "exported_by": "ctlib book"})
+        emb = ElementEmbedding(emb.elements, emb.matrix, prov, emb.coord_weight, emb.coord_bias)
+        folder = dest / stem
+        files = {"atom_init": folder / "atom_init.json", "csv": folder / f"{stem}.csv",
+                 "npz": folder / f"{stem}.npz"}
+        with warnings.catch_warnings():       # the zero-filled elements are listed on the page
+            warnings.simplefilter("ignore", UserWarning)
+            emb.to_atom_init(files["atom_init"])
+        emb.save(files["csv"])
+        emb.save(files["npz"])
+        history = rec.get("history") or []
+        tables.append({
+            "label": label, "title": title, "stem": stem, "run_id": rec.get("run_id"),
+            "experiment": rec.get("experiment"), "seed": seed, "targets": list(rec["targets"]),
+            "units": rec.get("units") or {}, "finished": rec.get("finished"),
+            "commit": (code.get("commit") or "unknown")[:12], "dirty": code.get("dirty"),
+            "device": rec.get("device"), "epochs": rec.get("epochs_run") or len(history),
+            "best_epoch": rec.get("best_epoch"), "wall_s": rec.get("wall_s"),
+            "test_mae": {t: (m or {}).get("mae") for t, m in (rec.get("test") or {}).items()},
+            "dim": emb.dim, "elements": list(emb.elements),
+            "atom_init_zero": [e for e in SYMBOLS if e not in emb.elements],
+            "files": {k: f.relative_to(dest).as_posix() for k, f in files.items()},
+            "sha256": {k: _sha256(f) for k, f in files.items()},
+        })
+    manifest = {"profile": profile, "tables": tables, "problems": problems}
+    (dest / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    return manifest
+
+
+def _fmt_mae(table: dict) -> str:
+    from ctlib.experiments import TARGETS
+
+    short = {v: k for k, v in TARGETS.items()}
+    out = []
+    for t, mae in table["test_mae"].items():
+        if mae is not None:
+            name = short.get(t, t)
+            name = f"${name}$" if name in TARGETS else f"`{name}`"
+            out.append(f"{name} {mae:.4g} {table['units'].get(t, '')}".rstrip())
+    return " · ".join(out) or "—"
+
+
+def embeddings_fragment(manifest: dict, downloads_rel: str) -> str:
+    """Markdown of the download list (included by ``book/embeddings.md``).
+
+    ``downloads_rel``: the folder of the manifest's files relative to the including
+    page's folder (``generated/downloads/<profile>``). Nothing is linked that was not
+    written, so the page builds cleanly under ``-W`` with or without stored tables.
+    """
+    profile = manifest["profile"]
+    lines = ["<!-- written by ctlib book (ctlib/book.py, embeddings_fragment); "
+             "included by book/embeddings.md -->", ""]
+    tables = manifest["tables"]
+    have = {t["label"] for t in tables}
+    missing = [title for label, _, title in _ct_kinds().values() if label not in have]
+    if not tables:
+        lines += [":::{note}",
+                  f"**Pending.** No trained CT element table of the `{profile}` profile is stored "
+                  f"yet, so this build offers no files. "
+                  + (f"The `cpu` tables come from the CT pretraining of `ctlib campaign --profile "
+                     f"cpu` (tier 1); " if profile == "cpu" else "")
+                  + f"they appear here, with their files, once the runs' records are under "
+                    f"`results/{profile}/fronts/` and the book is built again.",
+                  ":::", ""]
+    else:
+        lines += [f"Tables of the **`{profile}`** profile, exported from its stored CT "
+                  f"pretraining runs when this book was built.", ""]
+    for t in tables:
+        f = {k: f"{downloads_rel}/{v}" for k, v in t["files"].items()}
+        commit = f"`{t['commit']}`" + (" (with uncommitted changes)" if t.get("dirty") else "")
+        wall = f", {t['wall_s'] / 3600:.1f} h" if isinstance(t.get("wall_s"), (int, float)) else ""
+        zero = t["atom_init_zero"]
+        lines += [
+            f"### {t['title']}, seed {t['seed']}", "",
+            f"- **Files:** {{download}}`atom_init.json <{f['atom_init']}>` (CGCNN) · "
+            f"{{download}}`{Path(f['csv']).name} <{f['csv']}>` · "
+            f"{{download}}`{Path(f['npz']).name} <{f['npz']}>`",
+            f"- **Run:** `{t['run_id']}`, record `results/{profile}/{t['experiment']}/"
+            f"{t['run_id']}.json`",
+            f"- **Training:** {t['epochs']} epochs (best epoch {t['best_epoch']}){wall}, on "
+            f"{t.get('device') or 'unknown device'}, finished {t.get('finished') or '—'}, "
+            f"code commit {commit}",
+            f"- **Test MAE of that run:** {_fmt_mae(t)}",
+            f"- **Shape:** {len(t['elements'])} elements × {t['dim']} dimensions",
+            f"- **Element order** (CSV rows, NPZ `elements`): {', '.join(t['elements'])}",
+            "- **atom_init.json:** keys `\"1\"`…`\"100\"` (atomic number Z), one list of "
+            f"{t['dim']} numbers each; "
+            + (f"the {len(zero)} elements the table lacks ({', '.join(zero)}) are zero vectors."
+               if zero else "every element has its own row."),
+            "",
+        ]
+    if tables and missing:
+        lines += [f"Not stored yet for `{profile}`: " + "; ".join(missing) + ".", ""]
+    if manifest.get("problems"):
+        lines += [":::{warning}", "Stored records that could not be exported:", ""]
+        lines += [f"- {p}" for p in manifest["problems"]]
+        lines += [":::", ""]
+    return "\n".join(lines)
+
+
+def _run_ids(obj) -> list[str]:
+    """Every string value of a ``run_id`` key anywhere in a JSON object, in order, once."""
+    found: list[str] = []
+
+    def walk(o):
+        if isinstance(o, dict):
+            for k, v in o.items():
+                if k == "run_id" and isinstance(v, str) and v and v not in found:
+                    found.append(v)
+                else:
+                    walk(v)
+        elif isinstance(o, list):
+            for v in o:
+                walk(v)
+
+    walk(obj)
+    return found
+
+
+def _notebook_facts(path: Path) -> dict:
+    """Profile, wall seconds, commit and finish time of an executed notebook (its
+    ``metadata.ctlib``, else papermill's metadata)."""
+    try:
+        meta = json.loads(path.read_text()).get("metadata") or {}
+    except (OSError, json.JSONDecodeError):
+        return {}
+    own, pm = meta.get("ctlib") or {}, meta.get("papermill") or {}
+    return {"profile": own.get("profile") or (pm.get("parameters") or {}).get("profile"),
+            "seconds": own.get("seconds", pm.get("duration")),
+            "commit": own.get("commit"), "dirty": own.get("dirty"),
+            "finished": own.get("finished") or pm.get("end_time")}
+
+
+def _fmt_seconds(s) -> str:
+    if not isinstance(s, (int, float)):
+        return "—"
+    return f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min"
+
+
+def execution_report(profile: str, book_root: str | Path, results_root: str | Path,
+                     src_root: str | Path = REPO_ROOT) -> str:
+    """Markdown of the execution report: per notebook chapter of the toc, its profile,
+    finish time, wall time, code commit and the runs it read (the ``run_id`` values of
+    its summary ``book/generated/NN_name.json``, each located in the results store)."""
+    book_root, results_root = Path(book_root), Path(results_root)
+    out_dir = book_root / GENERATED
+    chapters = _generated_pages(book_root)
+    index: dict[tuple, str] = {}       # (profile, run_id) -> experiment
+    if results_root.is_dir():
+        for rec in results_root.glob("*/*/*.json"):
+            index.setdefault((rec.parts[-3], rec.stem), rec.parts[-2])
+    v = code_version(src_root)
+    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = ["# Execution report", "",
+             f"Written by `ctlib book --profile {profile}` at {now}, code commit "
+             f"`{v['commit']}`{' with uncommitted changes' if v['dirty'] else ''}. One row per "
+             "notebook chapter: the profile it was executed with, when it finished, its wall "
+             "time, the code commit it ran, and how many stored runs its numbers come from. "
+             "A chapter kept from an earlier build (`ctlib book --only ...`) shows that "
+             "build's values.", "",
+             "| chapter | profile | finished (UTC) | wall time | code commit | runs read |",
+             "|---|---|---|---|---|---|"]
+    details, total, others = [], 0.0, set()
+    for stem in chapters:
+        nb = out_dir / f"{stem}.ipynb"
+        if not nb.is_file():
+            lines.append(f"| {{doc}}`{stem}` | — | not executed | — | — | — |")
+            continue
+        f = _notebook_facts(nb)
+        if isinstance(f.get("seconds"), (int, float)):
+            total += f["seconds"]
+        nb_profile = f.get("profile") or "unknown"
+        if nb_profile != profile:
+            others.add(stem)
+        commit = (f.get("commit") or "unknown")[:12]
+        commit = f"`{commit}`" + (" + changes" if f.get("dirty") else "")
+        finished = str(f.get("finished") or "—").replace("T", " ")[:16]
+        runs: list[str] = []
+        summary = out_dir / f"{stem}.json"
+        if summary.is_file():
+            try:
+                runs = _run_ids(json.loads(summary.read_text()))
+            except (OSError, json.JSONDecodeError):
+                runs = []
+        lines.append(f"| {{doc}}`{stem}` | `{nb_profile}` | {finished} | "
+                     f"{_fmt_seconds(f.get('seconds'))} | {commit} | {len(runs)} |")
+        if runs:
+            items = []
+            for rid in runs:
+                exp = index.get((nb_profile, rid))
+                items.append(f"- `{nb_profile}/{exp}/{rid}`" if exp else
+                             f"- `{rid}` (no record under `results/{nb_profile}/` now)")
+            details.append((stem, items))
+    lines += ["", f"Total wall time of the executed chapters: {_fmt_seconds(total)}.", ""]
+    if others:
+        lines += [":::{note}",
+                  f"Chapters executed with another profile than `{profile}`: "
+                  + ", ".join(f"{{doc}}`{s}`" for s in sorted(others)) + ".", ":::", ""]
+    lines += ["## Runs read by each chapter", "",
+              "The run ids in each chapter's summary (`book/generated/NN_name.json`), as "
+              "`profile/experiment/run id`: the record is "
+              "`results/<profile>/<experiment>/<run id>.json`.", ""]
+    if not details:
+        lines += ["No chapter of this build names a stored run.", ""]
+    for stem, items in details:
+        lines += [f":::{{dropdown}} {stem}: {len(items)} run{'s' if len(items) != 1 else ''}",
+                  *items, ":::", ""]
+    return "\n".join(lines)
+
+
+def write_generated_pages(profile: str, *, book_root: str | Path = REPO_ROOT,
+                          src_root: str | Path = REPO_ROOT) -> dict:
+    """Write the pages :func:`build` owns: the embedding downloads of ``profile`` (files
+    and ``book/generated/embeddings_downloads.md``) and ``book/generated/execution_report.md``.
+
+    Returns the downloads manifest (see :func:`export_embeddings`).
+    """
+    book_root = Path(book_root)
+    out_dir = book_root / GENERATED
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results_root = results_root_for(src_root)
+    manifest = export_embeddings(profile, results_root, book_root / DOWNLOADS)
+    rel = (DOWNLOADS / profile).relative_to(GENERATED.parent).as_posix()  # from book/
+    (out_dir / DOWNLOADS_FRAGMENT).write_text(embeddings_fragment(manifest, rel))
+    (out_dir / f"{REPORT_PAGE}.md").write_text(
+        execution_report(profile, book_root, results_root, src_root))
+    return manifest
+
+
 # ---------------------------------------------------------------------- CLI
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``ctlib book`` options to an argparse (sub)parser."""
-    parser.add_argument("--profile", default="quick", choices=sorted(PROFILES),
-                        help="scale of every experiment (default: quick)")
+    parser.add_argument("--profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES),
+                        help=f"scale of every experiment (default: {DEFAULT_PROFILE}: the stored "
+                             "runs of the cpu campaign, nothing is trained; quick retrains what "
+                             "results/quick lacks)")
     parser.add_argument("--only", nargs="+", metavar="NB", default=None,
                         help="execute only these notebooks (e.g. 01_data); others keep "
                              "their earlier executed copy or get a stub page")

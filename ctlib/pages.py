@@ -340,7 +340,7 @@ def records(df: pd.DataFrame, results_root: str | Path | None = None) -> dict[st
 def provenance_line(df: pd.DataFrame) -> str:
     """One line on where the numbers came from: runs, devices, code commits, pending rows."""
     recs = records(df)
-    commits = sorted({(r.get("code") or {}).get("commit", "?")[:10] for r in recs.values()})
+    commits = sorted({((r.get("code") or {}).get("commit") or "?")[:10] for r in recs.values()})
     devices = sorted({str(r.get("device")) for r in recs.values()})
     wall = sum(float(r.get("wall_s") or 0) for r in recs.values())
     pending = int(df["run_id"].isna().sum()) if "run_id" in df else 0

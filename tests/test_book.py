@@ -67,6 +67,75 @@ def test_config_never_executes_and_reads_only_toc_files():
         assert pattern in cfg["exclude_patterns"]
 
 
+def test_new_chapters_and_own_pages_are_in_the_toc():
+    pages = book.toc_pages()
+    gen = GENERATED.as_posix()
+    results = pages[pages.index(f"{gen}/11_pretraining"):]
+    assert results[1] == f"{gen}/02_models"                      # CT pretraining opens Results
+    assert pages[pages.index(f"{gen}/06_perovskites") + 1] == f"{gen}/12_scarce_transfer"
+    assert "book/embeddings" in pages and f"{gen}/{book.REPORT_PAGE}" in pages
+    assert book.REPORT_PAGE not in book._generated_pages(REPO_ROOT)   # never a stub
+    page = (REPO_ROOT / "book" / "embeddings.md").read_text()
+    assert f"```{{include}} generated/{book.DOWNLOADS_FRAGMENT}" in page
+
+
+def test_math_is_rendered_offline():
+    import importlib
+
+    cfg = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
+    assert "sphinx-mathjax-offline" in cfg["sphinx"]["extra_extensions"]
+    path = cfg["sphinx"]["config"]["mathjax_path"]
+    assert not path.startswith(("http:", "https:", "//"))
+    ext = Path(importlib.import_module("sphinx-mathjax-offline").__file__).parent
+    assert (ext / "static" / path).is_file()
+
+
+def test_default_profile_reads_stored_runs():
+    from ctlib.config import get_profile
+
+    assert book.DEFAULT_PROFILE == "cpu" and get_profile("cpu").extra["campaign_only"]
+    parser = __import__("argparse").ArgumentParser()
+    book.add_arguments(parser)
+    assert parser.parse_args([]).profile == "cpu"
+    make = (REPO_ROOT / "Makefile").read_text()
+    assert "PROFILE ?= cpu" in make
+
+
+def test_out_dir_is_passed_relative_to_the_kernel_folder(tmp_path):
+    assert book._kernel_path(tmp_path / "book" / "generated", tmp_path) == "book/generated"
+    assert book._kernel_path(tmp_path / "x", tmp_path / "y") == str((tmp_path / "x").resolve())
+
+
+def test_execution_report_lists_each_chapter(tmp_path):
+    root = _stage(tmp_path)
+    gen = root / GENERATED
+    gen.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["ctlib"] = {"profile": "smoke", "seconds": 12.4, "commit": "abcdef1234567890",
+                            "dirty": False, "finished": "2026-01-02T03:04:05+00:00"}
+    nbformat.write(nb, gen / "02_models.ipynb")
+    (gen / "02_models.json").write_text(json.dumps({
+        "rows": [{"run_id": "cgcnn-x-1-s0"}, {"run_id": "cgcnn-x-1-s0"}, {"run_id": None}],
+        "table": [{"nested": {"run_id": "ct-y-2-s0"}}]}))
+    old = nbformat.v4.new_notebook()            # an executed copy with papermill's metadata only
+    old.metadata["papermill"] = {"parameters": {"profile": "quick"}, "duration": 300.0,
+                                 "end_time": "2025-12-01T10:00:00.5"}
+    nbformat.write(old, gen / "03_transfer.ipynb")
+    results = tmp_path / "results"
+    (results / "smoke" / "table1").mkdir(parents=True)
+    (results / "smoke" / "table1" / "cgcnn-x-1-s0.json").write_text("{}")
+
+    text = book.execution_report("smoke", root, results)
+    assert "| {doc}`02_models` | `smoke` | 2026-01-02 03:04 | 12 s | `abcdef123456` | 2 |" in text
+    assert "| {doc}`03_transfer` | `quick` | 2025-12-01 10:00 | 5.0 min | `unknown` | 0 |" in text
+    assert "| {doc}`04_cross_task` | — | not executed |" in text
+    assert "- `smoke/table1/cgcnn-x-1-s0`" in text
+    assert "- `ct-y-2-s0` (no record under `results/smoke/` now)" in text
+    assert ":::{dropdown} 02_models: 2 runs" in text
+    assert "another profile than `smoke`: {doc}`03_transfer`" in text
+    assert str(tmp_path) not in text
+
+
 def test_page_header_names_profile_and_commit():
     text = book.page_header("smoke")
     assert "`smoke`" in text and "commit" in text
@@ -92,6 +161,11 @@ def test_warnings_fail_the_build_and_missing_chapters_get_stubs(tmp_path):
     stub = root / GENERATED / f"{NOTEBOOKS[0].stem}.md"
     assert "not generated" in stub.read_text()
     assert (root / "_build" / "html" / "index.html").is_file()
+    # the pages ctlib book writes itself: never a stub, always built
+    assert (root / GENERATED / f"{book.REPORT_PAGE}.md").read_text().startswith("# Execution report")
+    assert (root / GENERATED / book.DOWNLOADS_FRAGMENT).is_file()
+    for page in (f"book/generated/{book.REPORT_PAGE}", "book/embeddings"):
+        assert (root / "_build" / "html" / f"{page}.html").is_file()
     intro = root / "book" / "intro.md"
     intro.write_text(intro.read_text() + "\nSee {doc}`no_such_page`.\n")
     assert book.build("smoke", notebooks=[], book_root=root, quiet=True, progress=False) == 2
@@ -157,6 +231,9 @@ def test_notebook_executes_on_smoke(smoke_book, stem):
              if c.cell_type == "code" for o in c.outputs]
     assert any("**Profile:** `smoke`" in s for s in shown), \
         f"{stem} does not show ctlib.book.page_header(profile)"
+    stamp = nb.metadata["ctlib"]                # what the execution report reads
+    assert stamp["profile"] == "smoke" and stamp["seconds"] > 0 and stamp["commit"]
+    assert nb.metadata["papermill"]["input_path"] == f"notebooks/{stem}.ipynb"
 
 
 @pytest.mark.slow
@@ -165,11 +242,58 @@ def test_book_builds_without_warnings(smoke_book):
     assert html_rc == 0, "jupyter-book build -W failed; see the captured output"
     html = root / "_build" / "html"
     assert (html / "index.html").is_file()
-    for page in ("intro", "data", "methods", "rerun"):
+    for page in ("intro", "data", "methods", "rerun", "embeddings"):
         assert (html / "book" / f"{page}.html").is_file()
     for p in NOTEBOOKS:
         assert (html / "book" / "generated" / f"{p.stem}.html").is_file()
+    assert (html / "book" / "generated" / f"{book.REPORT_PAGE}.html").is_file()
     assert not list((root / GENERATED).glob("*.running.ipynb"))
+    # MathJax is served from the book itself, never from a CDN
+    methods = (html / "book" / "methods.html").read_text()
+    assert 'src="../_static/mathjax/tex-chtml.js"' in methods
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    assert not [p for p in html.rglob("*.html") if "cdn.jsdelivr.net/npm/mathjax" in p.read_text()]
+
+
+def _check_html():
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("check_html", REPO_ROOT / "tools" / "check_html.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("check_html", mod)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.slow
+def test_smoke_book_passes_the_html_check(smoke_book):
+    """tools/check_html.py (what CI runs on the cpu book) on the smoke book: no missing
+    image, raw math, traceback, unbuilt toc page, lost table rows or machine path (the
+    staged book's own out_dir parameter aside: it lies outside the kernel's folder here)."""
+    root, _, html_rc = smoke_book
+    assert html_rc == 0
+    failures = _check_html().check(root / "_build" / "html", toc=root / "_toc.yml",
+                                   generated=root / GENERATED, root=REPO_ROOT,
+                                   allow=(str((root / GENERATED).resolve()),))
+    assert not failures, "\n".join(map(str, failures))
+
+
+@pytest.mark.slow
+def test_smoke_book_offers_the_ct_tables(smoke_book):
+    """The smoke notebooks pretrain CT fronts; their tables are exported and linked."""
+    root = smoke_book[0]
+    manifest = json.loads((root / book.DOWNLOADS / "smoke" / "manifest.json").read_text())
+    assert manifest["problems"] == []
+    assert {t["label"] for t in manifest["tables"]} >= {"E_f"}
+    fragment = (root / GENERATED / book.DOWNLOADS_FRAGMENT).read_text()
+    page = (root / "_build" / "html" / "book" / "embeddings.html").read_text()
+    for t in manifest["tables"]:
+        assert t["run_id"] in fragment and t["run_id"] in page
+        for f in t["files"].values():
+            assert (root / book.DOWNLOADS / "smoke" / f).is_file()
+            assert Path(f).name in page
+    assert list((root / "_build" / "html" / "_downloads").rglob("atom_init.json"))
 
 
 @pytest.mark.slow
@@ -249,9 +373,12 @@ def test_table1_numbers(smoke_book):
 @pytest.mark.slow
 @pytest.mark.parametrize("stem, columns", [
     ("03_transfer", {"C-C", "M-C", "A-C", "CT-C", "CT-M", "CT-A", "C onehot", "C default",
-                     "M onehot", "M default", "A onehot", "A default"}),
-    ("04_cross_task", {"CGCNN", "CGCNN(E_f)", "CGCNN(E_g)", "CGCNN(mt)"}),
-    ("05_variants", {"CGCNN", "CGCNN(E_a)", "CGCNN(E_a+E_c)", "CGCNN(E_a^f)"}),
+                     "M onehot", "M default", "A onehot", "A default",
+                     "C random", "CT0-C"}),                                   # the controls
+    ("04_cross_task", {"CGCNN", "CGCNN(E_f)", "CGCNN(E_g)", "CGCNN(mt)",
+                       "CGCNN(random)", "CGCNN(CT untrained)"}),
+    ("05_variants", {"CGCNN", "CGCNN(E_a)", "CGCNN(E_a+E_c)", "CGCNN(E_a^f)",
+                     "CGCNN(random)", "CGCNN(CT untrained)"}),
 ])
 def test_transfer_tables(smoke_book, stem, columns):
     rows = _summary(smoke_book[0], stem)["table"]
@@ -280,3 +407,58 @@ def test_jarvis_page_says_unavailable_and_claims_are_judged(smoke_book):
     assert len(verdicts) == len(CLAIMS)
     # one smoke seed: no spread, so the rule may never say "reproduced"
     assert all(v["verdict"].startswith("inconclusive (1 seed") for v in verdicts)
+
+
+# ---------------------------------------------------------------- CI: tools/check_results.py
+def _check_results():
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("check_results", REPO_ROOT / "tools" / "check_results.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("check_results", mod)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_check_results_fails_on_stale_records_of_strict_profiles(tmp_path, monkeypatch, capsys):
+    cr = _check_results()
+    results = tmp_path / "results"
+    for rel in ("cpu/table1/cgcnn-a-1-s0.json", "cpu/table2/cgcnn-b-2-s0.json",
+                "cpu/table1/embeddings/cgcnn-a-1-s0.json", "quick/table1/cgcnn-c-3-s0.json"):
+        (results / rel).parent.mkdir(parents=True, exist_ok=True)
+        (results / rel).write_text("{}")
+    cfg = tmp_path / "check.yml"
+    cfg.write_text("strict: [cpu]\nwarn: [quick]\n")
+    import pandas as pd
+
+    found = {"cpu": [("table1", lambda: pd.DataFrame({"run_id": ["cgcnn-a-1-s0", float("nan")]}))],
+             "quick": [("fronts", lambda: [None])]}
+    monkeypatch.setattr(cr, "lookups", lambda profile: found[profile])
+    argv = ["--results", str(results), "--config", str(cfg), "--all-files", "--quiet"]
+    assert cr.main(argv) == 1
+    out = capsys.readouterr().out
+    assert "FAIL cpu: stale record results/cpu/table2/cgcnn-b-2-s0.json" in out
+    assert "WARN quick: stale record results/quick/table1/cgcnn-c-3-s0.json" in out
+    assert "cgcnn-a-1-s0" not in out                     # found by a lookup
+    assert "embeddings" not in out                       # side files are not records
+
+    (results / "cpu/table2/cgcnn-b-2-s0.json").unlink()
+    assert cr.main(argv) == 0                            # quick's stale record only warns
+    assert "check_results: ok" in capsys.readouterr().out
+
+    def boom():
+        raise FileNotFoundError("no data")
+    found["cpu"].append(("table2", boom))                # a lookup that cannot run fails too
+    assert cr.main(argv) == 1
+    assert "FAIL cpu: lookup failed: table2: FileNotFoundError: no data" in capsys.readouterr().out
+
+
+def test_check_results_finds_every_table_function():
+    cr = _check_results()
+    names = {n for n, _ in cr._table_functions()}
+    assert {"table1", "table2", "table3", "table4", "perovskites", "scarce_transfer",
+            "learning_curve", "ct_coord_scale"} <= names
+    assert "train_one" not in names and "mean_baseline" not in names
+    cfg = cr.load_config()
+    assert cfg["strict"] == ["cpu"] and "quick" in cfg["warn"]
