@@ -153,25 +153,11 @@ def check_page(page: Path, html_dir: Path, forbidden: list[str],
 
 
 def toc_files(toc: Path) -> list[str]:
-    """The pages (paths without suffix) that a Jupyter Book ``_toc.yml`` lists."""
-    import yaml
+    """The pages (paths without suffix) that a Jupyter Book ``_toc.yml`` lists
+    (read by :func:`ctlib.book.toc_pages` from the folder that holds it)."""
+    from ctlib.book import toc_pages
 
-    found: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            for key in ("root", "file"):
-                if key in node:
-                    found.append(str(node[key]))
-            for key in ("chapters", "sections", "parts"):
-                for child in node.get(key) or []:
-                    walk(child)
-        elif isinstance(node, list):
-            for child in node:
-                walk(child)
-
-    walk(yaml.safe_load(toc.read_text()))
-    return found
+    return toc_pages(toc.parent)
 
 
 def _cells(page: Path) -> int:
