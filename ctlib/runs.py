@@ -177,7 +177,7 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
     build_kw = {"embedding": emb_obj} if emb_obj is not None else {}
     model = build_model(model_name, len(targets), model_config, **build_kw)
     front = getattr(model, "atom_embedding", None)
-    if hasattr(front, "check_data_elements"):  # warn now about elements a transferred table lacks
+    if getattr(front, "filled", None):  # warn now about elements the transferred table lacks
         used = np.concatenate([np.asarray(split[k], dtype=np.int64) for k in names])
         front.check_data_elements(dataset.subset(np.unique(used)).numbers)
     run_rel = Path(profile) / experiment / rid

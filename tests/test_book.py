@@ -255,15 +255,20 @@ def test_book_builds_without_warnings(smoke_book):
     assert not [p for p in html.rglob("*.html") if "cdn.jsdelivr.net/npm/mathjax" in p.read_text()]
 
 
-def _check_html():
+def _tool(name: str):
+    """Import ``tools/<name>.py`` (the CI scripts are not a package)."""
     import importlib.util
     import sys
 
-    spec = importlib.util.spec_from_file_location("check_html", REPO_ROOT / "tools" / "check_html.py")
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "tools" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("check_html", mod)
+    sys.modules.setdefault(name, mod)
     spec.loader.exec_module(mod)
     return mod
+
+
+def _check_html():
+    return _tool("check_html")
 
 
 @pytest.mark.slow
@@ -411,14 +416,7 @@ def test_jarvis_page_says_unavailable_and_claims_are_judged(smoke_book):
 
 # ---------------------------------------------------------------- CI: tools/check_results.py
 def _check_results():
-    import importlib.util
-    import sys
-
-    spec = importlib.util.spec_from_file_location("check_results", REPO_ROOT / "tools" / "check_results.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("check_results", mod)
-    spec.loader.exec_module(mod)
-    return mod
+    return _tool("check_results")
 
 
 def test_check_results_fails_on_stale_records_of_strict_profiles(tmp_path, monkeypatch, capsys):
