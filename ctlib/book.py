@@ -61,6 +61,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ctlib.config import PROFILES, get_profile
+from ctlib.utils import code_version
 
 #: The repository root (holds _config.yml, _toc.yml, book/, notebooks/).
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -85,23 +86,9 @@ class BookError(RuntimeError):
 
 
 # ----------------------------------------------------------------- provenance
-def code_version(root: str | Path = REPO_ROOT) -> dict:
-    """Git commit of ``root`` and whether the tracked files differ from it.
-
-    Returns:
-        ``{"commit": "<12 hex>" | "unknown", "dirty": bool | None}``.
-    """
-    def git(*args):
-        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
-                              timeout=20)
-    try:
-        head = git("rev-parse", "--short=12", "HEAD")
-        if head.returncode != 0:
-            return {"commit": "unknown", "dirty": None}
-        status = git("status", "--porcelain", "--untracked-files=no")
-        return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
-    except (OSError, subprocess.SubprocessError):
-        return {"commit": "unknown", "dirty": None}
+def _commit_text(v: dict) -> str:
+    """``<12 hex>`` of a :func:`ctlib.utils.code_version`, or ``unknown``."""
+    return v["commit"][:12] if v["commit"] else "unknown"
 
 
 def page_header(profile: str) -> str:
@@ -115,8 +102,8 @@ def page_header(profile: str) -> str:
     get_profile(profile)
     from ctlib import __version__
 
-    v = code_version()
-    commit = v["commit"]
+    v = code_version(REPO_ROOT)
+    commit = _commit_text(v)
     if v["dirty"]:
         commit += " + uncommitted changes"
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -295,7 +282,7 @@ def _stamp(nb_path: Path, *, profile: str, seconds: float, src: Path, cwd: Path)
     nb = nbformat.read(nb_path, as_version=4)
     v = code_version(cwd)
     nb.metadata["ctlib"] = {
-        "profile": profile, "seconds": round(seconds, 2), "commit": v["commit"],
+        "profile": profile, "seconds": round(seconds, 2), "commit": _commit_text(v),
         "dirty": v["dirty"], "notebook": f"notebooks/{src.name}",
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     pm = nb.metadata.get("papermill")
@@ -716,7 +703,7 @@ def execution_report(profile: str, book_root: str | Path, results_root: str | Pa
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = ["# Execution report", "",
              f"Written by `ctlib book --profile {profile}` at {now}, code commit "
-             f"`{v['commit']}`{' with uncommitted changes' if v['dirty'] else ''}. One row per "
+             f"`{_commit_text(v)}`{' with uncommitted changes' if v['dirty'] else ''}. One row per "
              "notebook chapter: the profile it was executed with, when it finished, its wall "
              "time, the code commit it ran, and how many stored runs its numbers come from. "
              "A chapter kept from an earlier build (`ctlib book --only ...`) shows that "

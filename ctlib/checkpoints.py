@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ctlib.results import atomic_write
+from ctlib.utils import atomic_write
 
 
 def epoch_seed(seed: int, epoch: int, stream: int) -> int:

@@ -23,6 +23,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from ctlib.utils import check_known_keys
+
 _FMT = argparse.RawDescriptionHelpFormatter
 
 # keys of the ``ctlib train`` YAML file
@@ -132,9 +134,11 @@ def _cmd_data_info(args) -> int:
 
 # ====================================================================== train
 def _check_keys(d: dict, valid, where: str) -> None:
-    unknown = [k for k in d if k not in valid]
-    if unknown:
-        raise CLIError(f"{where}: unknown key(s) {unknown}; valid keys: {', '.join(valid)}")
+    """:func:`ctlib.utils.check_known_keys` as a CLI error (one line, exit code 2)."""
+    try:
+        check_known_keys(d, valid, where)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
 
 
 def _load_dataset(spec, base: Path, progress: bool, skip_bad: bool = False):
@@ -377,7 +381,7 @@ def _cmd_predict(args) -> int:
     if args.csv:
         import csv
 
-        from ctlib.results import atomic_write
+        from ctlib.utils import atomic_write
 
         def write(tmp):
             with open(tmp, "w", newline="") as fh:

@@ -45,7 +45,6 @@ nothing else; experiments read the sizes, epochs and seeds from :func:`get_profi
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from dataclasses import dataclass, field
 
 MODELS = ("cgcnn", "megnet", "alignn", "ct")
@@ -176,21 +175,3 @@ def get_profile(name: str) -> Profile:
         return PROFILES[name]
     except KeyError:
         raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}") from None
-
-
-def check_known_keys(d: dict, valid, owner: str, noun: str = "key") -> None:
-    """Raise ``ValueError`` when ``d`` has keys outside ``valid``.
-
-    The message names each unknown key with up to two close valid names and
-    lists every valid key, e.g. ``TrainConfig: unknown key(s) 'epoch' (did you
-    mean 'epochs'?). Valid keys: ...``; ``noun`` replaces "key" in it.
-    """
-    valid = list(valid)
-    unknown = [k for k in d if k not in valid]
-    if not unknown:
-        return
-    hints = []
-    for k in unknown:
-        close = difflib.get_close_matches(str(k), valid, n=2)
-        hints.append(f"{k!r}" + (f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""))
-    raise ValueError(f"{owner}: unknown {noun}(s) {', '.join(hints)}. Valid keys: {', '.join(valid)}")

@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ctlib.results import atomic_write, write_json_atomic
+from ctlib.utils import atomic_write, write_json_atomic
 
 FORMAT = "ctlib.element_embedding"
 VERSION = 1
@@ -284,7 +284,7 @@ class ElementEmbedding:
         cfg = getattr(model, "config", None)
         if cfg is not None and hasattr(cfg, "to_dict"):
             try:
-                from ctlib.results import to_jsonable
+                from ctlib.utils import to_jsonable
 
                 prov["model_config"] = to_jsonable(cfg.to_dict())
             except TypeError:

@@ -27,15 +27,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
-import subprocess
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+
+from ctlib.utils import atomic_write, code_version, to_jsonable, write_json_atomic  # noqa: F401 (re-exported)
 
 SCHEMA_VERSION = 1
 
@@ -50,39 +49,6 @@ _PACKAGES = ("torch", "torch_geometric", "pymatgen", "numpy", "ctlib")
 
 
 # --------------------------------------------------------------------- hashing
-def to_jsonable(obj):
-    """Convert ``obj`` to plain JSON types: numpy scalars/arrays, Paths, tuples, sets.
-
-    Non-finite floats become ``None`` (strict JSON has no NaN). Raises
-    ``TypeError`` naming the type for anything else that JSON cannot hold.
-    """
-    if obj is None or isinstance(obj, (bool, str)):
-        return obj
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        x = float(obj)
-        return x if math.isfinite(x) else None
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, Path):
-        return str(obj)
-    if isinstance(obj, dict):
-        out = {}
-        for k, v in obj.items():
-            if not isinstance(k, (str, int, np.integer)):
-                raise TypeError(f"JSON object keys must be str or int, got {type(k).__name__} ({k!r})")
-            out[str(k)] = to_jsonable(v)
-        return out
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, (set, frozenset)):
-        return sorted(to_jsonable(v) for v in obj)
-    if hasattr(obj, "to_dict") and callable(obj.to_dict):
-        return to_jsonable(obj.to_dict())
-    raise TypeError(f"cannot store a {type(obj).__name__} in a results record: {obj!r:.80}")
-
-
 def canonical_json(obj) -> str:
     """Deterministic JSON text of ``obj``: sorted keys, no spaces, plain types."""
     return json.dumps(to_jsonable(obj), sort_keys=True, separators=(",", ":"), allow_nan=False)
@@ -129,29 +95,6 @@ def default_root() -> Path:
 
 
 # ------------------------------------------------------------------ provenance
-def code_version(path: str | Path | None = None) -> dict:
-    """Git commit and dirty flag of the checkout holding ``path`` (default: this package).
-
-    Returns ``{"commit": str | None, "dirty": bool | None}``; both are
-    ``None`` where git or the repository is absent (an installed wheel).
-    """
-    where = Path(path) if path is not None else Path(__file__).resolve().parent
-    out = {"commit": None, "dirty": None}
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True,
-                                text=True, timeout=10)
-        if commit.returncode != 0:
-            return out
-        out["commit"] = commit.stdout.strip()
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                                cwd=where, capture_output=True, text=True, timeout=30)
-        if status.returncode == 0:
-            out["dirty"] = bool(status.stdout.strip())
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return out
-
-
 def package_versions() -> dict:
     """Versions of the packages a result depends on (``None`` when not installed)."""
     from importlib import metadata
@@ -197,38 +140,6 @@ def make_run_id(model: str, targets, cfg_hash: str, seed: int) -> str:
         tpart = f"{len(targets)}tasks"
     raw = f"{model}-{tpart}-{cfg_hash[:8]}-s{seed}"
     return re.sub(r"[^A-Za-z0-9_.+\-]", "_", raw)
-
-
-# ------------------------------------------------------------------ atomic I/O
-def atomic_write(path: str | Path, write, suffix: str = ".tmp") -> Path:
-    """Create ``path`` atomically: ``write(tmp)`` fills a temporary file in the same
-    folder (name ending in ``suffix``, which some writers need, e.g. ``.npz``), which
-    then replaces ``path``; on any error the temporary file is removed."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def write_json_atomic(path: str | Path, obj, *, indent: int | None = 1) -> Path:
-    """Write ``obj`` as strict JSON to ``path`` via a temporary file + ``os.replace``."""
-    text = json.dumps(to_jsonable(obj), indent=indent, allow_nan=False)
-
-    def write(tmp):
-        with open(tmp, "w") as fh:
-            fh.write(text + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-
-    return atomic_write(path, write)
 
 
 # ---------------------------------------------------------------------- store

@@ -21,11 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ctlib.results import (
-    SCHEMA_VERSION, ResultStore, atomic_write, code_version, config_hash, make_run_id, split_hash,
-    to_jsonable,
-)
+from ctlib.results import SCHEMA_VERSION, ResultStore, config_hash, make_run_id, split_hash
 from ctlib.train import Trainer, TrainConfig, use_progress_bar
+from ctlib.utils import atomic_write, code_version, to_jsonable
 
 
 def default_store() -> ResultStore:

@@ -53,10 +53,9 @@ import numpy as np
 import torch
 
 from ctlib.checkpoints import epoch_seed, load_checkpoint, rng_state, save_atomic, set_rng_state
-from ctlib.config import check_known_keys
-from ctlib.results import (
-    code_version, config_hash, device_info, now_iso, package_versions, split_hash, to_jsonable,
-    write_json_atomic,
+from ctlib.results import config_hash, device_info, now_iso, package_versions, split_hash
+from ctlib.utils import (
+    available_cores, check_known_keys, code_version, to_jsonable, write_json_atomic,
 )
 
 KILL_HOOK_ENV = "CTLIB_TEST_KILL_AFTER_EPOCH"
@@ -281,14 +280,6 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     r2 = 1.0 - float((err ** 2).sum()) / ss_tot if n > 1 and ss_tot > 0 else None
     return {"mae": float(np.abs(err).mean()), "rmse": float(np.sqrt((err ** 2).mean())),
             "r2": r2, "n": n}
-
-
-def _available_cores() -> int:
-    """CPU cores this process may use (respects affinity masks, e.g. in containers)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def use_progress_bar(progress: bool | None) -> bool:
@@ -585,7 +576,7 @@ class Trainer:
         c = self.cfg
         prev_threads = torch.get_num_threads()
         if self.device.type == "cpu":
-            torch.set_num_threads(c.num_threads or _available_cores())
+            torch.set_num_threads(c.num_threads or available_cores())
         try:
             return self._fit(full_ds, ds, sp, targets, graphs, s_hash)
         finally:

@@ -57,12 +57,12 @@ def test_yaml_reads_exponent_floats(tmp_path):
 
 @pytest.mark.parametrize("cfg,msg", [
     ({"model": "ct", "targets": "e_form", "dataset": "hoip", "modle_config": {}},
-     "unknown key(s) ['modle_config']"),
+     "unknown key(s) 'modle_config' (did you mean 'model_config'?)"),
     ({"model": "ct", "targets": "e_form"}, "missing required key 'dataset'"),
     ({"model": "ct", "targets": "e_form", "dataset": "hoip", "train": {"epoch": 2}},
      "did you mean 'epochs'"),
     ({"model": "ct", "targets": "e_form", "dataset": {"cif_folder": "x", "bogus": 1}},
-     "dataset (cif_folder): unknown key(s) ['bogus']"),
+     "dataset (cif_folder): unknown key(s) 'bogus'"),
     ({"model": "ct", "targets": "e_form", "dataset": "nope"}, "not a registry name"),
 ])
 def test_train_config_errors(tmp_path, capsys, cfg, msg):

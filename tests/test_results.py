@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from ctlib.results import (
-    RECORD_KEYS, ResultStore, canonical_json, code_version, config_hash, make_run_id,
-    package_versions, split_hash, to_jsonable, write_json_atomic,
+    RECORD_KEYS, ResultStore, canonical_json, config_hash, make_run_id, package_versions,
+    split_hash,
 )
+from ctlib.utils import code_version, to_jsonable, write_json_atomic
 
 
 def _record(run_id="cgcnn-e_form-abcdef12-s0", h="abcdef123456", profile="smoke",

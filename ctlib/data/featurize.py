@@ -50,6 +50,8 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
+from ctlib.utils import resolve_n_jobs
+
 from .batch import CTBatch, GraphBatch
 from .dataset import CrystalDataset
 from .registry import cache_root
@@ -314,15 +316,6 @@ def _build_chunk(args) -> dict[str, np.ndarray]:
     return out
 
 
-def _n_jobs(n_jobs: int | None) -> int:
-    if n_jobs is None:
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
-            else (os.cpu_count() or 1)
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
-        raise ValueError(f"n_jobs must be a positive int or None (all cores), got {n_jobs!r}")
-    return n_jobs
-
-
 def _pool_context():
     """'fork' where available (workers inherit imports: fast start), else 'spawn'."""
     methods = mp.get_all_start_methods()
@@ -369,7 +362,7 @@ def build_graphs(ds: CrystalDataset, kind: str, *, cache: bool = True, progress:
         A :class:`GraphSet` aligned with ``ds`` (structure s of both is the same).
     """
     p = _check_params(kind, params)
-    jobs = _n_jobs(n_jobs)
+    jobs = resolve_n_jobs(n_jobs)
     path = graph_cache_path(ds, kind, **params) if cache else None
     fp = ds.fingerprint
     if path is not None and path.exists():

@@ -43,6 +43,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from ctlib.utils import resolve_n_jobs
+
 from .dataset import CrystalDataset
 from .registry import DatasetSpec, cache_root, data_root, get_spec
 
@@ -310,10 +312,7 @@ def _validate_arrays(symbols, lattice, coords, cartesian):
 
 def _parse_all(items, *, n_jobs: int | None, progress: bool, desc: str):
     """Parse ``items`` in order; a process pool when there are many of them."""
-    if n_jobs is None:
-        n_jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if not isinstance(n_jobs, int) or n_jobs < 1:
-        raise ValueError(f"n_jobs must be a positive int or None (all cores), got {n_jobs!r}")
+    n_jobs = resolve_n_jobs(n_jobs)
     bar = tqdm(total=len(items), desc=desc, unit="struct", disable=not progress, mininterval=0.5)
     out = []
     with bar:

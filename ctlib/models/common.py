@@ -29,8 +29,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from ctlib.config import check_known_keys
-from ctlib.results import atomic_write
+from ctlib.utils import atomic_write, check_known_keys
 
 #: Version of the on-disk layout written by :func:`save_model`. Bump it when
 #: the layout changes; :func:`load_model` refuses any other version.

@@ -1,0 +1,142 @@
+"""Small pieces every ctlib module may import: JSON conversion, atomic writes,
+key checks, core counting and the git provenance of the code.
+
+This module imports nothing from ctlib, so models, data, results and the CLI
+can all use it without pointing at each other.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+# ------------------------------------------------------------------------ JSON
+def to_jsonable(obj):
+    """Convert ``obj`` to plain JSON types: numpy scalars/arrays, Paths, tuples, sets.
+
+    Non-finite floats become ``None`` (strict JSON has no NaN). Raises
+    ``TypeError`` naming the type for anything else that JSON cannot hold.
+    """
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        x = float(obj)
+        return x if math.isfinite(x) else None
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if not isinstance(k, (str, int, np.integer)):
+                raise TypeError(f"JSON object keys must be str or int, got {type(k).__name__} ({k!r})")
+            out[str(k)] = to_jsonable(v)
+        return out
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, (set, frozenset)):
+        return sorted(to_jsonable(v) for v in obj)
+    if hasattr(obj, "to_dict") and callable(obj.to_dict):
+        return to_jsonable(obj.to_dict())
+    raise TypeError(f"cannot store a {type(obj).__name__} in a results record: {obj!r:.80}")
+
+
+def atomic_write(path: str | Path, write, suffix: str = ".tmp") -> Path:
+    """Create ``path`` atomically: ``write(tmp)`` fills a temporary file in the same
+    folder (name ending in ``suffix``, which some writers need, e.g. ``.npz``), which
+    then replaces ``path``; on any error the temporary file is removed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def write_json_atomic(path: str | Path, obj, *, indent: int | None = 1) -> Path:
+    """Write ``obj`` as strict JSON to ``path`` via a temporary file + ``os.replace``."""
+    text = json.dumps(to_jsonable(obj), indent=indent, allow_nan=False)
+
+    def write(tmp):
+        with open(tmp, "w") as fh:
+            fh.write(text + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    return atomic_write(path, write)
+
+
+# ------------------------------------------------------------------ validation
+def check_known_keys(d: dict, valid, owner: str, noun: str = "key") -> None:
+    """Raise ``ValueError`` when ``d`` has keys outside ``valid``.
+
+    The message names each unknown key with up to two close valid names and
+    lists every valid key, e.g. ``TrainConfig: unknown key(s) 'epoch' (did you
+    mean 'epochs'?). Valid keys: ...``; ``noun`` replaces "key" in it.
+    """
+    valid = list(valid)
+    unknown = [k for k in d if k not in valid]
+    if not unknown:
+        return
+    hints = []
+    for k in unknown:
+        close = difflib.get_close_matches(str(k), valid, n=2)
+        hints.append(f"{k!r}" + (f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""))
+    raise ValueError(f"{owner}: unknown {noun}(s) {', '.join(hints)}. Valid keys: {', '.join(valid)}")
+
+
+def available_cores() -> int:
+    """CPU cores this process may use (respects affinity masks, e.g. in containers)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def resolve_n_jobs(n_jobs: int | None) -> int:
+    """Worker processes for a parallel step: ``None`` means every available core."""
+    if n_jobs is None:
+        return available_cores()
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+        raise ValueError(f"n_jobs must be a positive int or None (all cores), got {n_jobs!r}")
+    return n_jobs
+
+
+# ------------------------------------------------------------------ provenance
+def code_version(path: str | Path | None = None) -> dict:
+    """Git commit and dirty flag of the checkout holding ``path`` (default: this package).
+
+    Returns ``{"commit": str | None, "dirty": bool | None}``; both are
+    ``None`` where git or the repository is absent (an installed wheel).
+    """
+    where = Path(path) if path is not None else Path(__file__).resolve().parent
+    out = {"commit": None, "dirty": None}
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True,
+                                text=True, timeout=10)
+        if commit.returncode != 0:
+            return out
+        out["commit"] = commit.stdout.strip()
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                cwd=where, capture_output=True, text=True, timeout=30)
+        if status.returncode == 0:
+            out["dirty"] = bool(status.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return out
