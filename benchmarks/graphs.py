@@ -42,7 +42,7 @@ def _sample(ds, n: int | None, seed: int = 0):
 
 def run_one(dataset: str, kind: str, n_jobs: int, sample: int | None) -> dict:
     """Build once (no cache) in this process; return timing and memory."""
-    from ctlib.data.featurize import build_graphs
+    from ctlib.data.graphs import build_graphs
 
     ds = _sample(_dataset(dataset), sample)
     def cpu():
@@ -64,7 +64,8 @@ def run_one(dataset: str, kind: str, n_jobs: int, sample: int | None) -> dict:
 
 def collate_timing(dataset: str, sample: int) -> list[dict]:
     """Milliseconds per batch of collate_graphs / collate_ct on a sample."""
-    from ctlib.data.featurize import build_graphs, collate_ct, collate_graphs
+    from ctlib.data.collate import collate_ct, collate_graphs
+    from ctlib.data.graphs import build_graphs
 
     ds = _sample(_dataset(dataset), sample)
     target = sorted(ds.targets)[:1]

@@ -64,7 +64,7 @@ def speed(steps: int, threads: int) -> dict:
 
     from ctlib import experiments as ex
     from ctlib.data.augment import CrystalAugment
-    from ctlib.data.featurize import make_loader
+    from ctlib.data.loader import make_loader
     from ctlib.models import build_model
 
     torch.set_num_threads(threads)

@@ -41,7 +41,8 @@ def _peak_mb() -> float:
 def measure(name: str, args) -> dict:
     """Time input building, training and inference of one model in this process."""
     from ctlib.data import get_split, load
-    from ctlib.data.featurize import build_graphs, make_loader
+    from ctlib.data.graphs import build_graphs
+    from ctlib.data.loader import make_loader
     from ctlib.models import build_model
 
     torch.set_num_threads(args.threads)

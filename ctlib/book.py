@@ -61,6 +61,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ctlib.config import PROFILES, get_profile
+from ctlib.lookup import ct_kind, ct_table_records, record_embedding_path
 from ctlib.utils import code_version
 
 #: The repository root (holds _config.yml, _toc.yml, book/, notebooks/).
@@ -457,45 +458,27 @@ def results_root_for(src_root: str | Path = REPO_ROOT) -> Path:
     return Path(src_root) / "results"
 
 
-def _ct_kinds() -> dict:
-    """targets of a CT pretraining run -> (label, file tag, title) of its table."""
-    from ctlib.experiments import TARGETS
-
-    ef, eg = TARGETS["E_f"], TARGETS["E_g"]
-    return {(ef, eg): ("mt", "mt", "Multi-task CT table ($E_f$ + $E_g$)"),
-            (ef,): ("E_f", "Ef", "CT table pretrained on formation energy $E_f$"),
-            (eg,): ("E_g", "Eg", "CT table pretrained on band gap $E_g$")}
+#: Kind of CT table (:data:`ctlib.lookup.CT_KINDS`) -> (label, file tag, title) of its download.
+_CT_DOWNLOADS = {"ct-multitask": ("mt", "mt", "Multi-task CT table ($E_f$ + $E_g$)"),
+                 "ct-Ef": ("E_f", "Ef", "CT table pretrained on formation energy $E_f$"),
+                 "ct-Eg": ("E_g", "Eg", "CT table pretrained on band gap $E_g$")}
 
 
 def stored_ct_tables(profile: str, results_root: str | Path) -> tuple[list[dict], list[str]]:
     """The profile's stored CT pretraining records (``<root>/<profile>/fronts/*.json``
-    with model ``ct``: multi-task, E_f, E_g) that name an element table.
+    of CT from the one-hot start: multi-task, E_f, E_g) that name an element table.
 
-    One record per (kind, seed), the newest when several are stored. Returns
-    ``(records in the order mt, E_f, E_g and by seed, problems)``; a record that cannot
-    be read is a problem (named by its path under the store), never an exception.
+    One record per (kind, seed), the newest when several are stored
+    (:func:`ctlib.lookup.ct_table_records`). Returns ``(records in the order mt, E_f,
+    E_g and by seed, problems)``; a record that cannot be read is a problem (named by
+    its path under the store), never an exception.
     """
-    folder = Path(results_root) / profile / "fronts"
-    kinds = _ct_kinds()
-    best: dict = {}
-    problems: list[str] = []
-    for path in sorted(folder.glob("*.json")):
-        try:
-            rec = json.loads(path.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            problems.append(f"`{profile}/fronts/{path.name}` is not a readable record "
-                            f"({type(e).__name__})")
-            continue
-        if not isinstance(rec, dict) or rec.get("model") != "ct" or not rec.get("embedding_path"):
-            continue
-        kind = kinds.get(tuple(rec.get("targets") or ()))
-        if kind is None:
-            continue
-        key = (kind[0], int(rec.get("seed") or 0))
-        if key not in best or str(rec.get("finished", "")) > str(best[key].get("finished", "")):
-            best[key] = rec
-    order = [k[0] for k in kinds.values()]
-    return [best[k] for k in sorted(best, key=lambda k: (order.index(k[0]), k[1]))], problems
+    unreadable: list = []
+    found = ct_table_records(profile, tuple(_CT_DOWNLOADS), results_root=results_root,
+                             experiment="fronts", problems=unreadable)
+    problems = [f"`{profile}/fronts/{path.name}` is not a readable record ({type(e).__name__})"
+                for path, e in unreadable]
+    return [rec for _, rec in found], problems
 
 
 def _sha256(path: Path) -> str:
@@ -528,15 +511,14 @@ def export_embeddings(profile: str, results_root: str | Path, out_dir: str | Pat
     dest = Path(out_dir) / profile
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True, exist_ok=True)
-    kinds = _ct_kinds()
     records, problems = stored_ct_tables(profile, results_root)
     tables = []
     for rec in records:
-        label, tag, title = kinds[tuple(rec["targets"])]
+        label, tag, title = _CT_DOWNLOADS[ct_kind(rec)]
         seed = int(rec.get("seed") or 0)
         stem = f"ct_{tag}_s{seed}"
         try:
-            emb = ElementEmbedding.load(results_root / rec["embedding_path"])
+            emb = ElementEmbedding.load(record_embedding_path(rec, results_root))
         except (OSError, ValueError) as e:
             msg = str(e).replace(str(results_root.resolve()), "results").replace(str(results_root), "results")
             problems.append(f"run `{rec.get('run_id')}`: its element table `{rec['embedding_path']}` "
@@ -602,7 +584,7 @@ def embeddings_fragment(manifest: dict, downloads_rel: str) -> str:
              "included by book/embeddings.md -->", ""]
     tables = manifest["tables"]
     have = {t["label"] for t in tables}
-    missing = [title for label, _, title in _ct_kinds().values() if label not in have]
+    missing = [title for label, _, title in _CT_DOWNLOADS.values() if label not in have]
     if not tables:
         lines += [":::{note}",
                   f"**Pending.** No trained CT element table of the `{profile}` profile is stored "

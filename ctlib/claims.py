@@ -50,7 +50,8 @@ class Claim:
         return (self.paper_var - self.paper_base) / self.paper_base
 
 
-def _t(table, row, col):
+def _paper(table, row, col):
+    """The paper's number in ``row``/``col`` of one of its tables (``ctlib/paper_tables.json``)."""
     return report.paper_value(table, row, col)
 
 
@@ -61,50 +62,53 @@ def _claims() -> list[Claim]:
     for tg, col in (("E_f", "MP-E_f"), ("E_g", "MP-E_g")):
         out += [
             Claim(f"I-ct-vs-cgcnn-{tg}", f"CT alone is less accurate than CGCNN on {tg}", "I", tg,
-                  "cgcnn", "ct", _t(t1, "CGCNN", col), _t(t1, "CrystalTransformer", col)),
+                  "cgcnn", "ct", _paper(t1, "CGCNN", col), _paper(t1, "CrystalTransformer", col)),
             Claim(f"I-megnet-vs-cgcnn-{tg}", f"MEGNet beats CGCNN on {tg}", "I", tg, "cgcnn", "megnet",
-                  _t(t1, "CGCNN", col), _t(t1, "MEGNET", col)),
+                  _paper(t1, "CGCNN", col), _paper(t1, "MEGNET", col)),
             Claim(f"I-alignn-vs-cgcnn-{tg}", f"ALIGNN beats CGCNN on {tg}", "I", tg, "cgcnn", "alignn",
-                  _t(t1, "CGCNN", col), _t(t1, "ALIGNN", col)),
+                  _paper(t1, "CGCNN", col), _paper(t1, "ALIGNN", col)),
         ]
     for tg in ("E_f", "E_g"):
         col1 = "MP-" + tg
         out += [
             Claim(f"II-CT-C-{tg}", f"CT embeddings improve CGCNN on {tg} (CT-C vs CGCNN)", "II", tg,
-                  "C default", "CT-C", _t(t1, "CGCNN", col1), _t(t2, tg, "CT-C")),
+                  "C default", "CT-C", _paper(t1, "CGCNN", col1), _paper(t2, tg, "CT-C")),
             Claim(f"II-CT-M-{tg}", f"CT embeddings improve MEGNet on {tg} (CT-M vs MEGNet)", "II", tg,
-                  "M default", "CT-M", _t(t1, "MEGNET", col1), _t(t2, tg, "CT-M")),
+                  "M default", "CT-M", _paper(t1, "MEGNET", col1), _paper(t2, tg, "CT-M")),
             Claim(f"II-CT-A-{tg}", f"CT embeddings improve ALIGNN on {tg} (CT-A vs ALIGNN)", "II", tg,
-                  "A default", "CT-A", _t(t1, "ALIGNN", col1), _t(t2, tg, "CT-A")),
+                  "A default", "CT-A", _paper(t1, "ALIGNN", col1), _paper(t2, tg, "CT-A")),
         ]
         for front in ("C", "M", "A"):
             out.append(Claim(f"II-CT-beats-{front}-C-{tg}",
                              f"CT's embedding transfers better than {front}'s into CGCNN on {tg}", "II", tg,
-                             f"{front}-C", "CT-C", _t(t2, tg, f"{front}-C"), _t(t2, tg, "CT-C")))
+                             f"{front}-C", "CT-C", _paper(t2, tg, f"{front}-C"), _paper(t2, tg, "CT-C")))
     out += [
         Claim("III-Eg-to-Ef", "Embeddings pretrained on E_g improve CGCNN on E_f (cross-task)", "III", "E_f",
-              "CGCNN", "CGCNN(E_g)", _t(t3, "E_f", "CGCNN"), _t(t3, "E_f", "CGCNN(E_g)")),
+              "CGCNN", "CGCNN(E_g)", _paper(t3, "E_f", "CGCNN"), _paper(t3, "E_f", "CGCNN(E_g)")),
         Claim("III-Ef-to-Eg", "Embeddings pretrained on E_f improve CGCNN on E_g (cross-task)", "III", "E_g",
-              "CGCNN", "CGCNN(E_f)", _t(t3, "E_g", "CGCNN"), _t(t3, "E_g", "CGCNN(E_f)")),
+              "CGCNN", "CGCNN(E_f)", _paper(t3, "E_g", "CGCNN"), _paper(t3, "E_g", "CGCNN(E_f)")),
     ]
     for tg in ("E_f", "E_g"):
         single = "CGCNN(E_f)" if tg == "E_f" else "CGCNN(E_g)"
         out += [
             Claim(f"III-mt-{tg}", f"Multi-task CT embeddings improve CGCNN on {tg}", "III", tg, "CGCNN",
-                  "CGCNN(mt)", _t(t3, tg, "CGCNN"), _t(t3, tg, "CGCNN(mt)")),
+                  "CGCNN(mt)", _paper(t3, tg, "CGCNN"), _paper(t3, tg, "CGCNN(mt)")),
             Claim(f"III-mt-vs-single-{tg}", f"Multi-task embeddings beat the same-task ones on {tg}", "III", tg,
-                  single, "CGCNN(mt)", _t(t3, tg, single), _t(t3, tg, "CGCNN(mt)")),
+                  single, "CGCNN(mt)", _paper(t3, tg, single), _paper(t3, tg, "CGCNN(mt)")),
             Claim(f"IV-coords-{tg}", f"Adding CT's coordinate embedding hurts CGCNN on {tg}", "IV", tg,
-                  "CGCNN(E_a)", "CGCNN(E_a+E_c)", _t(t4, tg, "CGCNN(E_a)"), _t(t4, tg, "CGCNN(E_a+E_c)")),
+                  "CGCNN(E_a)", "CGCNN(E_a+E_c)", _paper(t4, tg, "CGCNN(E_a)"),
+                  _paper(t4, tg, "CGCNN(E_a+E_c)")),
             Claim(f"IV-frozen-vs-trainable-{tg}", f"Frozen embeddings are slightly worse than fine-tuned on {tg}",
-                  "IV", tg, "CGCNN(E_a)", "CGCNN(E_a^f)", _t(t4, tg, "CGCNN(E_a)"), _t(t4, tg, "CGCNN(E_a^f)")),
+                  "IV", tg, "CGCNN(E_a)", "CGCNN(E_a^f)", _paper(t4, tg, "CGCNN(E_a)"),
+                  _paper(t4, tg, "CGCNN(E_a^f)")),
             Claim(f"IV-frozen-vs-base-{tg}", f"Frozen CT embeddings still beat plain CGCNN on {tg}", "IV", tg,
-                  "CGCNN", "CGCNN(E_a^f)", _t(t4, tg, "CGCNN"), _t(t4, tg, "CGCNN(E_a^f)")),
+                  "CGCNN", "CGCNN(E_a^f)", _paper(t4, tg, "CGCNN"), _paper(t4, tg, "CGCNN(E_a^f)")),
         ]
-    pv = report.paper_tables()["perovskite_formation_energy"]
+    perovskite = report.paper_tables()["perovskite_formation_energy"]
     out.append(Claim("perovskite-CT-C", "CT embeddings improve CGCNN on scarce perovskite formation energies "
                      "(paper: merged HOIP + Pb-free set; ours: 3,334 Castelli perovskites)", "perovskites",
-                     "e_form_per_atom", "C", "CT-C", pv["CGCNN"], pv["CT-CGCNN"], dataset="castelli-3334"))
+                     "e_form_per_atom", "C", "CT-C", perovskite["CGCNN"], perovskite["CT-CGCNN"],
+                     dataset="castelli-3334"))
     return out
 
 
@@ -116,7 +120,7 @@ def jarvis_claims() -> list[Claim]:
     supplies a ``dft_3d`` file, so they are not part of :data:`CLAIMS`."""
     t5 = "table5_jarvis"
     return [Claim(f"V-CT-C-{tg}", f"CT embeddings improve CGCNN on JARVIS-DFT {tg}", "V", tg, "CGCNN", "CT-C",
-                  _t(t5, tg, "CGCNN"), _t(t5, tg, "CT-C")) for tg in ("E_f", "E_g")]
+                  _paper(t5, tg, "CGCNN"), _paper(t5, tg, "CT-C")) for tg in ("E_f", "E_g")]
 
 
 def untested(claims: list[Claim], reason: str) -> list[dict]:

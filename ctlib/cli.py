@@ -434,12 +434,14 @@ def _record_embedding(path: Path, run: str | None) -> Path:
     """Resolve SRC of ``embed export``/``show``: an embedding file, a run record, or a
     results folder holding records (pick one with ``run``)."""
     def from_record(rec_path: Path) -> Path:
+        from ctlib.lookup import record_embedding_path
+
         rec = json.loads(rec_path.read_text())
-        rel = rec.get("embedding_path")
-        if not rel:
+        # <root>/<profile>/<experiment>/<run_id>.json
+        path = record_embedding_path(rec, rec_path.parents[2])
+        if path is None:
             raise CLIError(f"run record {rec_path} has no embedding_path")
-        root = rec_path.parents[2]  # <root>/<profile>/<experiment>/<run_id>.json
-        return root / rel
+        return path
 
     if path.is_dir():
         if (path / "trainer.json").is_file():

@@ -5,8 +5,9 @@ nothing else; experiments read the sizes, epochs and seeds from :func:`get_profi
 
 * ``smoke``  — a few dozen real structures per split, tiny widths, 1-2 epochs:
   the test suite runs the whole notebook set on it in minutes.
-* ``quick``  — a few thousand training structures, the full test split, the
-  paper's architectures, few epochs: ``make book`` and CI on 2 CPU cores.
+* ``quick``  — 1,500 training structures (ALIGNN 800), the full test split
+  (ALIGNN 1,000 of it), the paper's architectures (ALIGNN narrower), 3-6
+  epochs: ``make book`` and CI on 2 CPU cores.
 * ``cpu``    — the book's default: the largest runs two CPU cores finish in
   about 20 hours, trained by ``ctlib campaign --profile cpu`` in priority
   order, resumably, and committed under ``results/cpu``. Planned CPU-hours
@@ -73,8 +74,8 @@ class Profile:
         catboost_iterations: CatBoost trees in reverse prediction.
         extra: ``max_atoms`` (drop larger cells before sampling; smoke only) and
             ``matbench_train_cap`` (cap on Matbench training structures) and
-            ``model_overrides`` (model -> model-config keys; quick runs ALIGNN
-            at hidden 64 instead of 256, ~10x faster on CPU, and CT with
+            ``model_overrides`` (model -> model-config keys; quick and cpu run
+            ALIGNN at hidden 64 instead of 256, ~10x faster on CPU, and CT with
             positions in nm, ``coord_scale=0.1``) and ``train_overrides``
             (model -> train-config keys; quick CT: lr 3e-4 and at most 2,048
             padded atoms per batch) and ``multitask_epochs`` (model -> epochs

@@ -32,7 +32,7 @@ from ctlib.config import Profile, get_profile
 TARGETS = {"E_f": "formation_energy_per_atom", "E_g": "band_gap"}
 UNITS = {"E_f": "eV/atom", "E_g": "eV"}
 DEFAULT_INIT = {"cgcnn": "cgcnn92", "megnet": "random", "alignn": "cgcnn92", "ct": "onehot"}
-LETTER = {"cgcnn": "C", "megnet": "M", "alignn": "A", "ct": "CT"}
+MODEL_LETTER = {"cgcnn": "C", "megnet": "M", "alignn": "A", "ct": "CT"}
 SAMPLE_SEED = 2024  # fixed draw of the profile's structures; never the training seed
 
 def results_root() -> Path:
@@ -54,6 +54,15 @@ def _sample(idx: np.ndarray, n: int | None, rng) -> np.ndarray:
     if n is None or n >= len(idx):
         return np.asarray(idx)
     return np.sort(rng.choice(idx, size=n, replace=False))
+
+
+def _sample_split(n: int) -> dict:
+    """Seeded 80/10/10 train/val/test split of a sample of ``n`` structures (perovskites,
+    HOIP on smoke, JARVIS): seed 42, ``train_first`` order (see
+    :func:`ctlib.data.splits.random_split`), as every stored run of these sets used."""
+    from ctlib.data.splits import random_split
+
+    return random_split(n, 42, order="train_first")
 
 
 def _compact(ds, parts: dict) -> tuple:
@@ -149,7 +158,11 @@ def model_config(model: str, profile, *, init: str | None = None, trainable: boo
     init = init or DEFAULT_INIT[model]
     if init != DEFAULT_INIT[model]:
         cfg["embedding_init"] = init
-        if model == "megnet":           # its default table width (16) belongs to "random" only
+        if model == "megnet":
+            # MEGNetConfig itself now keeps its width 16 to the "random" table, so this key
+            # changes no model; it stays because the dicts made here are hashed as they are
+            # (ctlib.runs.run): dropping it would change the config hash of every stored
+            # MEGNet run from another start, and those runs would no longer be found.
             cfg["embedding_dim"] = None
     if init == "external":
         cfg["embedding_trainable"] = True if trainable is None else trainable
@@ -258,10 +271,10 @@ def _row(rec: dict | None, target_name: str, **cols) -> dict:
 
 def embedding_path(rec: dict | None) -> str | None:
     """Path of the element-embedding file a run produced (resolved against results/)."""
-    if not rec or not rec.get("embedding_path"):
-        return None
-    path = Path(rec["embedding_path"])
-    return str(path if path.is_absolute() else results_root() / path)
+    from ctlib.lookup import record_embedding_path
+
+    path = record_embedding_path(rec, results_root()) if rec else None
+    return None if path is None else str(path)
 
 
 def _seeds(profile, seeds) -> list[int]:
@@ -413,8 +426,9 @@ def table2(profile="quick", seeds=None, *, device="auto", force=False, train=Non
                     rec = train_one(back, [target], ds, model_split(split, back, p), profile=p,
                                     seed=seed, experiment="table2", embedding=emb, device=device,
                                     force=force, train=train)
-                rows.append(_row(rec, target, table="II", column=f"{LETTER[front]}-{LETTER[back]}",
-                                 model=back, init=f"{front} embedding", target=short, seed=seed))
+                rows.append(_row(rec, target, table="II",
+                                 column=f"{MODEL_LETTER[front]}-{MODEL_LETTER[back]}", model=back,
+                                 init=f"{front} embedding", target=short, seed=seed))
             for back in backs:
                 starts = {"onehot": {"init": "onehot"}, "default": {"init": DEFAULT_INIT[back]}}
                 if back == "cgcnn":
@@ -423,7 +437,8 @@ def table2(profile="quick", seeds=None, *, device="auto", force=False, train=Non
                     rec = train_one(back, [target], ds, model_split(split, back, p), profile=p,
                                     seed=seed, experiment="table2", device=device, force=force,
                                     train=train, **kw)
-                    column = f"CT0-{LETTER[back]}" if label == "CT untrained" else f"{LETTER[back]} {label}"
+                    letter = MODEL_LETTER[back]
+                    column = f"CT0-{letter}" if label == "CT untrained" else f"{letter} {label}"
                     rows.append(_row(rec, target, table="II", column=column, model=back,
                                      init=kw.get("init", label), target=short, seed=seed))
     return pd.DataFrame(rows)
@@ -514,14 +529,6 @@ def table4(profile="quick", seeds=None, *, device="auto", force=False, train=Non
 
 
 # ------------------------------------------------------------------------ perovskites
-def _random_split(n: int, seed: int = 42) -> dict:
-    rng = np.random.default_rng(seed)
-    perm = rng.permutation(n)
-    n_tr, n_va = int(round(0.8 * n)), int(round(0.1 * n))
-    return {"train": np.sort(perm[:n_tr]), "val": np.sort(perm[n_tr:n_tr + n_va]),
-            "test": np.sort(perm[n_tr + n_va:])}
-
-
 def perovskite_data(profile) -> tuple:
     """3,334 (profile.perovskite_n) Castelli perovskites, seeded draw, 80/10/10.
 
@@ -539,7 +546,7 @@ def perovskite_data(profile) -> tuple:
         sub = ds.subset(pick)
         sub.targets["e_form_per_atom"] = sub.targets["e_form"] / sub.natoms
         sub.units["e_form_per_atom"] = "eV/atom"
-        _DATA_CACHE[key] = (sub, _random_split(len(sub)))
+        _DATA_CACHE[key] = (sub, _sample_split(len(sub)))
     return _DATA_CACHE[key]
 
 
@@ -554,7 +561,7 @@ def hoip_data(profile) -> tuple:
         ds = data.load("hoip")
         if p.tiny:
             ds = ds.subset(_sample(np.arange(len(ds)), p.perovskite_n, np.random.default_rng(SAMPLE_SEED)))
-            _DATA_CACHE[key] = (ds, _random_split(len(ds)))
+            _DATA_CACHE[key] = (ds, _sample_split(len(ds)))
         else:
             _DATA_CACHE[key] = (ds, data.get_split(ds))
     return _DATA_CACHE[key]
@@ -592,7 +599,8 @@ def perovskites(profile="quick", seeds=None, *, device="auto", force=False, trai
         emb = embedding_path(pretrain_front("ct", "E_f", p, seed, device=device, force=force, train=train))
         for name, (ds, split), target, models in tasks:
             for model in models:
-                for label, kw in ((LETTER[model], {}), (f"CT-{LETTER[model]}", {"embedding": emb})):
+                letter = MODEL_LETTER[model]
+                for label, kw in ((letter, {}), (f"CT-{letter}", {"embedding": emb})):
                     rec = None
                     if "embedding" not in kw or emb is not None:
                         rec = train_one(model, [target], ds, split, profile=p, seed=seed,
@@ -716,7 +724,7 @@ def table5(profile="quick", seeds=None, *, device="auto", force=False, train=Non
     rows = []
     for short, target in (("E_f", "formation_energy_peratom"), ("E_g", "optb88vdw_bandgap")):
         ok = np.flatnonzero(np.isfinite(full.targets[target]))
-        sp = _random_split(len(ok))
+        sp = _sample_split(len(ok))
         rng = np.random.default_rng(SAMPLE_SEED)
         parts = {"train": ok[_sample(sp["train"], p.n_train, rng)], "val": ok[_sample(sp["val"], p.n_val, rng)],
                  "test": ok[_sample(sp["test"], p.n_test, rng)]}

@@ -138,9 +138,11 @@ def compare(df: pd.DataFrame, paper: dict, by=("column", "target"), base: dict |
             rel.append((r["mean"] - mb) / mb if mb else math.nan)
         s["vs baseline"] = rel
     if len(by) > 1:
+        # keep the groups of by[1] in first-seen order, controls last within each, else as built
         order = {t: i for i, t in enumerate(dict.fromkeys(s[by[1]]))}
-        s = s.assign(_t=s[by[1]].map(order), _c=(s["role"] == "control").astype(int),
-                     _i=np.arange(len(s))).sort_values(["_t", "_c", "_i"]).drop(columns=["_t", "_c", "_i"])
+        keys = {"_group": s[by[1]].map(order), "_control": (s["role"] == "control").astype(int),
+                "_row": np.arange(len(s))}
+        s = s.assign(**keys).sort_values(list(keys)).drop(columns=list(keys))
     return s.reset_index(drop=True)
 
 
@@ -325,9 +327,9 @@ def parity_grid(rows: pd.DataFrame, recs: dict, *, title: str = "", ncols: int =
 
 def records(df: pd.DataFrame, results_root: str | Path | None = None) -> dict[str, dict]:
     """Load the run records named in ``df['run_id']`` (searching the results tree)."""
-    from ctlib.experiments import results_root as _root
+    from ctlib.lookup import store_root
 
-    root = Path(results_root or _root())
+    root = store_root(results_root)
     out = {}
     for rid in df["run_id"].dropna().unique():
         hits = sorted(root.rglob(f"{rid}.json"))
@@ -448,7 +450,7 @@ def budget_note(profile: str, table: str, *, df: pd.DataFrame | None = None) -> 
         if ep != ep_paper:
             def each(e):
                 return (str(e[models[0]]) if len(models) == 1
-                        else ", ".join(f"{e[m]} ({experiments.LETTER[m]})" for m in models))
+                        else ", ".join(f"{e[m]} ({experiments.MODEL_LETTER[m]})" for m in models))
             parts.append(f"at most {each(ep)} epochs, early stopping after {p.patience} epochs without "
                          f"progress (the `paper` profile: {each(ep_paper)})")
         if table in ("II", "III", "IV"):
@@ -635,20 +637,21 @@ def find_ct_sources(embedding: str, profile: str, *, seeds=None,
     """The CT embedding(s) pages 07/08 analyse, or why the page is pending.
 
     Returns:
-        ``(sources, None)`` when found (:func:`ctlib.analysis.clustering.resolve_embeddings`);
+        ``(sources, None)`` when found (:func:`ctlib.lookup.resolve_embeddings`);
         ``([], markdown)`` when ``embedding="auto"`` finds no CT table of the
         profile: a "pending" paragraph (with the latest pretraining snapshot
         the campaign has written, if any). A run id or path that does not
         exist still raises.
     """
-    from ctlib.analysis import clustering as C
+    from ctlib import lookup
 
     try:
-        return C.resolve_embeddings(embedding, profile, seeds=seeds, results_root=results_root), None
-    except C.EmbeddingNotFound:
+        return lookup.resolve_embeddings(embedding, profile, seeds=seeds,
+                                         results_root=results_root), None
+    except lookup.EmbeddingNotFound:
         if str(embedding) != "auto":
             raise
-    root = C._results_dir(profile, results_root)
+    root = lookup.profile_dir(profile, results_root)
     snaps = sorted(root.glob("*/embeddings/ct-*/epoch_*.json")) if root.is_dir() else []
     progress = ""
     if snaps:
@@ -681,11 +684,11 @@ def embedding_drift(source, profile: str, *, results_root: str | Path | None = N
 
     ``(None, reason)`` when the start cannot be had or its shape differs.
     """
-    from ctlib.analysis import clustering as C
+    from ctlib.analysis import clustering
 
     try:
-        start, desc = C.start_table(source, profile, results_root=results_root)
-        return C.table_drift(source.embedding, start), desc
+        start, desc = clustering.start_table(source, profile, results_root=results_root)
+        return clustering.table_drift(source.embedding, start), desc
     except (ValueError, KeyError, FileNotFoundError, TypeError) as e:
         return None, f"no comparable start table ({e})"
 

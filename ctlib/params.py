@@ -229,7 +229,7 @@ def parse_existing_folder(value: Any, name: str = "data_root") -> str | None:
 def parse_embedding(value: Any, name: str = "embedding") -> str:
     """Which element embedding notebooks 07 and 08 analyse.
 
-    Accepted (what :func:`ctlib.analysis.clustering.resolve_embeddings` reads):
+    Accepted (what :func:`ctlib.lookup.resolve_embeddings` reads):
 
     * ``"auto"``: the profile's CT multi-task runs, else its CT single-task E_f runs;
     * a run id, the stem of a run JSON under ``results/<profile>/``, e.g.

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import math
 import os
 import random
@@ -53,9 +52,10 @@ import numpy as np
 import torch
 
 from ctlib.checkpoints import epoch_seed, load_checkpoint, rng_state, save_atomic, set_rng_state
+from ctlib.models import CrystalModel, load_model, param_groups, save_model
 from ctlib.results import config_hash, device_info, now_iso, package_versions, split_hash
 from ctlib.utils import (
-    available_cores, check_known_keys, code_version, to_jsonable, write_json_atomic,
+    StrictConfig, available_cores, code_version, to_jsonable, write_json_atomic,
 )
 
 KILL_HOOK_ENV = "CTLIB_TEST_KILL_AFTER_EPOCH"
@@ -99,7 +99,7 @@ def budget_spent() -> bool:
 
 # =============================================================== configuration
 @dataclass
-class TrainConfig:
+class TrainConfig(StrictConfig):
     """Training settings. Build with :meth:`from_dict` (strict) or directly.
 
     Attributes:
@@ -163,87 +163,25 @@ class TrainConfig:
     #: fields that do not change the trained result; left out of config hashes.
     RUNTIME_FIELDS = ("device", "num_threads", "log_every")
 
-    def __post_init__(self):
-        self.validate()
-
-    @classmethod
-    def field_names(cls) -> list[str]:
-        return [f.name for f in dataclasses.fields(cls)]
-
-    @classmethod
-    def from_dict(cls, d: dict | None) -> "TrainConfig":
-        """Build from a mapping. Unknown keys raise ``ValueError`` naming them and the valid keys."""
-        if d is None:
-            return cls()
-        if isinstance(d, TrainConfig):
-            return d.replace()
-        if not isinstance(d, dict):
-            raise TypeError(f"TrainConfig.from_dict expects a dict, got {type(d).__name__}")
-        check_known_keys(d, cls.field_names(), "TrainConfig")
-        return cls(**d)
-
-    def to_dict(self) -> dict:
-        """Every field as plain JSON types."""
-        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
-                for f in dataclasses.fields(self)}
-
     def hash_dict(self) -> dict:
         """:meth:`to_dict` without the runtime-only fields (device, threads, logging)."""
         return {k: v for k, v in self.to_dict().items() if k not in self.RUNTIME_FIELDS}
 
-    def replace(self, **kw) -> "TrainConfig":
-        """A validated copy with some fields changed (unknown names raise)."""
-        d = self.to_dict()
-        d.update(kw)
-        return TrainConfig.from_dict(d)
-
     def validate(self) -> None:
         """Check every value; raises ``ValueError`` naming the field."""
-        def choice(name, choices):
-            v = getattr(self, name)
-            if v not in choices:
-                raise ValueError(f"TrainConfig.{name} must be one of {list(choices)}, got {v!r}")
-
-        def number(name, *, positive=False, allow_none=False, lo=None):
-            v = getattr(self, name)
-            if v is None and allow_none:
-                return
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                hint = " (in YAML write 1.0e-3, not 1e-3)" if isinstance(v, str) else ""
-                raise ValueError(f"TrainConfig.{name} must be a number, got {v!r}{hint}")
-            if positive and v <= 0:
-                raise ValueError(f"TrainConfig.{name} must be > 0, got {v!r}")
-            if lo is not None and v < lo:
-                raise ValueError(f"TrainConfig.{name} must be >= {lo}, got {v!r}")
-
-        def integer(name, *, lo, allow_none=False):
-            v = getattr(self, name)
-            if v is None and allow_none:
-                return
-            if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-                raise ValueError(f"TrainConfig.{name} must be an int >= {lo}, got {v!r}")
-
-        choice("optimizer", _OPTIMIZERS)
-        choice("scheduler", _SCHEDULERS)
-        choice("loss", _LOSSES)
-        choice("device", _DEVICES)
-        choice("precision", _PRECISIONS)
-        number("lr", positive=True)
-        number("weight_decay", lo=0)
-        number("momentum", lo=0)
-        number("embedding_lr", lo=0, allow_none=True)
-        number("gamma", positive=True)
-        number("clip_grad", positive=True, allow_none=True)
-        integer("step_size", lo=1)
-        integer("epochs", lo=1)
-        integer("batch_size", lo=1)
-        integer("patience", lo=1, allow_none=True)
-        integer("seed", lo=0)
-        integer("num_threads", lo=1, allow_none=True)
-        integer("log_every", lo=0)
-        integer("max_tokens", lo=1, allow_none=True)
-        if not isinstance(self.augment, bool):
-            raise ValueError(f"TrainConfig.augment must be true or false, got {self.augment!r}")
+        self._choice("optimizer", _OPTIMIZERS)
+        self._choice("scheduler", _SCHEDULERS)
+        self._choice("loss", _LOSSES)
+        self._choice("device", _DEVICES)
+        self._choice("precision", _PRECISIONS)
+        self._number("lr", "gamma", positive=True)
+        self._number("weight_decay", "momentum", lo=0)
+        self._number("embedding_lr", lo=0, allow_none=True)
+        self._number("clip_grad", positive=True, allow_none=True)
+        self._int("step_size", "epochs", "batch_size")
+        self._int("patience", "num_threads", "max_tokens", allow_none=True)
+        self._int("seed", "log_every", lo=0)
+        self._bool("augment")
         tw = self.task_weights
         if tw is not None and tw != "uncertainty":
             if isinstance(tw, str) or not isinstance(tw, (list, tuple)) or not tw or not all(
@@ -294,9 +232,10 @@ class Trainer:
     """Train, evaluate and run any ctlib model.
 
     Args:
-        model: an ``nn.Module`` with class attribute ``input_kind``
-            (``"ct"``, ``"crystal_graph"``, ``"megnet_graph"``, ``"line_graph"``),
-            an ``atom_embedding`` and ``forward(batch) -> (B, K)``.
+        model: a ctlib model (:class:`~ctlib.models.common.CrystalModel`: its
+            ``input_kind`` (``"ct"``, ``"crystal_graph"``, ``"megnet_graph"``,
+            ``"line_graph"``) picks the batches, its ``atom_embedding`` the
+            ``embedding_lr`` group; ``forward(batch) -> (B, K)``).
         cfg: :class:`TrainConfig` or a dict for :meth:`TrainConfig.from_dict`.
         run_dir: folder of ``last.pt``/``best.pt``/``model/``; created at the
             first checkpoint. ``None`` keeps the best weights in memory only
@@ -314,8 +253,8 @@ class Trainer:
     def __init__(self, model: torch.nn.Module, cfg: TrainConfig | dict | None = None,
                  run_dir: str | Path | None = None, *, resume: bool = True,
                  progress: bool | None = None, on_epoch=None):
-        if not hasattr(model, "input_kind"):
-            raise TypeError(f"{type(model).__name__} has no input_kind; Trainer trains ctlib "
+        if not isinstance(model, CrystalModel):
+            raise TypeError(f"{type(model).__name__} is not a ctlib model; Trainer trains ctlib "
                             f"models (see ctlib.models.build_model)")
         self.cfg = cfg if isinstance(cfg, TrainConfig) else TrainConfig.from_dict(cfg)
         self.run_dir = Path(run_dir) if run_dir is not None else None
@@ -360,14 +299,14 @@ class Trainer:
             _, known, sub, graphs = last
             return sub, [np.searchsorted(known, i) for i in index_sets], graphs
         sub = ds.subset(used) if len(used) < len(ds) else ds
-        from ctlib.data.featurize import build_graphs
+        from ctlib.data.graphs import build_graphs
 
         graphs = build_graphs(sub, self.kind, progress=use_progress_bar(self.progress))
         self._graphs_memo = (fp, used, sub, graphs)  # one entry: bounded
         return sub, [np.searchsorted(used, i) for i in index_sets], graphs
 
     def _loader(self, ds, idx, targets, *, shuffle: bool, seed: int, graphs, augment=None):
-        from ctlib.data.featurize import make_loader
+        from ctlib.data.loader import make_loader
 
         return make_loader(ds, self.kind, idx, targets, self.cfg.batch_size, shuffle, seed,
                            graphs=graphs, augment=augment,
@@ -380,18 +319,8 @@ class Trainer:
             raise ValueError(f"{type(self.model).__name__} has no trainable parameters")
         if self.cfg.embedding_lr is None:
             return [{"params": params, "lr": self.cfg.lr}]
-        emb = getattr(self.model, "atom_embedding", None)
-        if hasattr(emb, "table_parameters"):  # ctlib AtomEmbedding: table (+ pretrained coords)
-            from ctlib.models.embedding import param_groups
-
-            return param_groups(self.model, self.cfg.lr, self.cfg.embedding_lr)
-        emb_ids = {id(p) for p in emb.parameters()} if emb is not None else set()
-        g_emb = [p for p in params if id(p) in emb_ids]
-        g_rest = [p for p in params if id(p) not in emb_ids]
-        groups = [{"params": g_rest, "lr": self.cfg.lr}]
-        if g_emb:
-            groups.append({"params": g_emb, "lr": self.cfg.embedding_lr})
-        return [g for g in groups if g["params"]]
+        # the AtomEmbedding's table (+ pretrained coordinate layer) at embedding_lr
+        return param_groups(self.model, self.cfg.lr, self.cfg.embedding_lr)
 
     def _optimizer(self, groups):
         c = self.cfg
@@ -793,12 +722,7 @@ class Trainer:
     # ---------------------------------------------------------------- persist
     def _save_final(self, targets) -> None:
         """Write ``model/`` (save_model of the best weights) and ``trainer.json``."""
-        try:
-            from ctlib.models import save_model
-        except ImportError:
-            save_model = None
-        if save_model is not None and getattr(self.model, "name", None):
-            save_model(self.model, self.run_dir / "model")
+        save_model(self.model, self.run_dir / "model")
         write_json_atomic(self.run_dir / "trainer.json", {
             "format": "ctlib.trainer", "version": 1, "targets": targets, "units": self.units,
             "mean": self.mean, "std": self.std, "input_kind": self.kind,
@@ -825,8 +749,6 @@ class Trainer:
                 or meta.get("version") != 1:
             raise ValueError(f"{meta_path} is not a ctlib trainer file (version 1); retrain the "
                              f"run (ctlib train ... --force)")
-        from ctlib.models import load_model
-
         model = load_model(model_dir)
         cfg = TrainConfig.from_dict({**meta["train_config"], "device": device})
         tr = cls(model, cfg, run_dir=None, resume=False, progress=progress)

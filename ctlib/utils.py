@@ -1,15 +1,18 @@
 """Small pieces every ctlib module may import: JSON conversion, atomic writes,
-key checks, core counting and the git provenance of the code.
+key checks, the base of the strict configs (:class:`StrictConfig`), core
+counting and the git provenance of the code.
 
 This module imports nothing from ctlib, so models, data, results and the CLI
 can all use it without pointing at each other.
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import math
 import os
+import re
 import subprocess
 import tempfile
 from pathlib import Path
@@ -99,6 +102,95 @@ def check_known_keys(d: dict, valid, owner: str, noun: str = "key") -> None:
         close = difflib.get_close_matches(str(k), valid, n=2)
         hints.append(f"{k!r}" + (f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""))
     raise ValueError(f"{owner}: unknown {noun}(s) {', '.join(hints)}. Valid keys: {', '.join(valid)}")
+
+
+class StrictConfig:
+    """Base of the dataclass configs (:class:`ctlib.train.TrainConfig`,
+    :class:`ctlib.models.common.ModelConfig`): strict ``from_dict``, field
+    names, a JSON dict, validated copies, and the value checks their
+    ``validate`` methods use.
+
+    A subclass is a dataclass that overrides :meth:`validate`, which runs at
+    construction, so a config object always holds valid values. Every check
+    raises ``ValueError`` naming the class and the field, e.g.
+    ``TrainConfig.epochs must be an int >= 1, got 2.5``.
+    """
+
+    #: what an unknown key is called in the error of :meth:`from_dict`
+    KEY_NOUN = "key"
+
+    @classmethod
+    def from_dict(cls, d: dict | None):
+        """Build and validate from a mapping (None: the defaults; a config of
+        this class: a copy). Unknown keys raise ``ValueError`` naming close
+        valid ones, so a typo never silently falls back to a default."""
+        if d is None:
+            d = {}
+        if isinstance(d, cls):
+            d = d.to_dict()
+        if not isinstance(d, dict):
+            raise TypeError(f"{cls.__name__}.from_dict expects a dict, got {type(d).__name__}")
+        check_known_keys(d, cls.field_names(), cls.__name__, noun=cls.KEY_NOUN)
+        return cls(**d)
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> None:
+        """Check the field values (subclasses override); raises ``ValueError``."""
+
+    def to_dict(self) -> dict:
+        """Every field as plain JSON types (lists, not tuples)."""
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
+                for f in dataclasses.fields(self)}
+
+    def replace(self, **kw):
+        """A validated copy with some fields changed (unknown names raise)."""
+        return type(self).from_dict({**self.to_dict(), **kw})
+
+    def _invalid(self, name: str, rule: str, hint: str = "") -> ValueError:
+        return ValueError(f"{type(self).__name__}.{name} must be {rule}, got {getattr(self, name)!r}{hint}")
+
+    def _choice(self, name: str, choices: tuple) -> None:
+        """``name`` is one of ``choices`` (listed in their order in the message)."""
+        if getattr(self, name) not in choices:
+            raise self._invalid(name, f"one of {list(choices)}")
+
+    def _bool(self, *names: str) -> None:
+        for name in names:
+            if not isinstance(getattr(self, name), bool):
+                raise self._invalid(name, "true or false")
+
+    def _int(self, *names: str, lo: int = 1, allow_none: bool = False) -> None:
+        """Each of ``names`` is an int (not a bool) >= ``lo``, or None where allowed."""
+        for name in names:
+            v = getattr(self, name)
+            if v is None and allow_none:
+                continue
+            if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+                raise self._invalid(name, f"an int >= {lo}")
+
+    def _number(self, *names: str, positive: bool = False, lo: float | None = None,
+                allow_none: bool = False) -> None:
+        """Each of ``names`` is a finite int or float (not a bool), > 0 when
+        ``positive``, >= ``lo`` when given, or None where allowed."""
+        for name in names:
+            v = getattr(self, name)
+            if v is None and allow_none:
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                # YAML 1.1 (PyYAML) reads 1e-3 (no dot, no exponent sign) as a string
+                yaml_exp = isinstance(v, str) and re.fullmatch(r"[-+]?[\d.]+[eE][-+]?\d+", v.strip())
+                hint = " (in YAML write 1.0e-3, not 1e-3)" if yaml_exp else ""
+                raise self._invalid(name, "a number", hint)
+            if positive and v <= 0:
+                raise self._invalid(name, "> 0")
+            if lo is not None and v < lo:
+                raise self._invalid(name, f">= {lo}")
 
 
 def available_cores() -> int:

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ctlib.analysis import clustering as C
-from ctlib.analysis import reverse as R
+from ctlib import lookup
+from ctlib.analysis import clustering
+from ctlib.analysis import reverse
 from ctlib.elements import ELEMENTS, SYMBOLS, cgcnn92, elemental_properties
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,58 +54,58 @@ def block_data() -> tuple[np.ndarray, np.ndarray]:
 
 # ------------------------------------------------------------------ clustering
 def test_standardize_and_pca_shapes(cgcnn89):
-    S = C.standardize(cgcnn89)
+    S = clustering.standardize(cgcnn89)
     varying = cgcnn89.std(axis=0) > 0
     assert np.allclose(S.mean(axis=0), 0.0, atol=1e-12)
     assert np.allclose(S.std(axis=0)[varying], 1.0)
     assert np.all(S[:, ~varying] == 0.0)          # constant columns become zeros, not NaN
 
-    Z, ratio = C.pca_reduce(cgcnn89, 32)
+    Z, ratio = clustering.pca_reduce(cgcnn89, 32)
     assert Z.shape == (89, 32) and ratio.shape == (32,)
     assert np.all(np.diff(ratio) <= 1e-12) and 0 < ratio.sum() <= 1 + 1e-9
-    full = C.pca_reduce(cgcnn89, 89)[1]
+    full = clustering.pca_reduce(cgcnn89, 89)[1]
     assert full.sum() == pytest.approx(1.0)
     assert ratio == pytest.approx(full[:32])
     with pytest.raises(ValueError, match="n_components"):
-        C.pca_reduce(cgcnn89[:, :16], 32)
+        clustering.pca_reduce(cgcnn89[:, :16], 32)
     with pytest.raises(ValueError, match="NaN"):
-        C.pca_reduce(np.where(np.eye(89, 92) > 0, np.nan, cgcnn89), 4)
+        clustering.pca_reduce(np.where(np.eye(89, 92) > 0, np.nan, cgcnn89), 4)
 
 
 def test_kmeans_scan_and_choose_k_find_the_four_blocks(block_data):
     X, blocks = block_data
-    scan = C.kmeans_scan(X, range(2, 9), seed=0)
+    scan = clustering.kmeans_scan(X, range(2, 9), seed=0)
     assert list(scan.columns) == ["k", "inertia", "silhouette"]
     assert list(scan["k"]) == list(range(2, 9))
     assert np.all(np.diff(scan["inertia"]) < 0)
     assert scan["silhouette"].between(-1, 1).all()
-    k, text = C.choose_k(scan)
+    k, text = clustering.choose_k(scan)
     assert k == 4
-    assert C.elbow_k(scan)["kneedle"] == 4
+    assert clustering.elbow_k(scan)["kneedle"] == 4
     assert "silhouette maximum" in text and "kneedle" in text and "agrees" in text
-    labels = C.kmeans_labels(X, k, seed=0)
+    labels = clustering.kmeans_labels(X, k, seed=0)
     # the four clusters are exactly the four blocks (up to numbering)
     from sklearn.metrics import adjusted_rand_score
     assert adjusted_rand_score(labels, blocks) == pytest.approx(1.0)
 
 
 def test_choose_k_states_disagreement_and_rejects_bad_ks(cgcnn89):
-    Z = C.pca_reduce(cgcnn89, 32)[0]
-    scan = C.kmeans_scan(Z, range(2, 7), seed=0)
-    k, text = C.choose_k(scan)
+    Z = clustering.pca_reduce(cgcnn89, 32)[0]
+    scan = clustering.kmeans_scan(Z, range(2, 7), seed=0)
+    k, text = clustering.choose_k(scan)
     assert k == int(scan.loc[scan["silhouette"].idxmax(), "k"])
-    el = C.elbow_k(scan)
+    el = clustering.elbow_k(scan)
     assert ("does not agree" in text) == (el["kneedle"] != k)
     with pytest.raises(ValueError, match="every k"):
-        C.kmeans_scan(Z, [1, 2, 3])
+        clustering.kmeans_scan(Z, [1, 2, 3])
     with pytest.raises(ValueError, match="at least 3"):
-        C.elbow_k(scan.head(2))
+        clustering.elbow_k(scan.head(2))
 
 
 def test_kmeans_labels_are_canonical_and_reproducible(cgcnn89):
-    Z = C.pca_reduce(cgcnn89, 32)[0]
-    a = C.kmeans_labels(Z, 5, seed=0)
-    b = C.kmeans_labels(Z, 5, seed=0)
+    Z = clustering.pca_reduce(cgcnn89, 32)[0]
+    a = clustering.kmeans_labels(Z, 5, seed=0)
+    b = clustering.kmeans_labels(Z, 5, seed=0)
     assert a.shape == (89,) and np.array_equal(a, b)
     assert a[0] == 0 and sorted(set(a)) == list(range(5))
     first_rows = [int(np.flatnonzero(a == c)[0]) for c in range(5)]
@@ -113,50 +114,51 @@ def test_kmeans_labels_are_canonical_and_reproducible(cgcnn89):
 
 def test_cluster_members_and_property_means(block_data, props):
     X, blocks = block_data
-    labels = C.kmeans_labels(X, 4, seed=0)
-    members = C.cluster_members(list(ELEMENTS), labels)
+    labels = clustering.kmeans_labels(X, 4, seed=0)
+    members = clustering.cluster_members(list(ELEMENTS), labels)
     listed = [e for m in members["members"] for e in m.split()]
     assert sorted(listed) == sorted(ELEMENTS) and members["size"].sum() == 89
     assert "H" in members.loc[0, "members"].split()     # cluster 0 holds the first element
-    means = C.cluster_property_means(list(ELEMENTS), labels, props)
+    means = clustering.cluster_property_means(list(ELEMENTS), labels, props)
     for c in range(4):
         sub = props[labels == c]
         assert means.loc[c, "atomic_radius"] == pytest.approx(sub["atomic_radius"].mean())
         assert means.loc[c, "n_atomic_radius"] == sub["atomic_radius"].notna().sum()
     assert means["n_log10_conductivity"].sum() == props["log10_conductivity"].notna().sum()
     with pytest.raises(ValueError, match="labels have shape"):
-        C.cluster_members(list(ELEMENTS), labels[:-1])
+        clustering.cluster_members(list(ELEMENTS), labels[:-1])
 
 
 def test_stability_ari(block_data, cgcnn89):
     X, blocks = block_data
     perm = np.array([2, 0, 3, 1])[blocks]                # same partition, other numbering
-    other = C.kmeans_labels(C.pca_reduce(cgcnn89, 32)[0], 6, seed=0)   # another partition
-    ari = C.stability_ari([blocks, perm, other])
+    other = clustering.kmeans_labels(clustering.pca_reduce(cgcnn89, 32)[0], 6, seed=0)   # another partition
+    ari = clustering.stability_ari([blocks, perm, other])
     assert list(ari.columns) == ["a", "b", "ari"] and len(ari) == 3
     assert ari.iloc[0]["ari"] == pytest.approx(1.0)
     assert ari.iloc[1]["ari"] < 0.99 and ari.iloc[2]["ari"] < 0.99
     with pytest.raises(ValueError, match="at least two"):
-        C.stability_ari([blocks])
+        clustering.stability_ari([blocks])
 
 
 def test_resolver_errors_and_file_spec(tmp_path):
     from ctlib.embeddings import ElementEmbedding
 
-    with pytest.raises(C.EmbeddingNotFound, match="notebooks 02 and 04"):
-        C.resolve_embedding("auto", "smoke", results_root=tmp_path / "results")
-    with pytest.raises(C.EmbeddingNotFound, match="neither an existing file nor a run id"):
-        C.resolve_embedding("no-such-run", "smoke", results_root=tmp_path / "results")
+    with pytest.raises(lookup.EmbeddingNotFound, match="notebooks 02 and 04"):
+        lookup.resolve_embeddings("auto", "smoke", results_root=tmp_path / "results")
+    with pytest.raises(lookup.EmbeddingNotFound, match="neither an existing file nor a run id"):
+        lookup.resolve_embeddings("no-such-run", "smoke", results_root=tmp_path / "results")
     path = ElementEmbedding.cgcnn92().save(tmp_path / "c92.json")
-    emb, desc = C.resolve_embedding(str(path), "smoke")
-    assert emb.matrix.shape == (89, 92) and path.name in desc
-    assert str(tmp_path) not in desc          # a page never shows an absolute machine path
+    [src] = lookup.resolve_embeddings(str(path), "smoke")
+    assert src.embedding.matrix.shape == (89, 92) and path.name in src.description
+    assert src.kind == "file" and src.record is None
+    assert str(tmp_path) not in src.description          # a page never shows an absolute machine path
 
 
 # ---------------------------------------------------------- reverse prediction
 def test_baseline_tables_are_offline_and_well_formed():
-    t = R.baseline_tables()
-    assert list(t) == list(R.BASELINE_DESCRIPTIONS)
+    t = reverse.baseline_tables()
+    assert list(t) == list(reverse.BASELINE_DESCRIPTIONS)
     dims = {"onehot": 100, "cgcnn92": 92, "mat2vec": 200, "megnet16": 16, "random128": 128}
     for name, (els, m) in t.items():
         assert m.shape == (len(els), dims[name]) and np.all(np.isfinite(m)), name
@@ -166,15 +168,15 @@ def test_baseline_tables_are_offline_and_well_formed():
     assert np.array_equal(oh.argmax(axis=1), Z89 - 1) and np.all(oh.sum(axis=1) == 1)
     assert np.array_equal(t["cgcnn92"][1], cgcnn92()[Z89 - 1])
     assert len(t["megnet16"][0]) == 89 and len(t["mat2vec"][0]) == 89
-    again = R.baseline_tables(include=["random128"], seed=0)["random128"][1]
-    other = R.baseline_tables(include=["random128"], seed=1)["random128"][1]
+    again = reverse.baseline_tables(include=["random128"], seed=0)["random128"][1]
+    other = reverse.baseline_tables(include=["random128"], seed=1)["random128"][1]
     assert np.array_equal(again, t["random128"][1]) and not np.array_equal(again, other)
     with pytest.raises(ValueError, match="unknown baseline"):
-        R.baseline_tables(include=["magpie16"])
+        reverse.baseline_tables(include=["magpie16"])
 
 
 def test_cv_splits_partition_the_elements():
-    splits = R.cv_splits(89, folds=5, repeats=2, seed=3)
+    splits = reverse.cv_splits(89, folds=5, repeats=2, seed=3)
     assert len(splits) == 10
     for r in range(2):
         tests = np.concatenate([te for rr, f, tr, te in splits if rr == r])
@@ -182,21 +184,21 @@ def test_cv_splits_partition_the_elements():
     for r, f, tr, te in splits:
         assert not set(tr) & set(te) and len(tr) + len(te) == 89
     with pytest.raises(ValueError, match="folds"):
-        R.cv_splits(4, folds=5)
+        reverse.cv_splits(4, folds=5)
 
 
 def test_cgcnn_features_predict_melting_point_better_than_onehot(cgcnn89, props):
     y = props["melting_point"].to_numpy()
     assert np.all(np.isfinite(y))
-    onehot = R.baseline_tables(include=["onehot"])["onehot"][1]
+    onehot = reverse.baseline_tables(include=["onehot"])["onehot"][1]
     res = {}
     for name, X in (("cgcnn92", cgcnn89), ("onehot", onehot)):
-        cv = R.reverse_prediction_cv(X, y, folds=5, repeats=1, iterations=100, seed=0)
+        cv = reverse.reverse_prediction_cv(X, y, folds=5, repeats=1, iterations=100, seed=0)
         assert list(cv.columns) == ["repeat", "fold", "scope", "n_train", "n_test", "r2", "mae", "cpu_s"]
         folds = cv[cv.scope == "fold"]
         assert len(folds) == 5 and folds["n_test"].sum() == 89
         assert (cv[cv.scope == "pooled"]["n_test"] == 89).all()
-        s = R.summarize_cv(cv)
+        s = reverse.summarize_cv(cv)
         assert s["n_folds"] == 5 and s["n_repeats"] == 1
         assert -1.0 <= s["r2_pooled_mean"] <= 1.0 and s["r2_fold_mean"] <= 1.0
         res[name] = s
@@ -205,8 +207,8 @@ def test_cgcnn_features_predict_melting_point_better_than_onehot(cgcnn89, props)
 
 
 def test_reverse_prediction_table_uses_common_elements_and_same_folds(props):
-    tables = R.baseline_tables(include=["cgcnn92", "megnet16", "onehot"])
-    cv, counts = R.reverse_prediction_table(tables, props, props=["atomic_radius", "log10_conductivity"],
+    tables = reverse.baseline_tables(include=["cgcnn92", "megnet16", "onehot"])
+    cv, counts = reverse.reverse_prediction_table(tables, props, props=["atomic_radius", "log10_conductivity"],
                                             folds=5, repeats=1, iterations=30, progress=False)
     assert set(cv["embedding"]) == set(tables)
     for prop in ("atomic_radius", "log10_conductivity"):
@@ -217,13 +219,13 @@ def test_reverse_prediction_table_uses_common_elements_and_same_folds(props):
         assert len({tuple(v) for v in sizes}) == 1          # identical folds for every table
     assert cv["r2"].notna().all() and (cv["r2"] <= 1).all()
     with pytest.raises(KeyError, match="not columns"):
-        R.reverse_prediction_table(tables, props, props=["density"], iterations=5, progress=False)
+        reverse.reverse_prediction_table(tables, props, props=["density"], iterations=5, progress=False)
 
 
 def test_shap_values_add_up_and_rank_dimensions(cgcnn89, props):
     y = props["melting_point"].to_numpy()
-    model = R.fit_catboost(cgcnn89, y, iterations=60, seed=0)
-    sv = R.shap_values(model, cgcnn89)
+    model = reverse.fit_catboost(cgcnn89, y, iterations=60, seed=0)
+    sv = reverse.shap_values(model, cgcnn89)
     assert sv.shape == (89, 92)
     # CatBoost's own TreeSHAP: the same values, and with its last column (the expected
     # value) they add up to the predictions
@@ -231,7 +233,7 @@ def test_shap_values_add_up_and_rank_dimensions(cgcnn89, props):
     own = model.get_feature_importance(Pool(cgcnn89, y), type="ShapValues")
     assert np.allclose(sv, own[:, :-1], atol=1e-8 * np.abs(y).max())
     assert np.allclose(sv.sum(axis=1) + own[:, -1], model.predict(cgcnn89), atol=1e-6 * np.abs(y).max())
-    top = R.shap_top_dims(sv, top=5)
+    top = reverse.shap_top_dims(sv, top=5)
     assert list(top["rank"]) == [1, 2, 3, 4, 5]
     assert np.all(np.diff(top["mean_abs_shap"]) <= 0)
     assert list(top["name"]) == [f"dim {d}" for d in top["dim"]]
@@ -241,16 +243,16 @@ def test_shap_values_add_up_and_rank_dimensions(cgcnn89, props):
 
 
 def test_jaccard_and_topdim_stability():
-    assert R.jaccard({1, 2, 3}, {2, 3, 4}) == pytest.approx(0.5)
-    assert R.jaccard([], []) == 1.0
-    st = R.topdim_stability({0: [1, 2], 1: [1, 2], 2: [3, 4]})
+    assert reverse.jaccard({1, 2, 3}, {2, 3, 4}) == pytest.approx(0.5)
+    assert reverse.jaccard([], []) == 1.0
+    st = reverse.topdim_stability({0: [1, 2], 1: [1, 2], 2: [3, 4]})
     assert list(st["jaccard"]) == [1.0, 0.0, 0.0]
     with pytest.raises(ValueError):
-        R.topdim_stability({0: [1]})
+        reverse.topdim_stability({0: [1]})
 
 
 def test_feature_names_are_zero_based():
-    assert R.feature_names(128)[0] == "dim 0" and R.feature_names(128)[-1] == "dim 127"
+    assert reverse.feature_names(128)[0] == "dim 0" and reverse.feature_names(128)[-1] == "dim 127"
 
 
 # ----------------------------------------------------- notebooks on real smoke CT
@@ -304,25 +306,25 @@ def test_resolver_prefers_multitask_then_single_task(smoke_ct_store, tmp_path):
     import shutil
 
     results, recs = smoke_ct_store
-    src = C.resolve_embeddings("auto", "smoke", results_root=results)
+    src = lookup.resolve_embeddings("auto", "smoke", results_root=results)
     assert [s.kind for s in src] == ["ct-multitask"] * 2 and [s.seed for s in src] == [0, 1]
     assert [s.run_id for s in src] == [recs["mt"]["run_id"], recs["mt1"]["run_id"]]
-    assert [s.seed for s in C.resolve_embeddings("auto", "smoke", seeds=[1], results_root=results)] == [1]
+    assert [s.seed for s in lookup.resolve_embeddings("auto", "smoke", seeds=[1], results_root=results)] == [1]
     assert src[0].embedding.matrix.shape == (89, 128) and "multi-task" in src[0].description
     assert src[0].record["config_hash"] == recs["mt"]["config_hash"]
     assert "band_gap: MAE" in src[0].test_metrics_text() and "R²" in src[0].test_metrics_text()
     # by run id
-    emb, desc = C.resolve_embedding(recs["ef"]["run_id"], "smoke", results_root=results)
-    assert emb.matrix.shape == (89, 128) and "single-task" in desc
+    [by_id] = lookup.resolve_embeddings(recs["ef"]["run_id"], "smoke", results_root=results)
+    assert by_id.embedding.matrix.shape == (89, 128) and "single-task" in by_id.description
     # without the multi-task run, "auto" falls back to the single-task E_f run
     only_ef = tmp_path / "results"
     shutil.copytree(results, only_ef)
     for key in ("mt", "mt1"):
         (only_ef / "smoke" / "fronts" / f"{recs[key]['run_id']}.json").unlink()
-    src = C.resolve_embeddings("auto", "smoke", results_root=only_ef)
+    src = lookup.resolve_embeddings("auto", "smoke", results_root=only_ef)
     assert [s.kind for s in src] == ["ct-Ef"]
-    with pytest.raises(C.EmbeddingNotFound, match="seeds"):
-        C.resolve_embeddings("auto", "smoke", seeds=[7], results_root=only_ef)
+    with pytest.raises(lookup.EmbeddingNotFound, match="seeds"):
+        lookup.resolve_embeddings("auto", "smoke", seeds=[7], results_root=only_ef)
 
 
 def _execute(stem: str, out: Path, params: dict) -> dict:
@@ -365,13 +367,13 @@ def test_08_reverse_prediction_on_smoke_ct(smoke_ct_store, tmp_path):
     assert got["repeats"] == 1 and got["iterations"] == 50      # the smoke profile's CatBoost settings
     assert set(got["r2"]) == {"CT (ours)", "onehot", "cgcnn92", "mat2vec", "megnet16", "random128"}
     for name, per_prop in got["r2"].items():
-        assert set(per_prop) == set(R.PROPERTIES)
+        assert set(per_prop) == set(reverse.PROPERTIES)
         for prop, s in per_prop.items():
             assert s["r2_fold_mean"] <= 1.0, (name, prop)
             assert -1.0 <= s["r2_pooled_mean"] <= 1.0, (name, prop)
     props = elemental_properties()
-    assert got["n_elements"] == {p: int(props[p].notna().sum()) for p in R.PROPERTIES}
-    assert set(got["top_dims"]) == set(R.PROPERTIES)
+    assert got["n_elements"] == {p: int(props[p].notna().sum()) for p in reverse.PROPERTIES}
+    assert set(got["top_dims"]) == set(reverse.PROPERTIES)
     assert all(len(v) == 5 and all(0 <= d < 128 for d in v) for v in got["top_dims"].values())
     for prop in ("melting_point", "log10_conductivity"):
         assert (tmp_path / "figures" / f"08_reverse_prediction_shap_{prop}.png").stat().st_size > 5_000
@@ -380,17 +382,17 @@ def test_08_reverse_prediction_on_smoke_ct(smoke_ct_store, tmp_path):
 
 # ------------------------------------------------- page 07's logic (null, groups, stability, drift)
 def test_null_silhouettes_are_seeded_and_shaped():
-    null = C.null_silhouettes((89, 16), range(2, 6), n_tables=3, n_components=8, seed=7, n_init=3)
+    null = clustering.null_silhouettes((89, 16), range(2, 6), n_tables=3, n_components=8, seed=7, n_init=3)
     assert sorted(null) == [2, 3, 4, 5] and all(len(v) == 3 for v in null.values())
     assert all(-1 <= x <= 1 for v in null.values() for x in v)
-    assert null == C.null_silhouettes((89, 16), range(2, 6), n_tables=3, n_components=8, seed=7, n_init=3)
-    assert null != C.null_silhouettes((89, 16), range(2, 6), n_tables=3, n_components=8, seed=8, n_init=3)
-    s = C.null_summary(null)
+    assert null == clustering.null_silhouettes((89, 16), range(2, 6), n_tables=3, n_components=8, seed=7, n_init=3)
+    assert null != clustering.null_silhouettes((89, 16), range(2, 6), n_tables=3, n_components=8, seed=8, n_init=3)
+    s = clustering.null_summary(null)
     assert list(s.index) == [2, 3, 4, 5] and (s["max"] >= s["q95"]).all() and (s["q95"] >= s["mean"]).all()
     # the k-verdict reads this form: a clustered table beats it, at the right k
     from ctlib import report
     with pytest.raises(ValueError):
-        C.null_silhouettes((89, 16), [2], n_tables=0)
+        clustering.null_silhouettes((89, 16), [2], n_tables=0)
     assert report.k_verdict([{"k": 2, "inertia": 1, "silhouette": 0.9}, {"k": 3, "inertia": 0.5, "silhouette": 0.5},
                              {"k": 4, "inertia": 0.4, "silhouette": 0.4}], null, paper_k=3).verdict == "contradicted"
 
@@ -399,7 +401,7 @@ def test_analyse_clusters_finds_the_blocks_beyond_the_null(block_data):
     from ctlib import claims, report
 
     X, blocks = block_data
-    A = C.analyse_clusters(X, list(ELEMENTS), n_components=5, ks=range(2, 8), n_init=5, n_null=3, paper_k=4)
+    A = clustering.analyse_clusters(X, list(ELEMENTS), n_components=5, ks=range(2, 8), n_init=5, n_null=3, paper_k=4)
     assert A.k_best == 4 and A.Z.shape == (89, 5) and set(A.labels) == {4}
     from sklearn.metrics import adjusted_rand_score
     assert adjusted_rand_score(blocks, A.labels[4]) > 0.9
@@ -410,17 +412,17 @@ def test_analyse_clusters_finds_the_blocks_beyond_the_null(block_data):
     t = A.null_table()
     assert {"silhouette, random (95th pct)", "silhouette, random (max)"} <= set(t.columns)
     # the paper's k = 3: drawn beside the chosen k, judged contradicted (4 beats the null)
-    B = C.analyse_clusters(X, list(ELEMENTS), n_components=5, ks=range(2, 8), n_init=5, n_null=3, paper_k=3)
+    B = clustering.analyse_clusters(X, list(ELEMENTS), n_components=5, ks=range(2, 8), n_init=5, n_null=3, paper_k=3)
     assert set(B.labels) == {3, 4} and claims.judge_k3(B.summary())["verdict"] == report.CONTRADICTED
 
 
 def test_paper_group_check():
     labels = np.array([0 if e in ("B", "C", "S", "Ga", "Ge", "Li") else 1 for e in ELEMENTS])
-    t = C.paper_group_check(list(ELEMENTS), labels).set_index("paper's group")
+    t = clustering.paper_group_check(list(ELEMENTS), labels).set_index("paper's group")
     assert t.loc["(1) B C S Ga Ge", "together"] and t.loc["(1) B C S Ga Ge", "our cluster of each"] == \
         "B:1 C:1 S:1 Ga:1 Ge:1"
     assert not t.loc["(2) alkali metals", "together"] and t.loc["(2) alkali metals", "clusters"] == 2
-    small = C.paper_group_check(["Ar", "Cu"], [0, 0], groups={"g": ["Ar", "Cu", "Zn"]})
+    small = clustering.paper_group_check(["Ar", "Cu"], [0, 0], groups={"g": ["Ar", "Cu", "Zn"]})
     assert small.iloc[0]["our cluster of each"] == "Ar:1 Cu:1" and small.iloc[0]["together"]
 
 
@@ -428,12 +430,12 @@ def test_seed_stability(block_data):
     X, _ = block_data
     rng = np.random.default_rng(0)
     noisy = X + 0.01 * rng.standard_normal(X.shape)
-    ari = C.seed_stability([X, noisy, rng.standard_normal(X.shape)], 4, names=[0, 1, 2], n_components=5,
+    ari = clustering.seed_stability([X, noisy, rng.standard_normal(X.shape)], 4, names=[0, 1, 2], n_components=5,
                            n_init=5)
     by = {(r.a, r.b): r.ari for r in ari.itertuples()}
     assert by[(0, 1)] == pytest.approx(1.0) and by[(0, 2)] < 0.3
     with pytest.raises(ValueError):
-        C.seed_stability([X], 4)
+        clustering.seed_stability([X], 4)
 
 
 def test_table_drift_aligns_elements():
@@ -443,17 +445,17 @@ def test_table_drift_aligns_elements():
     M = rng.standard_normal((89, 8))
     start = ElementEmbedding(list(ELEMENTS), M)
     same_reordered = ElementEmbedding(list(ELEMENTS)[::-1], M[::-1])
-    d = C.table_drift(same_reordered, start)
+    d = clustering.table_drift(same_reordered, start)
     assert d["rel_frobenius"] == pytest.approx(0.0, abs=1e-12) and d["mean_cosine"] == pytest.approx(1.0)
     assert d["n_elements"] == 89 and d["dim"] == 8
     moved = ElementEmbedding(list(ELEMENTS), M + 0.5 * M)
-    assert C.table_drift(moved, start)["rel_frobenius"] == pytest.approx(0.5)
+    assert clustering.table_drift(moved, start)["rel_frobenius"] == pytest.approx(0.5)
     flipped = ElementEmbedding(list(ELEMENTS), -M)
-    assert C.table_drift(flipped, start)["mean_cosine"] == pytest.approx(-1.0)
+    assert clustering.table_drift(flipped, start)["mean_cosine"] == pytest.approx(-1.0)
     part = ElementEmbedding(list(ELEMENTS)[:10], M[:10])
-    assert C.table_drift(part, start)["n_elements"] == 10
+    assert clustering.table_drift(part, start)["n_elements"] == 10
     with pytest.raises(ValueError, match="widths"):
-        C.table_drift(ElementEmbedding(list(ELEMENTS), M[:, :4]), start)
+        clustering.table_drift(ElementEmbedding(list(ELEMENTS), M[:, :4]), start)
 
 
 def test_start_table_rebuilds_the_untrained_ct_table(tmp_path):
@@ -463,22 +465,22 @@ def test_start_table_rebuilds_the_untrained_ct_table(tmp_path):
 
     rec = {"seed": 0, "config": {"model": "ct", "targets": ["formation_energy_per_atom", "band_gap"], "seed": 0,
                                  "model_config": experiments.model_config("ct", "smoke")}}
-    src = C.EmbeddingSource(None, "x", tmp_path / "e.json", "r", 0, "ct-multitask", rec)
-    table, desc = C.start_table(src, "smoke", results_root=tmp_path)
+    src = lookup.EmbeddingSource(None, "x", tmp_path / "e.json", "r", 0, "ct-multitask", rec)
+    table, desc = clustering.start_table(src, "smoke", results_root=tmp_path)
     ref = experiments.untrained_ct_table("smoke")
     assert "rebuilt" in desc and np.allclose(table.matrix, ref.matrix)
-    bare = C.EmbeddingSource(None, "x", tmp_path / "e.json", None, None, "file", None)
-    table, desc = C.start_table(bare, "smoke")
+    bare = lookup.EmbeddingSource(None, "x", tmp_path / "e.json", None, None, "file", None)
+    table, desc = clustering.start_table(bare, "smoke")
     assert "untrained CT table of profile smoke" in desc and np.allclose(table.matrix, ref.matrix)
     with pytest.raises(ValueError):
-        C.start_table(bare)
+        clustering.start_table(bare)
 
 
 def test_display_path_is_never_absolute(tmp_path):
     inside = tmp_path / "smoke" / "fronts" / "e.json"
-    assert C.display_path(inside, tmp_path) == "<results>/smoke/fronts/e.json"
-    assert C.display_path(Path("/elsewhere/x/e.json"), tmp_path) == "e.json"
-    assert C.display_path(REPO / "results" / "a.json") == "results/a.json" or Path.cwd() != REPO
+    assert lookup.display_path(inside, tmp_path) == "<results>/smoke/fronts/e.json"
+    assert lookup.display_path(Path("/elsewhere/x/e.json"), tmp_path) == "e.json"
+    assert lookup.display_path(REPO / "results" / "a.json") == "results/a.json" or Path.cwd() != REPO
 
 
 # ------------------------------------------------------------ page 08's tables and loops
@@ -499,42 +501,42 @@ def test_summary_tables_and_the_numbers_judge_r2_reads():
     from ctlib import claims, report
 
     cv = _cv_frame()
-    s = R.summary_table(cv)
+    s = reverse.summary_table(cv)
     assert len(s) == 4 and s.set_index(["embedding", "property"]).loc[("CT (ours)", "melting_point"),
                                                                       "r2_pooled_mean"] == pytest.approx(0.65)
-    vals = R.pooled_r2_values(cv)
+    vals = reverse.pooled_r2_values(cv)
     assert vals["onehot"]["atomic_radius"] == pytest.approx([-0.1, 0.0])
-    nums = R.r2_numbers(s)
+    nums = reverse.r2_numbers(s)
     assert nums["CT (ours)"]["atomic_radius"]["r2_fold_std"] == pytest.approx(0.0)
-    paper = R.paper_r2()
-    assert paper["melting_point"] == 0.856 and list(paper) == list(R.PROPERTIES)
+    paper = reverse.paper_r2()
+    assert paper["melting_point"] == 0.856 and list(paper) == list(reverse.PROPERTIES)
     rows = claims.judge_r2({"paper_r2": {p: paper[p] for p in ("atomic_radius", "melting_point")},
                             "r2": nums, "r2_pooled_values": vals, "repeats": 2})
     assert [r["verdict"] for r in rows] == [report.REPRODUCED, report.REPRODUCED]
     counts = pd.DataFrame({"n_elements": [80, 81]}, index=["atomic_radius", "melting_point"])
-    t6 = R.table6(s, counts, paper).set_index("property")
+    t6 = reverse.table6(s, counts, paper).set_index("property")
     assert t6.loc["Melting Temperature", "elements"] == 81
     assert t6.loc["Radius", "ours − paper"] == pytest.approx(0.65 - 0.784)
     assert t6.loc["Radius", "ours, pooled out-of-fold"] == "0.650 ± 0.0707"
-    wide = R.r2_wide(s, order=["CT (ours)", "onehot"])
+    wide = reverse.r2_wide(s, order=["CT (ours)", "onehot"])
     assert list(wide.index) == ["CT (ours)", "onehot"] and wide.loc["onehot", "mean over properties"] == "-0.0500"
     with pytest.raises(KeyError):
-        R.table6(s, counts, paper, embedding="nope")
+        reverse.table6(s, counts, paper, embedding="nope")
 
 
 def test_top_dimension_stability_loops(cgcnn89, props):
     tables = {"cgcnn92": (list(ELEMENTS), cgcnn89)}
     known = {"melting_point": {0: [1, 2, 3, 4, 5], 1: [1, 2, 3, 4, 5], 2: [1, 2, 3, 9, 10]}}
-    t = R.catboost_seed_stability(list(ELEMENTS), cgcnn89, props, tables, props=["melting_point"], known=known)
+    t = reverse.catboost_seed_stability(list(ELEMENTS), cgcnn89, props, tables, props=["melting_point"], known=known)
     assert t.iloc[0]["property"] == "Melting Temperature"
     assert t.iloc[0]["mean Jaccard"] == pytest.approx((1 + 3 / 7 + 3 / 7) / 3)      # nothing fitted
-    shap = R.shap_by_property(list(ELEMENTS), cgcnn89, props, tables, props=["melting_point"], iterations=30,
+    shap = reverse.shap_by_property(list(ELEMENTS), cgcnn89, props, tables, props=["melting_point"], iterations=30,
                               top=5, thread_count=1)
     assert shap["melting_point"]["shap"].shape == shap["melting_point"]["X"].shape
-    t7 = R.table7(shap, top=5).iloc[0]
+    t7 = reverse.table7(shap, top=5).iloc[0]
     assert len(t7["ours: top 5 (0-based)"].split(", ")) == 5 and 0 < t7["ours: share of total mean |SHAP| in top 5"] <= 1
-    same = R.embedding_seed_stability({0: (list(ELEMENTS), cgcnn89), 1: (list(ELEMENTS), cgcnn89)}, props, tables,
+    same = reverse.embedding_seed_stability({0: (list(ELEMENTS), cgcnn89), 1: (list(ELEMENTS), cgcnn89)}, props, tables,
                                       props=["melting_point"], iterations=30, thread_count=1)
     assert same.iloc[0]["mean Jaccard"] == pytest.approx(1.0)     # same table, same seed: same top five
     with pytest.raises(ValueError):
-        R.embedding_seed_stability({0: (list(ELEMENTS), cgcnn89)}, props, tables)
+        reverse.embedding_seed_stability({0: (list(ELEMENTS), cgcnn89)}, props, tables)

@@ -9,7 +9,8 @@ from pymatgen.core import Lattice, Structure
 from ctlib.data.augment import (CrystalAugment, apply_frame_ops, draw_frame_ops,
                                 random_reflections, random_rotations)
 from ctlib.data.dataset import CrystalDataset
-from ctlib.data.featurize import collate_ct, make_loader
+from ctlib.data.collate import collate_ct
+from ctlib.data.loader import make_loader
 
 
 def _ds() -> CrystalDataset:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from ctlib import runs as R
-from ctlib import train as T
+from ctlib import runs
+from ctlib import train
 from ctlib.embeddings import ElementEmbedding
 from ctlib.models import build_model, tiny_config
 from ctlib.results import ResultStore
@@ -52,7 +52,7 @@ def test_megnet_random_table_follows_the_training_seed():
 def test_onecycle_is_sized_over_the_batches_of_every_epoch():
     big = toy_dataset(n=240, seed=1)  # several length buckets, so batches differ by epoch
     model = tiny_ct()
-    tr = T.Trainer(model, cfg(scheduler="onecycle", epochs=4, max_tokens=5, batch_size=2))
+    tr = train.Trainer(model, cfg(scheduler="onecycle", epochs=4, max_tokens=5, batch_size=2))
     loader = tr._loader(big, np.arange(200), ["vpa"], shuffle=True, seed=0, graphs=None)
     counts = []
     for e in range(1, 5):
@@ -65,13 +65,13 @@ def test_onecycle_is_sized_over_the_batches_of_every_epoch():
 
 def test_onecycle_fit_ends_at_the_end_of_its_cycle(ds):
     model = tiny_ct()
-    tr = T.Trainer(model, cfg(scheduler="onecycle", epochs=3, max_tokens=12, batch_size=8))
+    tr = train.Trainer(model, cfg(scheduler="onecycle", epochs=3, max_tokens=12, batch_size=8))
     tr.fit(ds, SPLIT, ["vpa"])  # the old code stepped past total_steps or stopped early, silently
 
 
 # ------------------------------------------------------------ behaviour versions
 def _run(ds, tmp_path, **kw):
-    return R.run("ct", ["vpa"], ds, SPLIT, model_config=tiny_config("ct"),
+    return runs.run("ct", ["vpa"], ds, SPLIT, model_config=tiny_config("ct"),
                  train_config=cfg(epochs=1).to_dict(), store=ResultStore(tmp_path / "res"),
                  run_root=tmp_path / "runs", progress=False, **kw)
 
@@ -95,12 +95,12 @@ def test_records_hold_no_machine_path(ds, tmp_path):
 
 # ------------------------------------------------------------ clean tree
 def test_committed_profile_refuses_a_dirty_tree(ds, tmp_path, monkeypatch):
-    monkeypatch.setattr(R, "code_version", lambda *a: {"commit": "abc", "dirty": True})
-    monkeypatch.delenv(R.ALLOW_DIRTY_ENV, raising=False)
+    monkeypatch.setattr(runs, "code_version", lambda *a: {"commit": "abc", "dirty": True})
+    monkeypatch.delenv(runs.ALLOW_DIRTY_ENV, raising=False)
     with pytest.raises(RuntimeError, match="uncommitted changes.*CTLIB_ALLOW_DIRTY=1"):
         _run(ds, tmp_path, profile="cpu")
     _run(ds, tmp_path, profile="smoke")  # not a committed profile
-    monkeypatch.setenv(R.ALLOW_DIRTY_ENV, "1")
+    monkeypatch.setenv(runs.ALLOW_DIRTY_ENV, "1")
     assert _run(ds, tmp_path, profile="cpu")["profile"] == "cpu"
 
 
@@ -111,7 +111,7 @@ def test_truncated_last_pt_names_the_file_and_force(ds, tmp_path):
     run_dir.mkdir()
     (run_dir / "last.pt").write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(ValueError, match=r"last\.pt cannot be read.*--force"):
-        T.Trainer(model, cfg(), run_dir).fit(ds, SPLIT, ["vpa"])
+        train.Trainer(model, cfg(), run_dir).fit(ds, SPLIT, ["vpa"])
 
 
 def test_broken_trainer_json_names_the_file(tmp_path):
@@ -119,24 +119,24 @@ def test_broken_trainer_json_names_the_file(tmp_path):
     (tmp_path / "model" / "model.json").write_text("{}")
     (tmp_path / "trainer.json").write_text("{not json")
     with pytest.raises(ValueError, match=r"trainer\.json cannot be read.*--force"):
-        T.Trainer.load(tmp_path)
+        train.Trainer.load(tmp_path)
 
 
 # ------------------------------------------------------------ budget and snapshots
 def test_time_budget_stops_at_an_epoch_boundary_and_resumes(ds, tmp_path):
     run_dir = tmp_path / "run"
-    with T.time_budget(0.0):
-        with pytest.raises(T.TimeBudgetReached, match="after epoch 1/3"):
-            T.Trainer(tiny_ct(), cfg(), run_dir).fit(ds, SPLIT, ["vpa"])
+    with train.time_budget(0.0):
+        with pytest.raises(train.TimeBudgetReached, match="after epoch 1/3"):
+            train.Trainer(tiny_ct(), cfg(), run_dir).fit(ds, SPLIT, ["vpa"])
     assert torch.load(run_dir / "last.pt", weights_only=True)["epoch"] == 1
-    rec = T.Trainer(tiny_ct(), cfg(), run_dir).fit(ds, SPLIT, ["vpa"])
+    rec = train.Trainer(tiny_ct(), cfg(), run_dir).fit(ds, SPLIT, ["vpa"])
     assert rec["resumed_from_epoch"] == 1 and rec["epochs_run"] == 3
-    ref = T.Trainer(tiny_ct(), cfg(), None).fit(ds, SPLIT, ["vpa"])
+    ref = train.Trainer(tiny_ct(), cfg(), None).fit(ds, SPLIT, ["vpa"])
     assert rec["test"]["vpa"]["mae"] == pytest.approx(ref["test"]["vpa"]["mae"], rel=1e-6)
 
 
 def test_snapshots_keep_the_table_at_chosen_epochs(ds, tmp_path):
-    rec = R.run("ct", ["vpa"], ds, SPLIT, model_config=tiny_config("ct"),
+    rec = runs.run("ct", ["vpa"], ds, SPLIT, model_config=tiny_config("ct"),
                 train_config=cfg(epochs=3).to_dict(), store=ResultStore(tmp_path / "res"),
                 run_root=tmp_path / "runs", progress=False, snapshot_epochs=(0, 2, 9))
     assert [p.rsplit("/", 1)[-1] for p in rec["embedding_snapshots"]] == ["epoch_000.json",
@@ -150,11 +150,11 @@ def test_snapshots_keep_the_table_at_chosen_epochs(ds, tmp_path):
 
 # ------------------------------------------------------------ precision
 def test_bf16_precision_trains_and_is_hashed(ds, tmp_path):
-    rec = T.Trainer(tiny_ct(), cfg(precision="bf16", epochs=1)).fit(ds, SPLIT, ["vpa"])
+    rec = train.Trainer(tiny_ct(), cfg(precision="bf16", epochs=1)).fit(ds, SPLIT, ["vpa"])
     assert np.isfinite(rec["test"]["vpa"]["mae"])
-    assert T.TrainConfig(precision="bf16").hash_dict() != T.TrainConfig().hash_dict()
+    assert train.TrainConfig(precision="bf16").hash_dict() != train.TrainConfig().hash_dict()
     with pytest.raises(ValueError, match="precision"):
-        T.TrainConfig(precision="fp16")
+        train.TrainConfig(precision="fp16")
 
 
 # ------------------------------------------------------------ Table V guard
@@ -178,7 +178,8 @@ def test_table5_without_its_ct_run_leaves_ct_c_missing(monkeypatch, tmp_path):
 # ------------------------------------------------------------ augmentation of E_a+E_c graphs
 def test_graph_augmentation_moves_positions_rigidly(ds):
     from ctlib.data.augment import CrystalAugment
-    from ctlib.data.featurize import build_graphs, make_loader
+    from ctlib.data.graphs import build_graphs
+    from ctlib.data.loader import make_loader
 
     graphs = build_graphs(ds, "crystal_graph", cache=False, progress=False)
     batch = next(iter(make_loader(ds, "crystal_graph", np.arange(8), ["vpa"], 8, shuffle=False,
@@ -198,9 +199,9 @@ def test_augment_trains_an_ea_ec_graph_front_and_refuses_a_plain_graph(ds):
     torch.manual_seed(0)
     plain = build_model("cgcnn", 1, tiny_config("cgcnn"))
     with pytest.raises(ValueError, match="E_a\\+E_c"):
-        T.Trainer(plain, cfg(augment=True, epochs=1)).fit(ds, SPLIT, ["vpa"])
+        train.Trainer(plain, cfg(augment=True, epochs=1)).fit(ds, SPLIT, ["vpa"])
     ec = build_model("cgcnn", 1, {**tiny_config("cgcnn"), "embedding_with_coordinates": True})
-    rec = T.Trainer(ec, cfg(augment=True, epochs=1)).fit(ds, SPLIT, ["vpa"])
+    rec = train.Trainer(ec, cfg(augment=True, epochs=1)).fit(ds, SPLIT, ["vpa"])
     assert np.isfinite(rec["test"]["vpa"]["mae"])
 
 
@@ -209,7 +210,7 @@ def test_record_lists_the_elements_a_transferred_table_lacked(ds, tmp_path):
     keep = [e for e in full.elements if e not in ("Li", "O")]
     partial = full.reindex(keep)
     with pytest.warns(UserWarning, match="Li, O"):
-        rec = R.run("cgcnn", ["vpa"], ds, SPLIT, model_config=tiny_config("cgcnn"),
+        rec = runs.run("cgcnn", ["vpa"], ds, SPLIT, model_config=tiny_config("cgcnn"),
                     train_config=cfg(epochs=1).to_dict(), store=ResultStore(tmp_path / "res"),
                     run_root=tmp_path / "runs", progress=False, embedding=partial)
     assert rec["filled_elements"] == ["Li", "O"]
@@ -218,5 +219,5 @@ def test_record_lists_the_elements_a_transferred_table_lacked(ds, tmp_path):
 def test_the_same_table_hashes_alike_in_json_and_npz(tmp_path):
     emb = ElementEmbedding.from_model(tiny_ct())
     a, b = emb.save(tmp_path / "t.json"), emb.save(tmp_path / "t.npz")
-    assert R.embedding_fingerprint(ElementEmbedding.load(a)) == R.embedding_fingerprint(a)
-    assert R.embedding_fingerprint(a) == R.embedding_fingerprint(b)
+    assert runs.embedding_fingerprint(ElementEmbedding.load(a)) == runs.embedding_fingerprint(a)
+    assert runs.embedding_fingerprint(a) == runs.embedding_fingerprint(b)

@@ -308,7 +308,7 @@ def test_truncated_dataset_cache_is_rebuilt_with_a_warning(tmp_cache, tmp_path, 
 
 def test_truncated_graph_cache_is_rebuilt_with_a_warning(tmp_cache, nacl, si_diamond):
     from ctlib.data.dataset import CrystalDataset
-    from ctlib.data.featurize import build_graphs, graph_cache_path
+    from ctlib.data.graphs import build_graphs, graph_cache_path
 
     ds = CrystalDataset.from_structures([nacl, si_diamond], name="tiny")
     gs = build_graphs(ds, "crystal_graph", progress=False, n_jobs=1)
@@ -336,7 +336,7 @@ def test_from_structures_names_the_structure_with_a_bad_element():
 # ================================================================= embeddings
 def test_transferred_table_lacking_a_data_element_warns_and_lists_it(nacl):
     from ctlib.data.dataset import CrystalDataset
-    from ctlib.data.featurize import collate_ct
+    from ctlib.data.collate import collate_ct
 
     rng = np.random.default_rng(0)
     table = ElementEmbedding(["H", "O", "Cl", "Fe"], rng.normal(size=(4, 8)))  # no Na

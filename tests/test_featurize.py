@@ -8,9 +8,11 @@ import pytest
 import torch
 from pymatgen.core import Lattice, Structure
 
-from ctlib.data import featurize as F
+from ctlib.data import collate
 from ctlib.data.batch import CTBatch, GraphBatch
 from ctlib.data.dataset import CrystalDataset
+from ctlib.data.graphs import GRAPH_KINDS, _search, build_graphs, graph_cache_path, structure_edges
+from ctlib.data.loader import LOADER_KINDS, LengthBucketSampler, RandomBatchSampler, make_loader
 
 
 # ------------------------------------------------------------------ tiny crystals
@@ -85,7 +87,7 @@ def ds():
 
 @pytest.fixture(scope="module")
 def graphs(ds):
-    return {k: F.build_graphs(ds, k, cache=False, progress=False, n_jobs=1) for k in F.GRAPH_KINDS}
+    return {k: build_graphs(ds, k, cache=False, progress=False, n_jobs=1) for k in GRAPH_KINDS}
 
 
 # ------------------------------------------------------------------ neighbour search
@@ -110,7 +112,7 @@ def test_megnet_graph_matches_brute_force(ds, graphs, name):
 @pytest.mark.parametrize("k", [12, 4])
 def test_crystal_graph_keeps_k_nearest(ds, name, k):
     s = NAMES.index(name)
-    gs = F.build_graphs(ds, "crystal_graph", cache=False, progress=False, n_jobs=1,
+    gs = build_graphs(ds, "crystal_graph", cache=False, progress=False, n_jobs=1,
                         max_neighbors=k)
     _, frac, lat = ds.atoms(s)
     brute = brute_neighbors(frac, lat, 8.0)
@@ -139,15 +141,15 @@ def test_sparse_cell_keeps_fewer_than_12(ds, graphs):
 def test_search_sphere_fallback(monkeypatch, name, radii):
     """The first, smaller search sphere is widened to the cutoff when too few are inside."""
     calls = []
-    search = F._search
+    search = _search
 
     def spy(cart, lattice, r):
         calls.append(r)
         return search(cart, lattice, r)
 
-    monkeypatch.setattr(F, "_search", spy)
+    monkeypatch.setattr("ctlib.data.graphs._search", spy)
     _, frac, lat = _ds([name]).atoms(0)
-    F.structure_edges(frac, lat, 8.0, 12)
+    structure_edges(frac, lat, 8.0, 12)
     kinds = ["full" if r == 8.0 else "small" for r in calls]
     assert "+".join(kinds) == radii
 
@@ -155,8 +157,8 @@ def test_search_sphere_fallback(monkeypatch, name, radii):
 def test_ties_are_broken_deterministically():
     """One-atom cubic cell: 12 neighbours at a*sqrt(2) compete for 6 places."""
     one = _ds(["one_atom"])
-    a = F.build_graphs(one, "crystal_graph", cache=False, progress=False, n_jobs=1)
-    b = F.build_graphs(one, "crystal_graph", cache=False, progress=False, n_jobs=1)
+    a = build_graphs(one, "crystal_graph", cache=False, progress=False, n_jobs=1)
+    b = build_graphs(one, "crystal_graph", cache=False, progress=False, n_jobs=1)
     img = _edge_images(one, a, 0)
     np.testing.assert_array_equal(a.vec, b.vec)
     # distance, then neighbour index, then image (lexicographic) order
@@ -178,10 +180,10 @@ def test_graph_invariant_to_lattice_shift_and_permutation(kind, name):
     shifted = Structure(st.lattice, st.species, frac)
     perm = rng.permutation(n)
     permuted = Structure(st.lattice, [st.species[p] for p in perm], st.frac_coords[perm])
-    ref = _dist_lists(F.build_graphs(base, kind, cache=False, progress=False, n_jobs=1), 0, n)
+    ref = _dist_lists(build_graphs(base, kind, cache=False, progress=False, n_jobs=1), 0, n)
     for other, order in ((shifted, np.arange(n)), (permuted, perm)):
         o = CrystalDataset.from_structures([other])
-        got = _dist_lists(F.build_graphs(o, kind, cache=False, progress=False, n_jobs=1), 0, n)
+        got = _dist_lists(build_graphs(o, kind, cache=False, progress=False, n_jobs=1), 0, n)
         for k in range(n):
             np.testing.assert_allclose(got[k], ref[order[k]], atol=1e-5)
 
@@ -220,42 +222,42 @@ def test_line_graph_matches_brute_force(ds, graphs, name):
 # ------------------------------------------------------------------ params and cache
 def test_params_are_validated(ds):
     with pytest.raises(ValueError, match="unknown graph kind"):
-        F.build_graphs(ds, "cgcnn", cache=False)
+        build_graphs(ds, "cgcnn", cache=False)
     with pytest.raises(TypeError, match="max_neigbors"):
-        F.build_graphs(ds, "crystal_graph", cache=False, max_neigbors=8)
+        build_graphs(ds, "crystal_graph", cache=False, max_neigbors=8)
     with pytest.raises(ValueError, match="cutoff"):
-        F.build_graphs(ds, "megnet_graph", cache=False, cutoff=-1.0)
+        build_graphs(ds, "megnet_graph", cache=False, cutoff=-1.0)
     with pytest.raises(ValueError, match="max_neighbors"):
-        F.build_graphs(ds, "crystal_graph", cache=False, max_neighbors=0)
+        build_graphs(ds, "crystal_graph", cache=False, max_neighbors=0)
     with pytest.raises(ValueError, match="n_jobs"):
-        F.build_graphs(ds, "crystal_graph", cache=False, n_jobs=0)
+        build_graphs(ds, "crystal_graph", cache=False, n_jobs=0)
 
 
 def test_parallel_build_equals_serial(monkeypatch):
     big = _ds(NAMES * 6)
-    monkeypatch.setattr(F, "_CHUNK", 5)
-    one = F.build_graphs(big, "line_graph", cache=False, progress=False, n_jobs=1)
-    two = F.build_graphs(big, "line_graph", cache=False, progress=False, n_jobs=2)
+    monkeypatch.setattr("ctlib.data.graphs._CHUNK", 5)
+    one = build_graphs(big, "line_graph", cache=False, progress=False, n_jobs=1)
+    two = build_graphs(big, "line_graph", cache=False, progress=False, n_jobs=2)
     for key in ("edge_ptr", "src", "dst", "dist", "vec", "lg_ptr", "lg_src", "lg_dst", "cos"):
         np.testing.assert_array_equal(getattr(one, key), getattr(two, key))
 
 
-@pytest.mark.parametrize("kind", list(F.GRAPH_KINDS))
+@pytest.mark.parametrize("kind", list(GRAPH_KINDS))
 def test_cache_hit_returns_identical_arrays(tmp_path, monkeypatch, kind):
     monkeypatch.setenv("CTLIB_CACHE", str(tmp_path))
     big = _ds(NAMES * 20)
     t0 = time.perf_counter()
-    first = F.build_graphs(big, kind, progress=False, n_jobs=1)
+    first = build_graphs(big, kind, progress=False, n_jobs=1)
     t_build = time.perf_counter() - t0
-    path = F.graph_cache_path(big, kind)
+    path = graph_cache_path(big, kind)
     assert path.exists() and path.parent == tmp_path / "graphs"
 
     def no_build(*a, **k):
         raise AssertionError("cache hit must not rebuild")
 
-    monkeypatch.setattr(F, "_build_chunk", no_build)
+    monkeypatch.setattr("ctlib.data.graphs._build_chunk", no_build)
     t0 = time.perf_counter()
-    second = F.build_graphs(big, kind, progress=False, n_jobs=1)
+    second = build_graphs(big, kind, progress=False, n_jobs=1)
     assert time.perf_counter() - t0 < max(0.5, t_build)
     for key in ("natoms", "edge_ptr", "src", "dst", "dist", "vec", "lg_ptr", "lg_src",
                 "lg_dst", "cos"):
@@ -265,15 +267,15 @@ def test_cache_hit_returns_identical_arrays(tmp_path, monkeypatch, kind):
             assert a.dtype == b.dtype
             np.testing.assert_array_equal(a, b)
     # other parameters are another cache entry
-    assert F.graph_cache_path(big, kind, cutoff=5.0) != path
+    assert graph_cache_path(big, kind, cutoff=5.0) != path
 
 
 # ------------------------------------------------------------------ collation
-@pytest.mark.parametrize("kind", list(F.GRAPH_KINDS))
+@pytest.mark.parametrize("kind", list(GRAPH_KINDS))
 @pytest.mark.parametrize("idx", [[0], [4, 1, 2], [5, 0, 3, 3, 2]])
 def test_collate_graphs(ds, graphs, kind, idx):
     gs = graphs[kind]
-    batch = F.collate_graphs(ds, gs, idx, ["t0", "t1"])
+    batch = collate.collate_graphs(ds, gs, idx, ["t0", "t1"])
     assert isinstance(batch, GraphBatch) and batch.num_graphs == len(idx)
     nat = ds.natoms[idx]
     assert batch.z.shape == (nat.sum(),) and batch.z.dtype == torch.long
@@ -312,16 +314,16 @@ def test_collate_graphs(ds, graphs, kind, idx):
 def test_collate_rejects_foreign_graphs(ds, graphs):
     other = _ds(["si", "nacl"])
     with pytest.raises(ValueError, match="does not belong"):
-        F.collate_graphs(other, graphs["crystal_graph"], [0, 1], ["t0"])
+        collate.collate_graphs(other, graphs["crystal_graph"], [0, 1], ["t0"])
     with pytest.raises(KeyError, match="no target"):
-        F.collate_graphs(ds, graphs["crystal_graph"], [0], ["band_gap"])
+        collate.collate_graphs(ds, graphs["crystal_graph"], [0], ["band_gap"])
     with pytest.raises(IndexError):
-        F.collate_ct(ds, [len(ds)], ["t0"])
+        collate.collate_ct(ds, [len(ds)], ["t0"])
 
 
 @pytest.mark.parametrize("idx", [[2], [0, 2, 5], [3, 3, 1, 4]])
 def test_collate_ct_padding(ds, idx):
-    batch = F.collate_ct(ds, idx, ["t1"])
+    batch = collate.collate_ct(ds, idx, ["t1"])
     assert isinstance(batch, CTBatch) and batch.num_graphs == len(idx)
     nat = ds.natoms[idx]
     L = nat.max()
@@ -342,8 +344,8 @@ def test_collate_ct_padding(ds, idx):
 @pytest.mark.parametrize("cls", ["bucket", "random"])
 def test_sampler_covers_each_index_once(batch_size, cls):
     lengths = np.random.default_rng(0).integers(1, 200, size=301)
-    make = (lambda seed: F.LengthBucketSampler(lengths, batch_size, seed=seed)) if cls == "bucket" \
-        else (lambda seed: F.RandomBatchSampler(len(lengths), batch_size, seed=seed))
+    make = (lambda seed: LengthBucketSampler(lengths, batch_size, seed=seed)) if cls == "bucket" \
+        else (lambda seed: RandomBatchSampler(len(lengths), batch_size, seed=seed))
     s = make(0)
     epochs = []
     for e in range(3):
@@ -366,23 +368,23 @@ def test_sampler_covers_each_index_once(batch_size, cls):
 def test_bucketing_reduces_padding():
     lengths = np.random.default_rng(1).integers(1, 300, size=2000)
     pad = {}
-    for name, s in (("bucket", F.LengthBucketSampler(lengths, 32, seed=0)),
-                    ("random", F.RandomBatchSampler(len(lengths), 32, seed=0))):
+    for name, s in (("bucket", LengthBucketSampler(lengths, 32, seed=0)),
+                    ("random", RandomBatchSampler(len(lengths), 32, seed=0))):
         pad[name] = sum(len(b) * lengths[b].max() - lengths[b].sum() for b in s)
     assert pad["bucket"] < 0.2 * pad["random"]
 
 
 def test_unshuffled_keeps_order():
     lengths = np.array([5, 1, 9, 2, 2, 7])
-    s = F.LengthBucketSampler(lengths, 4, shuffle=False)
+    s = LengthBucketSampler(lengths, 4, shuffle=False)
     assert [b.tolist() for b in s] == [[0, 1, 2, 3], [4, 5]]
 
 
 @pytest.mark.parametrize("shuffle", [True, False])
 def test_token_cap_bounds_padded_size(shuffle):
     lengths = np.random.default_rng(2).integers(1, 300, size=700)
-    capped = F.LengthBucketSampler(lengths, 64, seed=0, shuffle=shuffle, max_tokens=2048)
-    plain = F.LengthBucketSampler(lengths, 64, seed=0, shuffle=shuffle)
+    capped = LengthBucketSampler(lengths, 64, seed=0, shuffle=shuffle, max_tokens=2048)
+    plain = LengthBucketSampler(lengths, 64, seed=0, shuffle=shuffle)
     for e in range(2):
         capped.set_epoch(e)
         batches = list(capped)
@@ -399,18 +401,18 @@ def test_token_cap_bounds_padded_size(shuffle):
 
 def test_token_cap_cuts_greedily():
     lengths = np.array([3, 3, 3, 10, 1, 1, 50, 2])
-    s = F.LengthBucketSampler(lengths, 4, shuffle=False, max_tokens=20)
+    s = LengthBucketSampler(lengths, 4, shuffle=False, max_tokens=20)
     assert [b.tolist() for b in s] == [[0, 1, 2], [3, 4], [5], [6], [7]]
     with pytest.raises(ValueError, match="max_tokens"):
-        F.LengthBucketSampler(lengths, 4, max_tokens=0)
+        LengthBucketSampler(lengths, 4, max_tokens=0)
 
 
-@pytest.mark.parametrize("kind", F.LOADER_KINDS)
+@pytest.mark.parametrize("kind", LOADER_KINDS)
 def test_make_loader(tmp_path, monkeypatch, ds, kind):
     monkeypatch.setenv("CTLIB_CACHE", str(tmp_path))
     big = _ds(NAMES * 5)
     idx = np.arange(3, len(big), 2)
-    loader = F.make_loader(big, kind, idx, ["t0"], batch_size=4, seed=1)
+    loader = make_loader(big, kind, idx, ["t0"], batch_size=4, seed=1)
     assert len(loader) == math.ceil(len(idx) / 4)
     seen = []
     for epoch in range(2):
@@ -419,23 +421,23 @@ def test_make_loader(tmp_path, monkeypatch, ds, kind):
         seen.append(np.concatenate(ys))
         assert np.array_equal(np.sort(seen[-1]), np.sort(big.targets["t0"][idx]))
     assert not np.array_equal(seen[0], seen[1])
-    ordered = F.make_loader(big, kind, idx, ["t0"], batch_size=4, shuffle=False)
+    ordered = make_loader(big, kind, idx, ["t0"], batch_size=4, shuffle=False)
     np.testing.assert_array_equal(np.concatenate([b.y[:, 0].numpy() for b in ordered]),
                                   big.targets["t0"][idx])
 
 
 def test_make_loader_validates(ds, graphs):
     with pytest.raises(ValueError, match="unknown loader kind"):
-        F.make_loader(ds, "cgcnn", [0], ["t0"], 2)
+        make_loader(ds, "cgcnn", [0], ["t0"], 2)
     with pytest.raises(KeyError, match="no target"):
-        F.make_loader(ds, "ct", [0], ["nope"], 2)
+        make_loader(ds, "ct", [0], ["nope"], 2)
     with pytest.raises(ValueError, match="do not match"):
-        F.make_loader(ds, "megnet_graph", [0], ["t0"], 2, graphs=graphs["crystal_graph"])
+        make_loader(ds, "megnet_graph", [0], ["t0"], 2, graphs=graphs["crystal_graph"])
     # augmentation of graph batches is allowed (E_a+E_c fronts read positions)
-    F.make_loader(ds, "crystal_graph", [0], ["t0"], 2, graphs=graphs["crystal_graph"],
+    make_loader(ds, "crystal_graph", [0], ["t0"], 2, graphs=graphs["crystal_graph"],
                   augment=lambda b, g: b)
     with pytest.raises(ValueError, match="batch_size"):
-        F.make_loader(ds, "ct", [0], ["t0"], 0)
+        make_loader(ds, "ct", [0], ["t0"], 0)
     with pytest.raises(ValueError, match="max_tokens applies to kind='ct' only"):
-        F.make_loader(ds, "crystal_graph", [0], ["t0"], 2, graphs=graphs["crystal_graph"],
+        make_loader(ds, "crystal_graph", [0], ["t0"], 2, graphs=graphs["crystal_graph"],
                       max_tokens=100)

@@ -1,8 +1,8 @@
 """Models and the shared atom-embedding front (ctlib.models).
 
-Inputs come from the real featurizer (``ctlib.data.featurize``) applied to
-small low-symmetry crystals built in code, and, for the smoke training, to 64
-real MP-2018 structures (``mp_small`` fixture).
+Inputs come from the real graph builder and collation (``ctlib.data.graphs``,
+``ctlib.data.collate``) applied to small low-symmetry crystals built in code,
+and, for the smoke training, to 64 real MP-2018 structures (``mp_small`` fixture).
 """
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import pytest
 import torch
 
 from ctlib.data.batch import CTBatch, GraphBatch
+from ctlib.data.collate import collate_ct, collate_graphs
 from ctlib.data.dataset import CrystalDataset
-from ctlib.data.featurize import build_graphs, collate_ct, collate_graphs
+from ctlib.data.graphs import build_graphs
 from ctlib.elements import SYMBOLS, cgcnn92
 from ctlib.models import (MODEL_CLASSES, AtomEmbedding, CTConfig, build_model, load_model, param_groups,
                           save_model, tiny_config)
@@ -461,6 +462,30 @@ def test_config_value_checks():
         build_model("schnet", 1)
     with pytest.raises(ValueError, match="external"):
         build_model("cgcnn", 1, {"embedding_init": "external"})
+    # the checks TrainConfig uses too (ctlib.utils.StrictConfig): one wording for every config
+    for cls, bad, msg in [
+            (CTConfig, {"readout": "last"}, "CTConfig.readout must be one of ['cls', 'first', 'mean']"),
+            (CTConfig, {"uncertainty_weights": 1}, "CTConfig.uncertainty_weights must be true or false"),
+            (CTConfig, {"coord_scale": "1e-1"}, "CTConfig.coord_scale must be a number, got '1e-1' "
+                                                 "(in YAML write 1.0e-3, not 1e-3)"),
+            (MODEL_CLASSES["alignn"].config_class, {"gcn_layers": -1},
+             "ALIGNNConfig.gcn_layers must be an int >= 0, got -1"),
+            (MODEL_CLASSES["cgcnn"].config_class, {"radius": 0}, "CGCNNConfig.radius must be > 0, got 0")]:
+        with pytest.raises(ValueError) as err:
+            cls.from_dict(bad)
+        assert str(err.value).startswith(msg)
+    with pytest.raises(ValueError, match="CTConfig.n_layers must be an int >= 1"):
+        CTConfig(n_layers=0)  # validated at construction too, as TrainConfig
+
+
+def test_megnet_table_width_belongs_to_its_random_table():
+    megnet = MODEL_CLASSES["megnet"].config_class
+    assert megnet.from_dict({}).embedding_dim == 16            # the reference Embedding(Z, 16)
+    for init in ("onehot", "cgcnn92"):
+        cfg = megnet.from_dict({"embedding_init": init})
+        assert cfg.embedding_dim is None
+        assert build_model("megnet", 1, tiny_config("megnet") | {"embedding_init": init}) \
+            .atom_embedding.d_in == (100 if init == "onehot" else 92)
 
 
 # ----------------------------------------------------------------- save / load

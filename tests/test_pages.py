@@ -183,6 +183,7 @@ def _write_run(root, profile="smoke", *, snapshot=True, seed=0):
         start.save(root / snap_rel)
         snaps = [snap_rel]
     rec = {"run_id": rid, "profile": profile, "experiment": "fronts", "seed": seed, "config_hash": rid,
+           "model": "ct", "targets": ["formation_energy_per_atom", "band_gap"],   # as runs.run writes
            "config": {"model": "ct", "targets": ["formation_energy_per_atom", "band_gap"], "seed": seed,
                       "model_config": model_config("ct", profile)},
            "train_config": {"epochs": 30}, "epochs_run": 3,
@@ -202,7 +203,7 @@ def test_find_ct_sources_gives_a_pending_page_and_the_latest_snapshot(tmp_path):
         ElementEmbedding.cgcnn92().save(snap / f"epoch_{e:03d}.json")
     assert "epoch 4" in pages.find_ct_sources("auto", "cpu", results_root=tmp_path)[1]
     assert "training pages" in pages.find_ct_sources("auto", "smoke", results_root=tmp_path)[1]
-    from ctlib.analysis.clustering import EmbeddingNotFound
+    from ctlib.lookup import EmbeddingNotFound
     with pytest.raises(EmbeddingNotFound):               # a named run that does not exist is an error
         pages.find_ct_sources("no-such-run", "cpu", results_root=tmp_path)
 

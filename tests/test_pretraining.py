@@ -20,7 +20,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from ctlib.analysis import pretraining as P  # noqa: E402
+from ctlib.analysis import pretraining  # noqa: E402
 from ctlib.elements import ELEMENTS  # noqa: E402
 from ctlib.embeddings import ElementEmbedding  # noqa: E402
 
@@ -30,9 +30,9 @@ EF, EG = "formation_energy_per_atom", "band_gap"
 
 @pytest.fixture(autouse=True)
 def _fresh_memo():
-    P.clear_memo()
+    pretraining.clear_memo()
     yield
-    P.clear_memo()
+    pretraining.clear_memo()
 
 
 def _table(seed=0, d=8):
@@ -48,20 +48,20 @@ def _save(path: Path, matrix) -> Path:
 # ------------------------------------------------------------------ drift
 def test_drift_of_an_unchanged_table_is_zero_and_of_a_scaled_table_is_known():
     T0 = _table()
-    assert P.relative_drift(T0, T0) == 0.0
-    assert P.relative_drift(3.0 * T0, T0) == pytest.approx(2.0)
-    assert P.relative_drift(0.5 * T0, T0) == pytest.approx(0.5)
-    assert P.relative_drift(-T0, T0) == pytest.approx(2.0)
+    assert pretraining.relative_drift(T0, T0) == 0.0
+    assert pretraining.relative_drift(3.0 * T0, T0) == pytest.approx(2.0)
+    assert pretraining.relative_drift(0.5 * T0, T0) == pytest.approx(0.5)
+    assert pretraining.relative_drift(-T0, T0) == pytest.approx(2.0)
     shift = np.zeros_like(T0)
     shift[0, 0] = 1.0
-    assert P.relative_drift(T0 + shift, T0) == pytest.approx(1.0 / np.linalg.norm(T0))
+    assert pretraining.relative_drift(T0 + shift, T0) == pytest.approx(1.0 / np.linalg.norm(T0))
 
 
 def test_drift_refuses_bad_shapes_and_a_zero_reference():
     with pytest.raises(ValueError, match="same shape"):
-        P.relative_drift(np.ones((3, 2)), np.ones((3, 3)))
+        pretraining.relative_drift(np.ones((3, 2)), np.ones((3, 3)))
     with pytest.raises(ValueError, match="all zeros"):
-        P.relative_drift(np.ones((3, 2)), np.zeros((3, 2)))
+        pretraining.relative_drift(np.ones((3, 2)), np.zeros((3, 2)))
 
 
 # ------------------------------------------------------------------ silhouette
@@ -69,9 +69,9 @@ def test_best_silhouette_finds_planted_clusters_and_not_in_noise():
     rng = np.random.default_rng(1)
     centres = rng.standard_normal((3, 6)) * 10
     X = np.concatenate([c + 0.3 * rng.standard_normal((30, 6)) for c in centres])
-    k, sil = P.best_silhouette(X)
+    k, sil = pretraining.best_silhouette(X)
     assert k == 3 and sil > 0.8
-    k_noise, sil_noise = P.best_silhouette(_table(2, 128))
+    k_noise, sil_noise = pretraining.best_silhouette(_table(2, 128))
     assert sil_noise < 0.1
     assert 2 <= k_noise <= 8
 
@@ -79,14 +79,14 @@ def test_best_silhouette_finds_planted_clusters_and_not_in_noise():
 def test_best_silhouette_with_two_ks_uses_the_same_rule():
     rng = np.random.default_rng(3)
     X = np.concatenate([rng.standard_normal((20, 4)), 20 + rng.standard_normal((20, 4))])
-    assert P.best_silhouette(X, ks=(2, 3))[0] == 2
+    assert pretraining.best_silhouette(X, ks=(2, 3))[0] == 2
 
 
 def test_memo_is_bounded(monkeypatch):
-    monkeypatch.setattr(P, "MEMO_SIZE", 3)
+    monkeypatch.setattr(pretraining, "MEMO_SIZE", 3)
     for s in range(6):
-        P.best_silhouette(_table(s, 4), ks=(2, 3), n_init=2)
-    assert len(P._MEMO) == 3
+        pretraining.best_silhouette(_table(s, 4), ks=(2, 3), n_init=2)
+    assert len(pretraining._MEMO) == 3
 
 
 # ------------------------------------------------------------------ reverse prediction
@@ -103,23 +103,23 @@ def test_reverse_r2_high_for_an_informative_table_and_low_for_noise():
     T, props = _props()
     props.loc["He", "signal"] = np.nan          # an element without a value is left out
     tabs = {"informative": (list(ELEMENTS), T), "noise": (list(ELEMENTS), _table(9, 6))}
-    r2 = P.reverse_r2(tabs, props, props=["signal"], repeats=2)
+    r2 = pretraining.reverse_r2(tabs, props, props=["signal"], repeats=2)
     got = r2.set_index("table")
     assert got.at["informative", "r2_mean"] > 0.8
     assert got.at["noise", "r2_mean"] < 0.2
     assert set(got["n_elements"]) == {len(ELEMENTS) - 1}
     assert all(len(v) == 2 for v in got["r2_repeats"])
-    again = P.reverse_r2(tabs, props, props=["signal"], repeats=2)        # fixed seeds: same numbers
+    again = pretraining.reverse_r2(tabs, props, props=["signal"], repeats=2)        # fixed seeds: same numbers
     assert again["r2_mean"].tolist() == r2["r2_mean"].tolist()
 
 
 def test_reverse_r2_uses_only_elements_every_table_has():
     T, props = _props()
     small = (list(ELEMENTS[:40]), T[:40])
-    r2 = P.reverse_r2({"all": (list(ELEMENTS), T), "small": small}, props, props=["signal"], repeats=1)
+    r2 = pretraining.reverse_r2({"all": (list(ELEMENTS), T), "small": small}, props, props=["signal"], repeats=1)
     assert set(r2["n_elements"]) == {40}
     with pytest.raises(ValueError, match="5-fold"):
-        P.reverse_r2({"tiny": (list(ELEMENTS[:3]), T[:3])}, props, props=["signal"], repeats=1)
+        pretraining.reverse_r2({"tiny": (list(ELEMENTS[:3]), T[:3])}, props, props=["signal"], repeats=1)
 
 
 # ------------------------------------------------------------------ hand-built runs
@@ -141,7 +141,7 @@ def _stored_run(tmp_path, *, snapshots=True):
            "test": {EF: {"mae": 0.18, "rmse": 0.25, "r2": 0.9, "n": 100},
                     EG: {"mae": 0.21, "rmse": 0.3, "r2": 0.8, "n": 100}},
            "dataset": {"split_counts": {"train": 1234}}}
-    run = P.PretrainingRun("mt", P.LABELS["mt"], [EF, EG], 0, P.STORED, run_id="ct-x-s0", record=rec,
+    run = pretraining.PretrainingRun("mt", pretraining.LABELS["mt"], [EF, EG], 0, pretraining.STORED, run_id="ct-x-s0", record=rec,
                            snapshots=snaps, history=rec["history"], epochs_planned=3, final_table=final,
                            best_epoch=3)
     return run, T0
@@ -149,62 +149,62 @@ def _stored_run(tmp_path, *, snapshots=True):
 
 def test_frames_of_a_stored_a_running_and_a_pending_run(tmp_path):
     stored, _ = _stored_run(tmp_path)
-    running = P.PretrainingRun("E_f", P.LABELS["E_f"], [EF], 0, P.IN_PROGRESS, run_id="ct-y-s0",
+    running = pretraining.PretrainingRun("E_f", pretraining.LABELS["E_f"], [EF], 0, pretraining.IN_PROGRESS, run_id="ct-y-s0",
                                history=_history([EF], 2), epochs_planned=20, best_epoch=2)
-    pending = P.PretrainingRun("E_g", P.LABELS["E_g"], [EG], 0, P.PENDING, epochs_planned=20)
+    pending = pretraining.PretrainingRun("E_g", pretraining.LABELS["E_g"], [EG], 0, pretraining.PENDING, epochs_planned=20)
     runs = {"mt": stored, "E_f": running, "E_g": pending}
 
-    curves = P.validation_curves(runs)
+    curves = pretraining.validation_curves(runs)
     assert len(curves) == 3 * 2 + 2            # mt: 3 epochs x 2 tasks; E_f: 2 epochs
     mt_ef = curves[(curves.kind == "mt") & (curves.task == "E_f")]
     assert mt_ef["val_mae"].tolist() == pytest.approx([0.5, 0.25, 0.5 / 3])
-    assert set(curves.status) == {P.STORED, P.IN_PROGRESS}
+    assert set(curves.status) == {pretraining.STORED, pretraining.IN_PROGRESS}
 
-    fm = P.final_metrics(runs).set_index(["kind", "task"])
+    fm = pretraining.final_metrics(runs).set_index(["kind", "task"])
     assert fm.at[("mt", "E_f"), "val_mae"] == 0.17 and fm.at[("mt", "E_g"), "test_mae"] == 0.21
     assert fm.at[("mt", "E_f"), "unit"] == "eV/atom" and fm.at[("mt", "E_g"), "unit"] == "eV"
     assert fm.at[("E_f", "E_f"), "val_mae"] == pytest.approx(0.25)      # best so far
     assert math.isnan(fm.at[("E_f", "E_f"), "test_mae"])
     assert math.isnan(fm.at[("E_g", "E_g"), "val_mae"]) and fm.at[("E_g", "E_g"), "n_test"] == 0
 
-    rf = P.runs_frame(runs).set_index("kind")
+    rf = pretraining.runs_frame(runs).set_index("kind")
     assert rf.at["mt", "wall_h"] == pytest.approx(2.0) and rf.at["mt", "snapshots"] == "0, 2"
-    assert rf.at["E_f", "epochs_done"] == 2 and rf.at["E_g", "status"] == P.PENDING
+    assert rf.at["E_f", "epochs_done"] == 2 and rf.at["E_g", "status"] == pretraining.PENDING
 
-    assert P.validation_curves({"E_g": pending}).empty
+    assert pretraining.validation_curves({"E_g": pending}).empty
 
 
 def test_snapshot_frame_adds_the_final_table_and_rebuilds_epoch_zero(tmp_path):
     stored, _ = _stored_run(tmp_path)
-    f = P.snapshot_frame({"mt": stored})
+    f = pretraining.snapshot_frame({"mt": stored})
     assert f["epoch"].tolist() == [0, 2, 3]
     assert f["source"].tolist() == ["snapshot", "snapshot", "final (best epoch)"]
     assert f["is_final"].tolist() == [False, False, True]
     bare, _ = _stored_run(tmp_path / "bare", snapshots=False)     # a record without snapshots (smoke)
-    f = P.snapshot_frame({"mt": bare})
+    f = pretraining.snapshot_frame({"mt": bare})
     assert f["epoch"].tolist() == [0, 3]
     assert f["source"].tolist() == ["rebuilt untrained", "final (best epoch)"] and f["path"].iloc[0] is None
-    pending = P.PretrainingRun("E_g", P.LABELS["E_g"], [EG], 0, P.PENDING)
-    assert P.snapshot_frame({"E_g": pending}).empty
+    pending = pretraining.PretrainingRun("E_g", pretraining.LABELS["E_g"], [EG], 0, pretraining.PENDING)
+    assert pretraining.snapshot_frame({"E_g": pending}).empty
 
 
 def test_chemistry_vs_epoch_drift_from_snapshots(tmp_path):
     stored, T0 = _stored_run(tmp_path)
-    chem = P.chemistry_vs_epoch({"mt": stored}, "smoke", references=(), repeats=1, ks=(2, 3))
+    chem = pretraining.chemistry_vs_epoch({"mt": stored}, "smoke", references=(), repeats=1, ks=(2, 3))
     assert chem["epoch"].tolist() == [0, 2, 3]
     # snapshots are written with 6 significant digits
     assert chem["drift"].tolist() == pytest.approx([0.0, 1.0, 2.0], abs=1e-5)
     assert set(chem["k_best"]) <= {2, 3}
     assert {f"r2_{p}" for p in ("atomic_radius", "melting_point")} <= set(chem.columns)
     assert np.isfinite(chem["r2_mean"]).all()
-    empty = P.chemistry_vs_epoch({"mt": P.PretrainingRun("mt", "x", [EF, EG], 0, P.PENDING)}, "smoke",
+    empty = pretraining.chemistry_vs_epoch({"mt": pretraining.PretrainingRun("mt", "x", [EF, EG], 0, pretraining.PENDING)}, "smoke",
                                  references=())
     assert empty.empty and "drift" in empty.columns
 
 
 def test_budget_table_states_the_cpu_differences(tmp_path):
     stored, _ = _stored_run(tmp_path)
-    b = P.budget_table("cpu", {"mt": stored}).set_index("setting")
+    b = pretraining.budget_table("cpu", {"mt": stored}).set_index("setting")
     assert "1,234 cells" in b.at["pretraining data", "cpu"] and "MP*" in b.at["pretraining data", "paper"]
     assert b.at["epochs", "cpu"] == "30 (multi-task) / 20 (single-task)" and b.at["epochs", "paper"] == "500"
     assert b.at["optimizer", "cpu"].startswith("adamw") and b.at["optimizer", "paper"].startswith("sgd")
@@ -215,41 +215,41 @@ def test_budget_table_states_the_cpu_differences(tmp_path):
 def test_figures_draw_stored_and_empty_frames(tmp_path):
     stored, _ = _stored_run(tmp_path)
     runs = {"mt": stored}
-    fig = P.plot_validation_curves(P.validation_curves(runs))
+    fig = pretraining.plot_validation_curves(pretraining.validation_curves(runs))
     assert len(fig.axes) == 3
-    fig = P.plot_validation_curves(P.validation_curves({}))
+    fig = pretraining.plot_validation_curves(pretraining.validation_curves({}))
     assert "pending" in " ".join(t.get_text() for t in fig.axes[0].texts)
-    chem = P.chemistry_vs_epoch(runs, "smoke", references=(), repeats=1, ks=(2, 3))
-    assert len(P.plot_chemistry(chem).axes) == 3
-    P.plot_chemistry(chem.iloc[:0])
+    chem = pretraining.chemistry_vs_epoch(runs, "smoke", references=(), repeats=1, ks=(2, 3))
+    assert len(pretraining.plot_chemistry(chem).axes) == 3
+    pretraining.plot_chemistry(chem.iloc[:0])
 
 
 # ------------------------------------------------------------------ the store
 def test_an_unfinished_run_is_found_by_its_snapshots_and_checkpoint(tmp_path, monkeypatch):
     monkeypatch.setenv("CTLIB_RESULTS", str(tmp_path / "res"))
     monkeypatch.setenv("CTLIB_RUNS", str(tmp_path / "runs"))
-    runs = P.find_pretraining_runs("smoke")
-    assert [r.status for r in runs.values()] == [P.PENDING] * 3
+    runs = pretraining.find_pretraining_runs("smoke")
+    assert [r.status for r in runs.values()] == [pretraining.PENDING] * 3
     assert [r.epochs_planned for r in runs.values()] == [2, 2, 2]
-    rid = P.run_prefix("mt") + "0123abcd-s0"
+    rid = pretraining.run_prefix("mt") + "0123abcd-s0"
     snap = tmp_path / "res" / "smoke" / "fronts" / "embeddings" / rid
     _save(snap / "epoch_000.json", _table())
     _save(snap / "epoch_001.json", _table(1))
     # another seed and another kind must not be picked up
-    _save(tmp_path / "res" / "smoke" / "fronts" / "embeddings" / (P.run_prefix("mt") + "0123abcd-s1")
+    _save(tmp_path / "res" / "smoke" / "fronts" / "embeddings" / (pretraining.run_prefix("mt") + "0123abcd-s1")
           / "epoch_000.json", _table())
-    runs = P.find_pretraining_runs("smoke", kinds=("mt", "E_f"))
+    runs = pretraining.find_pretraining_runs("smoke", kinds=("mt", "E_f"))
     mt = runs["mt"]
-    assert mt.status == P.IN_PROGRESS and mt.run_id == rid and list(mt.snapshots) == [0, 1]
+    assert mt.status == pretraining.IN_PROGRESS and mt.run_id == rid and list(mt.snapshots) == [0, 1]
     assert mt.history == [] and mt.epochs_done == 1
-    assert runs["E_f"].status == P.PENDING
+    assert runs["E_f"].status == pretraining.PENDING
     ck = tmp_path / "runs" / "smoke" / "fronts" / rid / "last.pt"
     ck.parent.mkdir(parents=True)
     torch.save({"identity": {}, "epoch": 1, "history": _history([EF, EG], 1), "best_epoch": 1,
                 "done": False}, ck)
-    mt = P.find_pretraining_runs("smoke", kinds=("mt",))["mt"]
+    mt = pretraining.find_pretraining_runs("smoke", kinds=("mt",))["mt"]
     assert len(mt.history) == 1 and mt.best_epoch == 1
-    assert len(P.validation_curves({"mt": mt})) == 2
+    assert len(pretraining.validation_curves({"mt": mt})) == 2
 
 
 def test_real_smoke_pretraining_with_snapshots(tmp_path, monkeypatch, data_root):
@@ -264,19 +264,19 @@ def test_real_smoke_pretraining_with_snapshots(tmp_path, monkeypatch, data_root)
     p = base.replace(extra={**base.extra, "snapshot_epochs": (0, 1, 2)})
     rec = ex.pretrain_ct_multitask(p, 0, train=True)
     assert len(rec["embedding_snapshots"]) == 3
-    runs = P.find_pretraining_runs(p, kinds=("mt",))
+    runs = pretraining.find_pretraining_runs(p, kinds=("mt",))
     mt = runs["mt"]
-    assert mt.status == P.STORED and mt.run_id == rec["run_id"] and list(mt.snapshots) == [0, 1, 2]
-    rebuilt = P.load_table(None, profile=p, seed=0, n_tasks=2)[1]
-    stored0 = P.load_table(mt.snapshots[0])[1]
+    assert mt.status == pretraining.STORED and mt.run_id == rec["run_id"] and list(mt.snapshots) == [0, 1, 2]
+    rebuilt = pretraining.load_table(None, profile=p, seed=0, n_tasks=2)[1]
+    stored0 = pretraining.load_table(mt.snapshots[0])[1]
     np.testing.assert_allclose(stored0, rebuilt, rtol=1e-5, atol=1e-6)
-    chem = P.chemistry_vs_epoch(runs, p, references=("random128",), repeats=1, ks=(2, 3))
+    chem = pretraining.chemistry_vs_epoch(runs, p, references=("random128",), repeats=1, ks=(2, 3))
     runs_rows = chem[chem.kind == "mt"]
     assert runs_rows["epoch"].tolist() == [0, 1, 2]
     assert runs_rows["drift"].iloc[0] == 0.0 and (runs_rows["drift"].iloc[1:] > 0).all()
     assert runs_rows["is_final"].sum() == 1
     assert chem[chem.kind == "reference"]["label"].tolist() == ["random128"]
-    fm = P.final_metrics(runs)
+    fm = pretraining.final_metrics(runs)
     assert (fm["n_test"] > 0).all() and np.isfinite(fm["test_mae"]).all()
 
 

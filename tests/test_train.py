@@ -73,6 +73,11 @@ def test_train_config_is_strict():
                      ({"scheduler": "plateau"}, "scheduler"), ({"loss": "huber"}, "loss")]:
         with pytest.raises(ValueError, match=msg):
             TrainConfig.from_dict(bad)
+    with pytest.raises(ValueError, match=r"^TrainConfig\.optimizer must be one of \['adamw', 'adam', "
+                                         r"'sgd'\], got 'rmsprop'$"):
+        TrainConfig.from_dict({"optimizer": "rmsprop"})
+    with pytest.raises(ValueError, match=r"^TrainConfig\.epochs must be an int >= 1, got 2\.5$"):
+        TrainConfig(epochs=2.5)
     c = TrainConfig.from_dict({"optimizer": "sgd", "task_weights": [1, 2]})
     assert TrainConfig.from_dict(c.to_dict()) == c and c.task_weights == [1.0, 2.0]
     assert "device" not in c.hash_dict() and "lr" in c.hash_dict()
@@ -185,7 +190,7 @@ def test_embedding_lr_param_group_and_uncertainty_weights(ds):
 
 
 def test_fit_graph_model_on_used_structures_only(ds, monkeypatch):
-    import ctlib.data.featurize as fz
+    import ctlib.data.graphs as fz
 
     built, orig = [], fz.build_graphs
     monkeypatch.setattr(fz, "build_graphs", lambda d, *a, **k: built.append(len(d)) or orig(d, *a, **k))
@@ -228,6 +233,8 @@ def test_fit_input_errors(ds, tmp_path):
         Trainer(tiny_ct(1), cfg(epochs=1, lr=1e-2), tmp_path / "r", progress=False).fit(ds, SPLIT, "vpa")
     with pytest.raises(RuntimeError, match="fit"):
         Trainer(tiny_ct(1), cfg(), None).predict(ds)
+    with pytest.raises(TypeError, match="Linear is not a ctlib model"):
+        Trainer(torch.nn.Linear(2, 1), cfg(), None)
 
 
 # ---------------------------------------------------------- exact resume

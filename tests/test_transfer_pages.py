@@ -20,7 +20,7 @@ import pytest  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from ctlib import report  # noqa: E402
-from ctlib.analysis import transfer as T  # noqa: E402
+from ctlib.analysis import transfer  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -46,13 +46,13 @@ def _frame():
 
 
 def test_paper_change_is_computed_from_the_printed_numbers():
-    assert T.paper_numbers() == {"CGCNN": 0.054, "CT-CGCNN": 0.046}
-    assert T.paper_rel() == pytest.approx((0.046 - 0.054) / 0.054)
-    assert T.paper_rel() == pytest.approx(-0.148148, abs=1e-6)
+    assert transfer.paper_numbers() == {"CGCNN": 0.054, "CT-CGCNN": 0.046}
+    assert transfer.paper_rel() == pytest.approx((0.046 - 0.054) / 0.054)
+    assert transfer.paper_rel() == pytest.approx(-0.148148, abs=1e-6)
 
 
 def test_verdict_rows_of_a_hand_built_frame():
-    v = T.scarce_verdicts(_frame()).set_index(["dataset", "claim"])
+    v = transfer.scarce_verdicts(_frame()).set_index(["dataset", "claim"])
     assert list(v.index) == [("castelli-3334", "CT mt vs cgcnn92"), ("castelli-3334", "CT E_f vs cgcnn92"),
                              ("hoip", "CT mt vs cgcnn92"), ("hoip", "CT E_f vs cgcnn92")]
     r = v.loc[("castelli-3334", "CT mt vs cgcnn92")]
@@ -61,7 +61,7 @@ def test_verdict_rows_of_a_hand_built_frame():
     assert r["verdict"] == report.REPRODUCED
     assert r["mean_rel"] == pytest.approx(rel.mean())
     assert (r["rel_lo"], r["rel_hi"]) == pytest.approx((rel.mean() - half, rel.mean() + half))
-    assert r["n_seeds"] == 3 and r["paper_rel"] == pytest.approx(T.paper_rel())
+    assert r["n_seeds"] == 3 and r["paper_rel"] == pytest.approx(transfer.paper_rel())
     assert bool(r["effect_size_differs"]) is True          # -14.8 % lies outside [-21 %, -19 %]
     assert v.loc[("castelli-3334", "CT E_f vs cgcnn92"), "verdict"] == report.CONTRADICTED
     assert v.loc[("hoip", "CT mt vs cgcnn92"), "verdict"] == report.MISSING
@@ -71,13 +71,13 @@ def test_verdict_rows_of_a_hand_built_frame():
 
 def test_verdict_with_one_seed_and_with_another_pair():
     df = pd.DataFrame(_rows("hoip", "cgcnn92", [0.3]) + _rows("hoip", "onehot", [0.27]))
-    v = T.scarce_verdicts(df, [("onehot", "cgcnn92")])
+    v = transfer.scarce_verdicts(df, [("onehot", "cgcnn92")])
     assert v["verdict"].tolist() == [report.ONE_SEED]
     assert v["claim"].tolist() == ["onehot vs cgcnn92"] and v["mean_rel"].iloc[0] == pytest.approx(-0.1)
 
 
 def test_summaries_keep_pending_starts_and_say_so():
-    s = T.summarize_starts(_frame()).set_index(["dataset", "start"])
+    s = transfer.summarize_starts(_frame()).set_index(["dataset", "start"])
     r = s.loc[("castelli-3334", "cgcnn92")]
     assert r["n"] == 3 and r["mean"] == pytest.approx(0.1) and r["std"] == pytest.approx(0.01)
     assert r["cell"] == "0.100 ± 0.010 (n=3)" and r["group"] == "standard"
@@ -87,8 +87,8 @@ def test_summaries_keep_pending_starts_and_say_so():
     assert p["n"] == 0 and p["n_planned"] == 3 and p["cell"] == "pending" and math.isnan(p["mean"])
     part = s.loc[("hoip", "random")]
     assert part["n"] == 2 and part["seeds"] == [0, 2] and "(2 of 3 seeds; 1 pending)" in part["cell"]
-    assert T.start_group("mat2vec") == "external table"
-    wide = T.summary_table(T.summarize_starts(_frame()))
+    assert transfer.start_group("mat2vec") == "external table"
+    wide = transfer.summary_table(transfer.summarize_starts(_frame()))
     assert list(wide.index) == ["cgcnn92", "random", "CT mt", "CT E_f"]
     col = [c for c in wide.columns if c.startswith("HOIP")][0]
     assert wide.at["CT mt", col] == "pending" and "eV/atom" in col
@@ -102,21 +102,21 @@ def test_learning_curve_summary_order_and_figures():
                 m = math.nan if (col == "CT mt" and n == 2000) else base * (500 / n) ** 0.2 + 0.001 * s
                 rows.append({"column": col, "n_train": n, "seed": s, "mae": m, "n_test": 50})
     lc = pd.DataFrame(rows)
-    s = T.learning_curve_summary(lc)
+    s = transfer.learning_curve_summary(lc)
     assert list(zip(s["column"], s["n_train"])) == [("cgcnn92", 500), ("cgcnn92", 2000), ("onehot", 500),
                                                    ("onehot", 2000), ("CT mt", 500), ("CT mt", 2000)]
     assert s.set_index(["column", "n_train"]).at[("CT mt", 2000), "cell"] == "pending"
-    fig = T.plot_learning_curve(s)
+    fig = transfer.plot_learning_curve(s)
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert "CT mt (1 size(s) pending)" in labels
-    empty = T.learning_curve_summary(lc.assign(mae=math.nan))
-    fig = T.plot_learning_curve(empty)
+    empty = transfer.learning_curve_summary(lc.assign(mae=math.nan))
+    fig = transfer.plot_learning_curve(empty)
     assert "pending" in " ".join(t.get_text() for t in fig.axes[0].texts)
 
 
 def test_starts_figure_marks_controls_and_pending():
     df = _frame()
-    fig = T.plot_scarce(df, T.summarize_starts(df))
+    fig = transfer.plot_scarce(df, transfer.summarize_starts(df))
     assert len(fig.axes) == 2
     hatched = [p for p in fig.axes[0].patches if p.get_hatch()]
     assert len(hatched) == 1                                # the random control of castelli
@@ -133,7 +133,7 @@ def test_notebook_12_follows_the_page_conventions():
     assert all(c.metadata.get("tags") == ["hide-input"] for c in code[1:])
     assert all(c.outputs == [] and c.execution_count is None for c in code)
     src = "\n".join(c.source for c in code)
-    for needle in ("experiments.scarce_transfer(", "experiments.learning_curve(", "T.scarce_verdicts(",
+    for needle in ("experiments.scarce_transfer(", "experiments.learning_curve(", "transfer.scarce_verdicts(",
                    'NB = "12_scarce_transfer"', "pages.write_summary(out, NB", "savefig("):
         assert needle in src, needle
     for line in code[0].source.splitlines():

@@ -5,8 +5,8 @@ The paper standardises the 89 x 128 CT embedding, reduces it with PCA to
 from an elbow plot and a silhouette plot (it finds k = 3).  This module holds
 the reusable parts; ``notebooks/07_clusters.ipynb`` puts them together.
 
-It also holds :func:`resolve_embedding`, which finds the embedding a notebook
-should analyse in the results store (``results/<profile>/<experiment>/<run>.json``).
+The embedding a page analyses is found in the results store by
+:func:`ctlib.lookup.resolve_embeddings` (the profile's CT table: :func:`ctlib.lookup.ct_tables`).
 
 Conventions: ``X`` is an ``(n_elements, n_features)`` float array whose rows
 follow an ordered list of element symbols; labels are ``(n_elements,)`` ints.
@@ -14,8 +14,6 @@ follow an ordered list of element symbols; labels are ``(n_elements,)`` ints.
 from __future__ import annotations
 
 import itertools
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -23,13 +21,9 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from ctlib.lookup import EmbeddingSource, record_snapshots
+
 __all__ = [
-    "EmbeddingSource",
-    "EmbeddingNotFound",
-    "find_embedding_runs",
-    "display_path",
-    "resolve_embedding",
-    "resolve_embeddings",
     "standardize",
     "pca_reduce",
     "kmeans_labels",
@@ -52,313 +46,6 @@ __all__ = [
     "plot_clustermap",
     "plot_elbow_silhouette",
 ]
-
-#: The multi-task CT run trains on both MP-2018 targets at once.
-MULTI_TASK_TARGETS = ("formation_energy_per_atom", "band_gap")
-#: The single-task fall-back: CT trained on formation energy alone.
-SINGLE_TASK_TARGET = "formation_energy_per_atom"
-#: Record keys that may point at the run's element-embedding file.
-_EMBEDDING_KEYS = ("embedding_path", "embedding_file", "embedding", "element_embedding")
-
-
-class EmbeddingNotFound(FileNotFoundError):
-    """No element embedding matches the request (see the message for what to run)."""
-
-
-# --------------------------------------------------------------------------- #
-# Finding the embedding to analyse
-# --------------------------------------------------------------------------- #
-@dataclass(frozen=True)
-class EmbeddingSource:
-    """One element embedding found on disk.
-
-    Attributes:
-        embedding: the loaded ``ctlib.embeddings.ElementEmbedding``.
-        description: one line saying what it is and where it came from.
-        path: the embedding file.
-        run_id: the results run id, or ``None`` for a bare file.
-        seed: the training seed of the run, or ``None`` if unknown.
-        kind: ``"ct-multitask"``, ``"ct-Ef"`` or ``"file"``.
-        record: the run's results record (``None`` for a bare file).
-    """
-
-    embedding: object
-    description: str
-    path: Path
-    run_id: str | None
-    seed: int | None
-    kind: str
-    record: dict | None = None
-
-    def test_metrics_text(self) -> str:
-        """One line with the test MAE and R² of the run that produced the embedding ('' if none)."""
-        test = (self.record or {}).get("test") or {}
-        parts = [f"{t}: MAE {m['mae']:.3g}, R² {m['r2']:.3f} (n = {m.get('n')})"
-                 for t, m in test.items() if isinstance(m, dict) and m.get("mae") is not None
-                 and m.get("r2") is not None]
-        return "; ".join(parts)
-
-
-def _results_dir(profile: str, results_root: str | Path | None) -> Path:
-    if results_root is None:
-        # As ctlib.train: $CTLIB_RESULTS, else the store at the repository root.
-        env = os.environ.get("CTLIB_RESULTS")
-        results_root = Path(env) if env else Path(__file__).resolve().parents[2] / "results"
-    return Path(results_root) / profile
-
-
-def _record_embedding_path(record: dict, record_path: Path) -> Path | None:
-    """The element-embedding file a run record points at (``None`` if it has none)."""
-    value = None
-    for key in _EMBEDDING_KEYS:
-        v = record.get(key)
-        if isinstance(v, dict):  # e.g. {"path": ..., "format": ...}
-            v = v.get("path")
-        if isinstance(v, str) and v:
-            value = v
-            break
-    if value is None:
-        return None
-    p = Path(value)
-    if p.is_absolute():
-        return p
-    # Relative paths are tried against the record's folder, the results root
-    # and the repository root, in that order.
-    candidates = [record_path.parent / p]
-    candidates += [anc / p for anc in record_path.parents]
-    for c in candidates:
-        if c.exists():
-            return c
-    return candidates[0]
-
-
-def _record_targets(record: dict) -> tuple[str, ...]:
-    for holder in (record, record.get("config", {}) or {}):
-        t = holder.get("targets")
-        if isinstance(t, str):
-            return (t,)
-        if isinstance(t, (list, tuple)):
-            return tuple(str(x) for x in t)
-    return ()
-
-
-def _record_model(record: dict) -> str | None:
-    cfg = record.get("config", {}) or {}
-    m = cfg.get("model", record.get("model"))
-    if isinstance(m, dict):  # a nested model config, e.g. {"name": "ct", ...}
-        m = m.get("name")
-    return str(m).lower() if m is not None else None
-
-
-def _record_seed(record: dict) -> int | None:
-    for holder in (record, record.get("config", {}) or {}):
-        s = holder.get("seed")
-        if isinstance(s, (int, np.integer)):
-            return int(s)
-    return None
-
-
-def _record_run_id(record: dict, path: Path) -> str:
-    return str(record.get("run_id", path.stem))
-
-
-def _onehot_start(record: dict) -> bool:
-    """True when the run started from the one-hot table (no external embedding)."""
-    cfg = record.get("config", {}) or {}
-    if cfg.get("embedding_sha256"):
-        return False
-    mcfg = cfg.get("model_config", {}) or {}
-    return mcfg.get("embedding_init", "onehot") == "onehot"
-
-
-def _ct_kind(record: dict) -> str | None:
-    """``"ct-multitask"`` / ``"ct-Ef"`` for CT runs trained from the one-hot start."""
-    if _record_model(record) != "ct" or not _onehot_start(record):
-        return None
-    targets = set(_record_targets(record))
-    if set(MULTI_TASK_TARGETS) <= targets:
-        return "ct-multitask"
-    if targets == {SINGLE_TASK_TARGET}:
-        return "ct-Ef"
-    return None
-
-
-def _load_embedding(path: Path):
-    from ctlib.embeddings import ElementEmbedding  # the trainer helper's module
-
-    if not path.exists():
-        raise EmbeddingNotFound(f"embedding file {path} does not exist")
-    return ElementEmbedding.load(path)
-
-
-def find_embedding_runs(profile: str, kind: str, *, results_root: str | Path | None = None) -> list[tuple[Path, dict]]:
-    """All run records of ``results/<profile>`` of one CT kind that have an embedding file.
-
-    Args:
-        profile: profile name (``smoke``, ``quick``, ``paper``).
-        kind: ``"ct-multitask"`` (CT trained on E_f and E_g together) or
-            ``"ct-Ef"`` (CT trained on formation energy alone).
-        results_root: the results folder (default: ``$CTLIB_RESULTS``, else
-            ``<repo>/results``).
-
-    Returns:
-        ``[(record_path, record), ...]`` sorted by seed, then run id.
-    """
-    if kind not in ("ct-multitask", "ct-Ef"):
-        raise ValueError(f"kind must be 'ct-multitask' or 'ct-Ef', not {kind!r}")
-    root = _results_dir(profile, results_root)
-    if not root.is_dir():
-        return []
-    by_config: dict[str, tuple[Path, dict]] = {}
-    for p in sorted(root.rglob("*.json")):
-        if p.parent.name in ("embeddings", "predictions"):
-            continue
-        try:
-            rec = json.loads(p.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            continue  # not a run record (or unreadable): skip it
-        if not isinstance(rec, dict) or _ct_kind(rec) != kind:
-            continue
-        emb = _record_embedding_path(rec, p)
-        if emb is None or not emb.exists():
-            continue
-        # The same run may be stored under several experiments (a copy made by
-        # the results cache); keep one, preferring the "fronts" experiment.
-        key = str(rec.get("config_hash") or p)
-        if key not in by_config or (rec.get("experiment") == "fronts"
-                                    and by_config[key][1].get("experiment") != "fronts"):
-            by_config[key] = (p, rec)
-    runs = list(by_config.values())
-    # Several configurations for one seed: keep the most recently finished.
-    by_seed: dict = {}
-    for p, rec in runs:
-        s = _record_seed(rec)
-        prev = by_seed.get(s)
-        if prev is None or str(rec.get("finished", "")) > str(prev[1].get("finished", "")):
-            by_seed[s] = (p, rec)
-    found = list(by_seed.values())
-    found.sort(key=lambda t: (_record_seed(t[1]) if _record_seed(t[1]) is not None else 10**9,
-                              _record_run_id(t[1], t[0])))
-    return found
-
-
-def _shown(path: Path, results_root: str | Path | None = None) -> str:
-    """``path`` as a page may show it: never an absolute machine path.
-
-    Relative to the working directory when it lies below it; else relative to
-    the results store, written ``<results>/...``; else the bare file name.
-    """
-    p = Path(path)
-    try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        pass
-    root = _results_dir("x", results_root).parent
-    try:
-        return "<results>/" + str(p.resolve().relative_to(root.resolve()))
-    except (ValueError, OSError):
-        return p.name
-
-
-def display_path(path: str | Path, results_root: str | Path | None = None) -> str:
-    """A path as a page may show it (never an absolute machine path); see :func:`_shown`."""
-    return _shown(Path(path), results_root)
-
-
-def _source_from_record(path: Path, rec: dict, kind: str,
-                        results_root: str | Path | None = None) -> EmbeddingSource:
-    emb_path = _record_embedding_path(rec, path)
-    emb = _load_embedding(emb_path)
-    seed = _record_seed(rec)
-    label = {"ct-multitask": "CrystalTransformer multi-task (E_f + E_g) embedding",
-             "ct-Ef": "CrystalTransformer single-task E_f embedding"}.get(kind, "embedding of run")
-    desc = (f"{label}, run {_record_run_id(rec, path)}"
-            f"{'' if seed is None else f', seed {seed}'} ({_shown(emb_path, results_root)})")
-    return EmbeddingSource(emb, desc, emb_path, _record_run_id(rec, path), seed, kind, rec)
-
-
-def resolve_embeddings(spec: str | Path = "auto", profile: str = "quick", *,
-                       seeds: Sequence[int] | None = None,
-                       results_root: str | Path | None = None) -> list[EmbeddingSource]:
-    """Every seed of the embedding a notebook should analyse.
-
-    Args:
-        spec: ``"auto"``; a path to an element-embedding file; or a run id
-            (the stem of a run JSON under ``results/<profile>``).
-            ``"auto"`` takes the CT multi-task runs of the profile, and falls
-            back to the CT single-task E_f runs when there are none.
-        profile: which ``results/<profile>`` folder to search.
-        seeds: keep only runs with these seeds (``None``: all).
-        results_root: the results folder (default: ``$CTLIB_RESULTS``, else
-            ``<repo>/results``).
-
-    Returns:
-        list of :class:`EmbeddingSource`, sorted by seed (one entry for a path
-        or a run id).
-
-    Raises:
-        EmbeddingNotFound: nothing matches; the message says which notebooks
-            produce the embedding.
-    """
-    spec_s = str(spec)
-    if spec_s != "auto":
-        p = Path(spec_s).expanduser()
-        if p.exists() and p.is_file():
-            emb = _load_embedding(p)
-            return [EmbeddingSource(emb, f"embedding file {_shown(p, results_root)}", p, None, None,
-                                    "file")]
-        root = _results_dir(profile, results_root)
-        hits: dict[str, tuple[Path, dict]] = {}
-        for h in (sorted(root.rglob(f"{spec_s}.json")) if root.is_dir() else []):
-            if h.parent.name in ("embeddings", "predictions"):
-                continue  # the run's side files share its id
-            try:
-                rec = json.loads(h.read_text())
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-                continue
-            if isinstance(rec, dict) and "config_hash" in rec:
-                # one run may be stored under several experiments: same config hash
-                hits.setdefault(rec["config_hash"], (h, rec))
-        if not hits:
-            raise EmbeddingNotFound(
-                f"embedding {spec_s!r} is neither an existing file nor a run id under {root}; "
-                "pass a path to an embedding file, a run id, or 'auto'")
-        if len(hits) > 1:
-            raise EmbeddingNotFound(f"run id {spec_s!r} is ambiguous under {root}: "
-                                    f"{[str(h) for h, _ in hits.values()]}")
-        path, rec = next(iter(hits.values()))
-        if _record_embedding_path(rec, path) is None:
-            raise EmbeddingNotFound(f"run record {path} has no element-embedding file "
-                                    f"(looked for keys {list(_EMBEDDING_KEYS)})")
-        return [_source_from_record(path, rec, _ct_kind(rec) or "run", results_root)]
-
-    for kind in ("ct-multitask", "ct-Ef"):
-        runs = find_embedding_runs(profile, kind, results_root=results_root)
-        if seeds is not None:
-            runs = [(p, r) for p, r in runs if _record_seed(r) in set(int(s) for s in seeds)]
-        if runs:
-            return [_source_from_record(p, r, kind, results_root) for p, r in runs]
-    raise EmbeddingNotFound(
-        f"no CrystalTransformer element embedding for profile {profile!r} under "
-        f"{_results_dir(profile, results_root)} (looked for CT runs on {list(MULTI_TASK_TARGETS)} "
-        f"and on [{SINGLE_TASK_TARGET!r}]"
-        f"{'' if seeds is None else f' with seeds {list(seeds)}'}). "
-        "Run notebooks 02 and 04 for this profile first (they train CT and save its embedding), "
-        "or pass embedding=<path to an embedding file>.")
-
-
-def resolve_embedding(spec: str | Path = "auto", profile: str = "quick", *,
-                      results_root: str | Path | None = None) -> tuple[object, str]:
-    """The embedding to analyse and a one-line description of it.
-
-    Same rules as :func:`resolve_embeddings`; with several seeds the lowest
-    seed is returned.
-
-    Returns:
-        ``(ElementEmbedding, description)``.
-    """
-    src = resolve_embeddings(spec, profile, results_root=results_root)[0]
-    return src.embedding, src.description
 
 
 # --------------------------------------------------------------------------- #
@@ -760,21 +447,19 @@ def start_table(source: EmbeddingSource, profile: str | None = None, *,
     Returns:
         ``(ElementEmbedding, description)``.
     """
+    from ctlib.embeddings import ElementEmbedding
+
     rec = source.record or {}
-    for rel in rec.get("embedding_snapshots") or []:
-        if Path(rel).stem == "epoch_000":
-            for base in (_results_dir("x", results_root).parent, source.path.parent):
-                p = Path(rel) if Path(rel).is_absolute() else base / rel
-                if p.is_file():
-                    return _load_embedding(p), "the run's own epoch-0 snapshot"
+    snapshot = record_snapshots(rec, results_root).get(0)
+    if snapshot is not None:
+        return ElementEmbedding.load(snapshot), "the run's own epoch-0 snapshot"
     cfg = rec.get("config") or {}
     model = cfg.get("model") or rec.get("model")
     targets = cfg.get("targets") or rec.get("targets")
-    seed = _record_seed(rec)
+    seed = rec.get("seed")
     if model and targets and seed is not None and "model_config" in cfg:
         import torch
 
-        from ctlib.embeddings import ElementEmbedding
         from ctlib.models import build_model
 
         torch.manual_seed(seed)

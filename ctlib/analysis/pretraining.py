@@ -55,6 +55,9 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ctlib.lookup import folder_snapshots, record_embedding_path, record_snapshots
+from ctlib.results import default_root
+
 __all__ = [
     "KINDS", "LABELS", "SHORT", "REFERENCES", "KS", "STORED", "IN_PROGRESS", "PENDING",
     "PretrainingRun", "kind_targets", "run_prefix", "find_pretraining_runs", "runs_frame",
@@ -78,7 +81,6 @@ STORED, IN_PROGRESS, PENDING = "stored", "in progress", "pending"
 #: Entries of the bounded memo of per-table metrics.
 MEMO_SIZE = 512
 _MEMO: OrderedDict = OrderedDict()
-_SNAP_RE = re.compile(r"^epoch_(\d+)\.json$")
 
 
 def clear_memo() -> None:
@@ -173,26 +175,6 @@ class PretrainingRun:
         return max(self.snapshots) if self.snapshots else 0
 
 
-def _record_snapshots(rec: dict, root: Path) -> dict[int, Path]:
-    out = {}
-    for rel in rec.get("embedding_snapshots") or []:
-        p = Path(rel)
-        p = p if p.is_absolute() else root / p
-        m = _SNAP_RE.match(p.name)
-        if m and p.is_file():
-            out[int(m.group(1))] = p
-    return dict(sorted(out.items()))
-
-
-def _folder_snapshots(folder: Path) -> dict[int, Path]:
-    out = {}
-    for p in folder.glob("epoch_*.json"):
-        m = _SNAP_RE.match(p.name)
-        if m:
-            out[int(m.group(1))] = p
-    return dict(sorted(out.items()))
-
-
 def _checkpoint(profile: str, run_id: str) -> dict | None:
     """The checkpoint ``last.pt`` of an unfinished run (None when absent or unreadable)."""
     from ctlib.checkpoints import load_checkpoint
@@ -232,7 +214,7 @@ def _unfinished(profile: str, kind: str, seed: int, root: Path) -> tuple[str | N
     if not cands:
         return None, {}, None
     rid = max(cands, key=cands.get)
-    snaps = _folder_snapshots(root / profile / "fronts" / "embeddings" / rid)
+    snaps = folder_snapshots(root / profile / "fronts" / "embeddings" / rid)
     return rid, snaps, _checkpoint(profile, rid)
 
 
@@ -260,7 +242,7 @@ def find_pretraining_runs(profile, seed: int | None = None, *, kinds: Sequence[s
 
     p = ex._profile(profile)
     seed = ex.front_seed(p, 0) if seed is None else int(seed)
-    root = ex.results_root()
+    root = default_root()
     out = {}
     for kind in kinds:
         targets = kind_targets(kind)
@@ -272,11 +254,11 @@ def find_pretraining_runs(profile, seed: int | None = None, *, kinds: Sequence[s
         run = PretrainingRun(kind, LABELS[kind], targets, seed, PENDING, epochs_planned=planned)
         if rec is not None:
             run.status, run.run_id, run.record = STORED, rec["run_id"], rec
-            run.snapshots = _record_snapshots(rec, root)
+            run.snapshots = record_snapshots(rec, root)
             run.history = list(rec.get("history") or [])
             run.best_epoch = rec.get("best_epoch")
-            fin = ex.embedding_path(rec)
-            run.final_table = Path(fin) if fin and Path(fin).is_file() else None
+            fin = record_embedding_path(rec, root)
+            run.final_table = fin if fin is not None and fin.is_file() else None
         elif unfinished:
             rid, snaps, ck = _unfinished(p.name, kind, seed, root)
             if rid is not None:
@@ -470,7 +452,7 @@ def best_silhouette(X, ks: Sequence[int] = KS, *, seed: int = 0, n_init: int = 1
     Returns:
         ``(k, silhouette)``: the chosen k and its mean silhouette (in [-1, 1]).
     """
-    from ctlib.analysis import clustering as C
+    from ctlib.analysis import clustering
 
     ks = tuple(sorted({int(k) for k in ks}))
     A = np.asarray(X, dtype=np.float64)
@@ -479,9 +461,9 @@ def best_silhouette(X, ks: Sequence[int] = KS, *, seed: int = 0, n_init: int = 1
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(1):  # 89 rows: threads only cost (20x slower on a busy machine)
-            scan = C.kmeans_scan(C.standardize(A), ks, seed=seed, n_init=n_init)
+            scan = clustering.kmeans_scan(clustering.standardize(A), ks, seed=seed, n_init=n_init)
         if len(scan) >= 3:
-            k, _ = C.choose_k(scan)
+            k, _ = clustering.choose_k(scan)
         else:  # choose_k also reports the elbow, which needs 3 ks; same rule
             best = scan["silhouette"].max()
             k = int(scan.loc[scan["silhouette"] >= best - 1e-12, "k"].min())
@@ -502,14 +484,14 @@ def _pooled_r2(X: np.ndarray, y: np.ndarray, folds: int, repeats: int, seed: int
     """Pooled out-of-fold R² of the forest, one per repeat (folds of ``reverse.cv_splits``)."""
     from sklearn.metrics import r2_score
 
-    from ctlib.analysis import reverse as R
+    from ctlib.analysis import reverse
 
     def compute():
         from threadpoolctl import threadpool_limits
 
         oof = {}
         with threadpool_limits(1):
-            for r, _f, tr, te in R.cv_splits(len(y), folds=folds, repeats=repeats, seed=seed):
+            for r, _f, tr, te in reverse.cv_splits(len(y), folds=folds, repeats=repeats, seed=seed):
                 m = _forest(n_estimators, seed + r).fit(X[tr], y[tr])
                 oof.setdefault(r, np.full(len(y), np.nan))[te] = m.predict(X[te])
         return [float(r2_score(y, p)) for _, p in sorted(oof.items())]
@@ -520,12 +502,12 @@ def _pooled_r2(X: np.ndarray, y: np.ndarray, folds: int, repeats: int, seed: int
 def _common(tables: Mapping[str, tuple], properties: pd.DataFrame, props: Sequence[str],
             folds: int) -> dict[str, list[str]]:
     """property -> the elements with a value and a row in every table (first table's order)."""
-    from ctlib.analysis import reverse as R
+    from ctlib.analysis import reverse
 
     order = list(next(iter(tables.values()))[0])
     out = {}
     for prop in props:
-        keep = R.common_elements(tables, properties[prop].astype(float), order)
+        keep = reverse.common_elements(tables, properties[prop].astype(float), order)
         if len(keep) < folds:
             raise ValueError(f"property {prop!r}: only {len(keep)} elements have a value and a row "
                              f"in every table; {folds}-fold CV needs at least {folds}")
@@ -558,13 +540,14 @@ def reverse_r2(tables: Mapping[str, tuple[Sequence[str], np.ndarray]], propertie
         r2_mean, r2_std`` (over repeats, ddof=1; NaN for one repeat), ``r2_repeats``
         (the per-repeat values, a list).
     """
-    from ctlib.analysis import reverse as R
+    from ctlib.analysis import reverse
 
     if properties is None:
         from ctlib.elements import elemental_properties
 
         properties = elemental_properties()
-    props = list(props) if props is not None else [p for p in R.PROPERTIES if p in properties.columns]
+    props = (list(props) if props is not None
+             else [p for p in reverse.PROPERTIES if p in properties.columns])
     if not tables:
         raise ValueError("no tables given")
     keep = _common(tables, properties, props, folds)
@@ -572,7 +555,7 @@ def reverse_r2(tables: Mapping[str, tuple[Sequence[str], np.ndarray]], propertie
     for prop in props:
         col = properties[prop].astype(float)
         for name, (els, mat) in tables.items():
-            X, y = R.property_matrix(els, mat, col, keep[prop])
+            X, y = reverse.property_matrix(els, mat, col, keep[prop])
             vals = _pooled_r2(X, y, folds, repeats, seed, n_estimators)
             rows.append({"table": name, "property": prop, "n_elements": len(keep[prop]),
                          "r2_mean": float(np.mean(vals)),
@@ -607,13 +590,13 @@ def chemistry_vs_epoch(runs: Mapping[str, PretrainingRun], profile, *,
         the properties) and ``seconds`` (wall time of this table's measures;
         near 0 when memoised). Empty (same columns) when there is nothing to measure.
     """
-    from ctlib.analysis import reverse as R
+    from ctlib.analysis import reverse
 
     if properties is None:
         from ctlib.elements import elemental_properties
 
         properties = elemental_properties()
-    props = [p for p in R.PROPERTIES if p in properties.columns]
+    props = [p for p in reverse.PROPERTIES if p in properties.columns]
     snaps = snapshot_frame(runs)
     tables: dict[str, tuple] = {}
     meta: list[dict] = []
@@ -629,10 +612,12 @@ def chemistry_vs_epoch(runs: Mapping[str, PretrainingRun], profile, *,
     if references:
         from ctlib.elements import ELEMENTS
 
-        for ref, (els, mat) in R.baseline_tables(list(ELEMENTS), seed=0, include=list(references)).items():
+        refs = reverse.baseline_tables(list(ELEMENTS), seed=0, include=list(references))
+        for ref, (els, mat) in refs.items():
             tables[ref] = (list(els), np.asarray(mat, dtype=np.float64))
             meta.append({"name": ref, "kind": "reference", "label": ref, "status": "reference",
-                         "run_id": None, "epoch": math.nan, "source": R.BASELINE_DESCRIPTIONS.get(ref, ref),
+                         "run_id": None, "epoch": math.nan,
+                         "source": reverse.BASELINE_DESCRIPTIONS.get(ref, ref),
                          "is_final": False})
     cols = (["kind", "label", "status", "run_id", "epoch", "source", "is_final", "drift", "k_best",
              "silhouette"] + [f"r2_{p}" for p in props] + ["r2_mean", "seconds"])
@@ -647,7 +632,7 @@ def chemistry_vs_epoch(runs: Mapping[str, PretrainingRun], profile, *,
         k, sil = best_silhouette(mat, ks, seed=cluster_seed, n_init=n_init)
         rr = {}
         for prop in props:
-            X, y = R.property_matrix(els, mat, properties[prop].astype(float), keep[prop])
+            X, y = reverse.property_matrix(els, mat, properties[prop].astype(float), keep[prop])
             rr[f"r2_{prop}"] = float(np.mean(_pooled_r2(X, y, folds, repeats, seed, n_estimators)))
         ref = epoch0.get(kind)
         drift = relative_drift(mat, ref) if kind != "reference" and ref is not None else math.nan

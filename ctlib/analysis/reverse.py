@@ -371,13 +371,13 @@ def baseline_tables(elements: Sequence[str] | None = None, *, seed: int = 0,
     Raises:
         ValueError: for an unknown name in ``include``.
     """
-    from ctlib import elements as E
+    from ctlib.elements import ELEMENTS, SYMBOLS, cgcnn92, onehot
 
-    els = list(elements) if elements is not None else list(E.ELEMENTS)
+    els = list(elements) if elements is not None else list(ELEMENTS)
     unknown = [n for n in include if n not in BASELINE_DESCRIPTIONS]
     if unknown:
         raise ValueError(f"unknown baseline(s) {unknown}; choose from {list(BASELINE_DESCRIPTIONS)}")
-    symbols = list(E.SYMBOLS)
+    symbols = list(SYMBOLS)
     missing = [e for e in els if e not in symbols]
     if missing:
         raise ValueError(f"unknown element symbols {missing[:10]}")
@@ -385,9 +385,9 @@ def baseline_tables(elements: Sequence[str] | None = None, *, seed: int = 0,
     out: dict[str, tuple[list[str], np.ndarray]] = {}
     for name in include:
         if name == "onehot":
-            out[name] = (els, np.asarray(E.onehot(z), dtype=np.float64))
+            out[name] = (els, np.asarray(onehot(z), dtype=np.float64))
         elif name == "cgcnn92":
-            out[name] = (els, np.asarray(E.cgcnn92(), dtype=np.float64)[z - 1])
+            out[name] = (els, np.asarray(cgcnn92(), dtype=np.float64)[z - 1])
         elif name == "random128":
             rng = np.random.default_rng(seed)
             out[name] = (els, rng.standard_normal((len(els), 128)))

@@ -1,6 +1,6 @@
 """Model inputs: the two batch types every model consumes.
 
-Featurizers (``ctlib.data.featurize``) produce them; models (``ctlib.models``)
+Collation (``ctlib.data.collate``) produces them; models (``ctlib.models``)
 read them; the trainer moves them with ``.to(device)``. Keeping them plain
 dataclasses of tensors makes collation a few ``np.concatenate`` calls.
 """

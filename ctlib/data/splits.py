@@ -12,7 +12,7 @@ Schemes:
   the leaderboard on the test fold only. Works on a subset too: each structure
   keeps the fold of its original row.
 * ``random`` — a seeded 80/10/10 permutation (``numpy.random.default_rng(seed)``),
-  for any dataset including a user's own.
+  for any dataset including a user's own (:func:`random_split`, ``test_first``).
 
 Index arrays are int64, sorted, disjoint, and together cover the dataset.
 """
@@ -32,11 +32,50 @@ def _sorted(a) -> np.ndarray:
     return np.sort(np.asarray(a, dtype=np.int64))
 
 
-def _random_split(n: int, seed: int, frac_val: float = 0.1, frac_test: float = 0.1):
+RANDOM_ORDERS = ("test_first", "train_first")
+
+
+def random_split(n: int, seed: int, frac_val: float = 0.1, frac_test: float = 0.1, *,
+                 order: str = "test_first") -> dict[str, np.ndarray]:
+    """A seeded random train / val / test split of ``n`` items.
+
+    Both orders cut one permutation, ``numpy.random.default_rng(seed).permutation(n)``,
+    into three consecutive runs; they differ in which part comes first and so
+    which one takes the rounding remainder:
+
+    * ``test_first`` (``get_split(scheme="random")``): ``[test | val | train]``
+      with ``round(frac_test * n)`` test and ``round(frac_val * n)`` validation
+      items; training gets the rest.
+    * ``train_first`` (the seeded perovskite, HOIP and JARVIS samples of
+      :mod:`ctlib.experiments`): ``[train | val | test]`` with
+      ``round((1 - frac_val - frac_test) * n)`` training and
+      ``round(frac_val * n)`` validation items; test gets the rest.
+
+    The two give different index sets for the same seed. Stored runs are
+    looked up by a hash that includes their split's indices, so neither order
+    may change.
+
+    Args:
+        n: number of items.
+        seed: seed of the permutation.
+        frac_val, frac_test: fractions of ``n`` for validation and test.
+        order: ``test_first`` or ``train_first``.
+
+    Returns:
+        ``{"train", "val", "test"}``: sorted, disjoint int64 index arrays that
+        together cover ``0..n-1``.
+    """
+    if order not in RANDOM_ORDERS:
+        raise ValueError(f"unknown random split order {order!r}; choose one of {RANDOM_ORDERS}")
     perm = np.random.default_rng(seed).permutation(n)
-    n_test, n_val = int(round(frac_test * n)), int(round(frac_val * n))
-    return {"train": _sorted(perm[n_test + n_val:]), "val": _sorted(perm[n_test:n_test + n_val]),
-            "test": _sorted(perm[:n_test])}
+    n_val = int(round(frac_val * n))
+    if order == "test_first":
+        n_test = int(round(frac_test * n))
+        test, val, train = np.split(perm, [n_test, n_test + n_val])
+    else:
+        n_train = int(round((1 - frac_val - frac_test) * n))
+        train, val, test = np.split(perm, [n_train, n_train + n_val])
+    return {"train": _sorted(train), "val": _sorted(val), "test": _sorted(test)}
 
 
 def matbench_fold_of_rows(n_rows: int) -> np.ndarray:
@@ -76,7 +115,7 @@ def get_split(ds: CrystalDataset, scheme: str | None = None, fold: int | None = 
         raise ValueError(f"fold={fold} only applies to scheme 'matbench', not {scheme!r}")
     n = len(ds)
     if scheme == "random":
-        return _random_split(n, seed)
+        return random_split(n, seed)
     if scheme == "standard":
         if "split" not in ds.meta:
             raise ValueError(f"dataset {ds.name!r} has no meta['split'] column, so it has no "

@@ -149,12 +149,10 @@ class ALIGNNConfig(EmbeddingOptions):
 
     def validate(self) -> None:
         super().validate()
-        self._positive_int("hidden", "embedding_features", "edge_bins", "angle_bins")
-        self._positive_int("alignn_layers", "gcn_layers", allow_zero=True)
-        if self.edge_bins < 2 or self.angle_bins < 2:
-            raise ValueError("ALIGNNConfig: edge_bins and angle_bins must be >= 2")
-        if not self.edge_stop > 0:
-            raise ValueError(f"ALIGNNConfig.edge_stop must be > 0, got {self.edge_stop}")
+        self._int("hidden", "embedding_features")
+        self._int("edge_bins", "angle_bins", lo=2)
+        self._int("alignn_layers", "gcn_layers", lo=0)
+        self._number("edge_stop", positive=True)
 
 
 class ALIGNN(CrystalModel):

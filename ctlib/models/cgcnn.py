@@ -116,11 +116,9 @@ class CGCNNConfig(EmbeddingOptions):
 
     def validate(self) -> None:
         super().validate()
-        self._positive_int("atom_fea_len", "n_conv", "h_fea_len", "n_h")
-        if not (self.radius > 0 and self.gauss_step > 0):
-            raise ValueError(f"CGCNNConfig: radius and gauss_step must be > 0, got {self.radius}, {self.gauss_step}")
-        if self.gauss_width is not None and not self.gauss_width > 0:
-            raise ValueError(f"CGCNNConfig.gauss_width must be > 0, got {self.gauss_width}")
+        self._int("atom_fea_len", "n_conv", "h_fea_len", "n_h")
+        self._number("radius", "gauss_step", positive=True)
+        self._number("gauss_width", positive=True, allow_none=True)
 
 
 class CGCNN(CrystalModel):

@@ -24,12 +24,12 @@ import pickle
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import torch
 from torch import nn
 
-from ctlib.utils import atomic_write, check_known_keys
+from ctlib.utils import StrictConfig, atomic_write
 
 #: Version of the on-disk layout written by :func:`save_model`. Bump it when
 #: the layout changes; :func:`load_model` refuses any other version.
@@ -121,66 +121,16 @@ def regular_neighbours(edge_index: torch.Tensor, n_atoms: int) -> int | None:
 
 # --------------------------------------------------------------------------- configs
 @dataclasses.dataclass
-class ModelConfig:
-    """Base of every model config: a plain dataclass with strict (de)serialisation.
+class ModelConfig(StrictConfig):
+    """Base of every model config: a plain dataclass with strict (de)serialisation
+    and value checks (:class:`ctlib.utils.StrictConfig`, as ``TrainConfig``).
 
-    Subclasses add fields with the paper's defaults and override
+    Subclasses add fields with the paper's defaults and extend
     :meth:`validate` to check values. ``from_dict`` rejects unknown keys with
     the closest valid names, so a typo never silently falls back to a default.
     """
 
-    @classmethod
-    def field_names(cls) -> list[str]:
-        return [f.name for f in dataclasses.fields(cls)]
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any] | None) -> "ModelConfig":
-        """Build from a mapping; unknown keys raise ``ValueError`` naming close matches."""
-        if d is None:
-            d = {}
-        if isinstance(d, cls):
-            d = d.to_dict()
-        if not isinstance(d, dict):
-            raise TypeError(f"{cls.__name__}.from_dict expects a dict, got {type(d).__name__}")
-        check_known_keys(d, cls.field_names(), cls.__name__, noun="config key")
-        cfg = cls(**d)
-        cfg.validate()
-        return cfg
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dict of every field (lists, not tuples)."""
-        out = {}
-        for f in dataclasses.fields(self):
-            v = getattr(self, f.name)
-            out[f.name] = list(v) if isinstance(v, tuple) else v
-        return out
-
-    def replace(self, **kw) -> "ModelConfig":
-        """A validated copy with some fields changed (unknown names raise)."""
-        d = self.to_dict()
-        d.update(kw)
-        return type(self).from_dict(d)
-
-    # -- validation helpers -------------------------------------------------
-    def validate(self) -> None:
-        """Check field values; subclasses extend. Raises ``ValueError``."""
-
-    def _positive_int(self, *names: str, allow_zero: bool = False) -> None:
-        for n in names:
-            v = getattr(self, n)
-            if isinstance(v, bool) or not isinstance(v, int) or v < (0 if allow_zero else 1):
-                bound = ">= 0" if allow_zero else ">= 1"
-                raise ValueError(f"{type(self).__name__}.{n} must be an int {bound}, got {v!r}")
-
-    def _choice(self, name: str, choices) -> None:
-        v = getattr(self, name)
-        if v not in choices:
-            raise ValueError(f"{type(self).__name__}.{name} must be one of {sorted(choices)}, got {v!r}")
-
-    def _bool(self, *names: str) -> None:
-        for n in names:
-            if not isinstance(getattr(self, n), bool):
-                raise ValueError(f"{type(self).__name__}.{n} must be true or false, got {getattr(self, n)!r}")
+    KEY_NOUN = "config key"
 
 
 @dataclasses.dataclass
@@ -212,13 +162,11 @@ class EmbeddingOptions(ModelConfig):
 
     def validate(self) -> None:
         super().validate()
-        self._choice("embedding_init", {"onehot", "cgcnn92", "random", "external"})
-        if self.embedding_init in ("random", "external"):
-            if self.embedding_dim is None and self.embedding_init == "random":
-                raise ValueError(f"{type(self).__name__}: embedding_init='random' needs embedding_dim")
-        if self.embedding_dim is not None:
-            self._positive_int("embedding_dim")
-        self._positive_int("embedding_coord_dim")
+        self._choice("embedding_init", ("cgcnn92", "external", "onehot", "random"))
+        if self.embedding_dim is None and self.embedding_init == "random":
+            raise ValueError(f"{type(self).__name__}: embedding_init='random' needs embedding_dim")
+        self._int("embedding_dim", allow_none=True)
+        self._int("embedding_coord_dim")
         self._bool("embedding_trainable", "embedding_with_coordinates", "freeze_projection")
 
 
@@ -321,11 +269,11 @@ class CrystalModel(nn.Module):
 
         if not isinstance(batch, GraphBatch):
             raise TypeError(f"{type(self).__name__} reads a GraphBatch ({self.input_kind}); got "
-                            f"{type(batch).__name__}. Build inputs with ctlib.data.featurize.make_loader"
+                            f"{type(batch).__name__}. Build inputs with ctlib.data.loader.make_loader"
                             f"(ds, {self.input_kind!r}, ...).")
         if need_line_graph and (batch.lg_edge_index is None or batch.lg_cos is None):
             raise ValueError(f"{type(self).__name__} needs the line graph (lg_edge_index, lg_cos); "
-                             f"featurize with kind 'line_graph'.")
+                             f"build inputs with kind 'line_graph'.")
 
 
 def _has_coord_weights(src) -> bool:

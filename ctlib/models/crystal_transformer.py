@@ -70,14 +70,11 @@ class CTConfig(EmbeddingOptions):
 
     def validate(self) -> None:
         super().validate()
-        self._positive_int("d_atom", "d_coord", "n_layers", "n_heads", "d_ff")
-        if self.head_hidden is not None:
-            self._positive_int("head_hidden")
-        self._choice("readout", {"first", "cls", "mean"})
+        self._int("d_atom", "d_coord", "n_layers", "n_heads", "d_ff")
+        self._int("head_hidden", allow_none=True)
+        self._choice("readout", ("cls", "first", "mean"))
         self._bool("uncertainty_weights", "enable_nested_tensor")
-        if isinstance(self.coord_scale, bool) or not isinstance(self.coord_scale, (int, float)) \
-                or not self.coord_scale > 0:
-            raise ValueError(f"CTConfig.coord_scale must be a number > 0, got {self.coord_scale!r}")
+        self._number("coord_scale", positive=True)
         if not (isinstance(self.dropout, (int, float)) and 0.0 <= self.dropout < 1.0):
             raise ValueError(f"CTConfig.dropout must be in [0, 1), got {self.dropout!r}")
         d_model = self.d_atom + self.d_coord
@@ -150,7 +147,7 @@ class CrystalTransformer(CrystalModel):
 
         if not isinstance(batch, CTBatch):
             raise TypeError(f"CrystalTransformer reads a CTBatch; got {type(batch).__name__}. "
-                            f"Build inputs with ctlib.data.featurize.make_loader(ds, 'ct', ...).")
+                            f"Build inputs with ctlib.data.loader.make_loader(ds, 'ct', ...).")
         z, pos, mask = batch.z, batch.pos, batch.mask
         if z.ndim != 2 or pos.shape != z.shape + (3,) or mask.shape != z.shape:
             raise ValueError(f"CTBatch shapes disagree: z {tuple(z.shape)}, pos {tuple(pos.shape)}, "

@@ -30,6 +30,9 @@ from torch.nn import functional as F
 
 from .common import CrystalModel, EmbeddingOptions, GaussianExpansion, SoftPlus2, softplus2
 
+#: width of MEGNet's own learned element table (the reference ``Embedding(Z, 16)``)
+RANDOM_TABLE_DIM = 16
+
 
 def _dense(sizes: list[int], last_activation: bool = True) -> nn.Sequential:
     """Linear layers ``sizes[0] -> sizes[1] -> ...`` with softplus2 between (and after)."""
@@ -157,11 +160,14 @@ class MEGNetConfig(EmbeddingOptions):
         readout: dense widths before the output ([32, 16]).
         embedding_*: default a learned table ``"random"`` of width 16 (the
             reference ``Embedding(Z, 16)``), trainable; its projection
-            Linear(16, 64) is the first pre-block dense layer.
+            Linear(16, 64) is the first pre-block dense layer. Only that
+            ``"random"`` table defaults to width 16 (``RANDOM_TABLE_DIM``):
+            with another ``embedding_init``, ``embedding_dim`` stays None
+            (the table sets the width).
     """
 
     embedding_init: str = "random"
-    embedding_dim: int | None = 16
+    embedding_dim: int | None = None
     embedding_trainable: bool = True
     dense: list[int] = dataclasses.field(default_factory=lambda: [64, 32])
     units: list[int] = dataclasses.field(default_factory=lambda: [64, 64, 32])
@@ -175,8 +181,10 @@ class MEGNetConfig(EmbeddingOptions):
     readout: list[int] = dataclasses.field(default_factory=lambda: [32, 16])
 
     def validate(self) -> None:
+        if self.embedding_init == "random" and self.embedding_dim is None:
+            self.embedding_dim = RANDOM_TABLE_DIM
         super().validate()
-        self._positive_int("n_blocks", "n_gauss", "state_dim", "set2set_dim", "set2set_steps")
+        self._int("n_blocks", "n_gauss", "state_dim", "set2set_dim", "set2set_steps")
         for name in ("dense", "units", "readout"):
             v = getattr(self, name)
             if not (isinstance(v, (list, tuple)) and v and all(isinstance(x, int) and x > 0 for x in v)):
@@ -185,8 +193,7 @@ class MEGNetConfig(EmbeddingOptions):
         if self.units[-1] != self.dense[-1]:
             raise ValueError(f"MEGNetConfig: units[-1] ({self.units[-1]}) must equal dense[-1] "
                              f"({self.dense[-1]}) for the residual connections")
-        if not (self.gauss_stop > 0 and self.gauss_width > 0):
-            raise ValueError("MEGNetConfig: gauss_stop and gauss_width must be > 0")
+        self._number("gauss_stop", "gauss_width", positive=True)
 
 
 class MEGNet(CrystalModel):

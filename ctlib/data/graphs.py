@@ -1,9 +1,9 @@
-"""Model inputs from a :class:`~ctlib.data.dataset.CrystalDataset`.
+"""Periodic neighbour graphs of a :class:`~ctlib.data.dataset.CrystalDataset`, cached on disk.
 
-Three periodic neighbour graphs (built once, cached on disk), two collate
-functions that turn a list of structure indices into a
-:class:`~ctlib.data.batch.GraphBatch` or :class:`~ctlib.data.batch.CTBatch`,
-and a re-iterable loader with seeded, per-epoch shuffling.
+This module's one job: build the graph inputs of the graph models (CGCNN,
+MEGNet, ALIGNN) for every structure of a dataset, once, and keep them in a
+:class:`GraphSet` (stored CSR style) that :mod:`ctlib.data.collate` turns into
+batches.
 
 Graph kinds and their parameters (defaults in :data:`GRAPH_KINDS`):
 
@@ -41,18 +41,14 @@ import hashlib
 import json
 import math
 import multiprocessing as mp
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
-import torch
 
-from ctlib.utils import resolve_n_jobs
+from ctlib.utils import atomic_write, resolve_n_jobs
 
-from .batch import CTBatch, GraphBatch
 from .dataset import CrystalDataset
 from .registry import cache_root
 
@@ -62,8 +58,6 @@ GRAPH_KINDS: dict[str, dict] = {
     "megnet_graph": {"cutoff": 4.0, "max_neighbors": None},
     "line_graph": {"cutoff": 8.0, "max_neighbors": 12},
 }
-#: Every kind :func:`make_loader` accepts.
-LOADER_KINDS = ("ct", *GRAPH_KINDS)
 
 _CACHE_VERSION = 1      # bump when the stored layout or the neighbour rules change
 _TIE_DECIMALS = 6       # distances equal to 1e-6 Å count as ties
@@ -135,9 +129,7 @@ class GraphSet:
 
     # ---------------------------------------------------------------- I/O
     def save(self, path: str | Path) -> None:
-        """Write one uncompressed .npz, atomically (tmp file + rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Write one uncompressed .npz, atomically (:func:`ctlib.utils.atomic_write`)."""
         header = {"kind": self.kind, "params": self.params, "fingerprint": self.fingerprint,
                   "version": _CACHE_VERSION}
         arrays = {"header": np.array(json.dumps(header)), "natoms": self.natoms,
@@ -146,12 +138,7 @@ class GraphSet:
         if self.lg_ptr is not None:
             arrays.update(lg_ptr=self.lg_ptr, lg_src=self.lg_src, lg_dst=self.lg_dst,
                           cos=self.cos)
-        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-        try:
-            np.savez(tmp, **arrays)
-            tmp.replace(path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        atomic_write(path, lambda tmp: np.savez(tmp, **arrays), suffix=".npz")
 
     @classmethod
     def load(cls, path: str | Path) -> "GraphSet":
@@ -410,324 +397,3 @@ def build_graphs(ds: CrystalDataset, kind: str, *, cache: bool = True, progress:
         gs.save(path)
     return gs
 
-
-# ============================================================================ batching
-def _gather_ranges(ptr: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Concatenated ``arange(ptr[i], ptr[i+1])`` for i in idx, and the per-i counts."""
-    start = ptr[idx]
-    count = ptr[idx + 1] - start
-    total = int(count.sum())
-    first = np.zeros(len(idx), np.int64)
-    np.cumsum(count[:-1], out=first[1:])
-    return np.repeat(start - first, count) + np.arange(total), count
-
-
-def _as_index(ds_len: int, idx) -> np.ndarray:
-    idx = np.asarray(idx)
-    if idx.dtype == bool:
-        idx = np.flatnonzero(idx)
-    if idx.ndim != 1 or (len(idx) and not np.issubdtype(idx.dtype, np.integer)):
-        raise ValueError(f"idx must be a 1-d array of structure indices, got shape {idx.shape} "
-                         f"dtype {idx.dtype}")
-    idx = idx.astype(np.int64)
-    if len(idx) and (idx.min() < 0 or idx.max() >= ds_len):
-        raise IndexError(f"structure index out of range: min {idx.min()}, max {idx.max()}, "
-                         f"dataset has {ds_len} structures")
-    return idx
-
-
-def _targets(ds: CrystalDataset, idx: np.ndarray, targets: Sequence[str]) -> np.ndarray:
-    """(B, K) float32 target matrix (NaN kept: the trainer masks missing labels)."""
-    if isinstance(targets, str):
-        targets = [targets]
-    y = np.empty((len(idx), len(targets)), np.float32)
-    for k, t in enumerate(targets):
-        if t not in ds.targets:
-            raise KeyError(f"dataset {ds.name!r} has no target {t!r}; "
-                           f"available: {sorted(ds.targets)}")
-        y[:, k] = ds.targets[t][idx]
-    return y
-
-
-def _cart(ds: CrystalDataset, atom_idx: np.ndarray, struct_of_atom: np.ndarray) -> np.ndarray:
-    """(N, 3) float64 Cartesian coordinates (Å) of the given atoms."""
-    return np.einsum("ni,nij->nj", ds.frac_coords[atom_idx], ds.lattices[struct_of_atom])
-
-
-def collate_graphs(ds: CrystalDataset, gs: GraphSet, idx, targets: Sequence[str]) -> GraphBatch:
-    """Join the graphs of structures ``idx`` into one :class:`GraphBatch`.
-
-    Args:
-        ds: the dataset ``gs`` was built from.
-        gs: its graphs (:func:`build_graphs`).
-        idx: (B,) structure indices (the batch order).
-        targets: K target names; ``y[b, k] = ds.targets[targets[k]][idx[b]]``.
-
-    Returns:
-        GraphBatch with global atom indices (edges of graph b are offset by the
-        atoms of graphs 0..b-1; line-graph edges by their edges), ``pos`` in
-        Cartesian Å, float tensors float32, index tensors int64.
-    """
-    idx = _as_index(len(ds), idx)
-    if len(gs) != len(ds) or not np.array_equal(gs.natoms[idx], ds.natoms[idx]):
-        raise ValueError(f"GraphSet ({gs.kind}, {len(gs)} structures) does not belong to "
-                         f"dataset {ds.name!r} ({len(ds)}); rebuild it with build_graphs(ds, ...).")
-    atoms, n_atoms = _gather_ranges(ds.ptr, idx)
-    edges, n_edges = _gather_ranges(gs.edge_ptr, idx)
-    b = len(idx)
-    graph_of_atom = np.repeat(np.arange(b), n_atoms)
-    atom_off = np.zeros(b, np.int64)
-    np.cumsum(n_atoms[:-1], out=atom_off[1:])
-    edge_off = np.repeat(atom_off, n_edges)
-    edge_index = np.stack([gs.src[edges] + edge_off, gs.dst[edges] + edge_off])
-    lg_index = lg_cos = None
-    if gs.lg_ptr is not None:
-        lg, n_lg = _gather_ranges(gs.lg_ptr, idx)
-        e_off = np.zeros(b, np.int64)
-        np.cumsum(n_edges[:-1], out=e_off[1:])
-        lg_off = np.repeat(e_off, n_lg)
-        lg_index = torch.from_numpy(np.stack([gs.lg_src[lg] + lg_off, gs.lg_dst[lg] + lg_off]))
-        lg_cos = torch.from_numpy(gs.cos[lg])
-    return GraphBatch(
-        z=torch.from_numpy(ds.numbers[atoms].astype(np.int64)),
-        pos=torch.from_numpy(_cart(ds, atoms, idx[graph_of_atom]).astype(np.float32)),
-        batch=torch.from_numpy(graph_of_atom),
-        edge_index=torch.from_numpy(edge_index),
-        edge_dist=torch.from_numpy(gs.dist[edges]),
-        edge_vec=torch.from_numpy(gs.vec[edges]),
-        y=torch.from_numpy(_targets(ds, idx, targets)),
-        num_graphs=b,
-        lg_edge_index=lg_index,
-        lg_cos=lg_cos,
-    )
-
-
-def collate_ct(ds: CrystalDataset, idx, targets: Sequence[str]) -> CTBatch:
-    """Pad structures ``idx`` into one :class:`CTBatch` for the CrystalTransformer.
-
-    Atoms keep their stored (CIF) order; L is the largest crystal in the batch.
-
-    Returns:
-        CTBatch: z (B, L) int64 (0 at padding), pos (B, L, 3) float32 Cartesian
-        Å (0 at padding), mask (B, L) bool True at padding, y (B, K) float32,
-        lattice (B, 3, 3) float32 rows in Å.
-    """
-    idx = _as_index(len(ds), idx)
-    atoms, n_atoms = _gather_ranges(ds.ptr, idx)
-    b, length = len(idx), int(n_atoms.max()) if len(idx) else 0
-    row = np.repeat(np.arange(b), n_atoms)
-    first = np.zeros(b, np.int64)
-    np.cumsum(n_atoms[:-1], out=first[1:])
-    col = np.arange(len(atoms)) - np.repeat(first, n_atoms)
-    z = np.zeros((b, length), np.int64)
-    z[row, col] = ds.numbers[atoms]
-    pos = np.zeros((b, length, 3), np.float32)
-    pos[row, col] = _cart(ds, atoms, idx[row])
-    mask = np.ones((b, length), bool)
-    mask[row, col] = False
-    return CTBatch(z=torch.from_numpy(z), pos=torch.from_numpy(pos),
-                   mask=torch.from_numpy(mask), y=torch.from_numpy(_targets(ds, idx, targets)),
-                   lattice=torch.from_numpy(ds.lattices[idx].astype(np.float32)))
-
-
-# ============================================================================ sampling
-def _check_batch_size(batch_size) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-            or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    return int(batch_size)
-
-
-class RandomBatchSampler:
-    """Batches of positions 0..n-1: a fresh seeded shuffle each epoch, or in order.
-
-    Args:
-        n: number of items.
-        batch_size: items per batch (the last batch may be smaller).
-        shuffle: permute with ``default_rng([seed, epoch])``; False keeps order.
-        seed: base seed.
-    """
-
-    def __init__(self, n: int, batch_size: int, *, shuffle: bool = True, seed: int = 0):
-        self.n, self.batch_size = int(n), _check_batch_size(batch_size)
-        self.shuffle, self.seed, self.epoch = bool(shuffle), int(seed), 0
-
-    def set_epoch(self, epoch: int) -> None:
-        """Select the permutation of ``epoch`` (call before iterating)."""
-        self.epoch = int(epoch)
-
-    def __len__(self) -> int:
-        return -(-self.n // self.batch_size)
-
-    def __iter__(self):
-        order = (np.random.default_rng([self.seed, self.epoch]).permutation(self.n)
-                 if self.shuffle else np.arange(self.n))
-        for a in range(0, self.n, self.batch_size):
-            yield order[a:a + self.batch_size]
-
-
-def _cut(pos: np.ndarray, lengths: np.ndarray, batch_size: int, max_tokens: int | None) -> list:
-    """Cut ``pos`` (kept in order) into consecutive batches of at most
-    ``batch_size`` items whose padded size ``items * max(length)`` stays
-    within ``max_tokens`` (a single longer item still gets its own batch)."""
-    if max_tokens is None:
-        return [pos[a:a + batch_size] for a in range(0, len(pos), batch_size)]
-    out, start, longest = [], 0, 0
-    for k, n in enumerate(lengths[pos].tolist()):
-        grown = max(longest, n)
-        if k > start and (k - start >= batch_size or (k - start + 1) * grown > max_tokens):
-            out.append(pos[start:k])
-            start, grown = k, n
-        longest = grown
-    if start < len(pos):
-        out.append(pos[start:])
-    return out
-
-
-class LengthBucketSampler(RandomBatchSampler):
-    """Batches of positions grouped by length, to keep padding small.
-
-    Each epoch: shuffle all positions with ``default_rng([seed, epoch])``, cut
-    them into buckets of ``bucket_batches * batch_size``, sort each bucket by
-    length (stable), cut it into batches, and shuffle the order of all
-    batches. Every position appears exactly once per epoch. With
-    ``shuffle=False`` positions come in their given order (no bucketing), so
-    predictions line up with the index list.
-
-    With ``max_tokens`` a batch also stops growing once its padded size
-    (structures x longest structure) would exceed ``max_tokens``: large cells
-    then come in smaller batches. Attention memory grows with B x L^2, and one
-    batch of 64 cells padded to ~250 atoms took 16 s of a 20 s CPU epoch
-    (see ``benchmarks/throughput.py``).
-
-    Args:
-        lengths: (n,) atoms per item.
-        batch_size: items per batch.
-        shuffle, seed: as in :class:`RandomBatchSampler`.
-        bucket_batches: batches per sorting bucket (larger: less padding, less
-            randomness).
-        max_tokens: cap on padded atoms per batch, or None (no cap).
-    """
-
-    def __init__(self, lengths, batch_size: int, *, shuffle: bool = True, seed: int = 0,
-                 bucket_batches: int = 50, max_tokens: int | None = None):
-        self.lengths = np.asarray(lengths, dtype=np.int64)
-        super().__init__(len(self.lengths), batch_size, shuffle=shuffle, seed=seed)
-        if isinstance(bucket_batches, bool) or not isinstance(bucket_batches, int) \
-                or bucket_batches < 1:
-            raise ValueError(f"bucket_batches must be a positive int, got {bucket_batches!r}")
-        if max_tokens is not None and (isinstance(max_tokens, bool)
-                                       or not isinstance(max_tokens, (int, np.integer))
-                                       or max_tokens < 1):
-            raise ValueError(f"max_tokens must be a positive int or None, got {max_tokens!r}")
-        self.bucket_batches = bucket_batches
-        self.max_tokens = None if max_tokens is None else int(max_tokens)
-
-    def _batches(self) -> list:
-        """The batches of the current epoch, in the order they are yielded."""
-        if not self.shuffle:
-            return _cut(np.arange(self.n), self.lengths, self.batch_size, self.max_tokens)
-        rng = np.random.default_rng([self.seed, self.epoch])
-        order = rng.permutation(self.n)
-        size = self.bucket_batches * self.batch_size
-        batches = []
-        for a in range(0, self.n, size):
-            bucket = order[a:a + size]
-            bucket = bucket[np.argsort(self.lengths[bucket], kind="stable")]
-            batches += _cut(bucket, self.lengths, self.batch_size, self.max_tokens)
-        return [batches[k] for k in rng.permutation(len(batches))]
-
-    def __len__(self) -> int:
-        """Batches in the current epoch (with ``max_tokens`` it may vary by epoch)."""
-        return len(self._batches()) if self.max_tokens is not None else super().__len__()
-
-    def __iter__(self):
-        yield from self._batches()
-
-
-class Loader:
-    """Re-iterable batches of one index list; see :func:`make_loader`."""
-
-    def __init__(self, ds: CrystalDataset, kind: str, idx: np.ndarray, targets: list[str],
-                 sampler: RandomBatchSampler, graphs: GraphSet | None,
-                 augment: Callable | None, seed: int):
-        self.ds, self.kind, self.idx, self.targets = ds, kind, idx, targets
-        self.sampler, self.graphs, self.augment, self.seed = sampler, graphs, augment, seed
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        """Choose the shuffle and augmentation draws of ``epoch``."""
-        self.epoch = int(epoch)
-        self.sampler.set_epoch(epoch)
-
-    def __len__(self) -> int:
-        return len(self.sampler)
-
-    def __iter__(self):
-        gen = None
-        if self.augment is not None:
-            state = np.random.SeedSequence([self.seed, self.epoch]).generate_state(1, np.uint64)
-            gen = torch.Generator().manual_seed(int(state[0]) >> 1)
-        for pos in self.sampler:
-            sel = self.idx[pos]
-            if self.kind == "ct":
-                batch = collate_ct(self.ds, sel, self.targets)
-                if self.augment is not None:
-                    batch = self.augment(batch, gen)
-                yield batch
-            else:
-                batch = collate_graphs(self.ds, self.graphs, sel, self.targets)
-                if self.augment is not None:
-                    batch = self.augment(batch, gen)
-                yield batch
-
-
-def make_loader(ds: CrystalDataset, kind: str, idx, targets: Sequence[str], batch_size: int,
-                shuffle: bool = True, seed: int = 0, graphs: GraphSet | None = None,
-                augment: Callable | None = None, max_tokens: int | None = None) -> Loader:
-    """Batches of ``ds[idx]`` for one model input kind.
-
-    Args:
-        ds: the dataset.
-        kind: ``ct`` (padded :class:`CTBatch`, length-bucketed when shuffled)
-            or a graph kind of :data:`GRAPH_KINDS` (:class:`GraphBatch`).
-        idx: structure indices (or a bool mask) to iterate over.
-        targets: target names, the K columns of ``y``.
-        batch_size: structures per batch.
-        shuffle: fresh seeded order every epoch (``loader.set_epoch(e)``);
-            False yields ``idx`` in order.
-        seed: seeds shuffling and augmentation (with the epoch).
-        graphs: prebuilt graphs of ``ds`` (default: :func:`build_graphs` with
-            the kind's defaults, from the cache when present).
-        augment: a callable ``(batch, torch.Generator) -> batch``, e.g.
-            :class:`ctlib.data.augment.CrystalAugment`, drawn afresh every batch
-            (graph batches: only their Cartesian ``pos``/``edge_vec`` change,
-            which only an E_a+E_c front reads).
-        max_tokens: ``ct`` only; cap on padded atoms (B x L) per batch, so
-            large cells come in smaller batches (see :class:`LengthBucketSampler`).
-
-    Returns:
-        A :class:`Loader`: iterate it once per epoch; ``len()`` is batches per epoch.
-    """
-    if kind not in LOADER_KINDS:
-        raise ValueError(f"unknown loader kind {kind!r}; choose one of {list(LOADER_KINDS)}")
-    idx = _as_index(len(ds), idx)
-    targets = [targets] if isinstance(targets, str) else list(targets)
-    _targets(ds, idx[:0], targets)          # unknown names fail here, not mid-epoch
-    if kind == "ct":
-        if graphs is not None:
-            raise ValueError("kind='ct' takes no graphs")
-        sampler = LengthBucketSampler(ds.natoms[idx], batch_size, shuffle=shuffle, seed=seed,
-                                      max_tokens=max_tokens)
-    else:
-        if max_tokens is not None:
-            raise ValueError(f"max_tokens applies to kind='ct' only, not {kind!r}; "
-                             "graph batches are not padded")
-        if graphs is None:
-            graphs = build_graphs(ds, kind)
-        elif graphs.kind != kind or graphs.fingerprint != ds.fingerprint:
-            raise ValueError(f"graphs ({graphs.kind}, dataset {graphs.fingerprint}) do not match "
-                             f"kind {kind!r} / dataset {ds.name!r} ({ds.fingerprint}); "
-                             f"build them with build_graphs(ds, {kind!r}).")
-        sampler = RandomBatchSampler(len(idx), batch_size, shuffle=shuffle, seed=seed)
-    return Loader(ds, kind, idx, targets, sampler, graphs, augment, int(seed))
