@@ -36,9 +36,10 @@ class Step:
         tier: priority group (1 first).
         name: what the step trains, as the progress table shows it.
         hours: planned CPU-hours of the whole step on 2 cores.
-        experiment: the results-store experiment its runs are stored under.
-        run_prefixes: run-id prefixes (``<model>-<targets>-``) of its runs, used
-            to find their checkpoints for the progress table.
+        runs: where its runs' checkpoint folders are, as
+            ``<experiment>/<run-id prefix>`` (e.g. ``table2/cgcnn-`` or
+            ``fronts/megnet-``), used to show a running step in the progress
+            table; a table step lists the fronts it pretrains too.
         train: ``train(profile, train: bool, device: str)`` -> the step's runs,
             as a list of records (None = not stored) or a tidy DataFrame of
             :mod:`ctlib.experiments` (``run_id`` NaN = not stored); with
@@ -48,8 +49,7 @@ class Step:
     tier: int
     name: str
     hours: float
-    experiment: str
-    run_prefixes: tuple[str, ...]
+    runs: tuple[str, ...]
     train: Callable
 
 
@@ -101,16 +101,17 @@ def plan(profile) -> list[Step]:
 
     ef, eg = TARGETS["E_f"], TARGETS["E_g"]
     return [
-        Step(1, "CT pretraining, multi-task E_f + E_g", hours(2), "fronts", (f"ct-{ef}+{eg}-",),
+        Step(1, "CT pretraining, multi-task E_f + E_g", hours(2), (f"fronts/ct-{ef}+{eg}-",),
              _ct_front(None)),
-        Step(1, "CT pretraining, E_f", hours(1), "fronts", (f"ct-{ef}-",), _ct_front("E_f")),
-        Step(1, "CT pretraining, E_g", hours(1), "fronts", (f"ct-{eg}-",), _ct_front("E_g")),
-        Step(2, "data-scarce transfer (Castelli, HOIP)", 3.7, "scarce", ("cgcnn-",),
+        Step(1, "CT pretraining, E_f", hours(1), (f"fronts/ct-{ef}-",), _ct_front("E_f")),
+        Step(1, "CT pretraining, E_g", hours(1), (f"fronts/ct-{eg}-",), _ct_front("E_g")),
+        Step(2, "data-scarce transfer (Castelli, HOIP)", 3.7, ("scarce/cgcnn-",),
              _table("scarce_transfer")),
-        Step(3, "Table III (cross-task) + controls", 3.0, "table3", ("cgcnn-",), _table("table3")),
-        Step(3, "Table II (C, M fronts; back ends)", 3.7, "table2", ("cgcnn-",), _table("table2")),
-        Step(3, "Table IV (E_a+E_c, E_a^f)", 1.0, "table4", ("cgcnn-",), _table("table4")),
-        Step(4, "learning curve (500-8,000 cells)", 2.2, "learning_curve", ("cgcnn-",),
+        Step(3, "Table III (cross-task) + controls", 3.0, ("table3/cgcnn-",), _table("table3")),
+        Step(3, "Table II (C, M fronts; back ends)", 3.7,
+             ("fronts/cgcnn-", "fronts/megnet-", "table2/cgcnn-"), _table("table2")),
+        Step(3, "Table IV (E_a+E_c, E_a^f)", 1.0, ("table4/cgcnn-",), _table("table4")),
+        Step(4, "learning curve (500-8,000 cells)", 2.2, ("learning_curve/cgcnn-",),
              _table("learning_curve")),
     ]
 
@@ -125,8 +126,8 @@ def _checkpoint_progress(profile: str, step: Step) -> dict | None:
     """``{"epoch", "epochs", "train_s"}`` of the newest unfinished checkpoint of a step."""
     import torch
 
-    folder = _run_root() / profile / step.experiment
-    found = [d for pre in step.run_prefixes for d in folder.glob(f"{pre}*") if (d / "last.pt").is_file()]
+    folder = _run_root() / profile
+    found = [d for pre in step.runs for d in folder.glob(f"{pre}*") if (d / "last.pt").is_file()]
     if not found:
         return None
     newest = max(found, key=lambda d: (d / "last.pt").stat().st_mtime)

@@ -47,6 +47,20 @@ def test_campaign_budget_stops_then_resumes_and_never_repeats(stores, capsys):
     assert {p: p.stat().st_mtime for p in (stores / "results").rglob("*.json")} == mtimes
 
 
+def test_status_shows_a_table_step_running_while_it_pretrains_its_fronts(stores):
+    # Table II pretrains its MEGNet front under fronts/, not table2/: the step is running then
+    import torch
+
+    folder = stores / "runs" / "smoke" / "fronts" / "megnet-formation_energy_per_atom-0123abcd-s0"
+    folder.mkdir(parents=True)
+    torch.save({"epoch": 1, "done": False, "train_config": {"epochs": 2},
+                "history": [{"epoch": 1, "time_s": 36.0}]}, folder / "last.pt")
+    st = campaign.status("smoke").set_index("step")
+    assert st.loc["Table II (C, M fronts; back ends)", "state"] == "running (epoch 1/2)"
+    assert st.loc["Table III (cross-task) + controls", "state"] == "pending"
+    assert st.loc["CT pretraining, E_f", "state"] == "pending"
+
+
 @pytest.mark.slow
 def test_whole_smoke_campaign_stores_every_planned_run(stores):
     assert campaign.run_campaign("smoke") == 0
