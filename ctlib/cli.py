@@ -34,7 +34,7 @@ _TRAIN_KEYS = {
     "dataset": "registry name (mp2018, castelli_perovskites, hoip), or {cif_folder: PATH, ...} "
                "or {megnet_json: PATH, ...} (required)",
     "model_config": "dict of model settings (strict; see ctlib.models)",
-    "train": "dict of TrainConfig settings (strict; see ctlib.train.TrainConfig)",
+    "train": "dict of TrainConfig settings (strict; see ctlib.config.TrainConfig)",
     "split": "{scheme, fold, seed, n_train, n_val, n_test}",
     "seed": "training seed (default 0)",
     "embedding": "element-embedding file to initialise the atom front (optional)",
@@ -212,7 +212,7 @@ def _make_split(ds, spec: dict | None) -> dict:
 def _cmd_train(args) -> int:
     from ctlib.results import ResultStore
     from ctlib.runs import run
-    from ctlib.train import TrainConfig
+    from ctlib.config import TrainConfig
 
     cfg_path = Path(args.config)
     cfg = load_yaml(cfg_path)

@@ -1,4 +1,5 @@
-"""Every number behind a profile lives here, and nowhere else.
+"""Configuration: the profiles, where every number behind a profile lives and
+nowhere else, and :class:`TrainConfig`, the settings of one training run.
 
 A notebook names its profile (``smoke``, ``quick``, ``cpu`` or ``paper``) and
 nothing else; experiments read the sizes, epochs and seeds from :func:`get_profile`.
@@ -47,6 +48,8 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+
+from ctlib.utils import StrictConfig
 
 MODELS = ("cgcnn", "megnet", "alignn", "ct")
 
@@ -176,3 +179,104 @@ def get_profile(name: str) -> Profile:
         return PROFILES[name]
     except KeyError:
         raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}") from None
+
+
+# ====================================================== training settings
+_OPTIMIZERS = ("adamw", "adam", "sgd")
+_SCHEDULERS = ("none", "step", "cosine", "onecycle")
+_LOSSES = ("mse", "mae")
+_DEVICES = ("auto", "cpu", "cuda")
+_PRECISIONS = ("fp32", "bf16")
+
+
+@dataclass
+class TrainConfig(StrictConfig):
+    """Training settings. Build with :meth:`from_dict` (strict) or directly.
+
+    Attributes:
+        optimizer: ``"adamw"`` | ``"adam"`` | ``"sgd"``.
+        lr: learning rate (peak lr for ``onecycle``).
+        weight_decay: L2 / decoupled weight decay.
+        momentum: SGD momentum (ignored by Adam/AdamW).
+        embedding_lr: learning rate of the atom-embedding table
+            (``model.atom_embedding``); ``None`` = same as ``lr``. E.g. 1e-5
+            fine-tunes a transferred embedding slowly.
+        scheduler: ``"none"`` | ``"step"`` (StepLR(step_size, gamma), per
+            epoch) | ``"cosine"`` (to 0 over ``epochs``) | ``"onecycle"`` (per batch).
+        step_size, gamma: StepLR parameters.
+        epochs: maximum number of epochs.
+        batch_size: structures per batch.
+        loss: ``"mse"`` | ``"mae"``, on targets standardised with the mean and
+            std of the training split.
+        clip_grad: max gradient norm, or ``None`` for no clipping.
+        patience: stop after this many epochs without a lower mean validation
+            MAE (mean over tasks, original units); ``None`` = never stop early.
+        seed: seed of shuffling, augmentation and dropout.
+        device: ``"auto"`` (cuda when available) | ``"cpu"`` | ``"cuda"``.
+        num_threads: CPU threads for torch; ``None`` = all cores.
+        augment: random rotation/reflection/lattice translation of CT inputs
+            (paper eqs. 10-12); only for ``input_kind == "ct"``.
+        task_weights: ``None`` (tasks summed with equal weights, as the
+            paper), a list of K weights, or ``"uncertainty"`` (the model's
+            learned ``task_loss_weights``).
+        log_every: print a one-line summary every N epochs (0 = never).
+        max_tokens: CT only; cap on padded atoms (batch x longest cell) per
+            batch, so large cells come in smaller batches (``None`` = plain
+            ``batch_size`` batches).
+        precision: ``"fp32"`` or ``"bf16"`` (autocast of the training forward
+            pass to bfloat16, on CPU or CUDA; the loss, the optimizer and every
+            evaluation stay fp32, where PyTorch's fused inference path of the
+            transformer encoder runs and does not take autocast).
+    """
+
+    optimizer: str = "adamw"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    momentum: float = 0.9
+    embedding_lr: float | None = None
+    scheduler: str = "none"
+    step_size: int = 10
+    gamma: float = 0.5
+    epochs: int = 100
+    batch_size: int = 64
+    loss: str = "mse"
+    clip_grad: float | None = None
+    patience: int | None = None
+    seed: int = 0
+    device: str = "auto"
+    num_threads: int | None = None
+    augment: bool = False
+    task_weights: list[float] | str | None = None
+    log_every: int = 0
+    max_tokens: int | None = None
+    precision: str = "fp32"
+
+    #: fields that do not change the trained result; left out of config hashes.
+    RUNTIME_FIELDS = ("device", "num_threads", "log_every")
+
+    def hash_dict(self) -> dict:
+        """:meth:`to_dict` without the runtime-only fields (device, threads, logging)."""
+        return {k: v for k, v in self.to_dict().items() if k not in self.RUNTIME_FIELDS}
+
+    def validate(self) -> None:
+        """Check every value; raises ``ValueError`` naming the field."""
+        self._choice("optimizer", _OPTIMIZERS)
+        self._choice("scheduler", _SCHEDULERS)
+        self._choice("loss", _LOSSES)
+        self._choice("device", _DEVICES)
+        self._choice("precision", _PRECISIONS)
+        self._number("lr", "gamma", positive=True)
+        self._number("weight_decay", "momentum", lo=0)
+        self._number("embedding_lr", lo=0, allow_none=True)
+        self._number("clip_grad", positive=True, allow_none=True)
+        self._int("step_size", "epochs", "batch_size")
+        self._int("patience", "num_threads", "max_tokens", allow_none=True)
+        self._int("seed", "log_every", lo=0)
+        self._bool("augment")
+        tw = self.task_weights
+        if tw is not None and tw != "uncertainty":
+            if isinstance(tw, str) or not isinstance(tw, (list, tuple)) or not tw or not all(
+                    isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0 for w in tw):
+                raise ValueError(f"TrainConfig.task_weights must be null, 'uncertainty' or a "
+                                 f"list of non-negative numbers (one per target), got {tw!r}")
+            self.task_weights = [float(w) for w in tw]

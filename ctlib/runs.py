@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ctlib.config import TrainConfig
 from ctlib.results import SCHEMA_VERSION, ResultStore, config_hash, make_run_id, split_hash
-from ctlib.train import Trainer, TrainConfig, use_progress_bar
+from ctlib.train import Trainer, use_progress_bar
 from ctlib.utils import atomic_write, code_version, to_jsonable
 
 

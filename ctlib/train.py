@@ -1,6 +1,5 @@
 """One trainer for every model: fit, evaluate, predict, checkpoint and resume.
 
-* :class:`TrainConfig` — strict training settings (unknown keys raise).
 * :class:`Trainer` — ``fit(ds, split, targets)`` trains any ctlib model on a
   :class:`~ctlib.data.dataset.CrystalDataset` with a multi-task masked loss on
   standardised targets, keeps ``best.pt`` (lowest validation MAE) and
@@ -45,25 +44,18 @@ import signal
 import sys
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ctlib.checkpoints import epoch_seed, load_checkpoint, rng_state, save_atomic, set_rng_state
+from ctlib.config import TrainConfig  # noqa: F401 (the trainer's settings; also ctlib.train.TrainConfig)
 from ctlib.models import CrystalModel, load_model, param_groups, save_model
 from ctlib.results import config_hash, device_info, now_iso, package_versions, split_hash
-from ctlib.utils import (
-    StrictConfig, available_cores, code_version, to_jsonable, write_json_atomic,
-)
+from ctlib.utils import available_cores, code_version, to_jsonable, write_json_atomic
 
 KILL_HOOK_ENV = "CTLIB_TEST_KILL_AFTER_EPOCH"
-_OPTIMIZERS = ("adamw", "adam", "sgd")
-_SCHEDULERS = ("none", "step", "cosine", "onecycle")
-_LOSSES = ("mse", "mae")
-_DEVICES = ("auto", "cpu", "cuda")
-_PRECISIONS = ("fp32", "bf16")
 
 
 class TimeBudgetReached(Exception):
@@ -95,100 +87,6 @@ def time_budget(hours: float | None):
 def budget_spent() -> bool:
     """True when a :func:`time_budget` is active and its deadline has passed."""
     return bool(_DEADLINE) and time.time() >= min(_DEADLINE)
-
-
-# =============================================================== configuration
-@dataclass
-class TrainConfig(StrictConfig):
-    """Training settings. Build with :meth:`from_dict` (strict) or directly.
-
-    Attributes:
-        optimizer: ``"adamw"`` | ``"adam"`` | ``"sgd"``.
-        lr: learning rate (peak lr for ``onecycle``).
-        weight_decay: L2 / decoupled weight decay.
-        momentum: SGD momentum (ignored by Adam/AdamW).
-        embedding_lr: learning rate of the atom-embedding table
-            (``model.atom_embedding``); ``None`` = same as ``lr``. E.g. 1e-5
-            fine-tunes a transferred embedding slowly.
-        scheduler: ``"none"`` | ``"step"`` (StepLR(step_size, gamma), per
-            epoch) | ``"cosine"`` (to 0 over ``epochs``) | ``"onecycle"`` (per batch).
-        step_size, gamma: StepLR parameters.
-        epochs: maximum number of epochs.
-        batch_size: structures per batch.
-        loss: ``"mse"`` | ``"mae"``, on targets standardised with the mean and
-            std of the training split.
-        clip_grad: max gradient norm, or ``None`` for no clipping.
-        patience: stop after this many epochs without a lower mean validation
-            MAE (mean over tasks, original units); ``None`` = never stop early.
-        seed: seed of shuffling, augmentation and dropout.
-        device: ``"auto"`` (cuda when available) | ``"cpu"`` | ``"cuda"``.
-        num_threads: CPU threads for torch; ``None`` = all cores.
-        augment: random rotation/reflection/lattice translation of CT inputs
-            (paper eqs. 10-12); only for ``input_kind == "ct"``.
-        task_weights: ``None`` (tasks summed with equal weights, as the
-            paper), a list of K weights, or ``"uncertainty"`` (the model's
-            learned ``task_loss_weights``).
-        log_every: print a one-line summary every N epochs (0 = never).
-        max_tokens: CT only; cap on padded atoms (batch x longest cell) per
-            batch, so large cells come in smaller batches (``None`` = plain
-            ``batch_size`` batches).
-        precision: ``"fp32"`` or ``"bf16"`` (autocast of the training forward
-            pass to bfloat16, on CPU or CUDA; the loss, the optimizer and every
-            evaluation stay fp32, where PyTorch's fused inference path of the
-            transformer encoder runs and does not take autocast).
-    """
-
-    optimizer: str = "adamw"
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    momentum: float = 0.9
-    embedding_lr: float | None = None
-    scheduler: str = "none"
-    step_size: int = 10
-    gamma: float = 0.5
-    epochs: int = 100
-    batch_size: int = 64
-    loss: str = "mse"
-    clip_grad: float | None = None
-    patience: int | None = None
-    seed: int = 0
-    device: str = "auto"
-    num_threads: int | None = None
-    augment: bool = False
-    task_weights: list[float] | str | None = None
-    log_every: int = 0
-    max_tokens: int | None = None
-    precision: str = "fp32"
-
-    #: fields that do not change the trained result; left out of config hashes.
-    RUNTIME_FIELDS = ("device", "num_threads", "log_every")
-
-    def hash_dict(self) -> dict:
-        """:meth:`to_dict` without the runtime-only fields (device, threads, logging)."""
-        return {k: v for k, v in self.to_dict().items() if k not in self.RUNTIME_FIELDS}
-
-    def validate(self) -> None:
-        """Check every value; raises ``ValueError`` naming the field."""
-        self._choice("optimizer", _OPTIMIZERS)
-        self._choice("scheduler", _SCHEDULERS)
-        self._choice("loss", _LOSSES)
-        self._choice("device", _DEVICES)
-        self._choice("precision", _PRECISIONS)
-        self._number("lr", "gamma", positive=True)
-        self._number("weight_decay", "momentum", lo=0)
-        self._number("embedding_lr", lo=0, allow_none=True)
-        self._number("clip_grad", positive=True, allow_none=True)
-        self._int("step_size", "epochs", "batch_size")
-        self._int("patience", "num_threads", "max_tokens", allow_none=True)
-        self._int("seed", "log_every", lo=0)
-        self._bool("augment")
-        tw = self.task_weights
-        if tw is not None and tw != "uncertainty":
-            if isinstance(tw, str) or not isinstance(tw, (list, tuple)) or not tw or not all(
-                    isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0 for w in tw):
-                raise ValueError(f"TrainConfig.task_weights must be null, 'uncertainty' or a "
-                                 f"list of non-negative numbers (one per target), got {tw!r}")
-            self.task_weights = [float(w) for w in tw]
 
 
 def resolve_device(name: str) -> torch.device:

@@ -105,7 +105,7 @@ def check_known_keys(d: dict, valid, owner: str, noun: str = "key") -> None:
 
 
 class StrictConfig:
-    """Base of the dataclass configs (:class:`ctlib.train.TrainConfig`,
+    """Base of the dataclass configs (:class:`ctlib.config.TrainConfig`,
     :class:`ctlib.models.common.ModelConfig`): strict ``from_dict``, field
     names, a JSON dict, validated copies, and the value checks their
     ``validate`` methods use.

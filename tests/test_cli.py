@@ -162,7 +162,7 @@ def test_quick_examples_match_the_quick_profile(path):
     from ctlib import experiments
     from ctlib.config import get_profile
     from ctlib.models import build_model
-    from ctlib.train import TrainConfig
+    from ctlib.config import TrainConfig
 
     cfg = yaml.safe_load(path.read_text())
     model = cfg["model"]

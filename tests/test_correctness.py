@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from ctlib import runs
+from ctlib import config, runs
 from ctlib import train
 from ctlib.embeddings import ElementEmbedding
 from ctlib.models import build_model, tiny_config
@@ -152,9 +152,9 @@ def test_snapshots_keep_the_table_at_chosen_epochs(ds, tmp_path):
 def test_bf16_precision_trains_and_is_hashed(ds, tmp_path):
     rec = train.Trainer(tiny_ct(), cfg(precision="bf16", epochs=1)).fit(ds, SPLIT, ["vpa"])
     assert np.isfinite(rec["test"]["vpa"]["mae"])
-    assert train.TrainConfig(precision="bf16").hash_dict() != train.TrainConfig().hash_dict()
+    assert config.TrainConfig(precision="bf16").hash_dict() != config.TrainConfig().hash_dict()
     with pytest.raises(ValueError, match="precision"):
-        train.TrainConfig(precision="fp16")
+        config.TrainConfig(precision="fp16")
 
 
 # ------------------------------------------------------------ Table V guard

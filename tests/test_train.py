@@ -17,7 +17,8 @@ from ctlib.embeddings import ElementEmbedding
 from ctlib.models import build_model, tiny_config
 from ctlib.results import RECORD_KEYS, ResultStore
 from ctlib.runs import run
-from ctlib.train import KILL_HOOK_ENV, Trainer, TrainConfig, regression_metrics
+from ctlib.config import TrainConfig
+from ctlib.train import KILL_HOOK_ENV, Trainer, regression_metrics
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
