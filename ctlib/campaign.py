@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import pandas as pd
@@ -116,29 +115,18 @@ def plan(profile) -> list[Step]:
     ]
 
 
-def _run_root() -> Path:
-    from ctlib.runs import default_run_root
-
-    return default_run_root()
-
-
 def _checkpoint_progress(profile: str, step: Step) -> dict | None:
     """``{"epoch", "epochs", "train_s"}`` of the newest unfinished checkpoint of a step."""
-    import torch
+    from ctlib.lookup import run_checkpoint, unfinished_run_ids
 
-    folder = _run_root() / profile
-    found = [d for pre in step.runs for d in folder.glob(f"{pre}*") if (d / "last.pt").is_file()]
-    if not found:
-        return None
-    newest = max(found, key=lambda d: (d / "last.pt").stat().st_mtime)
-    try:
-        ck = torch.load(newest / "last.pt", map_location="cpu", weights_only=True)
-    except Exception:  # a damaged checkpoint is reported by the run itself
-        return None
-    if ck.get("done"):
-        return None
-    return {"epoch": int(ck["epoch"]), "epochs": int(ck["train_config"]["epochs"]),
-            "train_s": float(sum(h["time_s"] for h in ck["history"]))}
+    for where in step.runs:
+        experiment, prefix = where.split("/", 1)
+        for run_id in unfinished_run_ids(profile, experiment, [prefix]):
+            ck = run_checkpoint(profile, experiment, run_id)
+            if ck is not None and not ck.get("done"):
+                return {"epoch": int(ck["epoch"]), "epochs": int(ck["train_config"]["epochs"]),
+                        "train_s": float(sum(h["time_s"] for h in ck["history"]))}
+    return None
 
 
 def status(profile, device: str = "cpu") -> pd.DataFrame:

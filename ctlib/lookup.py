@@ -28,7 +28,7 @@ __all__ = [
     "CT_KINDS", "CT_TABLE_ORDER", "EmbeddingNotFound", "EmbeddingSource",
     "store_root", "profile_dir", "store_file", "display_path", "stored_records",
     "record_embedding_path", "record_snapshots", "folder_snapshots", "ct_kind",
-    "ct_table_records", "ct_tables", "resolve_embeddings",
+    "ct_table_records", "ct_tables", "resolve_embeddings", "run_checkpoint", "unfinished_run_ids",
 ]
 
 _EF, _EG = "formation_energy_per_atom", "band_gap"
@@ -179,6 +179,57 @@ def folder_snapshots(folder: str | Path) -> dict[int, Path]:
         ``{epoch: file}``, by epoch; empty when the folder does not exist.
     """
     return _by_epoch(Path(folder).glob("epoch_*.json"))
+
+
+def run_checkpoint(profile: str, experiment: str, run_id: str) -> dict | None:
+    """The checkpoint ``last.pt`` of a run that trains or trained under
+    ``<run root>/<profile>/<experiment>/<run_id>/`` (:func:`ctlib.runs.default_run_root`).
+
+    Returns:
+        the checkpoint dict (``epoch``, ``history``, ``train_config``, ``done``,
+        ...), or ``None`` when there is none or it cannot be read (being
+        written, or damaged: the run itself reports that).
+    """
+    from ctlib.checkpoints import load_checkpoint
+    from ctlib.runs import default_run_root
+
+    path = default_run_root() / profile / experiment / run_id / "last.pt"
+    if not path.is_file():
+        return None
+    try:
+        return load_checkpoint(path)
+    except ValueError:
+        return None
+
+
+def unfinished_run_ids(profile: str, experiment: str, prefixes: Sequence[str], *,
+                       seed: int | None = None, results_root: str | Path | None = None) -> list[str]:
+    """Runs under way: ids starting with one of ``prefixes`` (``<model>-`` or
+    ``<model>-<targets>-``; ids are ``<model>-<targets>-<8 hex>-s<seed>``) that have
+    element-table snapshots in the store (``<profile>/<experiment>/embeddings/<id>/``)
+    or a checkpoint folder (``<run root>/<profile>/<experiment>/<id>/last.pt``).
+
+    Finished runs are not told apart here: a caller checks for the record or
+    the checkpoint's ``done``. ``seed`` keeps only ids ending in ``-s<seed>``.
+
+    Returns:
+        run ids, the one written to last first.
+    """
+    from ctlib.runs import default_run_root
+
+    names = "|".join(re.escape(p) for p in prefixes)
+    seed_part = str(int(seed)) if seed is not None else r"\d+"
+    pattern = re.compile(rf"(?:{names})(?:\S*-)?[0-9a-f]{{8}}-s{seed_part}")
+    found: dict[str, float] = {}
+    for base, probe in ((profile_dir(profile, results_root) / experiment / "embeddings", None),
+                        (default_run_root() / profile / experiment, "last.pt")):
+        if not base.is_dir():
+            continue
+        for d in base.iterdir():
+            f = d / probe if probe else d
+            if d.is_dir() and pattern.fullmatch(d.name) and f.exists():
+                found[d.name] = max(found.get(d.name, 0.0), f.stat().st_mtime)
+    return sorted(found, key=found.get, reverse=True)
 
 
 def ct_kind(rec: dict) -> str | None:

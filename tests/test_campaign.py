@@ -53,7 +53,7 @@ def test_status_shows_a_table_step_running_while_it_pretrains_its_fronts(stores)
 
     folder = stores / "runs" / "smoke" / "fronts" / "megnet-formation_energy_per_atom-0123abcd-s0"
     folder.mkdir(parents=True)
-    torch.save({"epoch": 1, "done": False, "train_config": {"epochs": 2},
+    torch.save({"identity": "0123abcd", "epoch": 1, "done": False, "train_config": {"epochs": 2},
                 "history": [{"epoch": 1, "time_s": 36.0}]}, folder / "last.pt")
     st = campaign.status("smoke").set_index("step")
     assert st.loc["Table II (C, M fronts; back ends)", "state"] == "running (epoch 1/2)"

@@ -55,7 +55,10 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ctlib.lookup import folder_snapshots, record_embedding_path, record_snapshots
+from ctlib.lookup import (
+    folder_snapshots, profile_dir, record_embedding_path, record_snapshots, run_checkpoint,
+    unfinished_run_ids,
+)
 from ctlib.results import default_root
 
 __all__ = [
@@ -175,49 +178,6 @@ class PretrainingRun:
         return max(self.snapshots) if self.snapshots else 0
 
 
-def _checkpoint(profile: str, run_id: str) -> dict | None:
-    """The checkpoint ``last.pt`` of an unfinished run (None when absent or unreadable)."""
-    from ctlib.checkpoints import load_checkpoint
-    from ctlib.runs import default_run_root
-
-    path = default_run_root() / profile / "fronts" / run_id / "last.pt"
-    if not path.is_file():
-        return None
-    try:
-        return load_checkpoint(path)
-    except ValueError:  # being written, or damaged: the run itself reports it
-        return None
-
-
-def _unfinished(profile: str, kind: str, seed: int, root: Path) -> tuple[str | None, dict, dict | None]:
-    """(run id, snapshots, checkpoint) of the newest unfinished run of ``kind`` (seed ``seed``).
-
-    Found by run-id prefix and seed among the snapshot folders
-    ``<root>/<profile>/fronts/embeddings/<prefix>*-s<seed>/`` and the
-    checkpoint folders ``<runs>/<profile>/fronts/<prefix>*-s<seed>/``; the one
-    modified last wins.
-    """
-    from ctlib.runs import default_run_root
-
-    pattern = f"{run_prefix(kind)}*-s{seed}"
-    cands: dict[str, float] = {}
-    for base, probe in ((root / profile / "fronts" / "embeddings", None),
-                        (default_run_root() / profile / "fronts", "last.pt")):
-        if not base.is_dir():
-            continue
-        for d in base.glob(pattern):
-            if not d.is_dir() or not re.fullmatch(re.escape(run_prefix(kind)) + r"[0-9a-f]+-s\d+", d.name):
-                continue
-            f = d / probe if probe else d
-            if f.exists():
-                cands[d.name] = max(cands.get(d.name, 0.0), f.stat().st_mtime)
-    if not cands:
-        return None, {}, None
-    rid = max(cands, key=cands.get)
-    snaps = folder_snapshots(root / profile / "fronts" / "embeddings" / rid)
-    return rid, snaps, _checkpoint(profile, rid)
-
-
 def find_pretraining_runs(profile, seed: int | None = None, *, kinds: Sequence[str] = KINDS,
                           unfinished: bool = True) -> dict[str, PretrainingRun]:
     """The CT pretraining runs of a profile (multi-task, E_f, E_g), from the store.
@@ -260,8 +220,12 @@ def find_pretraining_runs(profile, seed: int | None = None, *, kinds: Sequence[s
             fin = record_embedding_path(rec, root)
             run.final_table = fin if fin is not None and fin.is_file() else None
         elif unfinished:
-            rid, snaps, ck = _unfinished(p.name, kind, seed, root)
-            if rid is not None:
+            ids = unfinished_run_ids(p.name, "fronts", [run_prefix(kind)], seed=seed,
+                                     results_root=root)
+            if ids:
+                rid = ids[0]
+                snaps = folder_snapshots(profile_dir(p.name, root) / "fronts" / "embeddings" / rid)
+                ck = run_checkpoint(p.name, "fronts", rid)
                 run.status, run.run_id, run.snapshots = IN_PROGRESS, rid, snaps
                 if ck is not None:
                     run.history = list(ck.get("history") or [])
