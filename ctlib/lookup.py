@@ -28,7 +28,7 @@ __all__ = [
     "CT_KINDS", "CT_TABLE_ORDER", "EmbeddingNotFound", "EmbeddingSource",
     "store_root", "profile_dir", "store_file", "display_path", "stored_records",
     "record_embedding_path", "record_snapshots", "folder_snapshots", "ct_kind",
-    "ct_table_records", "ct_tables", "resolve_embeddings", "run_checkpoint", "unfinished_run_ids",
+    "ct_table_records", "ct_tables", "resolve_embeddings", "run_checkpoint", "run_progress", "unfinished_run_ids",
 ]
 
 _EF, _EG = "formation_energy_per_atom", "band_gap"
@@ -230,6 +230,25 @@ def unfinished_run_ids(profile: str, experiment: str, prefixes: Sequence[str], *
             if d.is_dir() and pattern.fullmatch(d.name) and f.exists():
                 found[d.name] = max(found.get(d.name, 0.0), f.stat().st_mtime)
     return sorted(found, key=found.get, reverse=True)
+
+
+def run_progress(profile: str, experiment: str, run_id: str,
+                 results_root: str | Path | None = None) -> dict | None:
+    """The progress a run under way has written beside its snapshots
+    (``<profile>/<experiment>/embeddings/<run_id>/progress.json``, see
+    :func:`ctlib.runs.run`): ``run_id``, ``epochs_planned`` and ``history`` (one
+    dict per finished epoch). Unlike the checkpoint it is committed, so the book
+    shows the validation curve of a run under way on any clone.
+
+    Returns:
+        the dict, or ``None`` when there is none or it cannot be read.
+    """
+    path = profile_dir(profile, results_root) / experiment / "embeddings" / run_id / "progress.json"
+    try:
+        out = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return out if isinstance(out, dict) and isinstance(out.get("history"), list) else None
 
 
 def ct_kind(rec: dict) -> str | None:

@@ -24,7 +24,7 @@ import torch
 from ctlib.config import TrainConfig
 from ctlib.results import SCHEMA_VERSION, ResultStore, config_hash, make_run_id, split_hash
 from ctlib.train import Trainer, use_progress_bar
-from ctlib.utils import atomic_write, code_version, to_jsonable
+from ctlib.utils import atomic_write, code_version, to_jsonable, write_json_atomic
 
 
 def default_store() -> ResultStore:
@@ -108,6 +108,9 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
             (nothing is trained or written).
         progress: tqdm bars (None = when on a terminal).
         snapshot_epochs: epochs after which the element table is also saved,
+            with the run's progress (``progress.json`` beside the snapshots: the
+            per-epoch history so far, rewritten every epoch, so a run under way
+            shows its validation curve from the store alone),
             as ``embeddings/<run_id>/epoch_<e>.json`` (0 = the untrained table);
             the snapshots do not enter the config hash.
 
@@ -187,11 +190,14 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
     if snapshot_epochs:
         keep = {int(e) for e in snapshot_epochs}
 
-        def on_epoch(epoch, m):
+        def on_epoch(epoch, m, history):
             if epoch in keep:
                 path = store.artifact_path(profile, experiment, "embeddings", f"{rid}/epoch_{epoch:03d}",
                                            ".json")
                 ElementEmbedding.from_model(m, provenance={**prov, "epoch": epoch}).save(path)
+            write_json_atomic(store.artifact_path(profile, experiment, "embeddings", f"{rid}/progress",
+                                                  ".json"),
+                              {**prov, "epochs_planned": tc.epochs, "history": history})
 
     trainer = Trainer(model, tc, run_dir, resume=not force, progress=progress, on_epoch=on_epoch)
     rec = trainer.fit(dataset, split, targets, graphs=graphs)

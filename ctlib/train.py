@@ -140,9 +140,11 @@ class Trainer:
             (no resume).
         resume: continue from ``run_dir/last.pt`` when it exists.
         progress: tqdm bars; ``None`` = only when stderr is a terminal.
-        on_epoch: optional ``callback(epoch, model)`` called with epoch 0 before
-            training starts (fresh runs only) and after each epoch, before that
-            epoch's ``last.pt`` is written (used to keep element-table snapshots).
+        on_epoch: optional ``callback(epoch, model, history)`` called with epoch
+            0 before training starts (fresh runs only) and after each epoch,
+            before that epoch's ``last.pt`` is written; ``history`` is the list of
+            per-epoch dicts so far (train loss, val MAE, lr, structures/s). Used to
+            keep element-table snapshots and the progress of a run under way.
 
     After :meth:`fit` (or :meth:`load`), ``targets``, ``mean`` and ``std``
     ((K,) normaliser of the training split, original units) are set.
@@ -458,7 +460,7 @@ class Trainer:
             self.mean, self.std = np.asarray(ck["mean"]), np.asarray(ck["std"])
 
         if self.on_epoch is not None and start_epoch == 0:
-            self.on_epoch(0, self.model)
+            self.on_epoch(0, self.model, [])
         use_bar = use_progress_bar(self.progress)
         from tqdm.auto import tqdm
 
@@ -499,7 +501,7 @@ class Trainer:
                 if epoch >= c.epochs:
                     done = True
                 if self.on_epoch is not None:
-                    self.on_epoch(epoch, self.model)
+                    self.on_epoch(epoch, self.model, history)
                 if last_path is not None:
                     save_atomic({
                         "identity": ident, "epoch": epoch, "model": self.model.state_dict(),

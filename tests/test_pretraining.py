@@ -7,6 +7,7 @@ equal the rebuilt untrained table.
 """
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -243,6 +244,11 @@ def test_an_unfinished_run_is_found_by_its_snapshots_and_checkpoint(tmp_path, mo
     assert mt.status == pretraining.IN_PROGRESS and mt.run_id == rid and list(mt.snapshots) == [0, 1]
     assert mt.history == [] and mt.epochs_done == 1
     assert runs["E_f"].status == pretraining.PENDING
+    # the committed progress file gives the validation curve where no checkpoint is at hand
+    (snap / "progress.json").write_text(json.dumps(
+        {"run_id": rid, "epochs_planned": 2, "history": _history([EF, EG], 2)}))
+    mt = pretraining.find_pretraining_runs("smoke", kinds=("mt",))["mt"]
+    assert len(mt.history) == 2 and mt.best_epoch == 2 and mt.epochs_done == 2
     ck = tmp_path / "runs" / "smoke" / "fronts" / rid / "last.pt"
     ck.parent.mkdir(parents=True)
     torch.save({"identity": {}, "epoch": 1, "history": _history([EF, EG], 1), "best_epoch": 1,
@@ -267,6 +273,9 @@ def test_real_smoke_pretraining_with_snapshots(tmp_path, monkeypatch, data_root)
     runs = pretraining.find_pretraining_runs(p, kinds=("mt",))
     mt = runs["mt"]
     assert mt.status == pretraining.STORED and mt.run_id == rec["run_id"] and list(mt.snapshots) == [0, 1, 2]
+    progress = json.loads((tmp_path / "res" / "smoke" / "fronts" / "embeddings" / rec["run_id"]
+                           / "progress.json").read_text())
+    assert progress["epochs_planned"] == 2 and progress["history"] == rec["history"]
     rebuilt = pretraining.load_table(None, profile=p, seed=0, n_tasks=2)[1]
     stored0 = pretraining.load_table(mt.snapshots[0])[1]
     np.testing.assert_allclose(stored0, rebuilt, rtol=1e-5, atol=1e-6)

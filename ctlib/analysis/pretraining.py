@@ -57,7 +57,7 @@ import pandas as pd
 
 from ctlib.lookup import (
     folder_snapshots, profile_dir, record_embedding_path, record_snapshots, run_checkpoint,
-    unfinished_run_ids,
+    run_progress, unfinished_run_ids,
 )
 from ctlib.results import default_root
 
@@ -178,6 +178,12 @@ class PretrainingRun:
         return max(self.snapshots) if self.snapshots else 0
 
 
+def _best_epoch(history: Sequence[dict]) -> int | None:
+    """The epoch of lowest mean validation MAE in a history (None without validation)."""
+    scored = [h for h in history if h.get("val_mae_mean") is not None]
+    return min(scored, key=lambda h: h["val_mae_mean"])["epoch"] if scored else None
+
+
 def find_pretraining_runs(profile, seed: int | None = None, *, kinds: Sequence[str] = KINDS,
                           unfinished: bool = True) -> dict[str, PretrainingRun]:
     """The CT pretraining runs of a profile (multi-task, E_f, E_g), from the store.
@@ -225,11 +231,12 @@ def find_pretraining_runs(profile, seed: int | None = None, *, kinds: Sequence[s
             if ids:
                 rid = ids[0]
                 snaps = folder_snapshots(profile_dir(p.name, root) / "fronts" / "embeddings" / rid)
-                ck = run_checkpoint(p.name, "fronts", rid)
                 run.status, run.run_id, run.snapshots = IN_PROGRESS, rid, snaps
+                # the checkpoint where this machine has it, else the committed progress file
+                ck = run_checkpoint(p.name, "fronts", rid) or run_progress(p.name, "fronts", rid, root)
                 if ck is not None:
                     run.history = list(ck.get("history") or [])
-                    run.best_epoch = ck.get("best_epoch")
+                    run.best_epoch = ck.get("best_epoch", _best_epoch(run.history))
         out[kind] = run
     return out
 
