@@ -30,7 +30,8 @@ Runs are found with :func:`ctlib.experiments.pretrain_ct_multitask` and
 :func:`ctlib.experiments.pretrain_front` with ``train=False`` (never trains).
 A run that is not stored yet but has snapshots in the store (a pretraining in
 progress) is picked up by its run-id prefix and labelled ``in progress``; its
-history comes from its checkpoint ``last.pt`` when there is one.
+history comes from its checkpoint ``last.pt`` where this machine has it, else
+from the ``progress.json`` the run writes beside its snapshots.
 
 A run stored without snapshots (profiles without ``snapshot_epochs``, e.g.
 smoke) still gives two points: epoch 0, the untrained table rebuilt by
