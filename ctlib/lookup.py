@@ -28,7 +28,8 @@ __all__ = [
     "CT_KINDS", "CT_TABLE_ORDER", "EmbeddingNotFound", "EmbeddingSource",
     "store_root", "profile_dir", "store_file", "display_path", "stored_records",
     "record_embedding_path", "record_snapshots", "folder_snapshots", "ct_kind",
-    "ct_table_records", "ct_tables", "resolve_embeddings", "run_checkpoint", "run_progress", "unfinished_run_ids",
+    "ct_table_records", "ct_tables", "resolve_embeddings", "run_checkpoint", "run_progress",
+    "unfinished_run_ids",
 ]
 
 _EF, _EG = "formation_energy_per_atom", "band_gap"
