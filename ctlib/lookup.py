@@ -119,7 +119,7 @@ def display_path(path: str | Path, results_root: str | Path | None = None) -> st
 # ------------------------------------------------------------------- records
 def stored_records(profile: str, results_root: str | Path | None = None, *, experiment: str = "*",
                    name: str = "*", problems: list | None = None) -> list[tuple[Path, dict]]:
-    """The run records ``<root>/<profile>/<experiment>/<name>.json`` (glob patterns).
+    """The run records ``<root>/<profile>/<experiment>/<name>.json`` (all three are glob patterns).
 
     A file that is not readable JSON is skipped and, when ``problems`` is a
     list, ``(path, exception)`` is appended to it; JSON that is not a run
@@ -128,9 +128,9 @@ def stored_records(profile: str, results_root: str | Path | None = None, *, expe
     Returns:
         ``[(record path, record), ...]`` sorted by path.
     """
-    folder = profile_dir(profile, results_root)
+    root = store_root(results_root)
     out = []
-    for path in sorted(folder.glob(f"{experiment}/{name}.json")) if folder.is_dir() else []:
+    for path in sorted(root.glob(f"{profile}/{experiment}/{name}.json")) if root.is_dir() else []:
         try:
             rec = json.loads(path.read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -342,7 +342,8 @@ def ct_tables(profile: str, *, seeds: Sequence[int] | None = None,
         f"{profile_dir(profile, results_root)} (looked for CT runs on {list(CT_KINDS['ct-multitask'])} "
         f"and on {list(CT_KINDS['ct-Ef'])}"
         f"{'' if seeds is None else f' with seeds {list(seeds)}'}). "
-        "Run notebooks 02 and 04 for this profile first (they train CT and save its embedding), "
+        f"Train one first (`ctlib campaign --profile {profile}` trains CT before anything that "
+        "needs its table; notebooks 02 and 04 do the same for their profile), "
         "or pass embedding=<path to an embedding file>.")
 
 

@@ -326,16 +326,19 @@ def parity_grid(rows: pd.DataFrame, recs: dict, *, title: str = "", ncols: int =
 
 
 def records(df: pd.DataFrame, results_root: str | Path | None = None) -> dict[str, dict]:
-    """Load the run records named in ``df['run_id']`` (searching the results tree)."""
-    from ctlib.lookup import store_root
+    """The run records named in ``df['run_id']``, from any profile and experiment of the store.
 
-    root = store_root(results_root)
-    out = {}
-    for rid in df["run_id"].dropna().unique():
-        hits = sorted(root.rglob(f"{rid}.json"))
-        hits = [h for h in hits if "embeddings" not in h.parts]
-        if hits:
-            out[rid] = json.loads(hits[0].read_text())
+    Returns:
+        ``{run_id: record}``; an id with no stored record is left out, and an id
+        stored under several experiments (one run reused) gives its first by path.
+    """
+    from ctlib.lookup import stored_records
+
+    wanted = set(df["run_id"].dropna()) if "run_id" in df else set()
+    out: dict[str, dict] = {}
+    for path, rec in stored_records("*", results_root) if wanted else []:
+        if path.stem in wanted:
+            out.setdefault(path.stem, rec)
     return out
 
 

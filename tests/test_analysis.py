@@ -144,7 +144,7 @@ def test_stability_ari(block_data, cgcnn89):
 def test_resolver_errors_and_file_spec(tmp_path):
     from ctlib.embeddings import ElementEmbedding
 
-    with pytest.raises(lookup.EmbeddingNotFound, match="notebooks 02 and 04"):
+    with pytest.raises(lookup.EmbeddingNotFound, match="ctlib campaign --profile smoke"):
         lookup.resolve_embeddings("auto", "smoke", results_root=tmp_path / "results")
     with pytest.raises(lookup.EmbeddingNotFound, match="neither an existing file nor a run id"):
         lookup.resolve_embeddings("no-such-run", "smoke", results_root=tmp_path / "results")

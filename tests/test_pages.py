@@ -143,6 +143,19 @@ def test_provenance_line_counts_pending_runs():
     assert "6 of 15 runs pending" in pages.provenance_line(df)
 
 
+def test_records_finds_runs_of_any_profile_but_not_their_snapshots(tmp_path):
+    rec = {"run_id": "r1", "config_hash": "c", "device": "cuda", "wall_s": 120.0,
+           "code": {"commit": "abcdef123456"}}
+    (tmp_path / "cpu" / "table2").mkdir(parents=True)
+    (tmp_path / "cpu" / "table2" / "r1.json").write_text(json.dumps(rec))
+    (tmp_path / "quick" / "fronts" / "embeddings" / "r2").mkdir(parents=True)
+    (tmp_path / "quick" / "fronts" / "embeddings" / "r2.json").write_text(json.dumps({"Fe": [1.0]}))
+    df = pd.DataFrame({"run_id": ["r1", "r2", None, "missing"]})
+    found = pages.records(df, tmp_path)
+    assert list(found) == ["r1"] and found["r1"]["device"] == "cuda"
+    assert pages.records(pd.DataFrame({"mae": [1.0]}), tmp_path) == {}
+
+
 def test_verdict_summary_counts_each_verdict():
     v = pd.DataFrame([{"verdict": report.REPRODUCED}, {"verdict": report.MISSING},
                       {"verdict": report.MISSING, "run_here": False}])
