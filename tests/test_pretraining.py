@@ -175,6 +175,25 @@ def test_frames_of_a_stored_a_running_and_a_pending_run(tmp_path):
     assert pretraining.validation_curves({"E_g": pending}).empty
 
 
+def test_recent_gain_says_whether_the_validation_curve_has_flattened():
+    falling = [1.0, 0.8, 0.7, 0.6, 0.5, 0.45, 0.4]
+    assert pretraining.recent_gain(falling, window=2) == pytest.approx((0.5 - 0.4) / 0.5)
+    assert pretraining.recent_gain([0.5, 0.3, 0.31, 0.35, 0.32], window=3) == 0.0   # nothing better lately
+    assert pretraining.recent_gain([0.5, None, 0.4, 0.39], window=2) == pytest.approx(0.22)  # gaps skipped
+    assert math.isnan(pretraining.recent_gain([0.5, 0.4], window=2))                 # too short to tell
+    assert math.isnan(pretraining.recent_gain([None, None, 0.4], window=1))
+
+    hist = _history([EF], 12)                       # 0.5 / epoch: the last 5 epochs still gain 5/12
+    run = pretraining.PretrainingRun("E_f", pretraining.LABELS["E_f"], [EF], 0, pretraining.IN_PROGRESS,
+                                     run_id="ct-y-s0", history=hist, epochs_planned=20)
+    row = pretraining.final_metrics({"E_f": run}).iloc[0]
+    assert row.recent_gain == pytest.approx(5 / 12) and not row.flat
+    for h in hist[7:]:
+        h["val_mae"] = {EF: 0.5 / 7 * 1.01}          # no better than epoch 7 after it
+    row = pretraining.final_metrics({"E_f": run}).iloc[0]
+    assert row.recent_gain == 0.0 and row.flat
+
+
 def test_snapshot_frame_adds_the_final_table_and_rebuilds_epoch_zero(tmp_path):
     stored, _ = _stored_run(tmp_path)
     f = pretraining.snapshot_frame({"mt": stored})

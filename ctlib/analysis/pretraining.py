@@ -296,6 +296,32 @@ def _num(v) -> float:
     return math.nan if v is None else float(v)
 
 
+#: A pretraining task has flattened when its best validation MAE improved by
+#: less than this fraction over the last :data:`PLATEAU_WINDOW` epochs.
+PLATEAU_GAIN = 0.02
+PLATEAU_WINDOW = 5
+
+
+def recent_gain(values: Sequence[float | None], window: int = PLATEAU_WINDOW) -> float:
+    """Relative gain of the best value over the last ``window`` entries of a curve.
+
+    Args:
+        values: one validation MAE per epoch, in order (None: not measured).
+
+    Returns:
+        ``(b_before - b_all) / b_before``, with ``b_before`` the lowest value
+        before the last ``window`` entries and ``b_all`` the lowest of all: 0
+        when the last ``window`` epochs found nothing better, 0.1 when they
+        lowered the best MAE by 10 %. NaN for a curve of ``window`` entries or
+        fewer (nothing to compare with).
+    """
+    v = np.array([math.nan if x is None else float(x) for x in values])
+    if len(v) <= window or np.isnan(v[:-window]).all() or not np.nanmin(v[:-window]) > 0:
+        return math.nan
+    before = float(np.nanmin(v[:-window]))
+    return (before - float(np.nanmin(v))) / before
+
+
 def final_metrics(runs: Mapping[str, PretrainingRun]) -> pd.DataFrame:
     """Final validation and test error of each pretraining, per task.
 
@@ -303,7 +329,10 @@ def final_metrics(runs: Mapping[str, PretrainingRun]) -> pd.DataFrame:
         one row per (run, task): ``kind, label, status, run_id, task, target,
         unit, best_epoch, epochs_done, epochs_planned, val_mae`` (stored: the
         record's validation MAE of the restored best epoch; in progress: the
-        lowest validation MAE so far; pending: NaN), ``test_mae, test_rmse,
+        lowest validation MAE so far; pending: NaN), ``recent_gain`` (how much
+        the best validation MAE fell over the last :data:`PLATEAU_WINDOW`
+        epochs, :func:`recent_gain`), ``flat`` (``recent_gain`` below
+        :data:`PLATEAU_GAIN`; False when unknown), ``test_mae, test_rmse,
         test_r2, n_test`` (stored runs only; NaN/0 otherwise). Units: eV/atom
         for E_f, eV for E_g.
     """
@@ -320,10 +349,12 @@ def final_metrics(runs: Mapping[str, PretrainingRun]) -> pd.DataFrame:
                 vals = [v for v in vals if v is not None]
                 val = min(vals) if vals else None
             te = (rec.get("test") or {}).get(t) or {}
+            gain = recent_gain([(h.get("val_mae") or {}).get(t) for h in r.history])
             rows.append({"kind": r.kind, "label": r.label, "status": r.status, "run_id": r.run_id,
                          "task": task, "target": t, "unit": UNITS.get(task, ""),
                          "best_epoch": r.best_epoch, "epochs_done": r.epochs_done,
                          "epochs_planned": r.epochs_planned, "val_mae": _num(val),
+                         "recent_gain": gain, "flat": bool(gain < PLATEAU_GAIN),
                          "test_mae": _num(te.get("mae")), "test_rmse": _num(te.get("rmse")),
                          "test_r2": _num(te.get("r2")), "n_test": int(te.get("n") or 0)})
     return pd.DataFrame(rows)
