@@ -11,7 +11,8 @@ With ``--hours`` the campaign stops at the first epoch boundary after the
 budget is spent (the epoch's checkpoint is written first) and before starting
 a new run after it; the next call continues there. It prints a table of the
 steps, done / running / pending, with the CPU-hours spent and an estimate of
-the hours left.
+the hours left, and every epoch of every run it trains prints one line to
+stderr (:func:`ctlib.experiments.epoch_log`).
 
 Everything a run stores is the same whichever device trained it: the device is
 not part of a run's config hash, only of its record.
@@ -177,6 +178,7 @@ def run_campaign(profile, hours: float | None = None, device: str = "auto",
     first (call again to continue). Errors propagate after the status table
     is printed.
     """
+    from ctlib.experiments import epoch_log
     from ctlib.train import TimeBudgetReached, budget_spent, time_budget
 
     p = profile if isinstance(profile, Profile) else get_profile(profile)
@@ -185,7 +187,7 @@ def run_campaign(profile, hours: float | None = None, device: str = "auto",
     out(format_status(status(p)))
     code, started = 0, False
     try:
-        with time_budget(hours):
+        with time_budget(hours), epoch_log(1):
             for step in plan(p):
                 if tiers is not None and step.tier not in tiers:
                     continue

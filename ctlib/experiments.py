@@ -21,6 +21,7 @@ n_test, run_id`` (+ experiment-specific columns).
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from pathlib import Path
 
@@ -218,6 +219,26 @@ def train_config(model: str, profile, n_tasks: int = 1, *, device: str = "auto",
 
 
 # ------------------------------------------------------------------------ one run
+_EPOCH_LOG: list[int] = []
+
+
+@contextlib.contextmanager
+def epoch_log(every: int = 1):
+    """Within this block, every run :func:`train_one` trains prints a line to
+    stderr each ``every`` epochs: time, model, epoch, training loss, validation
+    MAE, learning rate and structures/s.
+
+    ``ctlib campaign`` uses it, so that its log shows how a run of hours is
+    going. Logging is a runtime setting (``TrainConfig.log_every``), not part
+    of a run's config hash: it never changes which run is stored or resumed.
+    """
+    _EPOCH_LOG.append(int(every))
+    try:
+        yield
+    finally:
+        _EPOCH_LOG.pop()
+
+
 def train_one(model: str, targets: list[str], dataset, split, *, profile, seed: int,
               experiment: str, init: str | None = None, embedding: str | None = None,
               trainable: bool | None = None, with_coordinates: bool = False,
@@ -251,6 +272,8 @@ def train_one(model: str, targets: list[str], dataset, split, *, profile, seed: 
                         front=front)
     if with_coordinates:  # an E_a+E_c front reads positions, so it is trained on augmented frames as CT
         tcfg["augment"] = True
+    if _EPOCH_LOG:
+        tcfg["log_every"] = _EPOCH_LOG[-1]
     return runs.run(
         model, list(targets), dataset, split, model_config=mcfg, train_config=tcfg, seed=seed,
         store=ResultStore(results_root()), experiment=experiment, profile=p.name,

@@ -521,7 +521,8 @@ class Trainer:
                                 str_s=f"{rec['structures_per_s']:.0f}")
                 if c.log_every and epoch % c.log_every == 0:
                     vm_txt = "-" if rec["val_mae_mean"] is None else f"{rec['val_mae_mean']:.5g}"
-                    msg = (f"epoch {epoch}/{c.epochs} loss {rec['train_loss']:.5g} "
+                    msg = (f"[{time.strftime('%H:%M:%S')}] {label} epoch {epoch}/{c.epochs} "
+                           f"loss {rec['train_loss']:.5g} "
                            f"val_mae {vm_txt} lr {rec['lr']:.3g} {rec['structures_per_s']:.0f} str/s")
                     if use_bar:
                         bar.write(msg)

@@ -23,8 +23,9 @@ def test_cpu_plan_starts_with_the_ct_pretraining():
 def test_campaign_budget_stops_then_resumes_and_never_repeats(stores, capsys):
     # a zero budget stops after the first epoch of the first run, with its checkpoint kept
     assert campaign.run_campaign("smoke", hours=1e-9, tiers=(1,)) == 3
-    out = capsys.readouterr().out
-    assert "budget spent" in out
+    captured = capsys.readouterr()
+    assert "budget spent" in captured.out
+    assert "epoch 1/2 loss" in captured.err    # the log shows each epoch of each run (stderr)
     st = campaign.status("smoke")
     assert st.loc[0, "state"] == "running (epoch 1/2)" and st["done"].sum() == 0
     assert st.loc[1, "state"] == "pending"
