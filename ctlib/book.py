@@ -12,6 +12,7 @@ Path scheme (the simplest one that never leaves the book half-built)::
         NN_name.md                  a stub, only while notebooks/NN_name.ipynb is absent
         execution_report.md         what each chapter ran: wall time, profile, commit, runs read
         embeddings_downloads.md     the download list that book/embeddings.md includes
+        campaign_status.md          the cpu campaign's plan and progress, included by book/rerun.md
         downloads/<profile>/        the profile's trained CT element tables (atom_init.json,
                                     CSV, NPZ) and manifest.json, from results/<profile>/fronts
       _build/html/index.html        the built book
@@ -80,6 +81,10 @@ OWN_PAGES = (REPORT_PAGE,)
 DOWNLOADS_FRAGMENT = "embeddings_downloads.md"
 #: Folder, relative to the book root, of the exported element tables.
 DOWNLOADS = GENERATED / "downloads"
+#: The campaign's plan and progress that ``book/rerun.md`` includes (not a toc page).
+CAMPAIGN_FRAGMENT = "campaign_status.md"
+#: The profile whose campaign that fragment shows, whichever profile the book is built with.
+CAMPAIGN_PROFILE = "cpu"
 
 
 class BookError(RuntimeError):
@@ -740,10 +745,36 @@ def execution_report(profile: str, book_root: str | Path, results_root: str | Pa
     return "\n".join(lines)
 
 
+def campaign_fragment(profile: str = CAMPAIGN_PROFILE) -> str:
+    """Markdown of the campaign's plan and progress (included by ``book/rerun.md``).
+
+    One row per step of :func:`ctlib.campaign.plan`: its runs stored, its state,
+    and CPU-hours planned, spent (stored runs' wall time plus the finished epochs
+    of a run under way) and still to go (an estimate), from the results store
+    as it is when the book is built.
+    """
+    from ctlib import campaign
+
+    st = campaign.status(profile)
+    lines = ["<!-- written by ctlib book (ctlib/book.py, campaign_fragment); "
+             "included by book/rerun.md -->", "",
+             f"State of `ctlib campaign --profile {profile}` in this build's results store: "
+             f"**{int(st['done'].sum())} of {int(st['runs'].sum())} runs stored**, "
+             f"{st['cpu_h_spent'].sum():.1f} CPU-hours spent of {st['h_planned'].sum():.1f} "
+             f"planned, about {st['h_left'].sum():.1f} to go (2 cores).", "",
+             "| tier | step | runs stored | state | CPU-h planned | CPU-h spent | CPU-h left (estimate) |",
+             "|---|---|---|---|---|---|---|"]
+    for r in st.itertuples():
+        lines.append(f"| {r.tier} | {r.step} | {r.done} / {r.runs} | {r.state} | {r.h_planned:.1f} | "
+                     f"{r.cpu_h_spent:.2f} | {r.h_left:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
 def write_generated_pages(profile: str, *, book_root: str | Path = REPO_ROOT,
                           src_root: str | Path = REPO_ROOT) -> dict:
     """Write the pages :func:`build` owns: the embedding downloads of ``profile`` (files
-    and ``book/generated/embeddings_downloads.md``) and ``book/generated/execution_report.md``.
+    and ``book/generated/embeddings_downloads.md``), ``book/generated/execution_report.md``
+    and the cpu campaign's state, ``book/generated/campaign_status.md``.
 
     Returns the downloads manifest (see :func:`export_embeddings`).
     """
@@ -756,6 +787,7 @@ def write_generated_pages(profile: str, *, book_root: str | Path = REPO_ROOT,
     (out_dir / DOWNLOADS_FRAGMENT).write_text(embeddings_fragment(manifest, rel))
     (out_dir / f"{REPORT_PAGE}.md").write_text(
         execution_report(profile, book_root, results_root, src_root))
+    (out_dir / CAMPAIGN_FRAGMENT).write_text(campaign_fragment())
     return manifest
 
 

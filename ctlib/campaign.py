@@ -116,28 +116,40 @@ def plan(profile) -> list[Step]:
     ]
 
 
-def _checkpoint_progress(profile: str, step: Step) -> dict | None:
-    """``{"epoch", "epochs", "train_s"}`` of the newest unfinished checkpoint of a step."""
-    from ctlib.lookup import run_checkpoint, unfinished_run_ids
+def _progress(profile: str, step: Step) -> dict | None:
+    """``{"epoch", "epochs", "train_s"}`` of the newest unfinished run of a step: from its
+    checkpoint (git-ignored), else from the ``progress.json`` it commits beside its
+    snapshots (so a fresh clone knows it too); None when no run is under way."""
+    import glob
+
+    from ctlib.lookup import run_checkpoint, run_progress, stored_records, unfinished_run_ids
 
     for where in step.runs:
         experiment, prefix = where.split("/", 1)
         for run_id in unfinished_run_ids(profile, experiment, [prefix]):
             ck = run_checkpoint(profile, experiment, run_id)
-            if ck is not None and not ck.get("done"):
+            if ck is not None:
+                if ck.get("done"):
+                    continue
                 return {"epoch": int(ck["epoch"]), "epochs": int(ck["train_config"]["epochs"]),
                         "train_s": float(sum(h["time_s"] for h in ck["history"]))}
+            pr = run_progress(profile, experiment, run_id)
+            if pr is not None and pr.get("epochs_planned") and \
+                    not stored_records(profile, experiment=experiment, name=glob.escape(run_id)):
+                return {"epoch": len(pr["history"]), "epochs": int(pr["epochs_planned"]),
+                        "train_s": float(sum(h.get("time_s") or 0.0 for h in pr["history"]))}
     return None
 
 
 def status(profile, device: str = "cpu") -> pd.DataFrame:
-    """One row per step: tier, step, runs done / total, state, CPU-h spent and left.
+    """One row per step: tier, step, runs done / total, state, CPU-h planned, spent and left.
 
-    ``state`` is ``done``, ``running (epoch k/N)`` for a step with an
-    unfinished checkpoint, or ``pending``. Spent hours add the stored runs'
-    wall time and the checkpointed epochs of unfinished runs; hours left are
-    the plan's for pending runs and the remaining epochs at the measured epoch
-    time for a running one.
+    ``state`` is ``done``, ``running (epoch k/N)`` for a step with a run under
+    way (its checkpoint, else its committed ``progress.json``), or
+    ``pending``. ``h_planned`` is the plan's estimate for the whole step.
+    Spent hours add the stored runs' wall time and the finished epochs of a
+    run under way; hours left are the plan's for pending runs and the
+    remaining epochs at the measured epoch time for a running one.
     """
     p = profile if isinstance(profile, Profile) else get_profile(profile)
     rows, seen = [], set()
@@ -150,14 +162,15 @@ def status(profile, device: str = "cpu") -> pd.DataFrame:
         per_run = step.hours / max(len(recs), 1)
         left = per_run * (len(recs) - len(done))
         state = "done" if len(done) == len(recs) else "pending"
-        ck = None if state == "done" else _checkpoint_progress(p.name, step)
+        ck = None if state == "done" else _progress(p.name, step)
         if ck is not None and ck["epoch"] < ck["epochs"]:
             state = f"running (epoch {ck['epoch']}/{ck['epochs']})"
             spent += ck["train_s"] / 3600.0
             per_epoch = ck["train_s"] / max(ck["epoch"], 1) / 3600.0
             left += per_epoch * (ck["epochs"] - ck["epoch"]) - per_run
         rows.append({"tier": step.tier, "step": step.name, "done": len(done), "runs": len(recs),
-                     "state": state, "cpu_h_spent": spent, "h_left": max(left, 0.0)})
+                     "state": state, "h_planned": step.hours, "cpu_h_spent": spent,
+                     "h_left": max(left, 0.0)})
     return pd.DataFrame(rows)
 
 

@@ -77,6 +77,8 @@ def test_new_chapters_and_own_pages_are_in_the_toc():
     assert book.REPORT_PAGE not in book._generated_pages(REPO_ROOT)   # never a stub
     page = (REPO_ROOT / "book" / "embeddings.md").read_text()
     assert f"```{{include}} generated/{book.DOWNLOADS_FRAGMENT}" in page
+    rerun = (REPO_ROOT / "book" / "rerun.md").read_text()
+    assert f"```{{include}} generated/{book.CAMPAIGN_FRAGMENT}" in rerun
 
 
 def test_math_is_rendered_offline():
@@ -164,6 +166,7 @@ def test_warnings_fail_the_build_and_missing_chapters_get_stubs(tmp_path):
     # the pages ctlib book writes itself: never a stub, always built
     assert (root / GENERATED / f"{book.REPORT_PAGE}.md").read_text().startswith("# Execution report")
     assert (root / GENERATED / book.DOWNLOADS_FRAGMENT).is_file()
+    assert "CPU-h planned" in (root / GENERATED / book.CAMPAIGN_FRAGMENT).read_text()
     for page in (f"book/generated/{book.REPORT_PAGE}", "book/embeddings"):
         assert (root / "_build" / "html" / f"{page}.html").is_file()
     intro = root / "book" / "intro.md"

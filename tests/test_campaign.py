@@ -83,3 +83,31 @@ def test_campaign_cli_status_and_bad_input(stores, capsys):
     assert main(["campaign", "--profile", "nope", "--status"]) == 1
     assert "unknown profile 'nope'" in capsys.readouterr().err
     assert main(["campaign", "--profile", "smoke", "--hours", "0"]) == 1
+
+
+def test_status_reads_a_run_under_way_from_its_progress_file_without_a_checkpoint(stores):
+    """A fresh clone has no checkpoints, only the committed progress.json of a run under way."""
+    import json
+
+    rid = "ct-formation_energy_per_atom+band_gap-0123abcd-s0"
+    folder = stores / "results" / "smoke" / "fronts" / "embeddings" / rid
+    folder.mkdir(parents=True)
+    (folder / "progress.json").write_text(json.dumps(
+        {"run_id": rid, "epochs_planned": 2, "history": [{"epoch": 1, "time_s": 360.0}]}))
+    st = campaign.status("smoke")
+    assert st.loc[0, "state"] == "running (epoch 1/2)"
+    assert st.loc[0, "cpu_h_spent"] == pytest.approx(0.1) and st.loc[0, "h_left"] == pytest.approx(0.1)
+    assert list(st["h_planned"]) == [s.hours for s in campaign.plan("smoke")]
+    # once the run's record is stored, its progress file no longer makes the step run
+    (stores / "results" / "smoke" / "fronts" / f"{rid}.json").write_text(
+        json.dumps({"run_id": rid, "config_hash": "0123abcd", "wall_s": 720.0}))
+    assert campaign.status("smoke").loc[0, "state"] == "pending"
+
+
+def test_book_fragment_shows_the_plan_and_its_progress(stores):
+    from ctlib import book
+
+    text = book.campaign_fragment("smoke")
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 1 + len(campaign.plan("smoke"))
+    assert "**0 of" in text and "| 1 | CT pretraining, multi-task E_f + E_g | 0 / 1 | pending |" in text
