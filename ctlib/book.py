@@ -62,7 +62,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ctlib.config import PROFILES, get_profile
-from ctlib.lookup import ct_kind, ct_table_records, record_embedding_path
+from ctlib.lookup import ct_kind, ct_table_records, record_embedding_path, stored_records
 from ctlib.utils import code_version
 
 #: The repository root (holds _config.yml, _toc.yml, book/, notebooks/).
@@ -683,9 +683,8 @@ def execution_report(profile: str, book_root: str | Path, results_root: str | Pa
     out_dir = book_root / GENERATED
     chapters = _generated_pages(book_root)
     index: dict[tuple, str] = {}       # (profile, run_id) -> experiment
-    if results_root.is_dir():
-        for rec in results_root.glob("*/*/*.json"):
-            index.setdefault((rec.parts[-3], rec.stem), rec.parts[-2])
+    for path, _ in stored_records("*", results_root):
+        index.setdefault((path.parts[-3], path.stem), path.parts[-2])
     v = code_version(src_root)
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = ["# Execution report", "",

@@ -125,7 +125,8 @@ def test_execution_report_lists_each_chapter(tmp_path):
     nbformat.write(old, gen / "03_transfer.ipynb")
     results = tmp_path / "results"
     (results / "smoke" / "table1").mkdir(parents=True)
-    (results / "smoke" / "table1" / "cgcnn-x-1-s0.json").write_text("{}")
+    (results / "smoke" / "table1" / "cgcnn-x-1-s0.json").write_text('{"config_hash": "1"}')
+    (results / "smoke" / "table1" / "ct-y-2-s0.json").write_text("{}")      # not a run record
 
     text = book.execution_report("smoke", root, results)
     assert "| {doc}`02_models` | `smoke` | 2026-01-02 03:04 | 12 s | `abcdef123456` | 2 |" in text
