@@ -54,12 +54,15 @@ class Step:
 
 
 def _ct_front(short: str | None):
-    """A step function for one CT pretraining (None = multi-task), seed 0."""
+    """A step function for one CT pretraining, seed 0: ``None`` = multi-task, ``"alt"`` =
+    multi-task under the profile's other schedule, else the single target ``short``."""
     def train(p: Profile, train: bool, device: str) -> list:
         from ctlib import experiments as ex
 
         if short is None:
             return [ex.pretrain_ct_multitask(p, 0, device=device, train=train)]
+        if short == "alt":
+            return [ex.pretrain_ct_alt_schedule(p, 0, device=device, train=train)]
         return [ex.pretrain_front("ct", short, p, 0, device=device, train=train)]
     return train
 
@@ -85,7 +88,8 @@ def plan(profile) -> list[Step]:
     """The ordered steps of a profile's campaign (the ``cpu`` profile's tiers).
 
     1. CT pretraining on the full MP-2018 train split, seed 0: multi-task
-       (E_f + E_g), then E_f, then E_g.
+       (E_f + E_g), then E_f, then E_g; then, where the profile defines
+       ``extra["ct_alt_schedule"]``, the multi-task one under that schedule.
     2. The data-scarce transfer (:func:`ctlib.experiments.scarce_transfer`).
     3. Tables III, II and IV with a CGCNN back end (the CGCNN and MEGNet
        fronts of Table II are pretrained there).
@@ -94,17 +98,23 @@ def plan(profile) -> list[Step]:
     Hours are the plan's estimates on 2 cores (see :mod:`ctlib.config`).
     """
     p = profile if isinstance(profile, Profile) else get_profile(profile)
-    from ctlib.experiments import TARGETS, train_config
+    from ctlib.experiments import ALT_SCHEDULE_EXPERIMENT, TARGETS, alt_schedule_text, train_config
 
-    def hours(n_tasks: int) -> float:  # ~6 min per epoch of 44,441 cells in bf16 on 2 cores
-        return round(train_config("ct", p, n_tasks)["epochs"] * 0.1, 1)
+    def hours(n_tasks: int, epochs: int | None = None) -> float:
+        # ~6 min per epoch of 44,441 cells in bf16 on 2 cores
+        return round((epochs or train_config("ct", p, n_tasks)["epochs"]) * 0.1, 1)
 
     ef, eg = TARGETS["E_f"], TARGETS["E_g"]
+    alt = p.extra.get("ct_alt_schedule")
+    ct_alt = [Step(1, f"CT pretraining, multi-task, {alt_schedule_text(p)}",
+                   hours(2, alt.get("epochs")), (f"{ALT_SCHEDULE_EXPERIMENT}/ct-{ef}+{eg}-",),
+                   _ct_front("alt"))] if alt else []
     return [
         Step(1, "CT pretraining, multi-task E_f + E_g", hours(2), (f"fronts/ct-{ef}+{eg}-",),
              _ct_front(None)),
         Step(1, "CT pretraining, E_f", hours(1), (f"fronts/ct-{ef}-",), _ct_front("E_f")),
         Step(1, "CT pretraining, E_g", hours(1), (f"fronts/ct-{eg}-",), _ct_front("E_g")),
+        *ct_alt,
         Step(2, "data-scarce transfer (Castelli, HOIP)", 3.7, ("scarce/cgcnn-",),
              _table("scarce_transfer")),
         Step(3, "Table III (cross-task) + controls", 3.0, ("table3/cgcnn-",), _table("table3")),

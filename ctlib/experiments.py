@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ctlib.config import Profile, get_profile
+from ctlib.config import PROFILES, Profile, get_profile
 
 TARGETS = {"E_f": "formation_energy_per_atom", "E_g": "band_gap"}
 UNITS = {"E_f": "eV/atom", "E_g": "eV"}
@@ -244,7 +244,8 @@ def train_one(model: str, targets: list[str], dataset, split, *, profile, seed: 
               trainable: bool | None = None, with_coordinates: bool = False,
               device: str = "auto", force: bool = False, train: bool | None = None,
               save_predictions: bool = False, model_overrides: dict | None = None,
-              snapshots: bool = False, front: bool = False) -> dict | None:
+              train_overrides: dict | None = None, snapshots: bool = False,
+              front: bool = False) -> dict | None:
     """Train (or fetch from ``results/``) one model; return its results record.
 
     ``train``: True trains a missing run, False only looks it up; None (the
@@ -253,8 +254,8 @@ def train_one(model: str, targets: list[str], dataset, split, *, profile, seed: 
     notebook or ``make book`` on cpu reads the stored runs and shows the
     others as pending, never starting hours of training.
 
-    ``model_overrides`` changes model-config keys after the profile's own
-    (an ablation). ``snapshots`` keeps the element table at the profile's
+    ``model_overrides`` / ``train_overrides`` change model- / train-config
+    keys after the profile's own (an ablation, another schedule). ``snapshots`` keeps the element table at the profile's
     ``extra["snapshot_epochs"]`` (pretraining runs). Returns None when
     ``train=False`` and no stored run matches.
     """
@@ -272,6 +273,7 @@ def train_one(model: str, targets: list[str], dataset, split, *, profile, seed: 
                         front=front)
     if with_coordinates:  # an E_a+E_c front reads positions, so it is trained on augmented frames as CT
         tcfg["augment"] = True
+    tcfg.update(train_overrides or {})
     if _EPOCH_LOG:
         tcfg["log_every"] = _EPOCH_LOG[-1]
     return runs.run(
@@ -383,6 +385,42 @@ def pretrain_ct_multitask(profile, seed: int, *, device="auto", force=False, tra
     return train_one("ct", list(TARGETS.values()), ds, model_split(split, "ct", profile, front=True),
                      profile=profile, seed=seed, experiment="fronts", device=device, force=force,
                      train=train, snapshots=True, front=True)
+
+
+#: Experiment of the multi-task CT pretraining under the profile's other schedule.
+ALT_SCHEDULE_EXPERIMENT = "fronts_schedule"
+
+
+def alt_schedule_text(profile) -> str:
+    """The profile's ``ct_alt_schedule`` in words, e.g. ``"onecycle to lr 3e-4, 12 epochs"``."""
+    alt = _profile(profile).extra.get("ct_alt_schedule") or {}
+    lr = f"{alt['lr']:.0e}".replace("e-0", "e-") if "lr" in alt else "the profile's lr"
+    epochs = f", {alt['epochs']} epochs" if "epochs" in alt else ""
+    return f"{alt.get('scheduler', 'same schedule')} to lr {lr}{epochs}"
+
+
+def pretrain_ct_alt_schedule(profile, seed: int, *, device="auto", force=False,
+                             train=None) -> dict | None:
+    """The multi-task CT pretraining again, under ``extra["ct_alt_schedule"]``.
+
+    Same data, model, seed and snapshots as :func:`pretrain_ct_multitask`; only
+    the training keys of the profile's ``ct_alt_schedule`` (e.g. OneCycle to a
+    higher peak learning rate, fewer epochs) differ. Stored under
+    :data:`ALT_SCHEDULE_EXPERIMENT`, so it never stands in for the profile's CT
+    table (the ``fronts`` run wins every lookup).
+
+    Raises:
+        ValueError: the profile defines no ``ct_alt_schedule``.
+    """
+    p = _profile(profile)
+    alt = p.extra.get("ct_alt_schedule")
+    if not alt:
+        raise ValueError(f"profile {p.name!r} has no extra['ct_alt_schedule']; only "
+                         f"{[n for n, q in PROFILES.items() if q.extra.get('ct_alt_schedule')]} do")
+    ds, split = mp_data(p)
+    return train_one("ct", list(TARGETS.values()), ds, model_split(split, "ct", p, front=True),
+                     profile=p, seed=seed, experiment=ALT_SCHEDULE_EXPERIMENT, device=device,
+                     force=force, train=train, train_overrides=dict(alt), snapshots=True, front=True)
 
 
 def untrained_ct_table(profile, seed: int = 0, n_tasks: int = 2):

@@ -18,6 +18,9 @@ def test_cpu_plan_starts_with_the_ct_pretraining():
     assert [s.name for s in steps[:3]] == ["CT pretraining, multi-task E_f + E_g",
                                            "CT pretraining, E_f", "CT pretraining, E_g"]
     assert steps[0].hours == 3.0 and steps[1].hours == 2.0  # 30 and 20 epochs at ~6 min
+    assert steps[3].tier == 1 and steps[3].name == "CT pretraining, multi-task, onecycle to lr 3e-4, 12 epochs"
+    assert steps[3].hours == 1.2 and steps[3].runs[0].startswith("fronts_schedule/ct-")
+    assert [s.tier for s in campaign.plan("quick")[3:4]] == [2]      # quick has no second schedule
 
 
 def test_campaign_budget_stops_then_resumes_and_never_repeats(stores, capsys):
@@ -32,10 +35,11 @@ def test_campaign_budget_stops_then_resumes_and_never_repeats(stores, capsys):
 
     assert campaign.run_campaign("smoke", tiers=(1,)) == 0
     st = campaign.status("smoke")
-    assert list(st["state"][:3]) == ["done"] * 3 and st["cpu_h_spent"][:3].sum() > 0
-    assert st["h_left"][:3].sum() == 0 and (st["state"][3:] == "pending").all()
+    assert list(st["state"][:4]) == ["done"] * 4 and st["cpu_h_spent"][:4].sum() > 0   # with smoke's
+    assert st["h_left"][:4].sum() == 0 and (st["state"][4:] == "pending").all()        # second schedule
     stored = sorted(p.name for p in (stores / "results" / "smoke" / "fronts").glob("*.json"))
     assert len(stored) == 3
+    assert len(list((stores / "results" / "smoke" / "fronts_schedule").glob("*.json"))) == 1
     # the multi-task run resumed from its checkpoint of epoch 1
     import json
 

@@ -230,6 +230,7 @@ def test_budget_table_states_the_cpu_differences(tmp_path):
     assert b.at["optimizer", "cpu"].startswith("adamw") and b.at["optimizer", "paper"].startswith("sgd")
     assert b.at["schedule", "cpu"] == "cosine decay" and "StepLR" in b.at["schedule", "paper"]
     assert "coord_scale 0.1" in b.at["positions", "cpu"] and b.at["precision", "cpu"] == "bf16"
+    assert b.at["other schedule (multi-task, a second run)", "cpu"] == "onecycle to lr 3e-4, 12 epochs"
 
 
 def test_figures_draw_stored_and_empty_frames(tmp_path):
@@ -249,8 +250,16 @@ def test_an_unfinished_run_is_found_by_its_snapshots_and_checkpoint(tmp_path, mo
     monkeypatch.setenv("CTLIB_RESULTS", str(tmp_path / "res"))
     monkeypatch.setenv("CTLIB_RUNS", str(tmp_path / "runs"))
     runs = pretraining.find_pretraining_runs("smoke")
-    assert [r.status for r in runs.values()] == [pretraining.PENDING] * 3
-    assert [r.epochs_planned for r in runs.values()] == [2, 2, 2]
+    assert list(runs) == ["mt", "E_f", "E_g", pretraining.ALT]      # smoke defines a second schedule
+    assert [r.status for r in runs.values()] == [pretraining.PENDING] * 4
+    assert [r.epochs_planned for r in runs.values()] == [2, 2, 2, 2]
+    assert "onecycle to lr 3e-4" in runs[pretraining.ALT].label
+    # the same run id under the other schedule's experiment is that run, not the cosine one
+    alt_snap = tmp_path / "res" / "smoke" / "fronts_schedule" / "embeddings" / (pretraining.run_prefix("mt") + "4567cdef-s0")
+    _save(alt_snap / "epoch_000.json", _table())
+    runs = pretraining.find_pretraining_runs("smoke")
+    assert runs["mt"].status == pretraining.PENDING and runs[pretraining.ALT].status == pretraining.IN_PROGRESS
+    assert list(pretraining.find_pretraining_runs("quick")) == ["mt", "E_f", "E_g"]
     rid = pretraining.run_prefix("mt") + "0123abcd-s0"
     snap = tmp_path / "res" / "smoke" / "fronts" / "embeddings" / rid
     _save(snap / "epoch_000.json", _table())
@@ -306,6 +315,24 @@ def test_real_smoke_pretraining_with_snapshots(tmp_path, monkeypatch, data_root)
     assert chem[chem.kind == "reference"]["label"].tolist() == ["random128"]
     fm = pretraining.final_metrics(runs)
     assert (fm["n_test"] > 0).all() and np.isfinite(fm["test_mae"]).all()
+
+    # the same pretraining under the other schedule: same start, its own store, both compared
+    alt = ex.pretrain_ct_alt_schedule(p, 0, train=True)
+    assert alt["experiment"] == "fronts_schedule" and alt["run_id"] != rec["run_id"]
+    assert alt["config"]["train"]["scheduler"] == "onecycle" and alt["config"]["train"]["lr"] == 3e-4
+    both = pretraining.find_pretraining_runs(p)
+    assert both[pretraining.ALT].status == pretraining.STORED and list(both[pretraining.ALT].snapshots) == [0, 1, 2]
+    chem2 = pretraining.chemistry_vs_epoch({k: both[k] for k in ("mt", pretraining.ALT)}, p, references=(),
+                                           repeats=1, ks=(2, 3))
+    alt0 = chem2[(chem2.kind == pretraining.ALT) & (chem2.epoch == 0)]
+    assert alt0["drift"].iloc[0] == 0.0
+    np.testing.assert_allclose(pretraining.load_table(both[pretraining.ALT].snapshots[0])[1], rebuilt,
+                               rtol=1e-5, atol=1e-6)                # the same untrained start
+    cmp = pretraining.schedule_comparison(both, chem2).set_index("kind")
+    assert list(cmp.index) == ["mt", pretraining.ALT] and cmp["epochs"].tolist() == ["2/2", "2/2"]
+    assert np.isfinite(cmp["r2_last"]).all() and (cmp["epoch_last"] == 2).all()
+    with pytest.raises(ValueError, match="ct_alt_schedule"):
+        ex.pretrain_ct_alt_schedule("quick", 0, train=False)
 
 
 # ------------------------------------------------------------------ the notebook

@@ -63,17 +63,21 @@ from ctlib.lookup import (
 from ctlib.results import default_root
 
 __all__ = [
-    "KINDS", "LABELS", "SHORT", "REFERENCES", "KS", "STORED", "IN_PROGRESS", "PENDING",
+    "KINDS", "ALT", "LABELS", "SHORT", "REFERENCES", "KS", "STORED", "IN_PROGRESS", "PENDING",
     "PretrainingRun", "kind_targets", "run_prefix", "find_pretraining_runs", "runs_frame",
     "validation_curves", "final_metrics", "snapshot_frame", "load_table",
-    "relative_drift", "best_silhouette", "reverse_r2", "chemistry_vs_epoch",
+    "relative_drift", "best_silhouette", "reverse_r2", "chemistry_vs_epoch", "schedule_comparison",
     "budget_table", "plot_validation_curves", "plot_chemistry", "clear_memo",
 ]
 
 #: The three CT pretrainings of a profile: multi-task E_f + E_g, E_f alone, E_g alone.
 KINDS = ("mt", "E_f", "E_g")
-#: Display names of :data:`KINDS`.
-LABELS = {"mt": "CT multi-task (E_f + E_g)", "E_f": "CT E_f", "E_g": "CT E_g"}
+#: The multi-task pretraining once more under the profile's ``extra["ct_alt_schedule"]``
+#: (:func:`ctlib.experiments.pretrain_ct_alt_schedule`), where the profile has one.
+ALT = "mt_alt"
+#: Display names of :data:`KINDS` and :data:`ALT`.
+LABELS = {"mt": "CT multi-task (E_f + E_g)", "E_f": "CT E_f", "E_g": "CT E_g",
+          ALT: "CT multi-task, other schedule"}
 #: Short task name of a target (the column names of the tidy frames).
 SHORT = {"formation_energy_per_atom": "E_f", "band_gap": "E_g"}
 #: Reference tables measured beside the CT snapshots (names of ``reverse.baseline_tables``).
@@ -123,11 +127,11 @@ def kind_targets(kind: str) -> list[str]:
     """Target names of a pretraining kind: ``"mt"`` -> both MP-2018 targets, ``"E_f"`` -> one."""
     from ctlib.experiments import TARGETS
 
-    if kind == "mt":
+    if kind in ("mt", ALT):
         return list(TARGETS.values())
     if kind in TARGETS:
         return [TARGETS[kind]]
-    raise ValueError(f"unknown pretraining kind {kind!r}; choose one of {list(KINDS)}")
+    raise ValueError(f"unknown pretraining kind {kind!r}; choose one of {[*KINDS, ALT]}")
 
 
 def run_prefix(kind: str) -> str:
@@ -140,7 +144,7 @@ class PretrainingRun:
     """One CT pretraining of a profile, as far as the store knows it.
 
     Attributes:
-        kind: ``"mt"``, ``"E_f"`` or ``"E_g"`` (:data:`KINDS`).
+        kind: ``"mt"``, ``"E_f"`` or ``"E_g"`` (:data:`KINDS`), or :data:`ALT`.
         label: display name.
         targets: target names it trains on.
         seed: the pretraining seed.
@@ -185,12 +189,14 @@ def _best_epoch(history: Sequence[dict]) -> int | None:
     return min(scored, key=lambda h: h["val_mae_mean"])["epoch"] if scored else None
 
 
-def find_pretraining_runs(profile, seed: int | None = None, *, kinds: Sequence[str] = KINDS,
+def find_pretraining_runs(profile, seed: int | None = None, *, kinds: Sequence[str] | None = None,
                           unfinished: bool = True) -> dict[str, PretrainingRun]:
-    """The CT pretraining runs of a profile (multi-task, E_f, E_g), from the store.
+    """The CT pretraining runs of a profile (multi-task, E_f, E_g, and the
+    multi-task one under another schedule where the profile has one), from the store.
 
     Looks each run up with :func:`ctlib.experiments.pretrain_ct_multitask` /
-    :func:`ctlib.experiments.pretrain_front` and ``train=False``: nothing is
+    :func:`ctlib.experiments.pretrain_front` /
+    :func:`ctlib.experiments.pretrain_ct_alt_schedule` and ``train=False``: nothing is
     trained. A run without a record is ``in progress`` when snapshots or a
     checkpoint of a run with its id prefix and seed exist (``unfinished``), else
     ``pending``.
@@ -199,7 +205,8 @@ def find_pretraining_runs(profile, seed: int | None = None, *, kinds: Sequence[s
         profile: profile name or :class:`ctlib.config.Profile`.
         seed: pretraining seed (default: :func:`ctlib.experiments.front_seed` of
             seed 0, the front every back end of cpu uses).
-        kinds: which of :data:`KINDS`.
+        kinds: which of :data:`KINDS` and :data:`ALT` (default: :data:`KINDS`, plus
+            :data:`ALT` where the profile has ``extra["ct_alt_schedule"]``).
         unfinished: look for unfinished runs' snapshots and checkpoints.
 
     Returns:
@@ -210,15 +217,23 @@ def find_pretraining_runs(profile, seed: int | None = None, *, kinds: Sequence[s
     p = ex._profile(profile)
     seed = ex.front_seed(p, 0) if seed is None else int(seed)
     root = default_root()
+    alt = p.extra.get("ct_alt_schedule") or {}
+    if kinds is None:
+        kinds = (*KINDS, ALT) if alt else KINDS
     out = {}
     for kind in kinds:
         targets = kind_targets(kind)
+        experiment, label = "fronts", LABELS[kind]
+        planned = int(ex.train_config("ct", p, len(targets), front=True)["epochs"])
         if kind == "mt":
             rec = ex.pretrain_ct_multitask(p, seed, train=False)
+        elif kind == ALT:
+            rec = ex.pretrain_ct_alt_schedule(p, seed, train=False)
+            experiment, label = ex.ALT_SCHEDULE_EXPERIMENT, f"CT multi-task, {ex.alt_schedule_text(p)}"
+            planned = int(alt.get("epochs", planned))
         else:
             rec = ex.pretrain_front("ct", kind, p, seed, train=False)
-        planned = int(ex.train_config("ct", p, len(targets), front=True)["epochs"])
-        run = PretrainingRun(kind, LABELS[kind], targets, seed, PENDING, epochs_planned=planned)
+        run = PretrainingRun(kind, label, targets, seed, PENDING, epochs_planned=planned)
         if rec is not None:
             run.status, run.run_id, run.record = STORED, rec["run_id"], rec
             run.snapshots = record_snapshots(rec, root)
@@ -227,14 +242,15 @@ def find_pretraining_runs(profile, seed: int | None = None, *, kinds: Sequence[s
             fin = record_embedding_path(rec, root)
             run.final_table = fin if fin is not None and fin.is_file() else None
         elif unfinished:
-            ids = unfinished_run_ids(p.name, "fronts", [run_prefix(kind)], seed=seed,
+            ids = unfinished_run_ids(p.name, experiment, [run_prefix(kind)], seed=seed,
                                      results_root=root)
             if ids:
                 rid = ids[0]
-                snaps = folder_snapshots(profile_dir(p.name, root) / "fronts" / "embeddings" / rid)
+                snaps = folder_snapshots(profile_dir(p.name, root) / experiment / "embeddings" / rid)
                 run.status, run.run_id, run.snapshots = IN_PROGRESS, rid, snaps
                 # the checkpoint where this machine has it, else the committed progress file
-                ck = run_checkpoint(p.name, "fronts", rid) or run_progress(p.name, "fronts", rid, root)
+                ck = (run_checkpoint(p.name, experiment, rid)
+                      or run_progress(p.name, experiment, rid, root))
                 if ck is not None:
                     run.history = list(ck.get("history") or [])
                     run.best_epoch = ck.get("best_epoch", _best_epoch(run.history))
@@ -645,6 +661,45 @@ def chemistry_vs_epoch(runs: Mapping[str, PretrainingRun], profile, *,
     return pd.DataFrame(rows, columns=cols)
 
 
+def schedule_comparison(runs: Mapping[str, PretrainingRun], chem: pd.DataFrame) -> pd.DataFrame:
+    """The multi-task pretraining beside the same pretraining under the other schedule.
+
+    Args:
+        runs: :func:`find_pretraining_runs` output (kinds ``"mt"`` and :data:`ALT`).
+        chem: :func:`chemistry_vs_epoch` output for those runs.
+
+    Returns:
+        one row per run present in ``runs``: ``kind, label, status,
+        epochs`` (done / planned), ``val_E_f, val_E_g`` (lowest validation MAE
+        so far, eV/atom and eV), ``epoch_last`` (the newest measured table),
+        ``r2_last, silhouette_last, drift_last`` of that table, ``r2_best`` and
+        ``epoch_r2_best`` (the snapshot with the highest mean R²). Empty when
+        neither run is present.
+    """
+    rows = []
+    fm = final_metrics({k: r for k, r in runs.items() if k in ("mt", ALT)})
+    for kind in ("mt", ALT):
+        r = runs.get(kind)
+        if r is None:
+            continue
+        g = chem[chem["kind"] == kind].sort_values("epoch") if len(chem) else chem
+        last = g.iloc[-1] if len(g) else None
+        best = g.loc[g["r2_mean"].idxmax()] if len(g) else None
+        val = fm[fm["kind"] == kind].set_index("task")["val_mae"] if len(fm) else pd.Series(dtype=float)
+        rows.append({"kind": kind, "label": r.label, "status": r.status,
+                     "epochs": f"{r.epochs_done}/{r.epochs_planned}",
+                     "val_E_f": float(val.get("E_f", math.nan)), "val_E_g": float(val.get("E_g", math.nan)),
+                     "epoch_last": math.nan if last is None else float(last["epoch"]),
+                     "r2_last": math.nan if last is None else float(last["r2_mean"]),
+                     "silhouette_last": math.nan if last is None else float(last["silhouette"]),
+                     "drift_last": math.nan if last is None else float(last["drift"]),
+                     "r2_best": math.nan if best is None else float(best["r2_mean"]),
+                     "epoch_r2_best": math.nan if best is None else float(best["epoch"])})
+    return pd.DataFrame(rows, columns=["kind", "label", "status", "epochs", "val_E_f", "val_E_g",
+                                       "epoch_last", "r2_last", "silhouette_last", "drift_last",
+                                       "r2_best", "epoch_r2_best"])
+
+
 # --------------------------------------------------------------------------- #
 # What this profile's pretraining is, beside the authors' recipe
 # --------------------------------------------------------------------------- #
@@ -718,6 +773,9 @@ def budget_table(profile, runs: Mapping[str, PretrainingRun] | None = None) -> p
     rows += [{"setting": k, "paper": paper[k], p.name: ours[k]} for k in ours]
     rows.append({"setting": "seeds", "paper": "not stated",
                  p.name: f"one pretraining per kind, seed {fs}"})
+    if p.extra.get("ct_alt_schedule"):
+        rows.append({"setting": "other schedule (multi-task, a second run)", "paper": "—",
+                     p.name: ex.alt_schedule_text(p)})
     return pd.DataFrame(rows, columns=["setting", "paper", p.name])
 
 
@@ -725,7 +783,7 @@ def budget_table(profile, runs: Mapping[str, PretrainingRun] | None = None) -> p
 # Figures
 # --------------------------------------------------------------------------- #
 _STYLE = {"mt": dict(color="C0", ls="-", marker="o"), "E_f": dict(color="C1", ls="--", marker="s"),
-          "E_g": dict(color="C2", ls=":", marker="^")}
+          "E_g": dict(color="C2", ls=":", marker="^"), ALT: dict(color="C3", ls="-.", marker="D")}
 
 
 def _legend_label(label: str, status: str) -> str:
