@@ -76,12 +76,20 @@ def _table(name: str):
     return train
 
 
+def _hours(rec: dict) -> float:
+    """CPU-hours of a stored run: its ``wall_s``, at least its epochs' ``train_s`` (a record
+    of a resumed run written before wall_s summed every process counted the last one only)."""
+    def num(v):
+        return float(v) if isinstance(v, (int, float)) and v == v else 0.0
+    return max(num(rec.get("wall_s")), num(rec.get("train_s"))) / 3600.0
+
+
 def _runs(out) -> list[dict | None]:
-    """A step's output as one entry per run: ``{"run_id", "wall_s"}`` or None (not stored)."""
+    """A step's output as one entry per run: ``{"run_id", "hours"}`` or None (not stored)."""
     if isinstance(out, pd.DataFrame):
         return [None if not isinstance(r.get("run_id"), str) else
-                {"run_id": r["run_id"], "wall_s": r.get("wall_s")} for r in out.to_dict("records")]
-    return [None if r is None else {"run_id": r["run_id"], "wall_s": r.get("wall_s")} for r in out]
+                {"run_id": r["run_id"], "hours": _hours(r)} for r in out.to_dict("records")]
+    return [None if r is None else {"run_id": r["run_id"], "hours": _hours(r)} for r in out]
 
 
 def plan(profile) -> list[Step]:
@@ -168,7 +176,7 @@ def status(profile, device: str = "cpu") -> pd.DataFrame:
         done = [r for r in recs if r is not None]
         new = {r["run_id"]: r for r in done if r["run_id"] not in seen}  # a run shared by steps counts once
         seen |= set(new)
-        spent = sum(float(r.get("wall_s") or 0.0) for r in new.values()) / 3600.0
+        spent = sum(r["hours"] for r in new.values())
         per_run = step.hours / max(len(recs), 1)
         left = per_run * (len(recs) - len(done))
         state = "done" if len(done) == len(recs) else "pending"

@@ -15,7 +15,9 @@ the full ``config`` and its ``config_hash`` (12 hex of the sha256 of the
 canonical JSON), ``dataset`` (name, sha256, fingerprint, split counts and
 split-index hash), ``seed``, ``code`` (git commit and dirty flag),
 ``packages``, ``device``, ``started``/``finished`` (ISO 8601, UTC) and
-``wall_s``, the per-epoch ``history``, ``best_epoch``, ``test`` metrics per
+``wall_s`` (seconds, summed over every process of a resumed run; records
+written before 2026-11-30 counted only the last one, but ``train_s``, the
+sum of the epochs' times, covers all), the per-epoch ``history``, ``best_epoch``, ``test`` metrics per
 task (``mae``, ``rmse``, ``r2``, ``n``, original units), and the optional
 ``predictions_path`` / ``embedding_path`` (relative to the store root).
 

@@ -439,6 +439,7 @@ class Trainer:
         best_val, best_epoch, bad, done, stopped_early = math.inf, None, 0, False, False
         best_state = None
         start_epoch, resumed_from = 0, None
+        wall_before = 0.0  # wall seconds of the earlier processes of a resumed run
         last_path = self.run_dir / "last.pt" if self.run_dir else None
         best_path = self.run_dir / "best.pt" if self.run_dir else None
         if self.resume and last_path is not None and last_path.is_file():
@@ -458,6 +459,8 @@ class Trainer:
             started = ck["started"]
             start_epoch = resumed_from = ck["epoch"]
             self.mean, self.std = np.asarray(ck["mean"]), np.asarray(ck["std"])
+            # checkpoints before wall_s was kept: the epochs' own times, a lower bound
+            wall_before = float(ck.get("wall_s", sum(h["time_s"] for h in history)))
 
         if self.on_epoch is not None and start_epoch == 0:
             self.on_epoch(0, self.model, [])
@@ -510,6 +513,7 @@ class Trainer:
                         "rng": rng_state(), "history": history, "best_val": best_val,
                         "best_epoch": best_epoch, "bad_epochs": bad, "done": done,
                         "stopped_early": stopped_early, "started": started,
+                        "wall_s": wall_before + time.perf_counter() - t0,
                         "mean": self.mean.tolist(), "std": self.std.tolist(),
                         "train_config": c.to_dict(), "targets": targets}, last_path)
                     if kill_after is not None and str(epoch) == kill_after.strip():
@@ -563,7 +567,7 @@ class Trainer:
             "device": device_info(self.device),
             "started": started,
             "finished": now_iso(),
-            "wall_s": time.perf_counter() - t0,
+            "wall_s": wall_before + time.perf_counter() - t0,   # every process of a resumed run
             "train_s": float(sum(h["time_s"] for h in history)),
             "history": history,
             "best_epoch": best_epoch,
