@@ -255,7 +255,8 @@ def train_one(model: str, targets: list[str], dataset, split, *, profile, seed: 
     others as pending, never starting hours of training.
 
     ``model_overrides`` / ``train_overrides`` change model- / train-config
-    keys after the profile's own (an ablation, another schedule). ``snapshots`` keeps the element table at the profile's
+    keys after the profile's own (an ablation, another schedule).
+    ``snapshots`` keeps the element table at the profile's
     ``extra["snapshot_epochs"]`` (pretraining runs). Returns None when
     ``train=False`` and no stored run matches.
     """
