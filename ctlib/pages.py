@@ -332,13 +332,15 @@ def records(df: pd.DataFrame, results_root: str | Path | None = None) -> dict[st
         ``{run_id: record}``; an id with no stored record is left out, and an id
         stored under several experiments (one run reused) gives its first by path.
     """
+    import glob
+
     from ctlib.lookup import stored_records
 
-    wanted = set(df["run_id"].dropna()) if "run_id" in df else set()
     out: dict[str, dict] = {}
-    for path, rec in stored_records("*", results_root) if wanted else []:
-        if path.stem in wanted:
-            out.setdefault(path.stem, rec)
+    for rid in (df["run_id"].dropna().unique() if "run_id" in df else []):
+        hits = stored_records("*", results_root, name=glob.escape(rid))  # reads only this id's files
+        if hits:
+            out[rid] = hits[0][1]
     return out
 
 
