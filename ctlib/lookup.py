@@ -89,6 +89,17 @@ def profile_dir(profile: str, results_root: str | Path | None = None) -> Path:
     return store_root(results_root) / profile
 
 
+def analysis_dir(profile: str, name: str, results_root: str | Path | None = None) -> Path:
+    """``<store root>/<profile>/analysis/<name>``: a committed cache of one analysis's fits.
+
+    The book's chapters read (and fill) it so that a fresh clone renders them in
+    minutes, e.g. the reverse-prediction CVs of :mod:`ctlib.analysis.reverse`.
+    Its files are content-addressed: a changed table gets a new entry, never a
+    stale one. The folder may not exist.
+    """
+    return profile_dir(profile, results_root) / "analysis" / name
+
+
 def store_file(rel: str | Path | None, results_root: str | Path | None = None) -> Path | None:
     """A path a record holds (``embedding_path``, a snapshot) as a file path.
 

@@ -222,6 +222,32 @@ def test_reverse_prediction_table_uses_common_elements_and_same_folds(props):
         reverse.reverse_prediction_table(tables, props, props=["density"], iterations=5, progress=False)
 
 
+
+def test_reverse_prediction_cache_reads_the_same_fits_and_never_a_stale_one(props, tmp_path):
+    tables = reverse.baseline_tables(include=["megnet16", "random128"])
+    kw = dict(props=["atomic_radius"], folds=5, repeats=1, iterations=20, progress=False, cache_dir=tmp_path)
+    first, _ = reverse.reverse_prediction_table(tables, props, **kw)
+    assert not first["cached"].any() and len(list(tmp_path.glob("*.json"))) == 2
+    again, _ = reverse.reverse_prediction_table(tables, props, **kw)
+    assert again["cached"].all()
+    cols = ["embedding", "property", "repeat", "fold", "scope", "r2", "mae"]
+    pd.testing.assert_frame_equal(first[cols], again[cols])
+    # another table (one value changed) or other settings: a new key, refitted
+    els, m = tables["random128"]
+    m = m.copy()
+    m[0, 0] += 1.0
+    changed, _ = reverse.reverse_prediction_table({**tables, "random128": (els, m)}, props, **kw)
+    assert changed.groupby("embedding")["cached"].all().to_dict() == {"megnet16": True, "random128": False}
+    more, _ = reverse.reverse_prediction_table(tables, props, **{**kw, "iterations": 21})
+    assert not more["cached"].any() and len(list(tmp_path.glob("*.json"))) == 5
+    # a damaged entry is named, with what to do
+    [victim] = [f for f in tmp_path.glob("*.json")
+                if json.loads(f.read_text())["table"] == "megnet16" and json.loads(f.read_text())["iterations"] == 20]
+    victim.write_text("{not json")
+    with pytest.raises(ValueError, match=rf"{victim.name}.*delete it"):
+        reverse.reverse_prediction_table(tables, props, **kw)
+
+
 def test_shap_values_add_up_and_rank_dimensions(cgcnn89, props):
     y = props["melting_point"].to_numpy()
     model = reverse.fit_catboost(cgcnn89, y, iterations=60, seed=0)

@@ -25,6 +25,7 @@ list of element symbols; a property is a ``pandas.Series`` indexed by symbol.
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -40,6 +41,7 @@ __all__ = [
     "reverse_prediction_cv",
     "summarize_cv",
     "reverse_prediction_table",
+    "cv_cache_key",
     "baseline_tables",
     "fit_catboost",
     "shap_values",
@@ -295,7 +297,8 @@ def reverse_prediction_table(tables: Mapping[str, tuple[Sequence[str], np.ndarra
                              folds: int = 5, repeats: int = 1, iterations: int = 300,
                              seed: int = 0, thread_count: int = 2, n_jobs: int = 1,
                              order: Sequence[str] | None = None,
-                             progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+                             progress: bool = True,
+                             cache_dir: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cross-validated R² of every embedding table on every property, same folds for all.
 
     Args:
@@ -308,12 +311,18 @@ def reverse_prediction_table(tables: Mapping[str, tuple[Sequence[str], np.ndarra
         folds, repeats, iterations, seed, thread_count, n_jobs: see
             :func:`reverse_prediction_cv`; all (table, property, fold) fits
             are spread over ``n_jobs`` processes.
+        cache_dir: folder of cached CV predictions (None: no cache). A
+            (table, property) pair whose exact inputs (``X``, ``y``, folds,
+            repeats, seed, iterations, thread_count, CatBoost version) were fitted
+            before is read from ``<cache_dir>/<key>.json`` instead of refitted;
+            new pairs are written there. See :func:`cv_cache_key`.
 
     Returns:
         ``(cv, counts)``: ``cv`` is the long table of
-        :func:`reverse_prediction_cv` with ``embedding`` and ``property``
-        columns in front; ``counts`` has, per property, ``n_elements`` used,
-        ``n_with_value`` and the ``dropped`` symbols (in ``order`` but unused).
+        :func:`reverse_prediction_cv` with ``embedding``, ``property`` and
+        ``cached`` (bool: read from ``cache_dir``) columns in front; ``counts``
+        has, per property, ``n_elements`` used, ``n_with_value`` and the
+        ``dropped`` symbols (in ``order`` but unused).
     """
     _check_iterations_threads(iterations, thread_count, n_jobs)
     props = list(props) if props is not None else [p for p in PROPERTIES if p in properties.columns]
@@ -322,7 +331,7 @@ def reverse_prediction_table(tables: Mapping[str, tuple[Sequence[str], np.ndarra
         raise KeyError(f"properties {unknown} are not columns of the property table "
                        f"({list(properties.columns)})")
     order = list(order) if order is not None else list(next(iter(tables.values()))[0])
-    jobs, meta, ys, counts = [], [], {}, []
+    jobs, ys, counts, hits, keys = [], {}, [], {}, {}
     for prop in props:
         col = properties[prop].astype(float)
         keep = common_elements(tables, col, order)
@@ -336,19 +345,92 @@ def reverse_prediction_table(tables: Mapping[str, tuple[Sequence[str], np.ndarra
         for name, (els, mat) in tables.items():
             X, y = property_matrix(els, mat, col, keep)
             ys[(name, prop)] = (y, splits)
-            for r, f, tr, te in splits:
-                jobs.append((_fold_job, (X, y, tr, te, iterations, seed + r, thread_count)))
-                meta.append((name, prop))
-    preds = _run_jobs(jobs, n_jobs, progress, "reverse prediction")
+            if cache_dir is not None:
+                keys[(name, prop)] = key = cv_cache_key(X, y, folds=folds, repeats=repeats, seed=seed,
+                                                        iterations=iterations, thread_count=thread_count)
+                hits[(name, prop)] = _read_cv_cache(Path(cache_dir), key, len(splits))
+            if hits.get((name, prop)) is None:
+                jobs += [(_fold_job, (X, y, tr, te, iterations, seed + r, thread_count)) for r, f, tr, te in splits]
+    preds = iter(_run_jobs(jobs, n_jobs, progress, "reverse prediction"))
+    if cache_dir is not None and jobs:
+        from ..utils import code_version
+
+        code = code_version()
     rows = []
-    i = 0
     for (name, prop), (y, splits) in ys.items():
-        k = len(splits)
-        for row in _cv_rows(y, splits, preds[i:i + k]):
-            rows.append({"embedding": name, "property": prop, **row})
-        i += k
-    cv = pd.DataFrame(rows, columns=["embedding", "property"] + _CV_COLUMNS)
+        got = hits.get((name, prop))
+        if got is None:
+            got = [next(preds) for _ in splits]
+            if cache_dir is not None:
+                _write_cv_cache(Path(cache_dir), keys[(name, prop)], got, table=name, property=prop,
+                                n=len(y), folds=folds, repeats=repeats, seed=seed, iterations=iterations,
+                                code=code)
+        cached = hits.get((name, prop)) is not None
+        for row in _cv_rows(y, splits, got):
+            rows.append({"embedding": name, "property": prop, "cached": cached, **row})
+    cv = pd.DataFrame(rows, columns=["embedding", "property", "cached"] + _CV_COLUMNS)
     return cv, pd.DataFrame(counts).set_index("property")
+
+
+def cv_cache_key(X, y, *, folds: int, repeats: int, seed: int, iterations: int, thread_count: int) -> str:
+    """The content hash naming one (table, property) CV in a reverse-prediction cache.
+
+    Args:
+        X: ``(n, d)`` float64 embedding rows, y: ``(n,)`` float64 property
+            values, in the element order of the CV; the other arguments as in
+            :func:`reverse_prediction_cv`.
+
+    Returns:
+        24 hex digits of the SHA-256 of the exact bytes of ``X`` and ``y``,
+        their shapes, the CV settings and the installed CatBoost version: any
+        change to the table, the elements kept, the property data or the
+        settings gives another key, so a stale entry is never read.
+    """
+    import hashlib
+
+    import catboost
+
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    h = hashlib.sha256()
+    h.update(repr((X.shape, y.shape, int(folds), int(repeats), int(seed), int(iterations),
+                   int(thread_count), catboost.__version__)).encode())
+    h.update(X.tobytes())
+    h.update(y.tobytes())
+    return h.hexdigest()[:24]
+
+
+def _read_cv_cache(folder: Path, key: str, n_splits: int):
+    """Cached ``[(predictions, cpu_s), ...]`` of one CV, or None when absent."""
+    import json
+
+    path = folder / f"{key}.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+        preds = [(np.asarray(p, dtype=np.float64), float(c)) for p, c in zip(data["predictions"], data["cpu_s"])]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"reverse-prediction cache file {path} is unreadable ({exc}); "
+                         f"delete it and it will be refitted") from exc
+    if len(preds) != n_splits:
+        raise ValueError(f"reverse-prediction cache file {path} holds {len(preds)} folds, the CV has "
+                         f"{n_splits}; delete it and it will be refitted")
+    return preds
+
+
+def _write_cv_cache(folder: Path, key: str, preds, **about) -> None:
+    """Store one CV's out-of-fold predictions (atomically) with what produced them."""
+    import json
+    import os
+
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {"key": key, **about,
+            "predictions": [np.asarray(p, dtype=float).tolist() for p, _ in preds],
+            "cpu_s": [float(c) for _, c in preds]}
+    tmp = folder / f".{key}.json.tmp"
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    os.replace(tmp, folder / f"{key}.json")
 
 
 # --------------------------------------------------------------------------- #
