@@ -214,6 +214,30 @@ def judge(tables: pd.DataFrame, claims: list[Claim] = CLAIMS) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------- interpretability
+#: Pretraining seeds of the analysed CT table a clustering or Table VI verdict needs.
+MIN_TABLE_SEEDS = 3
+
+
+def _table_seeds_caveat(row: dict, summary: dict) -> dict:
+    """Hold back a verdict on one element table when fewer than :data:`MIN_TABLE_SEEDS` were analysed.
+
+    The clustering scan and the CV repeats of reverse prediction measure the spread
+    of k-means and CatBoost on *one* table; how the table itself varies between
+    pretraining seeds is unmeasured until ``summary["seeds"]`` (the pretraining
+    seeds of the analysed table, written by pages 07 and 08) holds enough of them.
+    The verdict then becomes inconclusive, and the reason keeps what the one table
+    showed. Summaries without ``seeds`` are judged as they are.
+    """
+    seeds = summary.get("seeds")
+    if seeds is None or len(seeds) >= MIN_TABLE_SEEDS or row["verdict"] == report.MISSING:
+        return row
+    n = len(seeds)
+    return {**row, "verdict": report.ONE_SEED if n == 1 else report.INCONCLUSIVE,
+            "reason": (f"Only {n} pretraining seed{'s' if n != 1 else ''} of the CT table "
+                       f"(a verdict needs {MIN_TABLE_SEEDS}): the spread shown is that of the analysis on "
+                       f"one table, not of the table. On this table alone: {row['verdict']}. {row['reason']}")}
+
+
 def judge_k3(clusters: dict | None) -> dict:
     """The k = 3 claim from notebook 07's summary (``07_clusters.json``).
 
@@ -221,7 +245,9 @@ def judge_k3(clusters: dict | None) -> dict:
     silhouettes of the random tables: ``null_silhouettes`` (``{k: [one value
     per table]}``) when the summary has it, else ``null_silhouette_max``
     (``{k: max over tables}``), a one-value null whose threshold is the
-    maximum (stricter than the 95th percentile). Rule: :func:`ctlib.report.k_verdict`.
+    maximum (stricter than the 95th percentile). Rule: :func:`ctlib.report.k_verdict`,
+    held back to inconclusive while fewer than :data:`MIN_TABLE_SEEDS` pretraining
+    seeds of the table were analysed (``seeds``).
     """
     paper_k = int((clusters or {}).get("paper_k")
                   or report.paper_tables()["interpretability"]["best_k_clusters"])
@@ -237,7 +263,7 @@ def judge_k3(clusters: dict | None) -> dict:
     ours = "—" if v.k_best is None else (f"k = {v.k_best} (silhouette {v.silhouette_best:.3f}; "
                                           f"at k = {paper_k}: {v.silhouette_paper_k:.3f})")
     note = " (Null: only the maximum over the random tables was saved.)" if only_max and null else ""
-    return {**row, "ours": ours, "verdict": v.verdict, "reason": v.reason + note}
+    return _table_seeds_caveat({**row, "ours": ours, "verdict": v.verdict, "reason": v.reason + note}, clusters)
 
 
 def judge_r2(reverse: dict | None, embedding: str = "CT (ours)") -> list[dict]:
@@ -247,7 +273,8 @@ def judge_r2(reverse: dict | None, embedding: str = "CT (ours)") -> list[dict]:
     (``r2[embedding][prop]``: ``r2_pooled_mean``, ``r2_pooled_std``; per-repeat
     values from ``r2_pooled_values[embedding][prop]`` when present), over
     ``repeats`` CV repeats, against ``paper_r2[prop]``. Rule:
-    :func:`ctlib.report.r2_verdict`.
+    :func:`ctlib.report.r2_verdict`, held back to inconclusive while fewer than
+    :data:`MIN_TABLE_SEEDS` pretraining seeds were analysed (``seeds``).
     """
     from ctlib.analysis.reverse import PROPERTIES
 
@@ -271,9 +298,10 @@ def judge_r2(reverse: dict | None, embedding: str = "CT (ours)") -> list[dict]:
             "ours": ("—" if m is None else report.fmt_pm(m, math.nan if s is None else s, v.n_seeds)
                      + ("" if not np.isfinite(lo) else f", 95% interval [{lo:.3f}, {hi:.3f}]")),
             "verdict": v.verdict, "effect_size_differs": v.effect_size_differs,
-            "reason": v.reason.replace("relative change", "relative change of 1 − R²"),
+            "reason": v.reason.replace("relative change", "relative change of 1 − R²").replace(
+                f"over {v.n_seeds} seeds", f"over {v.n_seeds} CV repeats"),
         })
-    return rows
+    return [_table_seeds_caveat(r, reverse) for r in rows]
 
 
 def read_summary(out_dir, stem: str) -> dict | None:

@@ -78,6 +78,9 @@ def test_judge_k3_from_the_07_summary():
     row = claims.judge_k3(only_max)
     assert row["verdict"] == report.INCONCLUSIVE and "only the maximum" in row["reason"]
     assert claims.judge_k3(None)["verdict"] == report.MISSING
+    one = claims.judge_k3({**full, "seeds": [0]})
+    assert one["verdict"] == report.ONE_SEED and "On this table alone: reproduced" in one["reason"]
+    assert claims.judge_k3({**full, "seeds": [0, 1, 2]})["verdict"] == report.REPRODUCED
 
 
 def test_judge_r2_from_the_08_summary():
@@ -88,6 +91,13 @@ def test_judge_r2_from_the_08_summary():
     assert [r["verdict"] for r in rows] == [report.REPRODUCED, report.INCONCLUSIVE]
     assert rows[0]["effect_size_differs"] is False
     assert "[0.115, 1.385]" in rows[0]["ours"]                  # 0.75 ± 12.706 * 0.05
+    # one pretraining seed of the table: the CV repeats do not make a verdict
+    held = claims.judge_r2({**summary, "seeds": [0]})
+    assert [r["verdict"] for r in held] == [report.ONE_SEED, report.ONE_SEED]
+    assert "On this table alone: reproduced" in held[0]["reason"] and "2 CV repeats" in held[0]["reason"]
+    assert claims.judge_r2({**summary, "seeds": [0, 1]})[0]["verdict"] == report.INCONCLUSIVE
+    assert [r["verdict"] for r in claims.judge_r2({**summary, "seeds": [0, 1, 2]})] == [
+        report.REPRODUCED, report.INCONCLUSIVE]
     one = claims.judge_r2({**summary, "repeats": 1,
                            "r2": {"CT (ours)": {"atomic_radius": {"r2_pooled_mean": 0.7, "r2_pooled_std": None}}}})
     assert one[0]["verdict"] == report.ONE_SEED and one[1]["verdict"] == report.MISSING
