@@ -299,7 +299,7 @@ def judge_r2(reverse: dict | None, embedding: str = "CT (ours)") -> list[dict]:
                      + ("" if not np.isfinite(lo) else f", 95% interval [{lo:.3f}, {hi:.3f}]")),
             "verdict": v.verdict, "effect_size_differs": v.effect_size_differs,
             "reason": v.reason.replace("relative change", "relative change of 1 − R²").replace(
-                f"over {v.n_seeds} seeds", f"over {v.n_seeds} CV repeats"),
+                f"over {v.n_seeds} seeds", f"over {v.n_seeds} CV repeats").replace("per-seed", "per-repeat"),
         })
     return [_table_seeds_caveat(r, reverse) for r in rows]
 

@@ -95,6 +95,7 @@ def test_judge_r2_from_the_08_summary():
     held = claims.judge_r2({**summary, "seeds": [0]})
     assert [r["verdict"] for r in held] == [report.ONE_SEED, report.ONE_SEED]
     assert "On this table alone: reproduced" in held[0]["reason"] and "2 CV repeats" in held[0]["reason"]
+    assert "per-seed" not in held[0]["reason"]
     assert claims.judge_r2({**summary, "seeds": [0, 1]})[0]["verdict"] == report.INCONCLUSIVE
     assert [r["verdict"] for r in claims.judge_r2({**summary, "seeds": [0, 1, 2]})] == [
         report.REPRODUCED, report.INCONCLUSIVE]
@@ -193,3 +194,19 @@ def test_collect_tables_reads_the_store_only(tmp_path, monkeypatch):
     assert t["mae"].isna().all() and t["run_id"].isna().all()          # nothing trained
     out = claims.judge(t)
     assert set(out["verdict"]) == {report.MISSING} and out["run_here"].all()
+
+
+def test_cpu_table1_is_the_ct_pretraining_and_its_claims_against_other_models_are_not_run(tmp_path, monkeypatch,
+                                                                                       data_root):
+    from ctlib import experiments
+
+    monkeypatch.setenv("CTLIB_RESULTS", str(tmp_path / "results"))
+    t1 = experiments.table1("cpu", train=False)          # nothing stored: pending rows, no training
+    assert set(t1["column"]) == {"ct"} and sorted(t1["target"]) == ["E_f", "E_g"]
+    assert set(t1["seed"]) == {experiments.front_seed("cpu", 0)} and t1["mae"].isna().all()
+    assert experiments.ct_coord_scale("cpu", train=False).empty
+    out = claims.judge(t1).set_index("id")
+    for cid in ("I-ct-vs-cgcnn-E_f", "I-megnet-vs-cgcnn-E_g"):
+        assert not out.at[cid, "run_here"] and out.at[cid, "reason"].startswith("Not run on this profile")
+    # quick keeps all four models, one seed each
+    assert set(experiments.table1("quick", train=False)["column"]) == {"cgcnn", "megnet", "alignn", "ct"}
