@@ -318,27 +318,28 @@ def table1(profile="quick", seeds=None, *, device="auto", force=False, train=Non
     full train split, seed :func:`front_seed`), which is what the paper's CT
     column is; its other columns are not run.
     """
-    p = _profile(profile)
-    fronts_only = "table1_models" in p.extra
     if models is None:
-        models = p.extra.get("table1_models", ("cgcnn", "megnet", "alignn", "ct"))
+        models = _profile(profile).extra.get("table1_models", ("cgcnn", "megnet", "alignn", "ct"))
     ds, split = mp_data(profile)
     rows = []
     for model in models:
         for short, target in TARGETS.items():
-            if model == "ct" and fronts_only:
-                for seed in sorted({front_seed(profile, s) for s in _seeds(profile, seeds)}):
-                    rec = pretrain_front("ct", short, profile, seed, device=device, force=force, train=train)
-                    rows.append(_row(rec, target, table="I", column=model, model=model,
-                                     init=DEFAULT_INIT[model], target=short, seed=seed))
-                continue
-            for seed in _seeds(profile, seeds):
-                rec = train_one(model, [target], ds, model_split(split, model, profile), profile=profile,
-                                seed=seed, experiment="table1", device=device, force=force, train=train,
-                                save_predictions=True)
-                rows.append(_row(rec, target, table="I", column=model, model=model,
-                                 init=DEFAULT_INIT[model], target=short, seed=seed))
+            if model == "ct" and _table1_ct_is_pretraining(profile):
+                runs = [(s, pretrain_front("ct", short, profile, s, device=device, force=force, train=train))
+                        for s in sorted({front_seed(profile, s) for s in _seeds(profile, seeds)})]
+            else:
+                runs = [(s, train_one(model, [target], ds, model_split(split, model, profile), profile=profile,
+                                      seed=s, experiment="table1", device=device, force=force, train=train,
+                                      save_predictions=True))
+                        for s in _seeds(profile, seeds)]
+            rows += [_row(rec, target, table="I", column=model, model=model, init=DEFAULT_INIT[model],
+                          target=short, seed=seed) for seed, rec in runs]
     return pd.DataFrame(rows)
+
+
+def _table1_ct_is_pretraining(profile) -> bool:
+    """Whether the profile's Table I CT run is its single-task pretraining (``extra["table1_models"]``, cpu)."""
+    return "table1_models" in _profile(profile).extra
 
 
 def mean_baseline(profile="quick") -> pd.DataFrame:
@@ -369,7 +370,7 @@ def ct_coord_scale(profile="quick", seeds=None, *, device="auto", force=False, t
     A profile whose Table I is its pretraining (``extra["table1_models"]``, cpu)
     does not run this comparison: the frame is empty.
     """
-    if "table1_models" in _profile(profile).extra:
+    if _table1_ct_is_pretraining(profile):
         return pd.DataFrame(columns=["coord_scale", "seed", "mae", "best_val_mae", "run_id"])
     ds, split = mp_data(profile)
     target = TARGETS["E_f"]

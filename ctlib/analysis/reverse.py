@@ -359,13 +359,13 @@ def reverse_prediction_table(tables: Mapping[str, tuple[Sequence[str], np.ndarra
     rows = []
     for (name, prop), (y, splits) in ys.items():
         got = hits.get((name, prop))
-        if got is None:
+        cached = got is not None
+        if not cached:
             got = [next(preds) for _ in splits]
             if cache_dir is not None:
                 _write_cv_cache(Path(cache_dir), keys[(name, prop)], got, table=name, property=prop,
                                 n=len(y), folds=folds, repeats=repeats, seed=seed, iterations=iterations,
                                 code=code)
-        cached = hits.get((name, prop)) is not None
         for row in _cv_rows(y, splits, got):
             rows.append({"embedding": name, "property": prop, "cached": cached, **row})
     cv = pd.DataFrame(rows, columns=["embedding", "property", "cached"] + _CV_COLUMNS)
@@ -421,16 +421,12 @@ def _read_cv_cache(folder: Path, key: str, n_splits: int):
 
 def _write_cv_cache(folder: Path, key: str, preds, **about) -> None:
     """Store one CV's out-of-fold predictions (atomically) with what produced them."""
-    import json
-    import os
+    from ..utils import write_json_atomic
 
-    folder.mkdir(parents=True, exist_ok=True)
-    data = {"key": key, **about,
-            "predictions": [np.asarray(p, dtype=float).tolist() for p, _ in preds],
-            "cpu_s": [float(c) for _, c in preds]}
-    tmp = folder / f".{key}.json.tmp"
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, folder / f"{key}.json")
+    write_json_atomic(folder / f"{key}.json", {
+        "key": key, **about,
+        "predictions": [np.asarray(p, dtype=float).tolist() for p, _ in preds],
+        "cpu_s": [float(c) for _, c in preds]})
 
 
 # --------------------------------------------------------------------------- #
