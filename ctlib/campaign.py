@@ -123,13 +123,15 @@ def plan(profile) -> list[Step]:
         Step(1, "CT pretraining, E_f", hours(1), (f"fronts/ct-{ef}-",), _ct_front("E_f")),
         Step(1, "CT pretraining, E_g", hours(1), (f"fronts/ct-{eg}-",), _ct_front("E_g")),
         *ct_alt,
-        Step(2, "data-scarce transfer (Castelli, HOIP)", 3.7, ("scarce/cgcnn-",),
+        # CGCNN hours from tools/stop_probe.py: 100 epochs of Castelli-3,334 or HOIP ~1.5 min;
+        # a 60-epoch 4,000-cell MP-2018 back end ~6 min on 2 cores (8,000 cells ~10, 500 ~3)
+        Step(2, "data-scarce transfer (Castelli, HOIP)", 2.6, ("scarce/cgcnn-",),
              _table("scarce_transfer")),
-        Step(3, "Table III (cross-task) + controls", 3.0, ("table3/cgcnn-",), _table("table3")),
+        Step(3, "Table III (cross-task) + controls", 3.5, ("table3/cgcnn-",), _table("table3")),
         Step(3, "Table II (C, M fronts; back ends)", 3.7,
              ("fronts/cgcnn-", "fronts/megnet-", "table2/cgcnn-"), _table("table2")),
-        Step(3, "Table IV (E_a+E_c, E_a^f)", 1.0, ("table4/cgcnn-",), _table("table4")),
-        Step(4, "learning curve (500-8,000 cells)", 2.2, ("learning_curve/cgcnn-",),
+        Step(3, "Table IV (E_a+E_c, E_a^f)", 1.2, ("table4/cgcnn-",), _table("table4")),
+        Step(4, "learning curve (500-8,000 cells)", 2.7, ("learning_curve/cgcnn-",),
              _table("learning_curve")),
     ]
 

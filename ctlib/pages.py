@@ -422,6 +422,13 @@ def _n(x) -> str:
     return f"{int(x):,}"
 
 
+def _stop_rule(p, epochs: str) -> str:
+    """``epochs`` (text) and the profile's stopping rule, in words."""
+    if p.patience is None:
+        return f"{epochs} epochs, the whole learning-rate schedule, keeping the epoch of lowest validation MAE"
+    return f"at most {epochs} epochs, early stopping after {p.patience} epochs without progress"
+
+
 def budget_note(profile: str, table: str, *, df: pd.DataFrame | None = None) -> str:
     """Where the profile's budget differs from the paper's, for one table (Markdown, one paragraph).
 
@@ -456,8 +463,7 @@ def budget_note(profile: str, table: str, *, df: pd.DataFrame | None = None) -> 
             def each(e):
                 return (str(e[models[0]]) if len(models) == 1
                         else ", ".join(f"{e[m]} ({experiments.MODEL_LETTER[m]})" for m in models))
-            parts.append(f"at most {each(ep)} epochs, early stopping after {p.patience} epochs without "
-                         f"progress (the `paper` profile: {each(ep_paper)})")
+            parts.append(f"{_stop_rule(p, each(ep))} (the `paper` profile: {each(ep_paper)})")
         if table in ("II", "III", "IV"):
             ct1 = experiments.train_config("ct", p, 1, front=True)["epochs"]
             ctm = experiments.train_config("ct", p, 2, front=True)["epochs"]
@@ -471,9 +477,16 @@ def budget_note(profile: str, table: str, *, df: pd.DataFrame | None = None) -> 
     elif table == "perovskites":
         parts.append(f"{_n(p.perovskite_n)} Castelli perovskites instead of the paper's merged HOIP + "
                      "Pb-free set")
-        if p.epochs["cgcnn"] != P.epochs["cgcnn"]:
-            parts.append(f"at most {p.epochs['cgcnn']} epochs (the `paper` profile: {P.epochs['cgcnn']})")
+        scarce = bool(p.extra.get("perovskites_from_scarce"))
+        ep = p.extra.get("scarce_epochs", {}).get("cgcnn", p.epochs["cgcnn"]) if scarce else p.epochs["cgcnn"]
+        if ep != P.epochs["cgcnn"]:
+            parts.append(f"{_stop_rule(p, str(ep))} (the `paper` profile: {P.epochs['cgcnn']})")
         parts.append("the CT embedding pretrained on the MP-2018 training split instead of MP*")
+        if scarce:
+            n = len(p.extra.get("scarce_seeds", p.seeds))
+            parts.append(f"the rows are the CGCNN runs of the data-scarce transfer ({n} seeds; its "
+                         "`cgcnn92` and `CT E_f` starts): MEGNet, the HOIP gap and Matbench's folds "
+                         "are not run on this profile")
     elif table == "embedding":
         parts.append("the CT table pretrained on the MP-2018 training split instead of MP*")
         ctm = experiments.train_config("ct", p, 2, front=True)["epochs"]

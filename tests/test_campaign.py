@@ -67,7 +67,7 @@ def test_status_shows_a_table_step_running_while_it_pretrains_its_fronts(stores)
 
 
 @pytest.mark.slow
-def test_whole_smoke_campaign_stores_every_planned_run(stores):
+def test_whole_smoke_campaign_stores_every_planned_run(stores, monkeypatch):
     assert campaign.run_campaign("smoke") == 0
     st = campaign.status("smoke")
     assert (st["state"] == "done").all() and (st["done"] == st["runs"]).all()
@@ -78,6 +78,17 @@ def test_whole_smoke_campaign_stores_every_planned_run(stores):
     assert df["run_id"].notna().all()
     assert set(df["start"]) >= {"cgcnn92", "onehot", "random", "CT untrained", "CT mt", "CT E_f",
                                 *ex.EXTERNAL_TABLES}
+    # a profile whose perovskite page reads the scarce runs (cpu) judges its claim on them
+    from ctlib import claims
+    from ctlib.config import get_profile
+
+    monkeypatch.setitem(get_profile("smoke").extra, "perovskites_from_scarce", True)
+    pv = ex.perovskites("smoke", train=False)
+    assert sorted(set(pv["column"])) == ["C", "CT-C"] and set(pv["table"]) == {"perovskites"}
+    same = df[df["start"].isin(["cgcnn92", "CT E_f"])]
+    assert sorted(pv["run_id"]) == sorted(same["run_id"]) and pv["mae"].notna().all()
+    v = claims.judge(pv, claims.claims_for("perovskites")).iloc[0]
+    assert v["run_here"] and v["n_seeds"] == 1 and v["verdict"] == "inconclusive (1 seed)"
 
 
 def test_campaign_cli_status_and_bad_input(stores, capsys):
@@ -115,3 +126,20 @@ def test_book_fragment_shows_the_plan_and_its_progress(stores):
     rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
     assert len(rows) == 1 + len(campaign.plan("smoke"))
     assert "**0 of" in text and "| 1 | CT pretraining, multi-task E_f + E_g | 0 / 1 | pending |" in text
+
+
+def test_stop_probe_replays_early_stopping_on_a_validation_curve():
+    """tools/stop_probe.py: the replay stops where patience runs out and keeps the best so far."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "stop_probe.py"
+    spec = importlib.util.spec_from_file_location("stop_probe", path)
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    vals = [0.5, 0.3, 0.35, 0.32, 0.31, 0.2, 0.25]
+    rows = [{"epoch": i + 1, "val_mae": v} for i, v in enumerate(vals)]
+    assert probe.replay(rows, 3) == {"patience": 3, "stopped_at": 5, "best_epoch": 2, "best_val_mae": 0.3}
+    assert probe.replay(rows, 4) == {"patience": 4, "stopped_at": None, "best_epoch": 6, "best_val_mae": 0.2}
+    with pytest.raises(SystemExit):
+        probe.main(["nope"])

@@ -129,9 +129,14 @@ def test_budget_note_reads_the_profile_and_the_data():
     assert f"**{n:,} of the {full:,}**" in note
     assert "instead of MP*" in note and "1 training seed" in note and "tiny model widths" in note
     cpu = pages.budget_note("cpu", "III")
-    assert f"**4,000 of the {full:,}**" in cpu and "at most 100 epochs" in cpu and "(seed 0)" in cpu
+    assert f"**4,000 of the {full:,}**" in cpu and "(seed 0)" in cpu
+    assert "60 epochs, the whole learning-rate schedule" in cpu and "early stopping" not in cpu
+    assert "at most 2 epochs, early stopping after 5 epochs" in pages.budget_note("smoke", "III")
     assert "multi-task 30" in cpu and "the `paper` profile: 500" in cpu and "training seed" not in cpu
     assert "3,334 Castelli" in pages.budget_note("quick", "perovskites")
+    assert "data-scarce transfer" not in pages.budget_note("quick", "perovskites")
+    cpu_pv = pages.budget_note("cpu", "perovskites")
+    assert "data-scarce transfer (5 seeds" in cpu_pv and "100 epochs, the whole" in cpu_pv
     paper = pages.budget_note("paper", "IV")
     assert "tiny" not in paper and "train on" not in paper and "epochs" not in paper
     with pytest.raises(ValueError):
