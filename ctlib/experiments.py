@@ -470,10 +470,13 @@ def untrained_ct_table(profile, seed: int = 0, n_tasks: int = 2):
 def control_starts(profile) -> dict:
     """Back-end starts that every transfer table shows beside the paper's columns.
 
-    ``random``: a trainable seeded N(0, 1) table of 128 dimensions (CT's width,
-    no information); ``CT untrained``: :func:`untrained_ct_table`, the CT table
-    before pretraining. Both are trained like the pretrained tables they control
-    for (the untrained CT table is fine-tuned at the transfer learning rate).
+    ``random``: a seeded N(0, 1) table of 128 dimensions (CT's width, no
+    information), a frozen input as the ``onehot`` and ``cgcnn92`` tables are
+    (the back end's projection of it learns); ``CT untrained``:
+    :func:`untrained_ct_table`, the CT table before pretraining, fine-tuned at
+    the transfer learning rate (``embedding_lr`` 1e-5) exactly as the
+    pretrained CT tables are, so it is the control that isolates what
+    pretraining adds.
     """
     return {"random": {"init": "random", "model_overrides": {"embedding_dim": 128}},
             "CT untrained": {"embedding": untrained_ct_table(profile, front_seed(profile, 0))}}
