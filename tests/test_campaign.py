@@ -143,3 +143,18 @@ def test_stop_probe_replays_early_stopping_on_a_validation_curve():
     assert probe.replay(rows, 4) == {"patience": 4, "stopped_at": None, "best_epoch": 6, "best_val_mae": 0.2}
     with pytest.raises(SystemExit):
         probe.main(["nope"])
+
+
+def test_cpu_trains_whole_schedules_60_epoch_back_ends_and_100_epoch_scarce_runs(monkeypatch):
+    """The cpu rule: no patience; MP-2018 back ends 60 epochs, the data-scarce runs 100."""
+    from ctlib import experiments as ex
+
+    tcfg = ex.train_config("cgcnn", "cpu")
+    assert tcfg["patience"] is None and tcfg["epochs"] == 60 and tcfg["scheduler"] == "onecycle"
+    calls = []
+    monkeypatch.setattr(ex, "train_one", lambda model, *a, **kw: calls.append((model, kw)))
+    ex.scarce_transfer("cpu", seeds=[0], tasks=ex.SCARCE_TASKS[:1])
+    scarce = [kw for model, kw in calls if kw.get("experiment") == "scarce"]
+    # 11 starts less the two CT tables, which no (patched) pretraining has stored
+    assert len(scarce) == 9 and all(kw["train_overrides"] == {"epochs": 100} for kw in scarce)
+    assert all(not kw.get("train_overrides") for model, kw in calls if kw.get("experiment") == "fronts")
