@@ -726,6 +726,14 @@ SCARCE_TASKS = (("castelli-3334", "perovskite_data", "e_form_per_atom"),
 PEROVSKITE_FROM_SCARCE = {"cgcnn92": "C", "CT E_f": "CT-C"}
 
 
+def scarce_schedule(profile) -> tuple[list[int], int]:
+    """``(seeds, CGCNN epochs)`` of the data-scarce transfer: ``extra["scarce_seeds"]``
+    and ``extra["scarce_epochs"]["cgcnn"]``, else the profile's seeds and epochs."""
+    p = _profile(profile)
+    return (list(p.extra.get("scarce_seeds", p.seeds)),
+            int(p.extra.get("scarce_epochs", {}).get("cgcnn", p.epochs["cgcnn"])))
+
+
 def scarce_starts(profile, *, device="auto", force=False, train=None) -> dict:
     """label -> ``train_one`` keywords of every start in the data-scarce transfer.
 
@@ -752,15 +760,14 @@ def scarce_transfer(profile="cpu", seeds=None, *, device="auto", force=False, tr
     """CGCNN from every start of :func:`scarce_starts` on small perovskite sets.
 
     Castelli-3,334 (``e_form_per_atom``) and HOIP (``atomization_energy_per_atom``),
-    80/10/10 splits, ``extra["scarce_seeds"]`` seeds (cpu: 5), the CGCNN epochs
-    of ``extra["scarce_epochs"]`` (else the profile's) and its stopping rule; every
+    80/10/10 splits, the seeds and CGCNN epochs of :func:`scarce_schedule` (cpu:
+    5 seeds, 100 epochs) and the profile's stopping rule; every
     run keeps its epoch of lowest validation MAE. A start whose table is not
     stored yet gives a missing row. Rows add ``dataset``, ``start``, ``unit``.
     """
     p = _profile(profile)
-    seeds = list(seeds) if seeds is not None else list(p.extra.get("scarce_seeds", p.seeds))
-    epochs = p.extra.get("scarce_epochs", {}).get("cgcnn")
-    schedule = {"train_overrides": {"epochs": epochs}} if epochs else {}
+    default_seeds, epochs = scarce_schedule(p)
+    seeds = list(seeds) if seeds is not None else default_seeds
     starts = scarce_starts(p, device=device, force=force, train=train)
     rows = []
     for name, data_fn, target in (tasks or SCARCE_TASKS):
@@ -771,7 +778,7 @@ def scarce_transfer(profile="cpu", seeds=None, *, device="auto", force=False, tr
                 if kw is not None:
                     rec = train_one("cgcnn", [target], ds, split, profile=p, seed=seed,
                                     experiment="scarce", device=device, force=force, train=train,
-                                    **schedule, **kw)
+                                    train_overrides={"epochs": epochs}, **kw)
                 rows.append(_row(rec, target, table="scarce", column=label, model="cgcnn",
                                  init=label, dataset=name, start=label, target=target,
                                  unit=ds.units.get(target, ""), seed=seed,

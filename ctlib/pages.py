@@ -478,13 +478,12 @@ def budget_note(profile: str, table: str, *, df: pd.DataFrame | None = None) -> 
         parts.append(f"{_n(p.perovskite_n)} Castelli perovskites instead of the paper's merged HOIP + "
                      "Pb-free set")
         scarce = bool(p.extra.get("perovskites_from_scarce"))
-        ep = p.extra.get("scarce_epochs", {}).get("cgcnn", p.epochs["cgcnn"]) if scarce else p.epochs["cgcnn"]
+        seeds, ep = experiments.scarce_schedule(p) if scarce else (p.seeds, p.epochs["cgcnn"])
         if ep != P.epochs["cgcnn"]:
             parts.append(f"{_stop_rule(p, str(ep))} (the `paper` profile: {P.epochs['cgcnn']})")
         parts.append("the CT embedding pretrained on the MP-2018 training split instead of MP*")
         if scarce:
-            n = len(p.extra.get("scarce_seeds", p.seeds))
-            parts.append(f"the rows are the CGCNN runs of the data-scarce transfer ({n} seeds; its "
+            parts.append(f"the rows are the CGCNN runs of the data-scarce transfer ({len(seeds)} seeds; its "
                          "`cgcnn92` and `CT E_f` starts): MEGNet, the HOIP gap and Matbench's folds "
                          "are not run on this profile")
     elif table == "embedding":
