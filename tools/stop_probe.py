@@ -20,6 +20,12 @@ Usage::
     python tools/stop_probe.py hoip                    # HOIP atomization energy, 100 epochs
     python tools/stop_probe.py castelli --json c.json  # Castelli-3,334 formation energy
     python tools/stop_probe.py mp_E_f --epochs 60      # the 4,000-cell MP-2018 back end
+    python tools/stop_probe.py hoip --store            # keep the record the book quotes
+
+``--store`` writes the record to ``results/cpu/analysis/stop_probe/<set>-e<epochs>.json``
+with its provenance (commit, library versions, threads, wall time). It refuses a git
+tree with uncommitted changes, like the campaign: the methods page quotes these records
+and a test checks the quoted numbers against them.
 """
 from __future__ import annotations
 
@@ -27,7 +33,10 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+STORE = ROOT / "results" / "cpu" / "analysis" / "stop_probe"
 SETS = ("castelli", "hoip", "mp_E_f", "mp_E_g")
 
 
@@ -79,7 +88,16 @@ def main(argv=None) -> int:
                     help="patiences to replay on the curve (default: 10 15 20 30)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     ap.add_argument("--json", help="also write the curve and the replays to this JSON file")
+    ap.add_argument("--store", action="store_true",
+                    help="also store the record under results/cpu/analysis/stop_probe/ (clean tree only)")
     a = ap.parse_args(argv)
+    if a.store:
+        sys.path.insert(0, str(ROOT))
+        from ctlib.utils import code_version
+
+        code = code_version(ROOT)
+        if code["dirty"] is not False:
+            ap.error(f"--store needs a clean git tree at {ROOT} (commit first): got {code}")
     t0 = time.perf_counter()
     rows, n_train = curve(a.set, a.epochs, a.threads)
     wall = time.perf_counter() - t0
@@ -91,10 +109,23 @@ def main(argv=None) -> int:
         where = "never stops" if r["stopped_at"] is None else f"stops at epoch {r['stopped_at']}"
         print(f"  patience {r['patience']:>3}: {where}; best {r['best_val_mae']:.4f} (epoch {r['best_epoch']}),"
               f" {r['best_val_mae'] / full['best_val_mae']:.2f}x the full schedule's")
+    record = {"args": vars(a), "n_train": n_train, "wall_s": wall, "best": full, "rows": rows,
+              "replays": replays}
     if a.json:
         with open(a.json, "w") as fh:
-            json.dump({"args": vars(a), "n_train": n_train, "wall_s": wall, "rows": rows,
-                       "replays": replays}, fh, indent=1)
+            json.dump(record, fh, indent=1)
+    if a.store:
+        import platform
+
+        import torch
+
+        record["provenance"] = {**code, "torch": torch.__version__, "python": platform.python_version(),
+                                "threads": a.threads, "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                                "command": "python tools/stop_probe.py " + " ".join(argv or sys.argv[1:])}
+        STORE.mkdir(parents=True, exist_ok=True)
+        out = STORE / f"{a.set}-e{a.epochs}.json"
+        out.write_text(json.dumps(record, indent=1) + "\n")
+        print(f"stored {out.relative_to(ROOT)}")
     return 0
 
 
