@@ -14,11 +14,24 @@ steps, done / running / pending, with the CPU-hours spent and an estimate of
 the hours left, and every epoch of every run it trains prints one line to
 stderr (:func:`ctlib.experiments.epoch_log`).
 
+With ``workers`` > 1 (``--workers``; on CPU the default is one per core), a
+step of many small CGCNN runs (``Step.parallel``: the data-scarce transfer) is
+trained by that many worker processes, each pinned to one core with one torch
+thread. Small cells leave a second thread of one run idle: on Castelli-3,334,
+two such workers train 1.82x the structures/s of one 2-thread process; on the
+MP-2018 back ends only 1.07x, so those steps stay one process
+(``benchmarks/workers.py``). The workers walk the same step side by side and
+claim each run before training it (:func:`ctlib.runs.claiming`), so no run is
+trained twice; a run whose input another worker is still training is taken up
+once that input is stored.
+
 Everything a run stores is the same whichever device trained it: the device is
 not part of a run's config hash, only of its record.
 """
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -44,6 +57,8 @@ class Step:
             as a list of records (None = not stored) or a tidy DataFrame of
             :mod:`ctlib.experiments` (``run_id`` NaN = not stored); with
             ``train=False`` it only looks runs up.
+        parallel: many small runs, which campaign workers may share
+            (one core each); False trains the step in one process.
     """
 
     tier: int
@@ -51,6 +66,7 @@ class Step:
     hours: float
     runs: tuple[str, ...]
     train: Callable
+    parallel: bool = False
 
 
 def _ct_front(short: str | None):
@@ -77,11 +93,13 @@ def _table(name: str):
 
 
 def _hours(rec: dict) -> float:
-    """CPU-hours of a stored run: its ``wall_s``, at least its epochs' ``train_s`` (a record
-    of a resumed run written before wall_s summed every process counted the last one only)."""
-    def num(v):
-        return float(v) if isinstance(v, (int, float)) and v == v else 0.0
-    return max(num(rec.get("wall_s")), num(rec.get("train_s"))) / 3600.0
+    """Machine-hours of a stored run: its ``wall_s`` (at least its epochs' ``train_s``: a
+    record of a resumed run written before wall_s summed every process counted the last one
+    only) times its ``machine_share`` (a worker on 1 of 2 cores: 0.5; older records: 1)."""
+    def num(v, default=0.0):
+        return float(v) if isinstance(v, (int, float)) and v == v else default
+    share = num(rec.get("machine_share"), 1.0)
+    return max(num(rec.get("wall_s")), num(rec.get("train_s"))) * share / 3600.0
 
 
 def _runs(out) -> list[dict | None]:
@@ -124,9 +142,11 @@ def plan(profile) -> list[Step]:
         Step(1, "CT pretraining, E_g", hours(1), (f"fronts/ct-{eg}-",), _ct_front("E_g")),
         *ct_alt,
         # CGCNN hours from tools/stop_probe.py: 100 epochs of Castelli-3,334 or HOIP ~1.5 min;
-        # a 60-epoch 4,000-cell MP-2018 back end ~6 min on 2 cores (8,000 cells ~10, 500 ~3)
+        # a 60-epoch 4,000-cell MP-2018 back end ~6 min on 2 cores (8,000 cells ~10, 500 ~3).
+        # Two 1-thread workers against one 2-thread process (benchmarks/workers.py): 1.82x on
+        # Castelli, 1.19x on HOIP, 1.07x on the MP-2018 back end; only the scarce step shares.
         Step(2, "data-scarce transfer (Castelli, HOIP)", 2.6, ("scarce/cgcnn-",),
-             _table("scarce_transfer")),
+             _table("scarce_transfer"), parallel=True),
         Step(3, "Table III (cross-task) + controls", 3.5, ("table3/cgcnn-",), _table("table3")),
         Step(3, "Table II (C, M fronts; back ends)", 3.7,
              ("fronts/cgcnn-", "fronts/megnet-", "table2/cgcnn-"), _table("table2")),
@@ -201,11 +221,78 @@ def format_status(df: pd.DataFrame) -> str:
             f"{df['cpu_h_spent'].sum():.2f} CPU-h spent, about {df['h_left'].sum():.1f} h left")
 
 
+POLL_S = 20.0  # a worker with nothing to claim waits this long for the others' runs
+
+
+def _worker(p: Profile, index: int, hours: float | None, core: int | None, device: str) -> int:
+    """Body of one campaign worker: train the runs of step ``index`` that no other worker
+    holds, on one core, until every run of the step is stored (0), the budget is spent (3),
+    or the runs still missing wait for inputs that no worker is training (0)."""
+    from ctlib import runs
+    from ctlib.experiments import epoch_log
+    from ctlib.train import TimeBudgetReached, time_budget
+
+    if core is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {core})  # one core: the trainer then uses one torch thread
+    step = plan(p)[index]
+    try:
+        with runs.claiming() as stats, time_budget(hours), epoch_log(1):
+            while True:
+                trained, busy = stats["trained"], stats["busy"]
+                if all(r is not None for r in _runs(step.train(p, True, device))):
+                    return 0
+                if stats["trained"] > trained:
+                    continue  # what it stored may be the input of a run still missing
+                if stats["busy"] == busy:
+                    return 0  # missing runs whose inputs no worker trains
+                time.sleep(POLL_S)
+    except TimeBudgetReached:
+        return 3
+
+
+def _worker_main(*args) -> None:
+    sys.exit(_worker(*args))
+
+
+def _train_parallel(p: Profile, index: int, workers: int, device: str) -> int:
+    """Train step ``index`` with ``workers`` processes, one core each; 3 = budget spent."""
+    import multiprocessing
+
+    from ctlib import runs
+    from ctlib.train import budget_left
+
+    runs.clear_stale_locks()
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    ctx = multiprocessing.get_context("spawn")  # no fork of a process that has run torch
+    procs = [ctx.Process(target=_worker_main,
+                         args=(p, index, budget_left(), cores[i % len(cores)] if cores else None, device))
+             for i in range(workers)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join()
+    codes = [proc.exitcode for proc in procs]
+    if any(c not in (0, 3) for c in codes):
+        raise RuntimeError(f"campaign worker(s) failed (exit codes {codes}); the error is in the log "
+                           f"above. Stored runs are kept; run the campaign again to continue.")
+    return 3 if 3 in codes else 0
+
+
+def default_workers(device: str = "auto") -> int:
+    """Campaign workers: one per available core on CPU, one on a GPU."""
+    from ctlib.train import resolve_device
+    from ctlib.utils import available_cores
+
+    return 1 if resolve_device(device).type == "cuda" else available_cores()
+
+
 def run_campaign(profile, hours: float | None = None, device: str = "auto",
-                 out: Callable[[str], None] = print, tiers=None) -> int:
+                 out: Callable[[str], None] = print, tiers=None, workers: int = 1) -> int:
     """Train the missing runs of ``profile`` in plan order, within ``hours``.
 
     ``tiers``: train only the steps of these tiers (default: all).
+    ``workers``: processes that share a ``parallel`` step, one core each
+    (:func:`default_workers`); 1 trains every step in this process.
 
     Returns 0 when every planned run is stored, 3 when the budget ran out
     first (call again to continue). Errors propagate after the status table
@@ -221,7 +308,7 @@ def run_campaign(profile, hours: float | None = None, device: str = "auto",
     code, started = 0, False
     try:
         with time_budget(hours), epoch_log(1):
-            for step in plan(p):
+            for index, step in enumerate(plan(p)):
                 if tiers is not None and step.tier not in tiers:
                     continue
                 if all(r is not None for r in _runs(step.train(p, False, device))):
@@ -229,9 +316,15 @@ def run_campaign(profile, hours: float | None = None, device: str = "auto",
                 if started and budget_spent():  # the first pending step always gets a start
                     code = 3
                     break
-                out(f"[{time.strftime('%H:%M:%S')}] tier {step.tier}: {step.name}")
+                share = step.parallel and workers > 1
+                out(f"[{time.strftime('%H:%M:%S')}] tier {step.tier}: {step.name}"
+                    + (f" ({workers} workers, one core each)" if share else ""))
                 started = True
-                step.train(p, True, device)
+                if not share:
+                    step.train(p, True, device)
+                elif _train_parallel(p, index, workers, device) == 3:
+                    code = 3
+                    break
     except TimeBudgetReached as stop:
         out(str(stop))
         code = 3

@@ -720,6 +720,9 @@ def build_parser() -> argparse.ArgumentParser:
                 CPU-hours spent and an estimate of the hours left. Exit status: 0 when
                 every planned run is stored, 3 when the budget ran out first.
                 A committed profile's runs are trained only from a clean git tree.
+                On CPU the data-scarce transfer's many small CGCNN runs are shared by
+                --workers processes, one core each (default: one per core); every
+                other step trains in one process with every core.
                 """,
                 """
                 ctlib campaign --profile cpu --status
@@ -733,6 +736,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="where to train (default: auto = cuda when present)")
     camp.add_argument("--tier", type=int, nargs="+", default=None, metavar="N",
                       help="train only the steps of these tiers (default: all, in order)")
+    camp.add_argument("--workers", type=int, default=None, metavar="N",
+                      help="processes sharing the small-run steps, one core each "
+                           "(default: one per core on CPU, 1 on a GPU)")
     camp.add_argument("--status", action="store_true", help="print the progress table and exit")
     camp.set_defaults(func=_cmd_campaign)
     return p
@@ -743,11 +749,15 @@ def _cmd_campaign(args) -> int:
 
     if args.hours is not None and not args.hours > 0:
         raise CLIError(f"--hours must be > 0, got {args.hours}")
+    if args.workers is not None and args.workers < 1:
+        raise CLIError(f"--workers must be >= 1, got {args.workers}")
     if args.status:
         print(campaign.format_status(campaign.status(args.profile)))
         return 0
+    workers = args.workers if args.workers is not None else campaign.default_workers(args.device)
     return campaign.run_campaign(args.profile, hours=args.hours, device=args.device,
-                                 out=lambda msg: print(msg, flush=True), tiers=args.tier)
+                                 out=lambda msg: print(msg, flush=True), tiers=args.tier,
+                                 workers=workers)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import random
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,79 @@ def check_clean_tree(profile: str) -> None:
             f"refusing to train a {profile!r}-profile run from a git tree with uncommitted "
             f"changes: its record could not name the code that made it. Commit (or stash) "
             f"first, or set {ALLOW_DIRTY_ENV}=1 to experiment (do not commit those records).")
+
+
+# ------------------------------------------------------------------ claims
+#: Within :func:`claiming`: runs this process trained, and runs it skipped because another
+#: live process held them (``ctlib campaign --workers``).
+CLAIM_STATS = {"trained": 0, "busy": 0}
+_CLAIMING: list[bool] = []
+
+
+@contextmanager
+def claiming():
+    """Within this block, :func:`run` trains a missing run only after claiming it.
+
+    The claim is a lock file beside the run's checkpoint folder,
+    ``<run_root>/<profile>/<experiment>/<run_id>.lock``, created atomically and
+    holding the process id. A run that another live process holds is skipped:
+    :func:`run` returns None, as for a run not stored, and counts it in
+    ``CLAIM_STATS["busy"]``. Several campaign workers can so walk the same table
+    function side by side and never train one run twice. The lock is removed
+    when the run ends, stored or failed; a killed worker's lock is cleared by
+    :func:`clear_stale_locks`.
+    """
+    _CLAIMING.append(True)
+    try:
+        yield CLAIM_STATS
+    finally:
+        _CLAIMING.pop()
+
+
+def _lock_path(run_dir: Path) -> Path:
+    return run_dir.parent / f"{run_dir.name}.lock"
+
+
+def claim(run_dir: Path) -> Path | None:
+    """Create ``run_dir``'s lock file for this process; None when another process holds it."""
+    lock = _lock_path(Path(run_dir))
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return None
+    with os.fdopen(fd, "w") as fh:
+        fh.write(f"{os.getpid()}\n")
+    return lock
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
+
+
+def clear_stale_locks(run_root: str | Path | None = None) -> list[Path]:
+    """Remove the run locks under ``run_root`` whose process is gone (a killed worker).
+
+    Call it before starting workers, never while another campaign runs on the
+    same checkpoint root. Returns the removed lock files.
+    """
+    root = Path(run_root if run_root is not None else default_run_root())
+    removed = []
+    for lock in root.rglob("*.lock") if root.is_dir() else ():
+        try:
+            pid = int(lock.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            pid = -1
+        if pid <= 0 or not _alive(pid):
+            lock.unlink(missing_ok=True)
+            removed.append(lock)
+    return removed
 
 
 def embedding_fingerprint(embedding) -> str | None:
@@ -119,9 +193,12 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
     ``CTLIB_ALLOW_DIRTY=1`` to experiment anyway (such records say
     ``"dirty": true`` and must not be committed).
 
+    Within :func:`claiming` (campaign workers), a missing run is trained only
+    after claiming it; one that another live process holds returns None.
+
     Returns:
         the run record (also written to the store), or None for a ``dry_run``
-        that found nothing. The config hash covers
+        that found nothing (or a run another worker holds). The config hash covers
         the model name and config, the train config (minus device/threads/
         logging), the dataset fingerprint, the split hash, the targets, the
         seed, the embedding's sha256, ``extra`` and the behaviour versions
@@ -170,67 +247,81 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
     if dry_run:
         return None
     check_clean_tree(profile)
-
-    from ctlib.models import build_model
-
-    torch.manual_seed(seed)
-    np.random.seed(seed % 2**32)
-    random.seed(seed)
-    build_kw = {"embedding": emb_obj} if emb_obj is not None else {}
-    model = build_model(model_name, len(targets), model_config, **build_kw)
-    front = getattr(model, "atom_embedding", None)
-    if getattr(front, "filled", None):  # warn now about elements the transferred table lacks
-        used = np.concatenate([np.asarray(split[k], dtype=np.int64) for k in names])
-        front.check_data_elements(dataset.subset(np.unique(used)).numbers)
     run_rel = Path(profile) / experiment / rid
     run_dir = Path(run_root if run_root is not None else default_run_root()) / run_rel
-    prov = {"run_id": rid, "config_hash": h, "profile": profile, "experiment": experiment,
-            "model_name": model_name, "targets": targets, "dataset": dataset.name, "seed": int(seed)}
-    on_epoch = None
-    if snapshot_epochs:
-        keep = {int(e) for e in snapshot_epochs}
+    lock = None
+    if _CLAIMING:
+        lock = claim(run_dir)
+        if lock is None:  # another live process is training it
+            CLAIM_STATS["busy"] += 1
+            return None
+        found = None if force else store.find(h, profile=profile, experiment=experiment)
+        if found is not None:  # stored by that process between the look-up and the claim
+            lock.unlink(missing_ok=True)
+            return found
+    try:
+        from ctlib.models import build_model
 
-        def on_epoch(epoch, m, history):
-            if epoch in keep:
-                path = store.artifact_path(profile, experiment, "embeddings", f"{rid}/epoch_{epoch:03d}",
-                                           ".json")
-                ElementEmbedding.from_model(m, provenance={**prov, "epoch": epoch}).save(path)
-            write_json_atomic(store.artifact_path(profile, experiment, "embeddings", f"{rid}/progress",
-                                                  ".json"),
-                              {**prov, "epochs_planned": tc.epochs, "history": history})
+        torch.manual_seed(seed)
+        np.random.seed(seed % 2**32)
+        random.seed(seed)
+        build_kw = {"embedding": emb_obj} if emb_obj is not None else {}
+        model = build_model(model_name, len(targets), model_config, **build_kw)
+        front = getattr(model, "atom_embedding", None)
+        if getattr(front, "filled", None):  # warn now about elements the transferred table lacks
+            used = np.concatenate([np.asarray(split[k], dtype=np.int64) for k in names])
+            front.check_data_elements(dataset.subset(np.unique(used)).numbers)
+        prov = {"run_id": rid, "config_hash": h, "profile": profile, "experiment": experiment,
+                "model_name": model_name, "targets": targets, "dataset": dataset.name, "seed": int(seed)}
+        on_epoch = None
+        if snapshot_epochs:
+            keep = {int(e) for e in snapshot_epochs}
 
-    trainer = Trainer(model, tc, run_dir, resume=not force, progress=progress, on_epoch=on_epoch)
-    rec = trainer.fit(dataset, split, targets, graphs=graphs)
-    rec["run_dir"] = str(run_rel)  # relative to the checkpoint root: no machine path in records
+            def on_epoch(epoch, m, history):
+                if epoch in keep:
+                    path = store.artifact_path(profile, experiment, "embeddings", f"{rid}/epoch_{epoch:03d}",
+                                               ".json")
+                    ElementEmbedding.from_model(m, provenance={**prov, "epoch": epoch}).save(path)
+                write_json_atomic(store.artifact_path(profile, experiment, "embeddings", f"{rid}/progress",
+                                                      ".json"),
+                                  {**prov, "epochs_planned": tc.epochs, "history": history})
 
-    emb_path = store.artifact_path(profile, experiment, "embeddings", rid, ".json")
-    emb = ElementEmbedding.from_model(trainer.model, provenance=prov)
-    emb.save(emb_path)
-    pred_rel = None
-    if save_predictions and "test" in split and len(split["test"]):
-        import pandas as pd
+        trainer = Trainer(model, tc, run_dir, resume=not force, progress=progress, on_epoch=on_epoch)
+        rec = trainer.fit(dataset, split, targets, graphs=graphs)
+        rec["run_dir"] = str(run_rel)  # relative to the checkpoint root: no machine path in records
 
-        te = np.asarray(split["test"], dtype=np.int64)
-        p = trainer.predict(dataset, te, graphs=graphs)
-        df = pd.DataFrame({"id": dataset.ids[te]})
-        for j, t in enumerate(targets):
-            df[t] = dataset.targets[t][te]
-            df[f"{t}_pred"] = p[:, j]
-        ppath = store.artifact_path(profile, experiment, "predictions", rid, ".csv")
-        atomic_write(ppath, lambda tmp: df.to_csv(tmp, index=False, float_format="%.6g"))
-        pred_rel = str(ppath.relative_to(store.root))
-    record = {
-        "schema": SCHEMA_VERSION, "run_id": rid, "profile": profile, "experiment": experiment,
-        **rec,
-        "config": config, "config_hash": h,
-        "embedding_path": str(emb_path.relative_to(store.root)),
-        "embedding_snapshots": sorted(
-            str(store.artifact_path(profile, experiment, "embeddings", f"{rid}/epoch_{e:03d}", ".json")
-                .relative_to(store.root)) for e in {int(e) for e in snapshot_epochs or ()}
-            if e <= rec["epochs_run"]),
-        "predictions_path": pred_rel,
-        "extra": to_jsonable(extra or {}),
-        "filled_elements": list(getattr(front, "filled_elements", []) or []),
-    }
-    store.save(record)
-    return record
+        emb_path = store.artifact_path(profile, experiment, "embeddings", rid, ".json")
+        emb = ElementEmbedding.from_model(trainer.model, provenance=prov)
+        emb.save(emb_path)
+        pred_rel = None
+        if save_predictions and "test" in split and len(split["test"]):
+            import pandas as pd
+
+            te = np.asarray(split["test"], dtype=np.int64)
+            p = trainer.predict(dataset, te, graphs=graphs)
+            df = pd.DataFrame({"id": dataset.ids[te]})
+            for j, t in enumerate(targets):
+                df[t] = dataset.targets[t][te]
+                df[f"{t}_pred"] = p[:, j]
+            ppath = store.artifact_path(profile, experiment, "predictions", rid, ".csv")
+            atomic_write(ppath, lambda tmp: df.to_csv(tmp, index=False, float_format="%.6g"))
+            pred_rel = str(ppath.relative_to(store.root))
+        record = {
+            "schema": SCHEMA_VERSION, "run_id": rid, "profile": profile, "experiment": experiment,
+            **rec,
+            "config": config, "config_hash": h,
+            "embedding_path": str(emb_path.relative_to(store.root)),
+            "embedding_snapshots": sorted(
+                str(store.artifact_path(profile, experiment, "embeddings", f"{rid}/epoch_{e:03d}", ".json")
+                    .relative_to(store.root)) for e in {int(e) for e in snapshot_epochs or ()}
+                if e <= rec["epochs_run"]),
+            "predictions_path": pred_rel,
+            "extra": to_jsonable(extra or {}),
+            "filled_elements": list(getattr(front, "filled_elements", []) or []),
+        }
+        store.save(record)
+        CLAIM_STATS["trained"] += 1
+        return record
+    finally:
+        if lock is not None:
+            lock.unlink(missing_ok=True)

@@ -89,6 +89,11 @@ def budget_spent() -> bool:
     return bool(_DEADLINE) and time.time() >= min(_DEADLINE)
 
 
+def budget_left() -> float | None:
+    """Hours left of the active :func:`time_budget` (0 when spent), None without one."""
+    return max(0.0, (min(_DEADLINE) - time.time()) / 3600.0) if _DEADLINE else None
+
+
 def resolve_device(name: str) -> torch.device:
     """``"auto"`` -> cuda when available, else cpu; ``"cuda"`` without a GPU raises."""
     if name == "auto":
@@ -565,6 +570,10 @@ class Trainer:
             "code": code_version(),
             "packages": package_versions(),
             "device": device_info(self.device),
+            # the machine's cores this run had (a campaign worker on 1 of 2 cores: 0.5), so
+            # that wall_s x machine_share is the run's share of the machine's hours
+            "machine_share": (min(1.0, torch.get_num_threads() / (os.cpu_count() or 1))
+                              if self.device.type == "cpu" else 1.0),
             "started": started,
             "finished": now_iso(),
             "wall_s": wall_before + time.perf_counter() - t0,   # every process of a resumed run

@@ -68,7 +68,15 @@ def test_status_shows_a_table_step_running_while_it_pretrains_its_fronts(stores)
 
 @pytest.mark.slow
 def test_whole_smoke_campaign_stores_every_planned_run(stores, monkeypatch):
-    assert campaign.run_campaign("smoke") == 0
+    # two workers share the data-scarce step, as on the 2-core machine
+    assert campaign.run_campaign("smoke", workers=2) == 0
+    assert not list((stores / "runs").rglob("*.lock"))    # every claim released
+    import json
+    import os
+
+    shares = {json.loads(f.read_text())["machine_share"]
+              for f in (stores / "results" / "smoke" / "scarce").glob("*.json")}
+    assert shares == {min(1.0, 1 / os.cpu_count())}       # trained by single-core workers
     st = campaign.status("smoke")
     assert (st["state"] == "done").all() and (st["done"] == st["runs"]).all()
     assert set(st["tier"]) == {1, 2, 3, 4}
@@ -158,3 +166,46 @@ def test_cpu_trains_whole_schedules_60_epoch_back_ends_and_100_epoch_scarce_runs
     # 11 starts less the two CT tables, which no (patched) pretraining has stored
     assert len(scarce) == 9 and all(kw["train_overrides"] == {"epochs": 100} for kw in scarce)
     assert all(not kw.get("train_overrides") for model, kw in calls if kw.get("experiment") == "fronts")
+
+
+def test_a_claimed_run_is_skipped_by_other_workers_and_a_dead_workers_claim_is_cleared(stores,
+                                                                                      monkeypatch):
+    """runs.claiming: a run that another live process holds is not trained twice."""
+    import subprocess
+    import sys
+
+    from ctlib import experiments as ex
+    from ctlib import runs
+
+    ds, split = ex.hoip_data("smoke")
+    one = lambda seed: ex.train_one("cgcnn", ["atomization_energy_per_atom"], ds, split,  # noqa: E731
+                                    profile="smoke", seed=seed, experiment="scarce", train=True)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        with runs.claiming() as stats:
+            start = dict(stats)
+            assert one(0) is not None                                   # free: trained and stored
+            assert stats["trained"] == start["trained"] + 1
+            dirs = []                                                   # where seed 1's lock goes
+            with monkeypatch.context() as m:
+                m.setattr(runs, "claim", lambda d: dirs.append(d))
+                assert one(1) is None
+            lock = dirs[0].parent / f"{dirs[0].name}.lock"
+            lock.write_text(f"{other.pid}\n")                          # held by a live process
+            assert one(1) is None and stats["busy"] == start["busy"] + 2
+            assert runs.clear_stale_locks() == [] and lock.exists()
+            other.kill()
+            other.wait()
+            assert runs.clear_stale_locks() == [lock]                  # its process is gone
+            assert one(1) is not None and not lock.exists()
+            assert stats["trained"] == start["trained"] + 2
+    finally:
+        other.kill()
+
+
+def test_hours_count_a_single_core_workers_share_of_the_machine():
+    assert campaign._hours({"wall_s": 3600.0}) == 1.0                        # older records
+    assert campaign._hours({"wall_s": 3600.0, "machine_share": 0.5}) == 0.5
+    assert campaign._hours({"wall_s": 100.0, "train_s": 7200.0, "machine_share": 0.5}) == 1.0
+    steps = campaign.plan("cpu")
+    assert [s.name for s in steps if s.parallel] == ["data-scarce transfer (Castelli, HOIP)"]

@@ -57,7 +57,7 @@ def curve(which: str, epochs: int, threads: int) -> tuple[list[dict], int]:
         ds, split = ex.mp_data("cpu")
         split, target = ex.model_split(split, "cgcnn", "cpu"), ex.TARGETS[which.split("_", 1)[1]]
     tcfg = ex.train_config("cgcnn", "cpu", 1)
-    tcfg.update(epochs=epochs, patience=None, seed=0, log_every=1)
+    tcfg.update(epochs=epochs, patience=None, seed=0, log_every=1, num_threads=threads)
     torch.manual_seed(0)
     trainer = Trainer(build_model("cgcnn", 1, ex.model_config("cgcnn", "cpu")), tcfg, progress=False)
     rec = trainer.fit(ds, {"train": split["train"], "val": split["val"]}, [target])
