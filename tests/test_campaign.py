@@ -209,3 +209,29 @@ def test_hours_count_a_single_core_workers_share_of_the_machine():
     assert campaign._hours({"wall_s": 100.0, "train_s": 7200.0, "machine_share": 0.5}) == 1.0
     steps = campaign.plan("cpu")
     assert [s.name for s in steps if s.parallel] == ["data-scarce transfer (Castelli, HOIP)"]
+
+
+def test_the_methods_page_quotes_the_stored_stop_probe_records():
+    """Every early-stopping number on the methods page comes from results/cpu/analysis/stop_probe/."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    rec = {p.stem: json.loads(p.read_text())
+           for p in (root / "results" / "cpu" / "analysis" / "stop_probe").glob("*.json")}
+    assert set(rec) == {"hoip-e100", "castelli-e100", "mp_E_f-e60", "mp_E_f-e100"}
+    assert all(r["provenance"]["dirty"] is False for r in rec.values())
+
+    def at15(name):
+        stop = next(r for r in rec[name]["replays"] if r["patience"] == 15)
+        return stop["stopped_at"], stop["best_val_mae"] / rec[name]["best"]["best_val_mae"]
+
+    text = " ".join((root / "book" / "methods.md").read_text().split())
+    (hoip_stop, hoip_x), (cas_stop, cas_x) = at15("hoip-e100"), at15("castelli-e100")
+    assert f"cut a HOIP run at epoch {hoip_stop} with {hoip_x:.1f}× the validation MAE" in text
+    assert f"Castelli-3,334 run at epoch {cas_stop} with {cas_x:.2f}×" in text
+    e60, e100 = rec["mp_E_f-e60"], rec["mp_E_f-e100"]
+    assert at15("mp_E_f-e100")[0] is None                      # patience 15 never stops there
+    assert (f"validation MAE of {e60['best']['best_val_mae']:.3f} eV/atom against "
+            f"{e100['best']['best_val_mae']:.3f} for 100 epochs, in "
+            f"{100 * e60['wall_s'] / e100['wall_s']:.0f} % of the time") in text

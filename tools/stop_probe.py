@@ -12,7 +12,7 @@ Why it exists: the cpu profile first stopped every CGCNN run after 15 epochs
 without a lower validation MAE. Under OneCycle the learning rate is still high
 in the middle of the schedule, the validation curve is noisy there, and the
 lowest errors come in the last epochs as the rate anneals. On HOIP, patience
-15 stopped at epoch 34 with a validation MAE 2.7x the full schedule's; the
+15 stopped at epoch 34 with a validation MAE 2.8x the full schedule's; the
 profile now trains the whole schedule and keeps the best validation epoch.
 
 Usage::
