@@ -320,7 +320,8 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
             "filled_elements": list(getattr(front, "filled_elements", []) or []),
         }
         store.save(record)
-        CLAIM_STATS["trained"] += 1
+        if lock is not None:
+            CLAIM_STATS["trained"] += 1
         return record
     finally:
         if lock is not None:
