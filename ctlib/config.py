@@ -36,7 +36,9 @@ nothing else; experiments read the sizes, epochs and seeds from :func:`get_profi
      learns from epoch 1 (1.86 / 0.56); 5e-5 at 1.08 / 0.47.
   2. Data-scarce transfer: CGCNN from 11 starts (cgcnn92, one-hot, random,
      untrained CT, CT multi-task, CT E_f, and five ``elementembeddings``
-     tables) on Castelli-3,334 and HOIP, 5 seeds: 110 small runs, about 2.6 h.
+     tables) on Castelli-3,334 and HOIP, 5 seeds: 110 small runs, about 1.5 h
+     with two single-core campaign workers (a Castelli run takes ~85 s on one
+     core; one 2-thread process would take about 2.6 h).
      The perovskite page (chapter 06) reads its ``cgcnn92`` and ``CT E_f``
      runs (``extra["perovskites_from_scarce"]``); its MEGNet, HOIP-gap and
      Matbench runs are not part of this profile (Matbench is a later tier).
