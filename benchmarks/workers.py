@@ -45,14 +45,7 @@ def train(which: str, epochs: int, threads: int) -> dict:
     from ctlib.models import build_model
     from ctlib.train import Trainer
 
-    torch.set_num_threads(threads)
-    if which == "castelli":
-        (ds, split), target = ex.perovskite_data("cpu"), "e_form_per_atom"
-    elif which == "hoip":
-        (ds, split), target = ex.hoip_data("cpu"), "atomization_energy_per_atom"
-    else:
-        ds, split = ex.mp_data("cpu")
-        split, target = ex.model_split(split, "cgcnn", "cpu"), ex.TARGETS["E_f"]
+    ds, split, target = ex.cgcnn_set(which, "cpu")
     tcfg = ex.train_config("cgcnn", "cpu", 1)
     tcfg.update(epochs=epochs, patience=None, seed=0, num_threads=threads)  # the Trainer sets it
     torch.manual_seed(0)

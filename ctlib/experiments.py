@@ -722,6 +722,21 @@ SCARCE_TASKS = (("castelli-3334", "perovskite_data", "e_form_per_atom"),
                 ("hoip", "hoip_data", "atomization_energy_per_atom"))
 
 
+def cgcnn_set(name: str, profile) -> tuple:
+    """``(dataset, split, target)`` of one set the campaign trains CGCNN on, by short name:
+    ``castelli`` (Castelli-3,334 formation energy), ``hoip`` (HOIP atomization energy),
+    ``mp_E_f`` / ``mp_E_g`` (the MP-2018 back end's split). For the probes and benchmarks
+    (``tools/stop_probe.py``, ``benchmarks/workers.py``)."""
+    if name == "castelli":
+        return (*perovskite_data(profile), "e_form_per_atom")
+    if name == "hoip":
+        return (*hoip_data(profile), "atomization_energy_per_atom")
+    if name in ("mp_E_f", "mp_E_g"):
+        ds, split = mp_data(profile)
+        return ds, model_split(split, "cgcnn", profile), TARGETS[name.split("_", 1)[1]]
+    raise ValueError(f"unknown set {name!r}; choose castelli, hoip, mp_E_f or mp_E_g")
+
+
 #: scarce-transfer start -> perovskite-page column, for ``extra["perovskites_from_scarce"]``.
 PEROVSKITE_FROM_SCARCE = {"cgcnn92": "C", "CT E_f": "CT-C"}
 

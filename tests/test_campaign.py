@@ -153,6 +153,18 @@ def test_stop_probe_replays_early_stopping_on_a_validation_curve():
         probe.main(["nope"])
 
 
+def test_the_probe_sets_are_the_campaigns_sets(data_root):
+    from ctlib import experiments as ex
+
+    ds, split, target = ex.cgcnn_set("hoip", "smoke")
+    assert (ds, split) == ex.hoip_data("smoke") and target == "atomization_energy_per_atom"
+    ds, split, target = ex.cgcnn_set("mp_E_g", "smoke")
+    assert target == "band_gap" and len(split["train"]) == len(ex.model_split(ex.mp_data("smoke")[1],
+                                                                             "cgcnn", "smoke")["train"])
+    with pytest.raises(ValueError, match="unknown set 'nope'"):
+        ex.cgcnn_set("nope", "smoke")
+
+
 def test_cpu_trains_whole_schedules_60_epoch_back_ends_and_100_epoch_scarce_runs(monkeypatch):
     """The cpu rule: no patience; MP-2018 back ends 60 epochs, the data-scarce runs 100."""
     from ctlib import experiments as ex
