@@ -292,6 +292,7 @@ def _row(rec: dict | None, target_name: str, **cols) -> dict:
     return {**cols, "target_name": target_name, "mae": num("mae"), "rmse": num("rmse"), "r2": num("r2"),
             "n_test": m.get("n", 0), "run_id": (rec or {}).get("run_id"),
             "wall_s": (rec or {}).get("wall_s", math.nan), "device": (rec or {}).get("device"),
+            "machine_share": (rec or {}).get("machine_share", math.nan),
             "split_hash": ((rec or {}).get("config") or {}).get("split_hash")}
 
 

@@ -1,4 +1,5 @@
 """ctlib campaign: plan order, status table, budget stop and resume, no repeats (smoke profile)."""
+import pandas as pd
 import pytest
 
 from ctlib import campaign
@@ -219,6 +220,11 @@ def test_hours_count_a_single_core_workers_share_of_the_machine():
     assert campaign._hours({"wall_s": 3600.0}) == 1.0                        # older records
     assert campaign._hours({"wall_s": 3600.0, "machine_share": 0.5}) == 0.5
     assert campaign._hours({"wall_s": 100.0, "train_s": 7200.0, "machine_share": 0.5}) == 1.0
+    from ctlib import experiments as ex                      # a table step's tidy rows carry it too
+    rows = [ex._row({"run_id": "a", "wall_s": 3600.0, "machine_share": 0.5}, "t"),
+            ex._row({"run_id": "b", "wall_s": 3600.0}, "t"), ex._row(None, "t")]
+    assert campaign._runs(pd.DataFrame(rows)) == [{"run_id": "a", "hours": 0.5},
+                                                  {"run_id": "b", "hours": 1.0}, None]
     steps = campaign.plan("cpu")
     assert [s.name for s in steps if s.parallel] == ["data-scarce transfer (Castelli, HOIP)"]
 
