@@ -462,5 +462,8 @@ def test_check_results_finds_every_table_function():
     assert {"table1", "table2", "table3", "table4", "perovskites", "scarce_transfer",
             "learning_curve", "ct_coord_scale"} <= names
     assert "train_one" not in names and "mean_baseline" not in names
+    # the second-schedule pretraining (fronts_schedule/) is looked up where a profile has one
+    assert "pretrain_ct_alt_schedule(seed 0)" in {n for n, _ in cr.lookups("cpu")}
+    assert not any(n.startswith("pretrain_ct_alt") for n, _ in cr.lookups("quick"))
     cfg = cr.load_config()
     assert cfg["strict"] == ["cpu"] and "quick" in cfg["warn"]

@@ -11,8 +11,9 @@ compares the run ids found with the record files present:
 * every table function of :mod:`ctlib.experiments` (each public function whose first
   parameter is ``profile`` and that takes ``train``: ``table1``, ``table2``, ...,
   ``scarce_transfer``, ``learning_curve``), with the profile's seeds;
-* every pretraining front (``pretrain_front`` for each model and target, and
-  ``pretrain_ct_multitask``) for each seed the profile's back ends use.
+* every pretraining front (``pretrain_front`` for each model and target,
+  ``pretrain_ct_multitask`` and, where the profile defines a second schedule,
+  ``pretrain_ct_alt_schedule``) for each seed the profile's back ends use.
 
 A record that no lookup finds is **stale**. Stale records (and lookups that raise) fail
 the check for the profiles listed under ``strict:`` in ``.ci/check_results.yml`` (the
@@ -110,6 +111,9 @@ def lookups(profile: str):
                             lambda m=model, t=short, s=seed: [ex.pretrain_front(m, t, p, s, train=False)]))
         out.append((f"pretrain_ct_multitask(seed {seed})",
                     lambda s=seed: [ex.pretrain_ct_multitask(p, s, train=False)]))
+        if p.extra.get("ct_alt_schedule"):
+            out.append((f"pretrain_ct_alt_schedule(seed {seed})",
+                        lambda s=seed: [ex.pretrain_ct_alt_schedule(p, s, train=False)]))
     return out
 
 
