@@ -214,28 +214,60 @@ def judge(tables: pd.DataFrame, claims: list[Claim] = CLAIMS) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------- interpretability
-#: Pretraining seeds of the analysed CT table a clustering or Table VI verdict needs.
+#: Pretraining seeds of the analysed CT table, or stored CT pretrainings, a clustering or
+#: Table VI verdict needs.
 MIN_TABLE_SEEDS = 3
 
 
-def _table_seeds_caveat(row: dict, summary: dict) -> dict:
+def _pretrainings_text(n: int) -> str:
+    return (f"Judged over the {n} stored CT pretrainings (one seed each; they differ in target or "
+            "schedule, which moves the table more than a new seed would), since fewer than "
+            f"{MIN_TABLE_SEEDS} seeds of the analysed table exist")
+
+
+def _table_seeds_caveat(row: dict, summary: dict, across: dict | None = None) -> dict:
     """Hold back a verdict on one element table when fewer than :data:`MIN_TABLE_SEEDS` were analysed.
 
     The clustering scan and the CV repeats of reverse prediction measure the spread
     of k-means and CatBoost on *one* table; how the table itself varies between
     pretraining seeds is unmeasured until ``summary["seeds"]`` (the pretraining
     seeds of the analysed table, written by pages 07 and 08) holds enough of them.
-    The verdict then becomes inconclusive, and the reason keeps what the one table
-    showed. Summaries without ``seeds`` are judged as they are.
+    Until then the verdict is ``across`` when given (the same claim judged over
+    :data:`MIN_TABLE_SEEDS` or more stored CT pretrainings, see
+    :func:`judge_k3` and :func:`judge_r2`); else it becomes inconclusive, and
+    the reason keeps what the one table showed. Summaries without ``seeds``
+    are judged as they are.
     """
     seeds = summary.get("seeds")
     if seeds is None or len(seeds) >= MIN_TABLE_SEEDS or row["verdict"] == report.MISSING:
         return row
+    if across is not None:
+        return across
     n = len(seeds)
     return {**row, "verdict": report.ONE_SEED if n == 1 else report.INCONCLUSIVE,
             "reason": (f"Only {n} pretraining seed{'s' if n != 1 else ''} of the CT table "
                        f"(a verdict needs {MIN_TABLE_SEEDS}): the spread shown is that of the analysis on "
                        f"one table, not of the table. On this table alone: {row['verdict']}. {row['reason']}")}
+
+
+def _k3_across(row: dict, tables: list[dict]) -> dict | None:
+    """The k claim over the stored pretrainings (``tables``: rows of
+    :func:`ctlib.analysis.clustering.k_scan_per_table`): reproduced or
+    contradicted when every table's verdict is that one, else inconclusive;
+    None with fewer than :data:`MIN_TABLE_SEEDS` tables."""
+    if len(tables) < MIN_TABLE_SEEDS:
+        return None
+    verdicts = [t["verdict"] for t in tables]
+    agreed = verdicts[0] if len(set(verdicts)) == 1 and verdicts[0] in (
+        report.REPRODUCED, report.CONTRADICTED) else report.INCONCLUSIVE
+    each = "; ".join(f"{t['table']}: k = {t['k_best']}, {t['verdict']}" for t in tables)
+    return {**row, "ours": "best k " + ", ".join(str(t["k_best"]) for t in tables)
+                           + f" over {len(tables)} pretrainings",
+            "verdict": agreed,
+            "reason": (f"{_pretrainings_text(len(tables))}: {each}. "
+                       + ("Every table gives the same verdict. " if agreed != report.INCONCLUSIVE
+                          else "The tables do not all give the same decisive verdict. ")
+                       + f"The analysed table: {row['reason']}")}
 
 
 def judge_k3(clusters: dict | None) -> dict:
@@ -245,9 +277,13 @@ def judge_k3(clusters: dict | None) -> dict:
     silhouettes of the random tables: ``null_silhouettes`` (``{k: [one value
     per table]}``) when the summary has it, else ``null_silhouette_max``
     (``{k: max over tables}``), a one-value null whose threshold is the
-    maximum (stricter than the 95th percentile). Rule: :func:`ctlib.report.k_verdict`,
-    held back to inconclusive while fewer than :data:`MIN_TABLE_SEEDS` pretraining
-    seeds of the table were analysed (``seeds``).
+    maximum (stricter than the 95th percentile). Rule: :func:`ctlib.report.k_verdict`.
+    While fewer than :data:`MIN_TABLE_SEEDS` pretraining seeds of the table were
+    analysed (``seeds``), the verdict is taken over the stored CT pretrainings
+    (``pretrainings``: one row per table, as
+    :func:`ctlib.analysis.clustering.k_scan_per_table` gives them) when there are
+    enough: the shared verdict when every table gives the same decisive one, else
+    inconclusive; with too few tables it is held back to inconclusive.
     """
     paper_k = int((clusters or {}).get("paper_k")
                   or report.paper_tables()["interpretability"]["best_k_clusters"])
@@ -263,7 +299,19 @@ def judge_k3(clusters: dict | None) -> dict:
     ours = "—" if v.k_best is None else (f"k = {v.k_best} (silhouette {v.silhouette_best:.3f}; "
                                           f"at k = {paper_k}: {v.silhouette_paper_k:.3f})")
     note = " (Null: only the maximum over the random tables was saved.)" if only_max and null else ""
-    return _table_seeds_caveat({**row, "ours": ours, "verdict": v.verdict, "reason": v.reason + note}, clusters)
+    row = {**row, "ours": ours, "verdict": v.verdict, "reason": v.reason + note}
+    return _table_seeds_caveat(row, clusters, _k3_across(row, clusters.get("pretrainings") or []))
+
+
+def _r2_cells(v, m, s, over: str, per: str) -> dict:
+    """The ``ours``, verdict and reason cells of a Table VI row from an :func:`ctlib.report.r2_verdict`
+    ``v`` of values with mean ``m`` and std ``s``; ``over``/``per`` name the replicates."""
+    lo, hi = -v.interval[1], -v.interval[0]   # the interval of R² itself
+    return {"ours": ("—" if m is None else report.fmt_pm(m, math.nan if s is None else s, v.n_seeds)
+                     + ("" if not np.isfinite(lo) else f", 95% interval [{lo:.3f}, {hi:.3f}]")),
+            "verdict": v.verdict, "effect_size_differs": v.effect_size_differs,
+            "reason": v.reason.replace("relative change", "relative change of 1 − R²").replace(
+                f"over {v.n_seeds} seeds", f"over {v.n_seeds} {over}").replace("per-seed", per)}
 
 
 def judge_r2(reverse: dict | None, embedding: str = "CT (ours)") -> list[dict]:
@@ -273,8 +321,12 @@ def judge_r2(reverse: dict | None, embedding: str = "CT (ours)") -> list[dict]:
     (``r2[embedding][prop]``: ``r2_pooled_mean``, ``r2_pooled_std``; per-repeat
     values from ``r2_pooled_values[embedding][prop]`` when present), over
     ``repeats`` CV repeats, against ``paper_r2[prop]``. Rule:
-    :func:`ctlib.report.r2_verdict`, held back to inconclusive while fewer than
-    :data:`MIN_TABLE_SEEDS` pretraining seeds were analysed (``seeds``).
+    :func:`ctlib.report.r2_verdict`. While fewer than :data:`MIN_TABLE_SEEDS`
+    pretraining seeds were analysed (``seeds``), the rule is applied instead to
+    the mean R² of each stored CT pretraining (``pretrainings``: rows with
+    ``table`` and ``r2`` = property -> mean R² over the CV repeats), one value per
+    table, when there are enough; with too few the verdict is held back to
+    inconclusive.
     """
     from ctlib.analysis.reverse import PROPERTIES
 
@@ -283,6 +335,7 @@ def judge_r2(reverse: dict | None, embedding: str = "CT (ours)") -> list[dict]:
     ours = (reverse.get("r2") or {}).get(embedding) or {}
     per_repeat = (reverse.get("r2_pooled_values") or {}).get(embedding) or {}
     n = reverse.get("repeats")
+    tables = reverse.get("pretrainings") or []
     rows = []
     for prop, paper_v in reverse["paper_r2"].items():
         o = ours.get(prop) or {}
@@ -290,18 +343,22 @@ def judge_r2(reverse: dict | None, embedding: str = "CT (ours)") -> list[dict]:
             v = report.r2_verdict(paper_v, per_repeat[prop])
         else:
             v = report.r2_verdict(paper_v, mean=o.get("r2_pooled_mean"), std=o.get("r2_pooled_std"), n=n)
-        m, s = o.get("r2_pooled_mean"), o.get("r2_pooled_std")
-        lo, hi = -v.interval[1], -v.interval[0]   # the interval of R² itself
-        rows.append({
-            "claim": f"CatBoost predicts {PROPERTIES.get(prop, prop)} from the CT embedding (R² > 0)",
-            "paper": f"R² {paper_v:.3f}",
-            "ours": ("—" if m is None else report.fmt_pm(m, math.nan if s is None else s, v.n_seeds)
-                     + ("" if not np.isfinite(lo) else f", 95% interval [{lo:.3f}, {hi:.3f}]")),
-            "verdict": v.verdict, "effect_size_differs": v.effect_size_differs,
-            "reason": v.reason.replace("relative change", "relative change of 1 − R²").replace(
-                f"over {v.n_seeds} seeds", f"over {v.n_seeds} CV repeats").replace("per-seed", "per-repeat"),
-        })
-    return [_table_seeds_caveat(r, reverse) for r in rows]
+        row = {"claim": f"CatBoost predicts {PROPERTIES.get(prop, prop)} from the CT embedding (R² > 0)",
+               "paper": f"R² {paper_v:.3f}",
+               **_r2_cells(v, o.get("r2_pooled_mean"), o.get("r2_pooled_std"), "CV repeats", "per-repeat")}
+        across = None
+        vals = [t["r2"][prop] for t in tables if (t.get("r2") or {}).get(prop) is not None]
+        if len(vals) >= MIN_TABLE_SEEDS:
+            va = report.r2_verdict(paper_v, vals)
+            cells = _r2_cells(va, float(np.mean(vals)), float(np.std(vals, ddof=1)), "CT pretrainings",
+                              "per-table")
+            each = ", ".join(f"{t['table']} {t['r2'][prop]:.3f}" for t in tables
+                             if (t.get("r2") or {}).get(prop) is not None)
+            across = {**row, **cells,
+                      "reason": (f"{_pretrainings_text(len(vals))}; mean R² over the CV repeats of each: "
+                                 f"{each}. {cells['reason']} The analysed table: {row['reason']}")}
+        rows.append(_table_seeds_caveat(row, reverse, across))
+    return rows
 
 
 def read_summary(out_dir, stem: str) -> dict | None:

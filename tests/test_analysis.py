@@ -441,6 +441,14 @@ def test_analyse_clusters_finds_the_blocks_beyond_the_null(block_data):
     B = clustering.analyse_clusters(X, list(ELEMENTS), n_components=5, ks=range(2, 8), n_init=5, n_null=3, paper_k=3)
     assert set(B.labels) == {3, 4} and claims.judge_k3(B.summary())["verdict"] == report.CONTRADICTED
 
+    # the same scan on several tables against that null: the blocks, and a table of noise
+    noise = np.random.default_rng(3).standard_normal(X.shape)
+    per = clustering.k_scan_per_table({"blocks": (list(ELEMENTS), X), "noise": (list(ELEMENTS), noise)},
+                                      A.null, n_components=5, ks=range(2, 8), n_init=5, paper_k=4)
+    assert per["table"].tolist() == ["blocks", "noise"] and per["k_best"].iloc[0] == 4
+    assert per["verdict"].tolist()[0] == report.REPRODUCED and per["verdict"].iloc[1] != report.REPRODUCED
+    assert per.loc[0, "silhouette_best"] == pytest.approx(A.scan["silhouette"].max())
+
 
 def test_paper_group_check():
     labels = np.array([0 if e in ("B", "C", "S", "Ga", "Ge", "Li") else 1 for e in ELEMENTS])

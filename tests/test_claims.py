@@ -104,6 +104,32 @@ def test_judge_r2_from_the_08_summary():
     assert one[0]["verdict"] == report.ONE_SEED and one[1]["verdict"] == report.MISSING
 
 
+def test_k3_and_r2_are_judged_over_the_stored_pretrainings_when_seeds_are_too_few():
+    full = {"paper_k": 3, "scan": SCAN, "null_silhouettes": {str(k): [0.1, 0.12, 0.14, 0.16, 0.2] for k in range(2, 6)},
+            "seeds": [0]}
+    tab = [{"table": f"CT {i}", "k_best": 2, "verdict": report.CONTRADICTED} for i in range(3)]
+    row = claims.judge_k3({**full, "pretrainings": tab})
+    assert row["verdict"] == report.CONTRADICTED and "3 stored CT pretrainings" in row["reason"]
+    assert row["ours"] == "best k 2, 2, 2 over 3 pretrainings"
+    mixed = tab[:2] + [{"table": "CT 2", "k_best": 3, "verdict": report.REPRODUCED}]
+    assert claims.judge_k3({**full, "pretrainings": mixed})["verdict"] == report.INCONCLUSIVE
+    # two tables are too few: held back as before; enough seeds of the table: judged on it
+    assert claims.judge_k3({**full, "pretrainings": tab[:2]})["verdict"] == report.ONE_SEED
+    assert claims.judge_k3({**full, "seeds": [0, 1, 2], "pretrainings": tab})["verdict"] == report.REPRODUCED
+
+    summary = {"repeats": 2, "paper_r2": {"atomic_radius": 0.784, "boiling_point": 0.864}, "seeds": [0],
+               "r2": {"CT (ours)": {"atomic_radius": {"r2_pooled_mean": 0.75, "r2_pooled_std": 0.05},
+                                    "boiling_point": {"r2_pooled_mean": 0.3, "r2_pooled_std": 0.01}}},
+               "pretrainings": [{"table": "a", "r2": {"atomic_radius": 0.20, "boiling_point": 0.30}},
+                                {"table": "b", "r2": {"atomic_radius": 0.25, "boiling_point": -0.30}},
+                                {"table": "c", "r2": {"atomic_radius": 0.30, "boiling_point": 0.10}}]}
+    rows = claims.judge_r2(summary)
+    assert [r["verdict"] for r in rows] == [report.REPRODUCED, report.INCONCLUSIVE]
+    assert rows[0]["ours"].startswith("0.250 ± 0.050 (n=3)") and "[0.126, 0.374]" in rows[0]["ours"]
+    assert rows[0]["effect_size_differs"] is True and "per-table" in rows[0]["reason"]
+    assert "a 0.200, b 0.250, c 0.300" in rows[0]["reason"]
+
+
 def test_judge_interpretability_reads_the_page_summaries(tmp_path):
     out = claims.judge_interpretability(tmp_path)
     assert list(out["verdict"]) == [report.MISSING]              # pages 07 and 08 have not run

@@ -331,6 +331,11 @@ def test_real_smoke_pretraining_with_snapshots(tmp_path, monkeypatch, data_root)
     cmp = pretraining.schedule_comparison(both, chem2).set_index("kind")
     assert list(cmp.index) == ["mt", pretraining.ALT] and cmp["epochs"].tolist() == ["2/2", "2/2"]
     assert np.isfinite(cmp["r2_last"]).all() and (cmp["epoch_last"] == 2).all()
+    # the final table of every stored pretraining, by label: what pages 07 and 08 judge over
+    tables = pretraining.final_tables(p)
+    assert list(tables) == [both["mt"].label, both[pretraining.ALT].label]
+    np.testing.assert_array_equal(tables[both["mt"].label][1], pretraining.load_table(both["mt"].final_table)[1])
+    assert tables[both["mt"].label][1].shape == (len(ELEMENTS), rebuilt.shape[1])
     with pytest.raises(ValueError, match="ct_alt_schedule"):
         ex.pretrain_ct_alt_schedule("quick", 0, train=False)
 

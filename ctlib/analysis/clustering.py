@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,7 @@ __all__ = [
     "pca_reduce",
     "kmeans_labels",
     "kmeans_scan",
+    "k_scan_per_table",
     "elbow_k",
     "choose_k",
     "cluster_members",
@@ -559,6 +560,37 @@ def analyse_clusters(X, elements: Sequence[str], *, n_components: int = 32,
               if 1 <= k <= A.shape[0]}
     return ClusterAnalysis(list(elements), Z, ratio, full_ratio, scan, int(k_best), rule, elbow, null,
                            labels, paper_k)
+
+
+def k_scan_per_table(tables: Mapping[str, tuple[Sequence[str], np.ndarray]], null: dict, *,
+                     n_components: int = 32, ks: Iterable[int] = range(2, 11), seed: int = 0,
+                     n_init: int = 20, paper_k: int | None = None) -> pd.DataFrame:
+    """The k scan of page 07 on several tables, each judged against the same null.
+
+    Args:
+        tables: label -> (elements, ``(n, d)`` matrix), all of one shape (the
+            null :func:`null_silhouettes` depends on the shape only).
+        null: ``{k: [silhouettes of the random tables]}`` of that shape.
+        n_components, ks, seed, n_init, paper_k: as :func:`analyse_clusters`.
+
+    Returns:
+        one row per table: ``table``, ``k_best``, ``silhouette_best``,
+        ``silhouette_paper_k`` and ``verdict`` / ``reason`` of
+        :func:`ctlib.report.k_verdict`.
+    """
+    from ctlib import report
+
+    paper_k = int(paper_k if paper_k is not None
+                  else report.paper_tables()["interpretability"]["best_k_clusters"])
+    rows = []
+    for label, (_, X) in tables.items():
+        A = _as_matrix(X)
+        Z = pca_reduce(A, min(int(n_components), *A.shape), seed=seed)[0]
+        v = report.k_verdict(kmeans_scan(Z, ks, seed=seed, n_init=n_init), null, paper_k=paper_k)
+        rows.append({"table": label, "k_best": v.k_best, "silhouette_best": v.silhouette_best,
+                     "silhouette_paper_k": v.silhouette_paper_k, "verdict": v.verdict, "reason": v.reason})
+    return pd.DataFrame(rows, columns=["table", "k_best", "silhouette_best", "silhouette_paper_k",
+                                       "verdict", "reason"])
 
 
 # --------------------------------------------------------------------------- #

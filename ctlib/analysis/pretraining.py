@@ -64,7 +64,7 @@ from ctlib.results import default_root
 
 __all__ = [
     "KINDS", "ALT", "LABELS", "SHORT", "REFERENCES", "KS", "STORED", "IN_PROGRESS", "PENDING",
-    "PretrainingRun", "kind_targets", "run_prefix", "find_pretraining_runs", "runs_frame",
+    "PretrainingRun", "kind_targets", "run_prefix", "find_pretraining_runs", "final_tables", "runs_frame",
     "validation_curves", "final_metrics", "snapshot_frame", "load_table",
     "relative_drift", "best_silhouette", "reverse_r2", "chemistry_vs_epoch", "schedule_comparison",
     "budget_table", "plot_validation_curves", "plot_chemistry", "clear_memo",
@@ -256,6 +256,27 @@ def find_pretraining_runs(profile, seed: int | None = None, *, kinds: Sequence[s
                     run.best_epoch = ck.get("best_epoch", _best_epoch(run.history))
         out[kind] = run
     return out
+
+
+def final_tables(profile, seed: int | None = None) -> dict[str, tuple[list[str], np.ndarray]]:
+    """The final element table of every stored CT pretraining of a profile.
+
+    The tables pages 07 and 08 judge the interpretability claims over: each
+    pretraining (multi-task, E_f, E_g, and the multi-task one under the
+    profile's other schedule) is a different CT table of the same
+    architecture and data.
+
+    Args:
+        profile: profile name or :class:`ctlib.config.Profile`.
+        seed: pretraining seed (default as :func:`find_pretraining_runs`).
+
+    Returns:
+        label -> ``(elements, (89, d) float64 matrix)`` (:func:`load_table`), in
+        the order of :func:`find_pretraining_runs`; runs not stored are left out.
+    """
+    runs = find_pretraining_runs(profile, seed, unfinished=False)
+    return {r.label: load_table(r.final_table) for r in runs.values()
+            if r.status == STORED and r.final_table is not None}
 
 
 def runs_frame(runs: Mapping[str, PretrainingRun]) -> pd.DataFrame:
