@@ -250,6 +250,10 @@ def _table_seeds_caveat(row: dict, summary: dict, across: dict | None = None) ->
                        f"one table, not of the table. On this table alone: {row['verdict']}. {row['reason']}")}
 
 
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 def _k3_across(row: dict, tables: list[dict]) -> dict | None:
     """The k claim over the stored pretrainings (``tables``: rows of
     :func:`ctlib.analysis.clustering.k_scan_per_table`): reproduced or
@@ -267,7 +271,7 @@ def _k3_across(row: dict, tables: list[dict]) -> dict | None:
             "reason": (f"{_pretrainings_text(len(tables))}: {each}. "
                        + ("Every table gives the same verdict. " if agreed != report.INCONCLUSIVE
                           else "The tables do not all give the same decisive verdict. ")
-                       + f"The analysed table: {row['reason']}")}
+                       + f"The analysed table alone: {_lower_first(row['reason'])}")}
 
 
 def judge_k3(clusters: dict | None) -> dict:
@@ -356,7 +360,7 @@ def judge_r2(reverse: dict | None, embedding: str = "CT (ours)") -> list[dict]:
                              if (t.get("r2") or {}).get(prop) is not None)
             across = {**row, **cells,
                       "reason": (f"{_pretrainings_text(len(vals))}; mean R² over the CV repeats of each: "
-                                 f"{each}. {cells['reason']} The analysed table: {row['reason']}")}
+                                 f"{each}. {cells['reason']} The analysed table alone: {_lower_first(row['reason'])}")}
         rows.append(_table_seeds_caveat(row, reverse, across))
     return rows
 
