@@ -76,6 +76,17 @@ def test_verdict_with_one_seed_and_with_another_pair():
     assert v["claim"].tolist() == ["onehot vs cgcnn92"] and v["mean_rel"].iloc[0] == pytest.approx(-0.1)
 
 
+def test_pretraining_is_judged_against_its_own_untrained_start_and_small_maes_keep_three_digits():
+    df = pd.DataFrame(_rows("castelli-3334", "CT untrained", [0.0191, 0.0185, 0.0197])
+                      + _rows("castelli-3334", "CT mt", [0.0176, 0.0170, 0.0183])
+                      + _rows("castelli-3334", "CT E_f", [0.0190, 0.0186, 0.0199]))
+    v = transfer.scarce_verdicts(df, transfer.PRETRAINING_COMPARISONS).set_index("claim")
+    assert v.at["CT mt vs CT untrained", "verdict"] == report.REPRODUCED          # lower MAE on every seed
+    assert v.at["CT E_f vs CT untrained", "verdict"] == report.INCONCLUSIVE
+    s = transfer.summarize_starts(df).set_index("start")
+    assert s.at["CT mt", "cell"] == "0.0176 ± 0.0007 (n=3)"
+
+
 def test_summaries_keep_pending_starts_and_say_so():
     s = transfer.summarize_starts(_frame()).set_index(["dataset", "start"])
     r = s.loc[("castelli-3334", "cgcnn92")]
