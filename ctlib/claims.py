@@ -503,8 +503,8 @@ def scorecard_figure(verdicts: pd.DataFrame, interp: pd.DataFrame | None = None,
         col = VERDICT_COLOURS.get(verdict, "#9e9e9e")
         ours = PENDING if verdict == report.MISSING else str(r.get("ours", "—"))
         if str(r.get("paper", "")).startswith("R²") and verdict != report.MISSING and not ours.startswith("—"):
-            ours = "R² " + ours
-        ax.text(lo + 0.01 * (hi - lo), y, _short(f"ours: {ours}; paper: {r.get('paper', '—')}", 90),
+            ours = "R² " + ours.replace(", 95% interval ", " ")   # keeps the row inside the axes
+        ax.text(lo + 0.01 * (hi - lo), y, _short(f"ours: {ours}; paper: {r.get('paper', '—')}", 70),
                 va="center", fontsize=7.5, color="#424242",
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
         ax.text(1.01, y, verdict_label(verdict), transform=ax.get_yaxis_transform(), va="center",

@@ -206,6 +206,23 @@ def test_scorecard_draws_every_claim_coloured_by_verdict():
         claims.scorecard_figure(v.iloc[:0])
 
 
+def test_scorecard_text_of_an_r2_claim_stays_inside_the_axes():
+    import matplotlib
+    matplotlib.use("Agg")
+
+    v = claims.judge(pd.concat([tidy("C default", [0.10, 0.10, 0.10]), tidy("CT-C", [0.08, 0.09, 0.085])]),
+                     claims.claims_for("II", "E_f")[:1])
+    interp = pd.DataFrame([{"claim": "CatBoost predicts Electrical Conductivity from the CT embedding (R² > 0)",
+                            "paper": "R² 0.831", "verdict": report.INCONCLUSIVE,
+                            "ours": "0.101 ± 0.074 (n=4), 95% interval [-0.016, 0.219]"}])
+    fig = claims.scorecard_figure(v, interp)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    [text] = [t for t in ax.texts if t.get_text().startswith("ours:")]
+    assert text.get_text() == "ours: R² 0.101 ± 0.074 (n=4) [-0.016, 0.219]; paper: R² 0.831"
+    assert text.get_window_extent().x1 < ax.get_window_extent().x1
+
+
 def test_placeholder_scorecard_only_when_missing(tmp_path):
     path = claims.write_placeholder_scorecard(tmp_path)
     assert path == tmp_path / "figures" / "scorecard.png" and path.stat().st_size > 1000
