@@ -41,6 +41,11 @@ def test_notebook_source_is_clean_and_parameterised(path):
     assert "parameters" in first.metadata.get("tags", []), \
         f"{path.name}: the first code cell must be tagged 'parameters'"
     assert "profile" in book._notebook_parameters(path)
+    # the results chapters show results, not code: every code cell is folded or removed
+    # (01_data shows its code on purpose: it is the walk-through of the data loaders)
+    for c in code if path.stem != "01_data" else []:
+        assert {"hide-input", "remove-cell"} & set(c.metadata.get("tags", [])), \
+            f"{path.name}: tag every code cell 'hide-input' (or 'remove-cell'): {c.source[:60]!r}"
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), \
         f"{path.name}: the first cell must be a markdown cell with the page title (# ...)"
