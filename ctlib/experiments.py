@@ -728,10 +728,10 @@ def cgcnn_set(name: str, profile) -> tuple:
     ``castelli`` (Castelli-3,334 formation energy), ``hoip`` (HOIP atomization energy),
     ``mp_E_f`` / ``mp_E_g`` (the MP-2018 back end's split). For the probes and benchmarks
     (``tools/stop_probe.py``, ``benchmarks/workers.py``)."""
-    if name == "castelli":
-        return (*perovskite_data(profile), "e_form_per_atom")
-    if name == "hoip":
-        return (*hoip_data(profile), "atomization_energy_per_atom")
+    scarce = {"castelli": SCARCE_TASKS[0], "hoip": SCARCE_TASKS[1]}   # the scarce step's own sets
+    if name in scarce:
+        _, data_fn, target = scarce[name]
+        return (*globals()[data_fn](profile), target)
     if name in ("mp_E_f", "mp_E_g"):
         ds, split = mp_data(profile)
         return ds, model_split(split, "cgcnn", profile), TARGETS[name.split("_", 1)[1]]
