@@ -463,27 +463,68 @@ def results_root_for(src_root: str | Path = REPO_ROOT) -> Path:
     return Path(src_root) / "results"
 
 
-#: Kind of CT table (:data:`ctlib.lookup.CT_KINDS`) -> (label, file tag, title) of its download.
-_CT_DOWNLOADS = {"ct-multitask": ("mt", "mt", "Multi-task CT table ($E_f$ + $E_g$)"),
-                 "ct-Ef": ("E_f", "Ef", "CT table pretrained on formation energy $E_f$"),
-                 "ct-Eg": ("E_g", "Eg", "CT table pretrained on band gap $E_g$")}
+#: (experiment, kind of CT table (:data:`ctlib.lookup.CT_KINDS`)) -> (label, file tag, title)
+#: of its download. The multi-task table under the profile's other schedule
+#: (``extra["ct_alt_schedule"]``, experiment ``fronts_schedule``) gets its scheduler's name
+#: in its tag and title (e.g. ``ct_mt_onecycle_s0``).
+_CT_DOWNLOADS = {("fronts", "ct-multitask"): ("mt", "mt", "Multi-task CT table ($E_f$ + $E_g$)"),
+                 ("fronts", "ct-Ef"): ("E_f", "Ef", "CT table pretrained on formation energy $E_f$"),
+                 ("fronts", "ct-Eg"): ("E_g", "Eg", "CT table pretrained on band gap $E_g$"),
+                 ("fronts_schedule", "ct-multitask"):
+                     ("mt_alt", "mt_{scheduler}", "Multi-task CT table ($E_f$ + $E_g$), {scheduler} schedule")}
+
+
+_SCHEDULERS = {"onecycle": "OneCycle", "cosine": "cosine", "step": "step"}
+
+
+def _alt_scheduler(profile: str) -> str | None:
+    """The scheduler's name of the profile's ``extra["ct_alt_schedule"]`` (None: it has none)."""
+    alt = get_profile(profile).extra.get("ct_alt_schedule") if profile in PROFILES else None
+    return _SCHEDULERS.get(alt.get("scheduler"), alt.get("scheduler") or "other") if alt else None
 
 
 def stored_ct_tables(profile: str, results_root: str | Path) -> tuple[list[dict], list[str]]:
-    """The profile's stored CT pretraining records (``<root>/<profile>/fronts/*.json``
-    of CT from the one-hot start: multi-task, E_f, E_g) that name an element table.
+    """The profile's stored CT pretraining records that name an element table: CT from
+    the one-hot start, multi-task, E_f and E_g (``<root>/<profile>/fronts/*.json``), then
+    the multi-task one under the profile's other schedule (``fronts_schedule/``).
 
     One record per (kind, seed), the newest when several are stored
     (:func:`ctlib.lookup.ct_table_records`). Returns ``(records in the order mt, E_f,
-    E_g and by seed, problems)``; a record that cannot be read is a problem (named by
-    its path under the store), never an exception.
+    E_g, other-schedule mt and by seed, problems)``; a record that cannot be read is a
+    problem (named by its path under the store), never an exception.
     """
     unreadable: list = []
-    found = ct_table_records(profile, tuple(_CT_DOWNLOADS), results_root=results_root,
-                             experiment="fronts", problems=unreadable)
-    problems = [f"`{profile}/fronts/{path.name}` is not a readable record ({type(e).__name__})"
-                for path, e in unreadable]
+    found = []
+    for experiment in dict.fromkeys(e for e, _ in _CT_DOWNLOADS):
+        kinds = tuple(k for e, k in _CT_DOWNLOADS if e == experiment)
+        found += ct_table_records(profile, kinds, results_root=results_root,
+                                  experiment=experiment, problems=unreadable)
+    problems = [f"`{profile}/{path.parent.name}/{path.name}` is not a readable record "
+                f"({type(e).__name__})" for path, e in unreadable]
     return [rec for _, rec in found], problems
+
+
+def _download_names(rec: dict) -> tuple[str, str, str]:
+    """(label, file tag, title) of a stored CT table's download (:data:`_CT_DOWNLOADS`)."""
+    label, tag, title = _CT_DOWNLOADS[rec.get("experiment"), ct_kind(rec)]
+    sched = str(_train_config(rec).get("scheduler") or "other")
+    return label, tag.format(scheduler=sched), title.format(scheduler=_SCHEDULERS.get(sched, sched))
+
+
+def _train_config(rec: dict) -> dict:
+    return (rec.get("config") or {}).get("train") or rec.get("train_config") or {}
+
+
+def _schedule_words(rec: dict) -> str:
+    """A record's learning-rate schedule in words, e.g. ``"OneCycle schedule, peak lr 3e-4"``."""
+    tc = _train_config(rec)
+    sched = tc.get("scheduler")
+    words = f"{_SCHEDULERS.get(sched, sched)} schedule" if sched and sched != "none" else ""
+    lr = tc.get("lr")
+    if isinstance(lr, (int, float)):
+        words += (", " if words else "") + ("peak lr " if sched == "onecycle" else "lr ") + \
+            f"{lr:.0e}".replace("e-0", "e-")
+    return words
 
 
 def _sha256(path: Path) -> str:
@@ -519,7 +560,7 @@ def export_embeddings(profile: str, results_root: str | Path, out_dir: str | Pat
     records, problems = stored_ct_tables(profile, results_root)
     tables = []
     for rec in records:
-        label, tag, title = _CT_DOWNLOADS[ct_kind(rec)]
+        label, tag, title = _download_names(rec)
         seed = int(rec.get("seed") or 0)
         stem = f"ct_{tag}_s{seed}"
         try:
@@ -547,7 +588,8 @@ def export_embeddings(profile: str, results_root: str | Path, out_dir: str | Pat
         emb.save(files["npz"])
         history = rec.get("history") or []
         tables.append({
-            "label": label, "title": title, "stem": stem, "run_id": rec.get("run_id"),
+            "label": label, "title": title, "stem": stem, "schedule": _schedule_words(rec),
+            "run_id": rec.get("run_id"),
             "experiment": rec.get("experiment"), "seed": seed, "targets": list(rec["targets"]),
             "units": rec.get("units") or {}, "finished": rec.get("finished"),
             "commit": (code.get("commit") or "unknown")[:12], "dirty": code.get("dirty"),
@@ -589,7 +631,9 @@ def embeddings_fragment(manifest: dict, downloads_rel: str) -> str:
              "included by book/embeddings.md -->", ""]
     tables = manifest["tables"]
     have = {t["label"] for t in tables}
-    missing = [title for label, _, title in _CT_DOWNLOADS.values() if label not in have]
+    alt = _alt_scheduler(profile)
+    missing = [title.format(scheduler=alt) for (experiment, _), (label, _, title) in _CT_DOWNLOADS.items()
+               if label not in have and (experiment == "fronts" or alt)]
     if not tables:
         lines += [":::{note}",
                   f"**Pending.** No trained CT element table of the `{profile}` profile is stored "
@@ -614,7 +658,8 @@ def embeddings_fragment(manifest: dict, downloads_rel: str) -> str:
             f"{{download}}`{Path(f['npz']).name} <{f['npz']}>`",
             f"- **Run:** `{t['run_id']}`, record `results/{profile}/{t['experiment']}/"
             f"{t['run_id']}.json`",
-            f"- **Training:** {t['epochs']} epochs (best epoch {t['best_epoch']}){wall}, on "
+            f"- **Training:** {t['epochs']} epochs (best epoch {t['best_epoch']})"
+            + (f", {t['schedule']}" if t.get("schedule") else "") + f"{wall}, on "
             f"{t.get('device') or 'unknown device'}, finished {t.get('finished') or '—'}, "
             f"code commit {commit}",
             f"- **Test MAE of that run:** {_fmt_mae(t)}",

@@ -27,21 +27,23 @@ PAGE = book.REPO_ROOT / "book" / "embeddings.md"
 
 
 def _record(root: Path, profile: str, model: str, targets: list[str], h: str, *, seed=0,
-            dim=16, finished="2026-01-01T00:00:00+00:00", elements=ELEMENTS) -> dict:
+            dim=16, finished="2026-01-01T00:00:00+00:00", elements=ELEMENTS,
+            experiment="fronts", train=None) -> dict:
     """Write one run record (and its element table) into a synthetic store."""
     rid = f"{model}-{'+'.join(targets)}-{h}-s{seed}"
     rng = np.random.default_rng(abs(hash(rid)) % 2**32)
-    emb_rel = f"{profile}/fronts/embeddings/{rid}.json"
+    emb_rel = f"{profile}/{experiment}/embeddings/{rid}.json"
     ElementEmbedding(list(elements), rng.normal(size=(len(elements), dim)),
                      {"run_id": rid, "method": "A"}).save(root / emb_rel)
-    rec = {"schema": 1, "run_id": rid, "profile": profile, "experiment": "fronts",
+    rec = {"schema": 1, "run_id": rid, "profile": profile, "experiment": experiment,
            "model": model, "targets": targets, "seed": seed, "config_hash": h * 2,
            "units": {EF: "eV/atom", EG: "eV"}, "code": {"commit": "0123456789abcdef", "dirty": False},
            "device": "cpu (2 threads)", "finished": finished, "wall_s": 7200.0,
            "history": [{"epoch": 1}, {"epoch": 2}], "epochs_run": 2, "best_epoch": 2,
            "test": {t: {"mae": 0.1 + i, "n": 10} for i, t in enumerate(targets)},
-           "embedding_path": emb_rel, "predictions_path": None}
-    path = root / profile / "fronts" / f"{rid}.json"
+           "embedding_path": emb_rel, "predictions_path": None,
+           "config": {"train": train or {"scheduler": "cosine", "lr": 1e-4}}}
+    path = root / profile / experiment / f"{rid}.json"
     path.write_text(json.dumps(rec))
     return rec
 
@@ -124,6 +126,28 @@ def test_fragment_links_every_file_and_names_the_run(store, tmp_path):
     assert "Pending" not in text
     assert "Po, At, Rn, Fr, Ra" in text                   # the zero rows of atom_init.json
     assert str(tmp_path) not in text
+
+
+def test_other_schedule_table_is_offered_after_the_three(store, tmp_path):
+    root, recs = store
+    text = book.embeddings_fragment(book.export_embeddings("cpu", root, tmp_path / "d0"), "x")
+    assert "Not stored yet for `cpu`: Multi-task CT table ($E_f$ + $E_g$), OneCycle schedule." in text
+    alt = _record(root, "cpu", "ct", [EF, EG], "ffff6666", experiment="fronts_schedule",
+                  train={"scheduler": "onecycle", "lr": 3e-4})
+    manifest = book.export_embeddings("cpu", root, tmp_path / "downloads")
+    assert [t["label"] for t in manifest["tables"]] == ["mt", "E_f", "E_g", "mt_alt"]
+    t = manifest["tables"][-1]
+    assert t["run_id"] == alt["run_id"] and t["stem"] == "ct_mt_onecycle_s0"
+    assert manifest["tables"][0]["run_id"] == recs["mt"]["run_id"]   # never stands in for mt
+    back = ElementEmbedding.load(tmp_path / "downloads" / "cpu" / t["files"]["npz"])
+    assert back.provenance["record"] == f"results/cpu/fronts_schedule/{alt['run_id']}.json"
+    text = book.embeddings_fragment(manifest, "generated/downloads/cpu")
+    assert "### Multi-task CT table ($E_f$ + $E_g$), OneCycle schedule, seed 0" in text
+    assert "OneCycle schedule, peak lr 3e-4" in text and "cosine schedule, lr 1e-4" in text
+    assert "Not stored yet" not in text
+    # a profile without another schedule never lists that table as missing
+    quick = book.embeddings_fragment(book.export_embeddings("quick", root, tmp_path / "d1"), "x")
+    assert "OneCycle" not in quick
 
 
 def test_no_stored_table_means_pending_and_no_links(tmp_path):
