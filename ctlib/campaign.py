@@ -145,7 +145,7 @@ def plan(profile) -> list[Step]:
         # a 60-epoch 4,000-cell MP-2018 back end ~6 min on 2 cores (8,000 cells ~10, 500 ~3).
         # Two 1-thread workers against one 2-thread process (benchmarks/workers.py): 1.82x on
         # Castelli, 1.19x on HOIP, 1.07x on the MP-2018 back end; only the scarce step shares.
-        Step(2, "data-scarce transfer (Castelli, HOIP)", 1.5, ("scarce/cgcnn-",),
+        Step(2, "data-scarce transfer (Castelli, HOIP)", 1.8, ("scarce/cgcnn-",),
              _table("scarce_transfer"), parallel=True),
         Step(3, "Table III (cross-task) + controls", 3.5, ("table3/cgcnn-",), _table("table3")),
         Step(3, "Table II (C, M fronts; back ends)", 3.7,

@@ -176,7 +176,7 @@ def test_cpu_trains_whole_schedules_60_epoch_back_ends_and_100_epoch_scarce_runs
     monkeypatch.setattr(ex, "train_one", lambda model, *a, **kw: calls.append((model, kw)))
     ex.scarce_transfer("cpu", seeds=[0], tasks=ex.SCARCE_TASKS[:1])
     scarce = [kw for model, kw in calls if kw.get("experiment") == "scarce"]
-    # 11 starts less the two CT tables, which no (patched) pretraining has stored
+    # 13 starts less the two CT tables and their learned parts: no (patched) pretraining is stored
     assert len(scarce) == 9 and all(kw["train_overrides"] == {"epochs": 100} for kw in scarce)
     assert all(not kw.get("train_overrides") for model, kw in calls if kw.get("experiment") == "fronts")
 

@@ -339,6 +339,24 @@ def test_real_smoke_pretraining_with_snapshots(tmp_path, monkeypatch, data_root)
     with pytest.raises(ValueError, match="ct_alt_schedule"):
         ex.pretrain_ct_alt_schedule("quick", 0, train=False)
 
+    # the learned part: the stored table minus its rebuilt start, measured beside the table
+    final = pretraining.load_table(both["mt"].final_table)[1]
+    learned = ex.learned_part(both["mt"].final_table, p, 0).reindex(list(ELEMENTS))
+    np.testing.assert_allclose(learned.matrix, final - rebuilt, rtol=1e-4, atol=1e-5)
+    assert learned.provenance["from"] == rec["run_id"]
+    lp = pretraining.learned_part_chemistry(both, p, references=("random128",), repeats=1, ks=(2, 3))
+    assert lp["table"].tolist() == ["as stored", "learned part"] * 2 + ["random128"]
+    assert lp["kind"].tolist()[:4] == ["mt", "mt", pretraining.ALT, pretraining.ALT]
+    stored_row = lp.iloc[0]
+    chem_final = chem[(chem.kind == "mt") & chem.is_final].iloc[0]
+    assert stored_row["drift"] == pytest.approx(chem_final["drift"])
+    assert stored_row["silhouette"] == pytest.approx(chem_final["silhouette"])   # the same measures
+    assert np.isfinite(lp["r2_mean"]).all()
+    assert len(pretraining.plot_learned_part(lp).axes) == 1
+    assert pretraining.learned_part_chemistry({}, p).empty
+    with pytest.raises(ValueError, match="dimensions"):
+        ex.learned_part(ElementEmbedding(list(ELEMENTS), np.zeros((len(ELEMENTS), 3))), p, 0)
+
 
 # ------------------------------------------------------------------ the notebook
 def test_notebook_11_follows_the_page_conventions():

@@ -87,6 +87,21 @@ def test_pretraining_is_judged_against_its_own_untrained_start_and_small_maes_ke
     assert s.at["CT mt", "cell"] == "0.0176 ± 0.0007 (n=3)"
 
 
+def test_learned_part_is_judged_against_the_table_as_stored_and_against_cgcnn92():
+    df = pd.DataFrame(_rows("hoip", "cgcnn92", [0.0083, 0.0085, 0.0081])
+                      + _rows("hoip", "CT mt", [0.0080, 0.0082, 0.0078])
+                      + _rows("hoip", "CT mt, learned part", [0.0072, 0.0074, 0.0070])
+                      + _rows("hoip", "CT E_f", [0.0080, 0.0079, 0.0081]))
+    v = transfer.scarce_verdicts(df, transfer.LEARNED_COMPARISONS).set_index("claim")
+    assert v.at["CT mt, learned part vs CT mt", "verdict"] == report.REPRODUCED
+    assert v.at["CT mt, learned part vs cgcnn92", "verdict"] == report.REPRODUCED
+    assert v.at["CT E_f, learned part vs CT E_f", "verdict"] == report.MISSING   # not trained
+    assert transfer.start_group("CT E_f, learned part") == "CT learned part"
+    s = transfer.summarize_starts(df)
+    fig = transfer.plot_scarce(df, s)
+    assert len(fig.legends[0].get_texts()) == len(transfer._GROUP_COLOURS)
+
+
 def test_summaries_keep_pending_starts_and_say_so():
     s = transfer.summarize_starts(_frame()).set_index(["dataset", "start"])
     r = s.loc[("castelli-3334", "cgcnn92")]

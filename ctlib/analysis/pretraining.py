@@ -67,6 +67,7 @@ __all__ = [
     "PretrainingRun", "kind_targets", "run_prefix", "find_pretraining_runs", "final_tables", "runs_frame",
     "validation_curves", "final_metrics", "snapshot_frame", "load_table",
     "relative_drift", "best_silhouette", "reverse_r2", "chemistry_vs_epoch", "schedule_comparison",
+    "learned_part_chemistry", "plot_learned_part",
     "budget_table", "plot_validation_curves", "plot_chemistry", "clear_memo",
 ]
 
@@ -78,6 +79,8 @@ ALT = "mt_alt"
 #: Display names of :data:`KINDS` and :data:`ALT`.
 LABELS = {"mt": "CT multi-task (E_f + E_g)", "E_f": "CT E_f", "E_g": "CT E_g",
           ALT: "CT multi-task, other schedule"}
+#: Short names of the kinds, for axis labels.
+SHORT_LABELS = {"mt": "CT mt", "E_f": "CT E_f", "E_g": "CT E_g", ALT: "CT mt, other schedule"}
 #: Short task name of a target (the column names of the tidy frames).
 SHORT = {"formation_energy_per_atom": "E_f", "band_gap": "E_g"}
 #: Reference tables measured beside the CT snapshots (names of ``reverse.baseline_tables``).
@@ -669,17 +672,124 @@ def chemistry_vs_epoch(runs: Mapping[str, PretrainingRun], profile, *,
         t0 = time.perf_counter()
         name, kind = m.pop("name"), m["kind"]
         els, mat = tables[name]
-        k, sil = best_silhouette(mat, ks, seed=cluster_seed, n_init=n_init)
-        rr = {}
-        for prop in props:
-            X, y = reverse.property_matrix(els, mat, properties[prop].astype(float), keep[prop])
-            rr[f"r2_{prop}"] = float(np.mean(_pooled_r2(X, y, folds, repeats, seed, n_estimators)))
         ref = epoch0.get(kind)
         drift = relative_drift(mat, ref) if kind != "reference" and ref is not None else math.nan
-        rows.append({**m, "drift": drift, "k_best": k, "silhouette": sil, **rr,
-                     "r2_mean": float(np.mean(list(rr.values()))) if rr else math.nan,
+        rows.append({**m, "drift": drift,
+                     **_measures(els, mat, keep, properties, ks=ks, cluster_seed=cluster_seed,
+                                 n_init=n_init, folds=folds, repeats=repeats, seed=seed,
+                                 n_estimators=n_estimators),
                      "seconds": time.perf_counter() - t0})
     return pd.DataFrame(rows, columns=cols)
+
+
+def _measures(els, mat, keep: Mapping[str, list[str]], properties: pd.DataFrame, *, ks, cluster_seed,
+              n_init, folds, repeats, seed, n_estimators) -> dict:
+    """``k_best, silhouette, r2_<property>..., r2_mean`` of one table (``keep``: property ->
+    the elements of :func:`_common`)."""
+    from ctlib.analysis import reverse
+
+    k, sil = best_silhouette(mat, ks, seed=cluster_seed, n_init=n_init)
+    rr = {}
+    for prop, elements in keep.items():
+        X, y = reverse.property_matrix(els, mat, properties[prop].astype(float), elements)
+        rr[f"r2_{prop}"] = float(np.mean(_pooled_r2(X, y, folds, repeats, seed, n_estimators)))
+    return {"k_best": k, "silhouette": sil, **rr,
+            "r2_mean": float(np.mean(list(rr.values()))) if rr else math.nan}
+
+
+def learned_part_chemistry(runs: Mapping[str, PretrainingRun], profile, *,
+                           references: Sequence[str] = REFERENCES, ks: Sequence[int] = KS,
+                           cluster_seed: int = 0, n_init: int = 10, folds: int = 5, repeats: int = 2,
+                           n_estimators: int = 30, seed: int = 0,
+                           properties: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The final table of each stored pretraining beside its learned part (the table
+    minus its untrained start, :func:`ctlib.experiments.learned_part`), with the
+    measures of :func:`chemistry_vs_epoch` on the same elements and folds.
+
+    A CT table is its random start plus what pretraining added; while the table
+    has moved less than its start's norm (drift < 1), the start dominates it and
+    is noise to every probe. The learned part shows what the pretraining put in.
+
+    Args:
+        runs: :func:`find_pretraining_runs` output; only stored runs with a
+            final table are measured.
+        profile: the profile (to rebuild each run's untrained table).
+        references, ks, cluster_seed, n_init, folds, repeats, n_estimators, seed,
+            properties: as :func:`chemistry_vs_epoch` (the same settings give the
+            same numbers for the tables as stored, from its memo).
+
+    Returns:
+        one row per table: ``kind, label, table`` (``"as stored"``, ``"learned
+        part"`` or the reference's name), ``drift`` (of the table as stored from
+        its start; NaN for references), ``k_best, silhouette``, ``r2_<property>``
+        and ``r2_mean``. Empty (same columns) when no pretraining is stored.
+    """
+    from ctlib.analysis import reverse
+
+    if properties is None:
+        from ctlib.elements import elemental_properties
+
+        properties = elemental_properties()
+    props = [p for p in reverse.PROPERTIES if p in properties.columns]
+    cols = (["kind", "label", "table", "drift", "k_best", "silhouette"] + [f"r2_{p}" for p in props]
+            + ["r2_mean"])
+    tables: dict[tuple, tuple] = {}
+    drift: dict[str, float] = {}
+    for kind, r in runs.items():
+        if r.status != STORED or r.final_table is None:
+            continue
+        els, mat = load_table(r.final_table)
+        _, start = load_table(None, profile=profile, seed=r.seed, n_tasks=len(r.targets))
+        drift[kind] = relative_drift(mat, start)
+        tables[kind, r.label, "as stored"] = (els, mat)
+        tables[kind, r.label, "learned part"] = (els, mat - start)
+    if not tables:
+        return pd.DataFrame(columns=cols)
+    if references:
+        from ctlib.elements import ELEMENTS
+
+        for ref, (els, mat) in reverse.baseline_tables(list(ELEMENTS), seed=0, include=list(references)).items():
+            tables["reference", ref, ref] = (list(els), np.asarray(mat, dtype=np.float64))
+    keep = _common(tables, properties, props, folds)
+    rows = [{"kind": kind, "label": label, "table": which, "drift": drift.get(kind, math.nan),
+             **_measures(els, mat, keep, properties, ks=ks, cluster_seed=cluster_seed, n_init=n_init,
+                         folds=folds, repeats=repeats, seed=seed, n_estimators=n_estimators)}
+            for (kind, label, which), (els, mat) in tables.items()]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def plot_learned_part(lp: pd.DataFrame):
+    """Mean reverse-prediction R² of each table as stored, its learned part and the
+    references: bars = mean over the properties, dots = each property.
+
+    Args:
+        lp: :func:`learned_part_chemistry` output.
+
+    Returns:
+        the matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.62 * len(lp) + 1.5), 3.8))
+    r2_cols = [c for c in lp.columns if c.startswith("r2_") and c != "r2_mean"]
+    colours = {"as stored": "#dd8452", "learned part": "#c44e52"}
+    x = np.arange(len(lp))
+    ax.bar(x, lp["r2_mean"], color=[colours.get(t, "#9a9a9a") for t in lp["table"]],
+           edgecolor="black", linewidth=0.5, zorder=2)
+    for i, row in enumerate(lp.itertuples()):
+        vals = [getattr(row, c) for c in r2_cols]
+        ax.scatter(np.full(len(vals), i) + np.linspace(-0.2, 0.2, len(vals)), vals, s=10, color="black",
+                   zorder=3, linewidths=0)
+    names = [t if k == "reference" else f"{SHORT_LABELS.get(k, k)}, {t}"
+             for k, t in zip(lp["kind"], lp["table"])]
+    ax.set_xticks(x, names, rotation=40, ha="right")
+    ax.axhline(0.0, color="black", lw=0.6)
+    ax.set_ylabel("R² (bar: mean over properties)")
+    ax.set_title("Reverse prediction: the table as stored, its learned part, and the references",
+                 fontsize=10)
+    ax.grid(axis="x", visible=False)
+    fig.tight_layout()
+    return fig
 
 
 def schedule_comparison(runs: Mapping[str, PretrainingRun], chem: pd.DataFrame) -> pd.DataFrame:
