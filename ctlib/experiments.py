@@ -494,10 +494,11 @@ def learned_part(table, profile, seed: int | None = None):
     if start.dim != final.dim:
         raise ValueError(f"the table has {final.dim} dimensions but the untrained CT table of profile "
                          f"{p.name!r} has {start.dim}: it was not pretrained with this profile's CT")
-    source = final.provenance.get("run_id") or final.provenance.get("source_file") or "a CT table"
     return ElementEmbedding(final.elements, final.matrix.astype(np.float64) - start.matrix,
-                            {"table": "learned part (pretrained CT table minus its untrained start)",
-                             "from": source, "start_seed": seed, "profile": p.name})
+                            {"method": "learned part: pretrained CT table minus its untrained start",
+                             "run_id": final.provenance.get("run_id"),
+                             "source": final.provenance.get("source_file"),
+                             "start_seed": seed, "profile": p.name})
 
 
 # ------------------------------------------------------------------------ controls

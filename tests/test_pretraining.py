@@ -343,7 +343,7 @@ def test_real_smoke_pretraining_with_snapshots(tmp_path, monkeypatch, data_root)
     final = pretraining.load_table(both["mt"].final_table)[1]
     learned = ex.learned_part(both["mt"].final_table, p, 0).reindex(list(ELEMENTS))
     np.testing.assert_allclose(learned.matrix, final - rebuilt, rtol=1e-4, atol=1e-5)
-    assert learned.provenance["from"] == rec["run_id"]
+    assert learned.provenance["run_id"] == rec["run_id"] and "learned part" in repr(learned)
     lp = pretraining.learned_part_chemistry(both, p, references=("random128",), repeats=1, ks=(2, 3))
     assert lp["table"].tolist() == ["as stored", "learned part"] * 2 + ["random128"]
     assert lp["kind"].tolist()[:4] == ["mt", "mt", pretraining.ALT, pretraining.ALT]
