@@ -217,6 +217,8 @@ def test_chemistry_vs_epoch_drift_from_snapshots(tmp_path):
     assert set(chem["k_best"]) <= {2, 3}
     assert {f"r2_{p}" for p in ("atomic_radius", "melting_point")} <= set(chem.columns)
     assert np.isfinite(chem["r2_mean"]).all()
+    # the learned part (snapshot minus epoch 0) from epoch 2 on; nothing at epoch 0
+    assert np.isnan(chem["r2_mean_learned"].iloc[0]) and np.isfinite(chem["r2_mean_learned"].iloc[1:]).all()
     empty = pretraining.chemistry_vs_epoch({"mt": pretraining.PretrainingRun("mt", "x", [EF, EG], 0, pretraining.PENDING)}, "smoke",
                                  references=())
     assert empty.empty and "drift" in empty.columns

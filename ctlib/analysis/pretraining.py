@@ -630,8 +630,10 @@ def chemistry_vs_epoch(runs: Mapping[str, PretrainingRun], profile, *,
         is_final, drift`` (vs the run's epoch-0 table; NaN for references),
         ``k_best, silhouette``, one ``r2_<property>`` column per property
         (pooled out-of-fold R², mean over repeats), ``r2_mean`` (mean over
-        the properties) and ``seconds`` (wall time of this table's measures;
-        near 0 when memoised). Empty (same columns) when there is nothing to measure.
+        the properties), ``r2_mean_learned`` (the same mean R² of the table's
+        learned part, the table minus its epoch-0 table; NaN at epoch 0 and for
+        references) and ``seconds`` (wall time of this table's measures; near 0
+        when memoised). Empty (same columns) when there is nothing to measure.
     """
     from ctlib.analysis import reverse
 
@@ -663,7 +665,7 @@ def chemistry_vs_epoch(runs: Mapping[str, PretrainingRun], profile, *,
                          "source": reverse.BASELINE_DESCRIPTIONS.get(ref, ref),
                          "is_final": False})
     cols = (["kind", "label", "status", "run_id", "epoch", "source", "is_final", "drift", "k_best",
-             "silhouette"] + [f"r2_{p}" for p in props] + ["r2_mean", "seconds"])
+             "silhouette"] + [f"r2_{p}" for p in props] + ["r2_mean", "r2_mean_learned", "seconds"])
     if not tables:
         return pd.DataFrame(columns=cols)
     keep = _common(tables, properties, props, folds)
@@ -673,12 +675,18 @@ def chemistry_vs_epoch(runs: Mapping[str, PretrainingRun], profile, *,
         name, kind = m.pop("name"), m["kind"]
         els, mat = tables[name]
         ref = epoch0.get(kind)
-        drift = relative_drift(mat, ref) if kind != "reference" and ref is not None else math.nan
+        own = kind != "reference" and ref is not None
+        drift = relative_drift(mat, ref) if own else math.nan
+        learned = math.nan
+        if own and m["epoch"] != 0:
+            learned = float(np.mean([np.mean(_pooled_r2(*reverse.property_matrix(
+                els, mat - ref, properties[prop].astype(float), keep[prop]), folds, repeats, seed, n_estimators))
+                for prop in props]))
         rows.append({**m, "drift": drift,
                      **_measures(els, mat, keep, properties, ks=ks, cluster_seed=cluster_seed,
                                  n_init=n_init, folds=folds, repeats=repeats, seed=seed,
                                  n_estimators=n_estimators),
-                     "seconds": time.perf_counter() - t0})
+                     "r2_mean_learned": learned, "seconds": time.perf_counter() - t0})
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -974,8 +982,9 @@ def plot_validation_curves(curves: pd.DataFrame, *, units: Mapping[str, str] | N
 
 def plot_chemistry(chem: pd.DataFrame, *, references: Sequence[str] | None = None):
     """The element table's chemistry vs epoch: drift from epoch 0, best silhouette
-    (with the chosen k written at each point) and mean reverse-prediction R²; the
-    reference tables as grey horizontal lines in the last two panels.
+    (with the chosen k written at each point) and mean reverse-prediction R², with
+    that of the table's learned part dotted; the reference tables as grey
+    horizontal lines in the last two panels.
 
     Args:
         chem: :func:`chemistry_vs_epoch` output.
@@ -1003,6 +1012,10 @@ def plot_chemistry(chem: pd.DataFrame, *, references: Sequence[str] | None = Non
             st = dict(_STYLE.get(kind, {}))
             ax.plot(g["epoch"], g[col], ms=4, label=_legend_label(label, status),
                     mfc="none" if status != STORED else st.get("color"), **st)
+            if col == "r2_mean" and "r2_mean_learned" in g and g["r2_mean_learned"].notna().any():
+                gl = g[g["r2_mean_learned"].notna()]
+                ax.plot(gl["epoch"], gl["r2_mean_learned"], color=st.get("color"), lw=1.0, ls=":",
+                        marker=st.get("marker"), ms=3, mfc="none", alpha=0.8)
             if col == "silhouette":
                 for e, v, k in zip(g["epoch"], g[col], g["k_best"]):
                     ax.annotate(str(int(k)), (e, v), textcoords="offset points", xytext=(0, 4),
@@ -1017,6 +1030,11 @@ def plot_chemistry(chem: pd.DataFrame, *, references: Sequence[str] | None = Non
             ax.text(0.5, 0.5, "pending: no table stored yet", ha="center", va="center",
                     transform=ax.transAxes, color="grey")
     handles, labels = axes[2].get_legend_handles_labels()
+    if "r2_mean_learned" in runs and runs["r2_mean_learned"].notna().any():
+        from matplotlib.lines import Line2D
+
+        handles.append(Line2D([], [], color="0.3", lw=1.0, ls=":", marker="o", ms=3, mfc="none"))
+        labels.append("dotted, panel C: the table's learned part (minus epoch 0)")
     if handles:
         fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
                    ncol=min(4, len(handles)), frameon=False, fontsize=8)
