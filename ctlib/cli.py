@@ -492,6 +492,17 @@ def _cmd_embed_export(args) -> int:
 
     src = _record_embedding(Path(args.source), args.run)
     emb = ElementEmbedding.load(src)
+    if args.learned_part:
+        from ctlib.config import PROFILES
+        from ctlib.experiments import learned_part
+
+        if args.learned_part not in PROFILES:
+            raise CLIError(f"--learned-part {args.learned_part!r}: not a profile; choose one of "
+                           f"{', '.join(PROFILES)} (the profile whose CT pretraining made the table)")
+        try:
+            emb = learned_part(emb, args.learned_part, args.start_seed)
+        except ValueError as e:
+            raise CLIError(f"{src}: {e}") from None
     _write_embedding(emb, Path(args.output), args.format, args.fill)
     print(f"{emb!r} -> {args.output} ({args.format})")
     return 0
@@ -668,9 +679,13 @@ def build_parser() -> argparse.ArgumentParser:
                atom_init writes CGCNN's format: keys "1".."100", one list of floats
                per element; elements missing from the embedding get zeros (or the
                mean vector with --fill mean) and are listed in a warning.
+               --learned-part PROFILE writes what pretraining added to a CT table:
+               the table minus the untrained CT table of that profile (rebuilt from
+               --start-seed, by default the profile's pretraining seed).
                """,
                """
                ctlib embed export ct_embedding.json --format atom_init -o atom_init.json
+               ctlib embed export ct_mt_s0.npz --learned-part cpu --format csv -o ct_mt_learned.csv
                ctlib embed export results/quick/fronts --run ct-formation_energy_per_atom+band_gap --format csv -o ct_mt.csv
                ctlib embed export results/quick/fronts --run cgcnn-band_gap --format npz -o cgcnn_eg.npz
                ctlib embed export results/<profile>/<experiment>/<run_id>.json --format json -o emb.json
@@ -683,6 +698,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run id (or its prefix) when SRC is a folder of several runs")
     exp.add_argument("--fill", choices=("zero", "mean"), default="zero",
                      help="atom_init: vector for elements not in the embedding (default zero)")
+    exp.add_argument("--learned-part", default=None, metavar="PROFILE",
+                     help="subtract the untrained CT table of this profile (a CT table's learned part)")
+    exp.add_argument("--start-seed", type=int, default=None, metavar="N",
+                     help="with --learned-part: the pretraining seed (default: the profile's front seed)")
     exp.set_defaults(func=_cmd_embed_export)
 
     show = _sub(esub, "show", "summary of an embedding file",

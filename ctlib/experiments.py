@@ -497,7 +497,7 @@ def learned_part(table, profile, seed: int | None = None):
     return ElementEmbedding(final.elements, final.matrix.astype(np.float64) - start.matrix,
                             {"method": "learned part: pretrained CT table minus its untrained start",
                              "run_id": final.provenance.get("run_id"),
-                             "source": final.provenance.get("source_file"),
+                             "source": Path(final.provenance.get("source_file") or "").name or None,
                              "start_seed": seed, "profile": p.name})
 
 

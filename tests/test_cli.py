@@ -21,7 +21,7 @@ HELP = [
     (["predict"], ["CHECKPOINT_DIR", "CIF", "--csv", "examples"]),
     (["embed"], ["extract", "export", "show"]),
     (["embed", "extract"], ["-o", "--format", "--elements", "method A", "examples"]),
-    (["embed", "export"], ["--format", "atom_init", "--run", "--fill", "examples"]),
+    (["embed", "export"], ["--format", "atom_init", "--run", "--fill", "--learned-part", "examples"]),
     (["embed", "show"], ["--rows", "--run", "examples"]),
     (["book"], ["--profile", "--only", "--no-html", "-p"]),
 ]
@@ -138,6 +138,26 @@ def test_train_predict_embed_end_to_end_on_real_subset(tmp_path, capsys):
     assert main(["embed", "show", str(tmp_path / "e.npz"), "--rows", "2"]) == 0
     out = capsys.readouterr().out
     assert "89 elements" in out and "method=A" in out
+
+
+def test_embed_export_learned_part_subtracts_the_profiles_untrained_table(tmp_path, capsys):
+    from ctlib.experiments import untrained_ct_table
+
+    start = untrained_ct_table("smoke", 0)
+    delta = np.random.default_rng(0).normal(size=start.matrix.shape)
+    ElementEmbedding(start.elements, start.matrix + delta, {"run_id": "ct-x-s0"}).save(tmp_path / "t.npz")
+    assert main(["embed", "export", str(tmp_path / "t.npz"), "--learned-part", "smoke",
+                 "--format", "csv", "-o", str(tmp_path / "l.csv")]) == 0
+    got = ElementEmbedding.load(tmp_path / "l.csv")
+    np.testing.assert_allclose(got.matrix, delta, rtol=1e-4, atol=1e-4)
+    assert "learned part" in capsys.readouterr().out
+    assert main(["embed", "export", str(tmp_path / "t.npz"), "--learned-part", "nope",
+                 "--format", "csv", "-o", str(tmp_path / "l.csv")]) == 1
+    assert "not a profile" in capsys.readouterr().err
+    assert main(["embed", "export", str(tmp_path / "t.npz"), "--learned-part", "cpu",   # 128-d start
+                 "--format", "csv", "-o", str(tmp_path / "l.csv")]) == 1
+    err = capsys.readouterr().err
+    assert "t.npz" in err and "dimensions" in err
 
 
 def test_data_info_on_a_registry_dataset(capsys):
