@@ -679,9 +679,8 @@ def chemistry_vs_epoch(runs: Mapping[str, PretrainingRun], profile, *,
         drift = relative_drift(mat, ref) if own else math.nan
         learned = math.nan
         if own and m["epoch"] != 0:
-            learned = float(np.mean([np.mean(_pooled_r2(*reverse.property_matrix(
-                els, mat - ref, properties[prop].astype(float), keep[prop]), folds, repeats, seed, n_estimators))
-                for prop in props]))
+            learned = float(np.mean(list(_r2s(els, mat - ref, keep, properties, folds=folds, repeats=repeats,
+                                              seed=seed, n_estimators=n_estimators).values())))
         rows.append({**m, "drift": drift,
                      **_measures(els, mat, keep, properties, ks=ks, cluster_seed=cluster_seed,
                                  n_init=n_init, folds=folds, repeats=repeats, seed=seed,
@@ -690,17 +689,24 @@ def chemistry_vs_epoch(runs: Mapping[str, PretrainingRun], profile, *,
     return pd.DataFrame(rows, columns=cols)
 
 
-def _measures(els, mat, keep: Mapping[str, list[str]], properties: pd.DataFrame, *, ks, cluster_seed,
-              n_init, folds, repeats, seed, n_estimators) -> dict:
-    """``k_best, silhouette, r2_<property>..., r2_mean`` of one table (``keep``: property ->
-    the elements of :func:`_common`)."""
+def _r2s(els, mat, keep: Mapping[str, list[str]], properties: pd.DataFrame, *, folds, repeats, seed,
+         n_estimators) -> dict[str, float]:
+    """``r2_<property>`` -> the forest's pooled R² (mean over repeats) of one table
+    (``keep``: property -> the elements of :func:`_common`)."""
     from ctlib.analysis import reverse
 
-    k, sil = best_silhouette(mat, ks, seed=cluster_seed, n_init=n_init)
-    rr = {}
+    out = {}
     for prop, elements in keep.items():
         X, y = reverse.property_matrix(els, mat, properties[prop].astype(float), elements)
-        rr[f"r2_{prop}"] = float(np.mean(_pooled_r2(X, y, folds, repeats, seed, n_estimators)))
+        out[f"r2_{prop}"] = float(np.mean(_pooled_r2(X, y, folds, repeats, seed, n_estimators)))
+    return out
+
+
+def _measures(els, mat, keep: Mapping[str, list[str]], properties: pd.DataFrame, *, ks, cluster_seed,
+              n_init, folds, repeats, seed, n_estimators) -> dict:
+    """``k_best, silhouette, r2_<property>..., r2_mean`` of one table (see :func:`_r2s`)."""
+    k, sil = best_silhouette(mat, ks, seed=cluster_seed, n_init=n_init)
+    rr = _r2s(els, mat, keep, properties, folds=folds, repeats=repeats, seed=seed, n_estimators=n_estimators)
     return {"k_best": k, "silhouette": sil, **rr,
             "r2_mean": float(np.mean(list(rr.values()))) if rr else math.nan}
 
