@@ -14,7 +14,8 @@ variant, e.g. "CT-C lowers CGCNN's E_f MAE by 14 %".
    same ``split_hash`` (the hash of the train/val/test indices). Otherwise the
    rule refuses to judge and returns the verdict **not comparable** with the
    reason (it does not raise, so one bad pair does not hide the other claims).
-   A side without any finished run gives **missing**.
+   A side without any finished run gives **missing**, and so do two sides
+   that plan the same seeds while some of those runs are not stored yet.
 2. **Paired relative change.** Per seed ``s``: ``r_s = (e_var - e_base) /
    e_base`` of the error ``e`` (MAE or RMSE as they are; for R² the
    unexplained variance ``e = 1 - R²``), so lower error is a negative change.
@@ -279,7 +280,9 @@ def paired_verdict(baseline: pd.DataFrame, variant: pd.DataFrame, paper_rel: flo
     Returns:
         a :class:`Verdict`. ``not comparable`` when the seeds differ, a seed
         has several rows, ``n_test`` or ``split_hash`` differ for a seed, or a
-        baseline error is 0; ``missing`` when a side has no finished run.
+        baseline error is 0; ``missing`` when a side has no finished run, or
+        when both sides plan the same seeds (their rows, NaN ones included)
+        but some of those runs are not stored yet (a campaign under way).
         Without a ``split_hash`` column only seeds and ``n_test`` are checked,
         and the reason says so.
     """
@@ -299,6 +302,11 @@ def paired_verdict(baseline: pd.DataFrame, variant: pd.DataFrame, paper_rel: flo
         if dup:
             return _not_judged(NOT_COMPARABLE, paper_rel, f"The {name} has several runs for seed(s) {dup}.")
     sb, sv = sorted(b["seed"].tolist()), sorted(v["seed"].tolist())
+    planned = sorted(set(baseline["seed"].tolist()))
+    if sb != sv and planned == sorted(set(variant["seed"].tolist())):
+        return _not_judged(MISSING, paper_rel,
+                           f"Runs pending: of seeds {planned}, the baseline has {sb} stored and the "
+                           f"variant {sv}; judged when every seed of both is stored.")
     if sb != sv:
         return _not_judged(NOT_COMPARABLE, paper_rel,
                            f"Baseline and variant were not run with the same seeds "
