@@ -282,7 +282,8 @@ def paired_verdict(baseline: pd.DataFrame, variant: pd.DataFrame, paper_rel: flo
         has several rows, ``n_test`` or ``split_hash`` differ for a seed, or a
         baseline error is 0; ``missing`` when a side has no finished run, or
         when both sides plan the same seeds (their rows, NaN ones included)
-        but some of those runs are not stored yet (a campaign under way).
+        but some of those runs are not stored yet on either side (a campaign
+        under way): a verdict is only given on every planned seed.
         Without a ``split_hash`` column only seeds and ``n_test`` are checked,
         and the reason says so.
     """
@@ -303,7 +304,7 @@ def paired_verdict(baseline: pd.DataFrame, variant: pd.DataFrame, paper_rel: flo
             return _not_judged(NOT_COMPARABLE, paper_rel, f"The {name} has several runs for seed(s) {dup}.")
     sb, sv = sorted(b["seed"].tolist()), sorted(v["seed"].tolist())
     planned = sorted(set(baseline["seed"].tolist()))
-    if sb != sv and planned == sorted(set(variant["seed"].tolist())):
+    if planned == sorted(set(variant["seed"].tolist())) and not sb == sv == planned:
         return _not_judged(MISSING, paper_rel,
                            f"Runs pending: of seeds {planned}, the baseline has {sb} stored and the "
                            f"variant {sv}; judged when every seed of both is stored.")

@@ -127,6 +127,9 @@ def test_a_seed_not_stored_yet_on_one_side_is_pending_not_incomparable():
     v = report.paired_verdict(rows([0.1, 0.1, 0.1]), rows([0.08, 0.09, math.nan]), paper_rel=-0.14)
     assert v.verdict == report.MISSING and "pending" in v.reason and "[0, 1, 2]" in v.reason
     assert v.n_seeds == 0 and math.isnan(v.mean_rel)
+    # the same seed still training on both sides: pending too, not judged on the seeds stored
+    v = report.paired_verdict(rows([0.1, 0.1, math.nan]), rows([0.08, 0.09, math.nan]), paper_rel=-0.14)
+    assert v.verdict == report.MISSING and "[0, 1]" in v.reason
     # without the NaN row the variant plans fewer seeds: that stays not comparable
     v = report.paired_verdict(rows([0.1, 0.1, 0.1]), rows([0.08, 0.09]), paper_rel=-0.14)
     assert v.verdict == report.NOT_COMPARABLE
