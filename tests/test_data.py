@@ -122,6 +122,36 @@ def test_second_load_is_fast_and_identical(mp2018, data_root):
     np.testing.assert_array_equal(again.targets["band_gap"], mp2018.targets["band_gap"])
 
 
+def test_fingerprint_ignores_last_bits_but_not_content(hoip):
+    """Another CPU parses the same CIFs to lattices that differ in the last bits (and
+    residues of either sign around 0): the fingerprint, which keys every stored run,
+    must not change. A real change of a coordinate must change it."""
+    import dataclasses
+
+    def variant(**arrays):
+        return dataclasses.replace(hoip, **arrays)
+
+    lat = hoip.lattices.copy()
+    lat[0, 0, 0] = np.nextafter(lat[0, 0, 0], np.inf)
+    lat[1, 0, 1] = -1e-16 if lat[1, 0, 1] == 0 else np.nextafter(lat[1, 0, 1], -np.inf)
+    frac = np.nextafter(hoip.frac_coords, np.inf)
+    noisy = variant(lattices=lat, frac_coords=frac)
+    assert noisy.content_fingerprint() == hoip.content_fingerprint()
+    moved = hoip.frac_coords.copy()
+    moved[0, 0] += 1e-3
+    assert variant(frac_coords=moved).content_fingerprint() != hoip.content_fingerprint()
+    swapped = hoip.numbers.copy()
+    swapped[0] = 1 if swapped[0] != 1 else 2
+    assert variant(numbers=swapped).content_fingerprint() != hoip.content_fingerprint()
+
+
+def test_stored_runs_keep_their_fingerprint(hoip):
+    """The registry HOIP set maps back to the fingerprint its stored runs carry."""
+    from ctlib.data.dataset import LEGACY_FINGERPRINTS
+
+    assert hoip.fingerprint == LEGACY_FINGERPRINTS[hoip.content_fingerprint()] == "587fbf2881cca464"
+
+
 def test_castelli(castelli):
     assert len(castelli) == 18_928
     np.testing.assert_array_equal(castelli.meta["row"], np.arange(len(castelli)))

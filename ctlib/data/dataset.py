@@ -20,6 +20,25 @@ import numpy as np
 
 MAX_Z = 100  # every table in ctlib covers Z = 1..100
 
+#: The sets of the stored runs, keyed until 2026-11-30 by a fingerprint of their exact
+#: float bits, which one machine (an Intel CPU with AVX-512) computed. Its value for each
+#: set is kept, so that those runs stay found on any machine: fingerprint of the rounded
+#: content (the rule of :attr:`CrystalDataset.fingerprint`) -> the fingerprint the runs
+#: carry. Each pair was matched by set name, source sha256 and size
+#: (tools/legacy_fingerprints.py, which prints the table).
+LEGACY_FINGERPRINTS = {
+    "f140e156c88df30e": "447caea4662160cd",  # castelli_perovskites, 3,334 structures
+    "e1a1ab2e69b95ee9": "71b41e741d3ff457",  # castelli_perovskites, 5,536 structures
+    "6065923743468e34": "587fbf2881cca464",  # hoip, 1,346 structures
+    "ff4af3c1c879dc69": "2962bef2099c2406",  # mp2018, 4,876 structures
+    "53eeae6c2b2a6525": "58e005315d61380b",  # mp2018, 51,222 structures
+}
+
+
+def _stable(a: np.ndarray) -> np.ndarray:
+    """``a`` rounded to 5 decimals, -0.0 made 0.0: float noise of the last bits removed."""
+    return np.round(np.asarray(a, dtype=np.float64), 5) + 0.0
+
 
 def _atomic_numbers(structure, sid) -> np.ndarray:
     """(n,) int16 atomic numbers of a pymatgen Structure; ValueError naming ``sid`` when a
@@ -84,10 +103,28 @@ class CrystalDataset:
 
     @property
     def fingerprint(self) -> str:
-        """16-hex content hash: the cache key for everything derived from this set."""
+        """16-hex content hash: the cache key for everything derived from this set, and
+        the dataset's name in a run's config hash (:func:`ctlib.runs.run`).
+
+        It must not depend on the machine. The same CIF bytes, parsed by the same code
+        and packages, gave other float bits on an AMD CPU without AVX-512 than on the
+        Intel AVX-512 machine that trained the stored runs: every set's exact-bit hash
+        differed. pymatgen builds lattices from cell lengths and angles with numpy's
+        trigonometry, whose SIMD code differs between such CPUs, and 61,770 MP-2018
+        lattice entries are residues such as 2e-16. So coordinates and lattices enter rounded to 1e-5
+        (fractional / Å), with -0.0 made 0.0; atomic numbers, offsets and ids enter
+        exactly. A hash the stored runs were keyed by before this rule is mapped back by
+        :data:`LEGACY_FINGERPRINTS`.
+        """
+        fp = self.content_fingerprint()
+        return LEGACY_FINGERPRINTS.get(fp, fp)
+
+    def content_fingerprint(self) -> str:
+        """16-hex hash of the set's content by the rule of :attr:`fingerprint`, before
+        the legacy map."""
         h = hashlib.sha256()
         h.update(self.source_sha256.encode())
-        for a in (self.numbers, self.frac_coords, self.lattices, self.ptr):
+        for a in (self.numbers, _stable(self.frac_coords), _stable(self.lattices), self.ptr):
             h.update(np.ascontiguousarray(a).tobytes())
         h.update("\x00".join(map(str, self.ids)).encode())
         return h.hexdigest()[:16]
