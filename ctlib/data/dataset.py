@@ -24,11 +24,11 @@ MAX_Z = 100  # every table in ctlib covers Z = 1..100
 #: float bits, which one machine (an Intel CPU with AVX-512) computed. Its value for each
 #: set is kept, so that those runs stay found on any machine: fingerprint of the rounded
 #: content (the rule of :attr:`CrystalDataset.fingerprint`) -> the fingerprint the runs
-#: carry. Each pair was matched by set name, source sha256 and size
-#: (tools/legacy_fingerprints.py, which prints the table).
+#: carry. tools/legacy_fingerprints.py prints the table: it matched each pair by set name,
+#: source sha256 and size, and among the Matbench folds by the records' training normaliser.
 LEGACY_FINGERPRINTS = {
     "f140e156c88df30e": "447caea4662160cd",  # castelli_perovskites, 3,334 structures
-    "e1a1ab2e69b95ee9": "71b41e741d3ff457",  # castelli_perovskites, 5,536 structures
+    "2d33550fe9843ea9": "71b41e741d3ff457",  # castelli_perovskites, 5,536 structures (a Matbench fold)
     "6065923743468e34": "587fbf2881cca464",  # hoip, 1,346 structures
     "ff4af3c1c879dc69": "2962bef2099c2406",  # mp2018, 4,876 structures
     "53eeae6c2b2a6525": "58e005315d61380b",  # mp2018, 51,222 structures
