@@ -89,15 +89,14 @@ def main(argv=None) -> int:
         for fp, rec in sorted(records.items()):
             if fp in [c[0] for c in candidates]:
                 continue  # keyed by the current rule already
-            if len(candidates) > 1:
-                candidates = [c for c in candidates if trained_on(rec, c[1], c[2])]
-            if len(candidates) != 1:
-                why = "no rebuilt set matches" if not candidates else "several rebuilt sets match"
+            matches = candidates if len(candidates) < 2 else \
+                [c for c in candidates if trained_on(rec, c[1], c[2])]
+            if len(matches) != 1:
+                why = "no rebuilt set matches" if not matches else "several rebuilt sets match"
                 print(f"    # {name}, {n:,} structures, stored as {fp}: {why}", file=sys.stderr)
                 bad = 1
             else:
-                print(f'    "{candidates[0][0]}": "{fp}",  # {name}, {n:,} structures')
-            candidates = rebuilt.get(key, [])
+                print(f'    "{matches[0][0]}": "{fp}",  # {name}, {n:,} structures')
     print("}")
     return bad
 
