@@ -90,6 +90,37 @@ def test_memo_is_bounded(monkeypatch):
     assert len(pretraining._MEMO) == 3
 
 
+def test_disk_cache_returns_the_measures_without_refitting_and_names_a_bad_file(tmp_path, monkeypatch):
+    T, props = _props()
+    tabs = {"informative": (list(ELEMENTS), T)}
+    r2 = pretraining.reverse_r2(tabs, props, props=["signal"], repeats=2, cache_dir=tmp_path)
+    k = pretraining.best_silhouette(T, ks=(2, 3), n_init=2, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("*.json"))) == 2
+    pretraining.clear_memo()
+
+    def no_fit(*a, **k):
+        raise AssertionError("refitted although the measure is cached")
+
+    monkeypatch.setattr(pretraining, "_forest", no_fit)
+    from ctlib.analysis import clustering
+
+    monkeypatch.setattr(clustering, "kmeans_scan", no_fit)
+    again = pretraining.reverse_r2(tabs, props, props=["signal"], repeats=2, cache_dir=tmp_path)
+    assert again["r2_repeats"].tolist() == r2["r2_repeats"].tolist()
+    assert pretraining.best_silhouette(T, ks=(2, 3), n_init=2, cache_dir=tmp_path) == k
+    # another table (one value moved) is another entry, never the cached one
+    T2 = T.copy()
+    T2[0, 0] += 1e-9
+    with pytest.raises(AssertionError, match="refitted"):
+        pretraining.best_silhouette(T2, ks=(2, 3), n_init=2, cache_dir=tmp_path)
+    # a damaged file is named, with what to do
+    pretraining.clear_memo()
+    for f in tmp_path.glob("*.json"):
+        f.write_text("{not json")
+    with pytest.raises(ValueError, match=r"cache file .*\.json is unreadable.*delete it"):
+        pretraining.best_silhouette(T, ks=(2, 3), n_init=2, cache_dir=tmp_path)
+
+
 # ------------------------------------------------------------------ reverse prediction
 def _props() -> pd.DataFrame:
     """A table whose 6 columns are noisy copies of a hidden z, and a property = 2 z."""

@@ -39,8 +39,14 @@ smoke) still gives two points: epoch 0, the untrained table rebuilt by
 snapshot: same seed, same model config), and the final table at the run's best
 epoch (the table that is transferred).
 
-Nothing is cached beyond a bounded memo of the per-table metrics
-(:data:`MEMO_SIZE` entries, keyed by table content and settings).
+The per-table measures are kept in a bounded memo (:data:`MEMO_SIZE`
+entries, keyed by table content and settings) and, where a caller passes
+``cache_dir`` (the book: ``results/<profile>/analysis/chemistry``), in a
+committed on-disk cache of one small JSON file per measure, named by the hash
+of the table's exact bytes, the elements and property values, the settings and
+the installed scikit-learn version: a changed table gets a new entry and a
+stale one is never read. With it, a fresh clone renders the pretraining page
+without refitting the ~1,500 forests and k-means scans behind it.
 """
 from __future__ import annotations
 
@@ -99,15 +105,47 @@ def clear_memo() -> None:
     _MEMO.clear()
 
 
-def _memo(key, compute):
+def _memo(key, compute, cache_dir=None):
+    """``compute()``, memoised under ``key`` and, with ``cache_dir``, in ``<cache_dir>/<hash>.json``."""
     if key in _MEMO:
         _MEMO.move_to_end(key)
         return _MEMO[key]
-    value = compute()
+    path = None if cache_dir is None else Path(cache_dir) / f"{_cache_name(key)}.json"
+    value = _read_cached(path, key[0]) if path is not None else None
+    if value is None:
+        value = compute()
+        if path is not None and np.all(np.isfinite(np.asarray(value, dtype=float))):
+            from ctlib.utils import write_json_atomic
+
+            write_json_atomic(path, {"measure": key[0], "settings": repr(key[2:]), "value": list(value)})
     _MEMO[key] = value
     while len(_MEMO) > MEMO_SIZE:
         _MEMO.popitem(last=False)
     return value
+
+
+def _cache_name(key) -> str:
+    """24 hex digits naming one memo key in an on-disk cache (the key and scikit-learn's version)."""
+    import sklearn
+
+    return hashlib.sha256(repr((key, sklearn.__version__)).encode()).hexdigest()[:24]
+
+
+def _read_cached(path: Path, measure: str):
+    """A cached measure (``(k, silhouette)`` or a list of R²), or None when ``path`` is absent."""
+    import json
+
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+        value = data["value"]
+        if data["measure"] != measure:
+            raise ValueError(f"it holds a {data['measure']!r} measure, not {measure!r}")
+        return (int(value[0]), float(value[1])) if measure == "silhouette" else [float(v) for v in value]
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        raise ValueError(f"pretraining-chemistry cache file {path} is unreadable ({exc}); "
+                         "delete it and it will be measured again") from exc
 
 
 def _digest(*arrays) -> str:
@@ -479,7 +517,8 @@ def relative_drift(table, reference) -> float:
     return float(np.linalg.norm(a - b)) / nb
 
 
-def best_silhouette(X, ks: Sequence[int] = KS, *, seed: int = 0, n_init: int = 10) -> tuple[int, float]:
+def best_silhouette(X, ks: Sequence[int] = KS, *, seed: int = 0, n_init: int = 10,
+                    cache_dir: str | Path | None = None) -> tuple[int, float]:
     """Silhouette-best number of k-means clusters of a column-standardised table.
 
     :func:`ctlib.analysis.clustering.standardize`, then
@@ -491,6 +530,7 @@ def best_silhouette(X, ks: Sequence[int] = KS, *, seed: int = 0, n_init: int = 1
         X: ``(n_elements, d)`` table.
         ks: numbers of clusters, each in ``2..n_elements-1``.
         seed, n_init: k-means random state and restarts.
+        cache_dir: on-disk cache folder (see the module docstring; None: memo only).
 
     Returns:
         ``(k, silhouette)``: the chosen k and its mean silhouette (in [-1, 1]).
@@ -512,7 +552,7 @@ def best_silhouette(X, ks: Sequence[int] = KS, *, seed: int = 0, n_init: int = 1
             k = int(scan.loc[scan["silhouette"] >= best - 1e-12, "k"].min())
         return int(k), float(scan.set_index("k").at[k, "silhouette"])
 
-    return _memo(("silhouette", _digest(A), ks, int(seed), int(n_init)), compute)
+    return _memo(("silhouette", _digest(A), ks, int(seed), int(n_init)), compute, cache_dir)
 
 
 def _forest(n_estimators: int, seed: int):
@@ -523,7 +563,7 @@ def _forest(n_estimators: int, seed: int):
 
 
 def _pooled_r2(X: np.ndarray, y: np.ndarray, folds: int, repeats: int, seed: int,
-               n_estimators: int) -> list[float]:
+               n_estimators: int, cache_dir=None) -> list[float]:
     """Pooled out-of-fold R² of the forest, one per repeat (folds of ``reverse.cv_splits``)."""
     from sklearn.metrics import r2_score
 
@@ -539,7 +579,7 @@ def _pooled_r2(X: np.ndarray, y: np.ndarray, folds: int, repeats: int, seed: int
                 oof.setdefault(r, np.full(len(y), np.nan))[te] = m.predict(X[te])
         return [float(r2_score(y, p)) for _, p in sorted(oof.items())]
 
-    return _memo(("r2", _digest(X, y), folds, repeats, seed, n_estimators), compute)
+    return _memo(("r2", _digest(X, y), folds, repeats, seed, n_estimators), compute, cache_dir)
 
 
 def _common(tables: Mapping[str, tuple], properties: pd.DataFrame, props: Sequence[str],
@@ -560,7 +600,7 @@ def _common(tables: Mapping[str, tuple], properties: pd.DataFrame, props: Sequen
 
 def reverse_r2(tables: Mapping[str, tuple[Sequence[str], np.ndarray]], properties: pd.DataFrame | None = None,
                *, props: Sequence[str] | None = None, folds: int = 5, repeats: int = 2,
-               n_estimators: int = 30, seed: int = 0) -> pd.DataFrame:
+               n_estimators: int = 30, seed: int = 0, cache_dir: str | Path | None = None) -> pd.DataFrame:
     """Reverse-prediction R² of elemental properties from each table, with a cheap forest.
 
     Per property, the elements used are those with a value and a row in
@@ -577,6 +617,7 @@ def reverse_r2(tables: Mapping[str, tuple[Sequence[str], np.ndarray]], propertie
             ``ctlib.elements.elemental_properties()``).
         props: columns to predict (default: :data:`ctlib.analysis.reverse.PROPERTIES`).
         folds, repeats, n_estimators, seed: the protocol above.
+        cache_dir: on-disk cache folder (see the module docstring; None: memo only).
 
     Returns:
         one row per (table, property): ``table, property, n_elements,
@@ -599,7 +640,7 @@ def reverse_r2(tables: Mapping[str, tuple[Sequence[str], np.ndarray]], propertie
         col = properties[prop].astype(float)
         for name, (els, mat) in tables.items():
             X, y = reverse.property_matrix(els, mat, col, keep[prop])
-            vals = _pooled_r2(X, y, folds, repeats, seed, n_estimators)
+            vals = _pooled_r2(X, y, folds, repeats, seed, n_estimators, cache_dir)
             rows.append({"table": name, "property": prop, "n_elements": len(keep[prop]),
                          "r2_mean": float(np.mean(vals)),
                          "r2_std": float(np.std(vals, ddof=1)) if len(vals) > 1 else math.nan,
@@ -611,7 +652,8 @@ def chemistry_vs_epoch(runs: Mapping[str, PretrainingRun], profile, *,
                        references: Sequence[str] = REFERENCES, ks: Sequence[int] = KS,
                        cluster_seed: int = 0, n_init: int = 10, folds: int = 5, repeats: int = 2,
                        n_estimators: int = 30, seed: int = 0,
-                       properties: pd.DataFrame | None = None) -> pd.DataFrame:
+                       properties: pd.DataFrame | None = None,
+                       cache_dir: str | Path | None = None) -> pd.DataFrame:
     """Drift, best silhouette and reverse-prediction R² of every table of every run,
     and of the reference tables.
 
@@ -624,6 +666,8 @@ def chemistry_vs_epoch(runs: Mapping[str, PretrainingRun], profile, *,
         ks, cluster_seed, n_init: :func:`best_silhouette`.
         folds, repeats, n_estimators, seed: :func:`reverse_r2`.
         properties: property table (default ``elemental_properties()``).
+        cache_dir: folder of the on-disk cache of the measures (see the module
+            docstring; None: memo only).
 
     Returns:
         one row per table: ``kind, label, status, run_id, epoch, source,
@@ -680,17 +724,18 @@ def chemistry_vs_epoch(runs: Mapping[str, PretrainingRun], profile, *,
         learned = math.nan
         if own and m["epoch"] != 0:
             learned = float(np.mean(list(_r2s(els, mat - ref, keep, properties, folds=folds, repeats=repeats,
-                                              seed=seed, n_estimators=n_estimators).values())))
+                                              seed=seed, n_estimators=n_estimators,
+                                              cache_dir=cache_dir).values())))
         rows.append({**m, "drift": drift,
                      **_measures(els, mat, keep, properties, ks=ks, cluster_seed=cluster_seed,
                                  n_init=n_init, folds=folds, repeats=repeats, seed=seed,
-                                 n_estimators=n_estimators),
+                                 n_estimators=n_estimators, cache_dir=cache_dir),
                      "r2_mean_learned": learned, "seconds": time.perf_counter() - t0})
     return pd.DataFrame(rows, columns=cols)
 
 
 def _r2s(els, mat, keep: Mapping[str, list[str]], properties: pd.DataFrame, *, folds, repeats, seed,
-         n_estimators) -> dict[str, float]:
+         n_estimators, cache_dir=None) -> dict[str, float]:
     """``r2_<property>`` -> the forest's pooled R² (mean over repeats) of one table
     (``keep``: property -> the elements of :func:`_common`)."""
     from ctlib.analysis import reverse
@@ -698,15 +743,16 @@ def _r2s(els, mat, keep: Mapping[str, list[str]], properties: pd.DataFrame, *, f
     out = {}
     for prop, elements in keep.items():
         X, y = reverse.property_matrix(els, mat, properties[prop].astype(float), elements)
-        out[f"r2_{prop}"] = float(np.mean(_pooled_r2(X, y, folds, repeats, seed, n_estimators)))
+        out[f"r2_{prop}"] = float(np.mean(_pooled_r2(X, y, folds, repeats, seed, n_estimators, cache_dir)))
     return out
 
 
 def _measures(els, mat, keep: Mapping[str, list[str]], properties: pd.DataFrame, *, ks, cluster_seed,
-              n_init, folds, repeats, seed, n_estimators) -> dict:
+              n_init, folds, repeats, seed, n_estimators, cache_dir=None) -> dict:
     """``k_best, silhouette, r2_<property>..., r2_mean`` of one table (see :func:`_r2s`)."""
-    k, sil = best_silhouette(mat, ks, seed=cluster_seed, n_init=n_init)
-    rr = _r2s(els, mat, keep, properties, folds=folds, repeats=repeats, seed=seed, n_estimators=n_estimators)
+    k, sil = best_silhouette(mat, ks, seed=cluster_seed, n_init=n_init, cache_dir=cache_dir)
+    rr = _r2s(els, mat, keep, properties, folds=folds, repeats=repeats, seed=seed, n_estimators=n_estimators,
+              cache_dir=cache_dir)
     return {"k_best": k, "silhouette": sil, **rr,
             "r2_mean": float(np.mean(list(rr.values()))) if rr else math.nan}
 
@@ -715,7 +761,8 @@ def learned_part_chemistry(runs: Mapping[str, PretrainingRun], profile, *,
                            references: Sequence[str] = REFERENCES, ks: Sequence[int] = KS,
                            cluster_seed: int = 0, n_init: int = 10, folds: int = 5, repeats: int = 2,
                            n_estimators: int = 30, seed: int = 0,
-                           properties: pd.DataFrame | None = None) -> pd.DataFrame:
+                           properties: pd.DataFrame | None = None,
+                           cache_dir: str | Path | None = None) -> pd.DataFrame:
     """The final table of each stored pretraining beside its learned part (the table
     minus its untrained start, :func:`ctlib.experiments.learned_part`), with the
     measures of :func:`chemistry_vs_epoch` on the same elements and folds.
@@ -729,7 +776,7 @@ def learned_part_chemistry(runs: Mapping[str, PretrainingRun], profile, *,
             final table are measured.
         profile: the profile (to rebuild each run's untrained table).
         references, ks, cluster_seed, n_init, folds, repeats, n_estimators, seed,
-            properties: as :func:`chemistry_vs_epoch` (the same settings give the
+            properties, cache_dir: as :func:`chemistry_vs_epoch` (the same settings give the
             same numbers for the tables as stored, from its memo).
 
     Returns:
@@ -767,7 +814,8 @@ def learned_part_chemistry(runs: Mapping[str, PretrainingRun], profile, *,
     keep = _common(tables, properties, props, folds)
     rows = [{"kind": kind, "label": label, "table": which, "drift": drift.get(kind, math.nan),
              **_measures(els, mat, keep, properties, ks=ks, cluster_seed=cluster_seed, n_init=n_init,
-                         folds=folds, repeats=repeats, seed=seed, n_estimators=n_estimators)}
+                         folds=folds, repeats=repeats, seed=seed, n_estimators=n_estimators,
+                         cache_dir=cache_dir)}
             for (kind, label, which), (els, mat) in tables.items()]
     return pd.DataFrame(rows, columns=cols)
 
