@@ -800,12 +800,15 @@ def campaign_fragment(profile: str = CAMPAIGN_PROFILE) -> str:
     from ctlib import campaign
 
     st = campaign.status(profile)
+    factor, n = st.attrs.get("speed", (1.0, 0))
+    scaled = (f"; pending runs at the plan's hours x {factor:.2f}, the pace of the {n} runs stored from "
+              "the CPU that built this book" if n >= campaign.MIN_RUNS_FOR_SPEED else "")
     lines = ["<!-- written by ctlib book (ctlib/book.py, campaign_fragment); "
              "included by book/rerun.md -->", "",
              f"State of `ctlib campaign --profile {profile}` in this build's results store: "
              f"**{int(st['done'].sum())} of {int(st['runs'].sum())} runs stored**, "
              f"{st['cpu_h_spent'].sum():.1f} CPU-hours spent of {st['h_planned'].sum():.1f} "
-             f"planned, about {st['h_left'].sum():.1f} to go (2 cores).", "",
+             f"planned, about {st['h_left'].sum():.1f} to go (2 cores{scaled}).", "",
              "| tier | step | runs stored | state | CPU-h planned | CPU-h spent | CPU-h left (estimate) |",
              "|---|---|---|---|---|---|---|"]
     for r in st.itertuples():

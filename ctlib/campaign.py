@@ -103,11 +103,10 @@ def _hours(rec: dict) -> float:
 
 
 def _runs(out) -> list[dict | None]:
-    """A step's output as one entry per run: ``{"run_id", "hours"}`` or None (not stored)."""
-    if isinstance(out, pd.DataFrame):
-        return [None if not isinstance(r.get("run_id"), str) else
-                {"run_id": r["run_id"], "hours": _hours(r)} for r in out.to_dict("records")]
-    return [None if r is None else {"run_id": r["run_id"], "hours": _hours(r)} for r in out]
+    """A step's output as one entry per run: ``{"run_id", "hours", "device"}`` or None (not stored)."""
+    rows = out.to_dict("records") if isinstance(out, pd.DataFrame) else out
+    return [{"run_id": r["run_id"], "hours": _hours(r), "device": r.get("device")}
+            if r is not None and isinstance(r.get("run_id"), str) else None for r in rows]
 
 
 def plan(profile) -> list[Step]:
@@ -188,18 +187,21 @@ def status(profile, device: str = "cpu") -> pd.DataFrame:
     way (its checkpoint, else its committed ``progress.json``), or
     ``pending``. ``h_planned`` is the plan's estimate for the whole step.
     Spent hours add the stored runs' wall time and the finished epochs of a
-    run under way; hours left are the plan's for pending runs and the
-    remaining epochs at the measured epoch time for a running one.
+    run under way; hours left are the plan's for pending runs, times the
+    speed of this CPU (:func:`speed_factor`), and the remaining epochs at the
+    measured epoch time for a running one. ``df.attrs["speed"]`` holds
+    ``(factor, runs measured)``.
     """
     p = profile if isinstance(profile, Profile) else get_profile(profile)
+    steps = [(step, _runs(step.train(p, False, device))) for step in plan(p)]
+    factor, n_here = speed_factor(steps)
     rows, seen = [], set()
-    for step in plan(p):
-        recs = _runs(step.train(p, False, device))
+    for step, recs in steps:
         done = [r for r in recs if r is not None]
         new = {r["run_id"]: r for r in done if r["run_id"] not in seen}  # a run shared by steps counts once
         seen |= set(new)
         spent = sum(r["hours"] for r in new.values())
-        per_run = step.hours / max(len(recs), 1)
+        per_run = step.hours / max(len(recs), 1) * factor
         left = per_run * (len(recs) - len(done))
         state = "done" if len(done) == len(recs) else "pending"
         ck = None if state == "done" else _progress(p.name, step)
@@ -211,14 +213,53 @@ def status(profile, device: str = "cpu") -> pd.DataFrame:
         rows.append({"tier": step.tier, "step": step.name, "done": len(done), "runs": len(recs),
                      "state": state, "h_planned": step.hours, "cpu_h_spent": spent,
                      "h_left": max(left, 0.0)})
-    return pd.DataFrame(rows)
+    df = pd.DataFrame(rows)
+    df.attrs["speed"] = (factor, n_here)
+    return df
+
+
+#: Stored runs of this CPU needed before :func:`speed_factor` departs from the plan.
+MIN_RUNS_FOR_SPEED = 3
+
+
+def speed_factor(steps, cpu: str | None = None) -> tuple[float, int]:
+    """How much longer than planned runs take on this CPU: ``(factor, runs measured)``.
+
+    The plan's hours were measured on one machine; another CPU may be several
+    times slower (an AMD EPYC with AVX2 ran the CGCNN back ends 2.6x slower
+    than the Intel one with AVX-512). The factor is the stored runs' machine
+    hours over their steps' planned hours per run, over the runs whose record
+    names this CPU model (:func:`ctlib.results.cpu_model`); 1.0 while fewer
+    than :data:`MIN_RUNS_FOR_SPEED` such runs are stored.
+
+    Args:
+        steps: ``[(Step, _runs(...)), ...]`` as :func:`status` builds it.
+        cpu: the CPU model to match (default: this machine's).
+    """
+    from ctlib.results import cpu_model
+
+    cpu = cpu_model() if cpu is None else cpu
+    spent = planned = 0.0
+    n = 0
+    for step, recs in steps:
+        for r in recs:
+            if r is not None and cpu and f", {cpu})" in str(r.get("device") or ""):
+                spent += r["hours"]
+                planned += step.hours / len(recs)
+                n += 1
+    if n < MIN_RUNS_FOR_SPEED or planned <= 0:
+        return 1.0, n
+    return spent / planned, n
 
 
 def format_status(df: pd.DataFrame) -> str:
     """The status table as aligned text, with a totals line."""
     text = df.to_string(index=False, float_format=lambda x: f"{x:.2f}")
+    factor, n = df.attrs.get("speed", (1.0, 0))
+    how = (f"the plan's hours x {factor:.2f}, from {n} runs stored on this CPU" if n >= MIN_RUNS_FOR_SPEED
+           else f"the plan's hours: {n} runs stored from this CPU, {MIN_RUNS_FOR_SPEED} needed to measure its pace")
     return (f"{text}\n{'total':>5}: {int(df['done'].sum())}/{int(df['runs'].sum())} runs stored, "
-            f"{df['cpu_h_spent'].sum():.2f} CPU-h spent, about {df['h_left'].sum():.1f} h left")
+            f"{df['cpu_h_spent'].sum():.2f} CPU-h spent, about {df['h_left'].sum():.1f} h left ({how})")
 
 
 POLL_S = 20.0  # a worker with nothing to claim waits this long for the others' runs

@@ -118,15 +118,35 @@ def package_versions() -> dict:
     return out
 
 
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``, else ``platform.processor()``; "" when unknown)."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor().strip()
+
+
 def device_info(device) -> str:
-    """Readable device name: ``"cpu (N threads)"`` or ``"cuda:0 (NVIDIA H100 ...)"``."""
+    """Readable device name: ``"cpu (N threads, <CPU model>)"`` or ``"cuda:0 (NVIDIA H100 ...)"``.
+
+    The CPU model is there because speeds differ several-fold between CPUs
+    (``ctlib campaign --status`` scales its estimate by the runs stored on this
+    one); records written before it say ``"cpu (N threads)"``.
+    """
     import torch
 
     device = torch.device(device)
     if device.type == "cuda":
         i = device.index if device.index is not None else torch.cuda.current_device()
         return f"cuda:{i} ({torch.cuda.get_device_name(i)})"
-    return f"{device.type} ({torch.get_num_threads()} threads)"
+    model = cpu_model()
+    return f"{device.type} ({torch.get_num_threads()} threads{', ' + model if model else ''})"
 
 
 def now_iso() -> str:

@@ -223,8 +223,8 @@ def test_hours_count_a_single_core_workers_share_of_the_machine():
     from ctlib import experiments as ex                      # a table step's tidy rows carry it too
     rows = [ex._row({"run_id": "a", "wall_s": 3600.0, "machine_share": 0.5}, "t"),
             ex._row({"run_id": "b", "wall_s": 3600.0}, "t"), ex._row(None, "t")]
-    assert campaign._runs(pd.DataFrame(rows)) == [{"run_id": "a", "hours": 0.5},
-                                                  {"run_id": "b", "hours": 1.0}, None]
+    assert campaign._runs(pd.DataFrame(rows)) == [{"run_id": "a", "hours": 0.5, "device": None},
+                                                  {"run_id": "b", "hours": 1.0, "device": None}, None]
     steps = campaign.plan("cpu")
     assert [s.name for s in steps if s.parallel] == ["data-scarce transfer (Castelli, HOIP)"]
 
@@ -253,3 +253,22 @@ def test_the_methods_page_quotes_the_stored_stop_probe_records():
     assert (f"validation MAE of {e60['best']['best_val_mae']:.3f} eV/atom against "
             f"{e100['best']['best_val_mae']:.3f} for 100 epochs, in "
             f"{100 * e60['wall_s'] / e100['wall_s']:.0f} % of the time") in text
+
+
+def test_status_scales_the_plan_by_the_runs_stored_on_this_cpu():
+    from types import SimpleNamespace
+
+    step = SimpleNamespace(hours=4.0)                      # 4 runs planned at 1 h each
+    here = lambda h: {"run_id": "r", "hours": h, "device": "cpu (2 threads, Fake CPU 9)"}   # noqa: E731
+    other = {"run_id": "o", "hours": 9.0, "device": "cpu (2 threads, Other CPU)"}
+    old = {"run_id": "x", "hours": 9.0, "device": "cpu (2 threads)"}            # records before the model
+    steps = [(step, [here(2.0), here(3.0), other, None]), (SimpleNamespace(hours=2.0), [here(1.0), old])]
+    assert campaign.speed_factor(steps, cpu="Fake CPU 9") == pytest.approx((6.0 / 3.0, 3))
+    assert campaign.speed_factor(steps[:1], cpu="Fake CPU 9") == (1.0, 2)     # too few runs: the plan
+    assert campaign.speed_factor(steps, cpu="") == (1.0, 0)
+    df = pd.DataFrame([{"done": 3, "runs": 6, "cpu_h_spent": 6.0, "h_left": 3.0}])
+    df.attrs["speed"] = (2.0, 3)
+    assert "about 3.0 h left (the plan's hours x 2.00, from 3 runs stored on this CPU)" in campaign.format_status(df)
+    from ctlib.results import cpu_model, device_info
+
+    assert device_info("cpu").endswith(f", {cpu_model()})") or not cpu_model()
