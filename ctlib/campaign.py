@@ -36,6 +36,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from ctlib.config import Profile, get_profile
@@ -227,10 +228,12 @@ def speed_factor(steps, cpu: str | None = None) -> tuple[float, int]:
 
     The plan's hours were measured on one machine; another CPU may be several
     times slower (an AMD EPYC with AVX2 ran the CGCNN back ends 2.6x slower
-    than the Intel one with AVX-512). The factor is the stored runs' machine
-    hours over their steps' planned hours per run, over the runs whose record
-    names this CPU model (:func:`ctlib.results.cpu_model`); 1.0 while fewer
-    than :data:`MIN_RUNS_FOR_SPEED` such runs are stored.
+    than the Intel one with AVX-512). The factor is the median, over the runs
+    whose record names this CPU model (:func:`ctlib.results.cpu_model`), of a
+    run's machine hours over the planned hours per run of the first step that
+    lists it (a run shared by steps counts once; the median, so that one run
+    slowed by other work on the machine does not set the pace). 1.0 while
+    fewer than :data:`MIN_RUNS_FOR_SPEED` such runs are stored.
 
     Args:
         steps: ``[(Step, _runs(...)), ...]`` as :func:`status` builds it.
@@ -239,17 +242,15 @@ def speed_factor(steps, cpu: str | None = None) -> tuple[float, int]:
     from ctlib.results import cpu_model
 
     cpu = cpu_model() if cpu is None else cpu
-    spent = planned = 0.0
-    n = 0
+    ratios: dict[str, float] = {}
     for step, recs in steps:
         for r in recs:
-            if r is not None and cpu and f", {cpu})" in str(r.get("device") or ""):
-                spent += r["hours"]
-                planned += step.hours / len(recs)
-                n += 1
-    if n < MIN_RUNS_FOR_SPEED or planned <= 0:
-        return 1.0, n
-    return spent / planned, n
+            if (r is not None and cpu and r["run_id"] not in ratios and step.hours > 0
+                    and f", {cpu})" in str(r.get("device") or "")):
+                ratios[r["run_id"]] = r["hours"] / (step.hours / len(recs))
+    if len(ratios) < MIN_RUNS_FOR_SPEED:
+        return 1.0, len(ratios)
+    return float(np.median(list(ratios.values()))), len(ratios)
 
 
 def format_status(df: pd.DataFrame) -> str:

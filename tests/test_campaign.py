@@ -259,11 +259,14 @@ def test_status_scales_the_plan_by_the_runs_stored_on_this_cpu():
     from types import SimpleNamespace
 
     step = SimpleNamespace(hours=4.0)                      # 4 runs planned at 1 h each
-    here = lambda h: {"run_id": "r", "hours": h, "device": "cpu (2 threads, Fake CPU 9)"}   # noqa: E731
+    here = lambda i, h: {"run_id": f"r{i}", "hours": h, "device": "cpu (2 threads, Fake CPU 9)"}  # noqa: E731
     other = {"run_id": "o", "hours": 9.0, "device": "cpu (2 threads, Other CPU)"}
     old = {"run_id": "x", "hours": 9.0, "device": "cpu (2 threads)"}            # records before the model
-    steps = [(step, [here(2.0), here(3.0), other, None]), (SimpleNamespace(hours=2.0), [here(1.0), old])]
-    assert campaign.speed_factor(steps, cpu="Fake CPU 9") == pytest.approx((6.0 / 3.0, 3))
+    # r1 is shared with the second step (planned at 0.5 h there): it counts once, at its first step;
+    # r3 ran beside other work (4x): the median keeps the pace of the others
+    steps = [(step, [here(1, 2.0), here(2, 3.0), other, None]),
+             (SimpleNamespace(hours=1.0), [here(3, 2.0), here(1, 2.0)])]
+    assert campaign.speed_factor(steps, cpu="Fake CPU 9") == pytest.approx((3.0, 3))  # median of 2, 3, 4
     assert campaign.speed_factor(steps[:1], cpu="Fake CPU 9") == (1.0, 2)     # too few runs: the plan
     assert campaign.speed_factor(steps, cpu="") == (1.0, 0)
     df = pd.DataFrame([{"done": 3, "runs": 6, "cpu_h_spent": 6.0, "h_left": 3.0}])
