@@ -85,6 +85,25 @@ def write_json_atomic(path: str | Path, obj, *, indent: int | None = 1) -> Path:
     return atomic_write(path, write)
 
 
+def read_cache_json(path: str | Path, parse, *, what: str):
+    """``parse(data)`` of the JSON cache file ``path``, or None when it is absent.
+
+    A file that is not JSON, or that ``parse`` rejects (``ValueError``,
+    ``KeyError``, ``TypeError``, ``IndexError``), raises a ``ValueError`` that
+    names the file, says what is wrong with it and that deleting it is safe:
+    every cache entry is recomputed when missing. ``what`` names the cache in
+    that message, e.g. ``"reverse-prediction"``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        return parse(json.loads(path.read_text()))
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        raise ValueError(f"{what} cache file {path} is unreadable ({exc}); "
+                         "delete it and it will be computed again") from exc
+
+
 # ------------------------------------------------------------------ validation
 def check_known_keys(d: dict, valid, owner: str, noun: str = "key") -> None:
     """Raise ``ValueError`` when ``d`` has keys outside ``valid``.

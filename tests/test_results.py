@@ -9,7 +9,7 @@ from ctlib.results import (
     RECORD_KEYS, ResultStore, canonical_json, config_hash, make_run_id, package_versions,
     split_hash,
 )
-from ctlib.utils import code_version, to_jsonable, write_json_atomic
+from ctlib.utils import code_version, read_cache_json, to_jsonable, write_json_atomic
 
 
 def _record(run_id="cgcnn-e_form-abcdef12-s0", h="abcdef123456", profile="smoke",
@@ -84,6 +84,18 @@ def test_atomic_write_leaves_no_temp_files(tmp_path):
         write_json_atomic(tmp_path / "a" / "b.json", {"x": object()})
     assert json.loads(p.read_text()) == {"x": [1.5, None]}  # old content intact
     assert os.listdir(p.parent) == ["b.json"]
+
+
+def test_cache_file_reads_back_and_a_bad_one_is_named_with_what_to_do(tmp_path):
+    path = tmp_path / "c" / "0a1b.json"
+    assert read_cache_json(path, lambda d: d["v"], what="toy") is None  # absent: compute it
+    write_json_atomic(path, {"v": [1, 2]})
+    assert read_cache_json(path, lambda d: d["v"], what="toy") == [1, 2]
+    with pytest.raises(ValueError, match=r"toy cache file .*0a1b\.json is unreadable \('w'\); delete it"):
+        read_cache_json(path, lambda d: d["w"], what="toy")  # the parser's KeyError, reworded
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match=r"0a1b\.json is unreadable .*delete it"):
+        read_cache_json(path, lambda d: d, what="toy")
 
 
 def test_store_layout_find_all_frame(tmp_path):

@@ -133,19 +133,15 @@ def _cache_name(key) -> str:
 
 def _read_cached(path: Path, measure: str):
     """A cached measure (``(k, silhouette)`` or a list of R²), or None when ``path`` is absent."""
-    import json
+    from ctlib.utils import read_cache_json
 
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text())
-        value = data["value"]
+    def parse(data):
         if data["measure"] != measure:
             raise ValueError(f"it holds a {data['measure']!r} measure, not {measure!r}")
+        value = data["value"]
         return (int(value[0]), float(value[1])) if measure == "silhouette" else [float(v) for v in value]
-    except (ValueError, KeyError, TypeError, IndexError) as exc:
-        raise ValueError(f"pretraining-chemistry cache file {path} is unreadable ({exc}); "
-                         "delete it and it will be measured again") from exc
+
+    return read_cache_json(path, parse, what="pretraining-chemistry")
 
 
 def _digest(*arrays) -> str:

@@ -402,21 +402,15 @@ def cv_cache_key(X, y, *, folds: int, repeats: int, seed: int, iterations: int, 
 
 def _read_cv_cache(folder: Path, key: str, n_splits: int):
     """Cached ``[(predictions, cpu_s), ...]`` of one CV, or None when absent."""
-    import json
+    from ..utils import read_cache_json
 
-    path = folder / f"{key}.json"
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text())
+    def parse(data):
         preds = [(np.asarray(p, dtype=np.float64), float(c)) for p, c in zip(data["predictions"], data["cpu_s"])]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"reverse-prediction cache file {path} is unreadable ({exc}); "
-                         f"delete it and it will be refitted") from exc
-    if len(preds) != n_splits:
-        raise ValueError(f"reverse-prediction cache file {path} holds {len(preds)} folds, the CV has "
-                         f"{n_splits}; delete it and it will be refitted")
-    return preds
+        if len(preds) != n_splits:
+            raise ValueError(f"it holds {len(preds)} folds, the CV has {n_splits}")
+        return preds
+
+    return read_cache_json(folder / f"{key}.json", parse, what="reverse-prediction")
 
 
 def _write_cv_cache(folder: Path, key: str, preds, **about) -> None:
