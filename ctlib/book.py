@@ -800,9 +800,8 @@ def campaign_fragment(profile: str = CAMPAIGN_PROFILE) -> str:
     from ctlib import campaign
 
     st = campaign.status(profile)
-    factor, n = st.attrs.get("speed", (1.0, 0))
-    scaled = (f"; pending runs at the plan's hours x {factor:.2f}, the pace of the {n} runs stored from "
-              "the CPU that built this book" if n >= campaign.MIN_RUNS_FOR_SPEED else "")
+    pace = campaign.pace_text(st, cpu="the CPU that built this book")
+    scaled = f"; pending runs at {pace}" if pace else ""
     lines = ["<!-- written by ctlib book (ctlib/book.py, campaign_fragment); "
              "included by book/rerun.md -->", "",
              f"State of `ctlib campaign --profile {profile}` in this build's results store: "

@@ -53,7 +53,8 @@ class Step:
         runs: where its runs' checkpoint folders are, as
             ``<experiment>/<run-id prefix>`` (e.g. ``table2/cgcnn-`` or
             ``fronts/megnet-``), used to show a running step in the progress
-            table; a table step lists the fronts it pretrains too.
+            table; a table step lists the fronts it pretrains too, and the
+            folders of runs it shares with a later step.
         train: ``train(profile, train: bool, device: str)`` -> the step's runs,
             as a list of records (None = not stored) or a tidy DataFrame of
             :mod:`ctlib.experiments` (``run_id`` NaN = not stored); with
@@ -147,7 +148,9 @@ def plan(profile) -> list[Step]:
         # Castelli, 1.19x on HOIP, 1.07x on the MP-2018 back end; only the scarce step shares.
         Step(2, "data-scarce transfer (Castelli, HOIP)", 1.8, ("scarce/cgcnn-",),
              _table("scarce_transfer"), parallel=True),
-        Step(3, "Table III (cross-task) + controls", 3.5, ("table3/cgcnn-",), _table("table3")),
+        # Table III's CT-C E_g back ends are Table II's runs, stored under table2/
+        Step(3, "Table III (cross-task) + controls", 3.5, ("table3/cgcnn-", "table2/cgcnn-"),
+             _table("table3")),
         Step(3, "Table II (C, M fronts; back ends)", 3.7,
              ("fronts/cgcnn-", "fronts/megnet-", "table2/cgcnn-"), _table("table2")),
         Step(3, "Table IV (E_a+E_c, E_a^f)", 1.2, ("table4/cgcnn-",), _table("table4")),
@@ -156,10 +159,11 @@ def plan(profile) -> list[Step]:
     ]
 
 
-def _progress(profile: str, step: Step) -> dict | None:
-    """``{"epoch", "epochs", "train_s"}`` of the newest unfinished run of a step: from its
-    checkpoint (git-ignored), else from the ``progress.json`` it commits beside its
-    snapshots (so a fresh clone knows it too); None when no run is under way."""
+def _progress(profile: str, step: Step, shown: set = frozenset()) -> dict | None:
+    """``{"run_id", "epoch", "epochs", "train_s"}`` of the newest unfinished run of a step
+    that is not in ``shown``: from its checkpoint (git-ignored), else from the
+    ``progress.json`` it commits beside its snapshots (so a fresh clone knows it too); None
+    when no run is under way."""
     import glob
 
     from ctlib.lookup import run_checkpoint, run_progress, stored_records, unfinished_run_ids
@@ -167,16 +171,18 @@ def _progress(profile: str, step: Step) -> dict | None:
     for where in step.runs:
         experiment, prefix = where.split("/", 1)
         for run_id in unfinished_run_ids(profile, experiment, [prefix]):
+            if run_id in shown:
+                continue
             ck = run_checkpoint(profile, experiment, run_id)
             if ck is not None:
                 if ck.get("done"):
                     continue
-                return {"epoch": int(ck["epoch"]), "epochs": int(ck["train_config"]["epochs"]),
+                return {"run_id": run_id, "epoch": int(ck["epoch"]), "epochs": int(ck["train_config"]["epochs"]),
                         "train_s": float(sum(h["time_s"] for h in ck["history"]))}
             pr = run_progress(profile, experiment, run_id)
             if pr is not None and pr.get("epochs_planned") and \
                     not stored_records(profile, experiment=experiment, name=glob.escape(run_id)):
-                return {"epoch": len(pr["history"]), "epochs": int(pr["epochs_planned"]),
+                return {"run_id": run_id, "epoch": len(pr["history"]), "epochs": int(pr["epochs_planned"]),
                         "train_s": float(sum(h.get("time_s") or 0.0 for h in pr["history"]))}
     return None
 
@@ -190,23 +196,25 @@ def status(profile, device: str = "cpu") -> pd.DataFrame:
     Spent hours add the stored runs' wall time and the finished epochs of a
     run under way; hours left are the plan's for pending runs, times the
     speed of this CPU (:func:`speed_factor`), and the remaining epochs at the
-    measured epoch time for a running one. ``df.attrs["speed"]`` holds
-    ``(factor, runs measured)``.
+    measured epoch time for a running one. A run under way shows under the first
+    unfinished step that lists its folder (the campaign trains the steps in that
+    order). ``df.attrs["speed"]`` holds ``(factor, runs measured)``.
     """
     p = profile if isinstance(profile, Profile) else get_profile(profile)
     steps = [(step, _runs(step.train(p, False, device))) for step in plan(p)]
     factor, n_here = speed_factor(steps)
-    rows, seen = [], set()
+    rows, seen, shown = [], set(), set()
     for step, recs in steps:
         done = [r for r in recs if r is not None]
         new = {r["run_id"]: r for r in done if r["run_id"] not in seen}  # a run shared by steps counts once
         seen |= set(new)
         spent = sum(r["hours"] for r in new.values())
-        per_run = step.hours / max(len(recs), 1) * factor
+        per_run = _planned_per_run(step, recs) * factor
         left = per_run * (len(recs) - len(done))
         state = "done" if len(done) == len(recs) else "pending"
-        ck = None if state == "done" else _progress(p.name, step)
+        ck = None if state == "done" else _progress(p.name, step, shown)
         if ck is not None and ck["epoch"] < ck["epochs"]:
+            shown.add(ck["run_id"])
             state = f"running (epoch {ck['epoch']}/{ck['epochs']})"
             spent += ck["train_s"] / 3600.0
             per_epoch = ck["train_s"] / max(ck["epoch"], 1) / 3600.0
@@ -217,6 +225,11 @@ def status(profile, device: str = "cpu") -> pd.DataFrame:
     df = pd.DataFrame(rows)
     df.attrs["speed"] = (factor, n_here)
     return df
+
+
+def _planned_per_run(step: Step, recs: list) -> float:
+    """The plan's CPU-hours for one run of ``step`` (its hours shared evenly by its runs)."""
+    return step.hours / max(len(recs), 1)
 
 
 #: Stored runs of this CPU needed before :func:`speed_factor` departs from the plan.
@@ -247,18 +260,25 @@ def speed_factor(steps, cpu: str | None = None) -> tuple[float, int]:
         for r in recs:
             if (r is not None and cpu and r["run_id"] not in ratios and step.hours > 0
                     and f", {cpu})" in str(r.get("device") or "")):
-                ratios[r["run_id"]] = r["hours"] / (step.hours / len(recs))
+                ratios[r["run_id"]] = r["hours"] / _planned_per_run(step, recs)
     if len(ratios) < MIN_RUNS_FOR_SPEED:
         return 1.0, len(ratios)
     return float(np.median(list(ratios.values()))), len(ratios)
 
 
+def pace_text(df: pd.DataFrame, cpu: str = "this CPU") -> str | None:
+    """How the hours left of a :func:`status` table were scaled, e.g. "the plan's hours x
+    2.66, from 6 runs stored on this CPU"; None while the plan's hours are used as they are."""
+    factor, n = df.attrs.get("speed", (1.0, 0))
+    return f"the plan's hours x {factor:.2f}, from {n} runs stored on {cpu}" if n >= MIN_RUNS_FOR_SPEED else None
+
+
 def format_status(df: pd.DataFrame) -> str:
     """The status table as aligned text, with a totals line."""
     text = df.to_string(index=False, float_format=lambda x: f"{x:.2f}")
-    factor, n = df.attrs.get("speed", (1.0, 0))
-    how = (f"the plan's hours x {factor:.2f}, from {n} runs stored on this CPU" if n >= MIN_RUNS_FOR_SPEED
-           else f"the plan's hours: {n} runs stored from this CPU, {MIN_RUNS_FOR_SPEED} needed to measure its pace")
+    n = df.attrs.get("speed", (1.0, 0))[1]
+    how = pace_text(df) or (f"the plan's hours: {n} runs stored from this CPU, "
+                            f"{MIN_RUNS_FOR_SPEED} needed to measure its pace")
     return (f"{text}\n{'total':>5}: {int(df['done'].sum())}/{int(df['runs'].sum())} runs stored, "
             f"{df['cpu_h_spent'].sum():.2f} CPU-h spent, about {df['h_left'].sum():.1f} h left ({how})")
 

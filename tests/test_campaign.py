@@ -65,6 +65,15 @@ def test_status_shows_a_table_step_running_while_it_pretrains_its_fronts(stores)
     assert st.loc["Table II (C, M fronts; back ends)", "state"] == "running (epoch 1/2)"
     assert st.loc["Table III (cross-task) + controls", "state"] == "pending"
     assert st.loc["CT pretraining, E_f", "state"] == "pending"
+    # a back end under table2/ while Table III is unfinished is Table III's (its CT-C E_g runs
+    # are stored there, and the campaign trains Table III first): it shows there, once
+    folder = stores / "runs" / "smoke" / "table2" / "cgcnn-band_gap-4567cdef-s2"
+    folder.mkdir(parents=True)
+    torch.save({"identity": "4567cdef", "epoch": 3, "done": False, "train_config": {"epochs": 5},
+                "history": [{"epoch": e, "time_s": 36.0} for e in (1, 2, 3)]}, folder / "last.pt")
+    st = campaign.status("smoke").set_index("step")
+    assert st.loc["Table III (cross-task) + controls", "state"] == "running (epoch 3/5)"
+    assert st.loc["Table II (C, M fronts; back ends)", "state"] == "running (epoch 1/2)"
 
 
 @pytest.mark.slow

@@ -144,6 +144,17 @@ def test_fingerprint_ignores_last_bits_but_not_content(hoip):
     swapped[0] = 1 if swapped[0] != 1 else 2
     assert variant(numbers=swapped).content_fingerprint() != hoip.content_fingerprint()
 
+    # the fingerprint is kept while the set holds the same arrays, and follows a new one
+    import copy
+
+    twin = copy.copy(hoip)
+    first = twin.fingerprint
+    twin.content_fingerprint = lambda: pytest.fail("hashed again although no array changed")
+    assert twin.fingerprint == first
+    del twin.content_fingerprint
+    twin.numbers = swapped
+    assert twin.fingerprint == twin.content_fingerprint() != first
+
 
 def test_stored_runs_keep_their_fingerprint(hoip):
     """The registry HOIP set maps back to the fingerprint its stored runs carry."""

@@ -87,6 +87,7 @@ class CrystalDataset:
     targets: dict[str, np.ndarray] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
     meta: dict[str, np.ndarray] = field(default_factory=dict)
+    _fingerprint_memo: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     # ------------------------------------------------------------------ basics
     def __len__(self) -> int:
@@ -115,9 +116,16 @@ class CrystalDataset:
         (fractional / Å), with -0.0 made 0.0; atomic numbers, offsets and ids enter
         exactly. A hash the stored runs were keyed by before this rule is mapped back by
         :data:`LEGACY_FINGERPRINTS`.
+
+        Hashing MP-2018 takes about 50 ms, and looking up a campaign's 300 runs asks for
+        it each time, so the value is kept while the set holds the same array objects
+        (a new array assigned to a field is hashed afresh; a set is never edited in place).
         """
-        fp = self.content_fingerprint()
-        return LEGACY_FINGERPRINTS.get(fp, fp)
+        key = (self.source_sha256, *map(id, (self.ids, self.numbers, self.frac_coords, self.lattices, self.ptr)))
+        if self._fingerprint_memo is None or self._fingerprint_memo[0] != key:
+            fp = self.content_fingerprint()
+            self._fingerprint_memo = (key, LEGACY_FINGERPRINTS.get(fp, fp))
+        return self._fingerprint_memo[1]
 
     def content_fingerprint(self) -> str:
         """16-hex hash of the set's content by the rule of :attr:`fingerprint`, before
