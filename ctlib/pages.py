@@ -372,6 +372,53 @@ def _change(r) -> str:
     return f"{fmt_rel(m)} [{fmt_rel(lo)}, {fmt_rel(hi)}]"
 
 
+#: How a direction table answers its question, by verdict (the rest read as the verdict).
+ANSWERS = {report.REPRODUCED: "yes", report.CONTRADICTED: "no: it raises it"}
+
+
+def direction_table(v: pd.DataFrame, question: str, *, group: str = "dataset",
+                    group_title: str = "data set", group_labels: dict | None = None):
+    """A comparison that is not a claim of the paper, as a table that answers ``question``.
+
+    Args:
+        v: :func:`ctlib.analysis.transfer.paired_verdicts` rows judged in the
+            direction "lower MAE" (``<group>, claim, verdict, mean_rel,
+            rel_lo, rel_hi, n_seeds``).
+        question: the answer column's title, e.g. "pretraining lowers the MAE?".
+        group, group_title, group_labels: the group column of ``v``, its title
+            and display names for its values.
+
+    Returns:
+        a Styler, one row per comparison: "yes" where the 95 % interval of the
+        per-seed change lies below 0, "no: it raises it" where above, else the
+        verdict (inconclusive, pending, ...), with the mean change, its
+        interval and the seeds.
+    """
+    labels = group_labels or {}
+    return pd.DataFrame({
+        group_title: [labels.get(d, d) for d in v[group]],
+        "comparison": v["claim"],
+        question: [ANSWERS.get(x, x) for x in v["verdict"]],
+        "our change (mean)": [fmt_rel(x) for x in v["mean_rel"]],
+        "95% interval": [f"[{fmt_rel(a)}, {fmt_rel(b)}]" if np.isfinite(a) else "—"
+                         for a, b in zip(v["rel_lo"], v["rel_hi"])],
+        "seeds": v["n_seeds"],
+    }).style.hide(axis="index")
+
+
+def direction_reading(v: pd.DataFrame, subject: str, pairs: str) -> str:
+    """One Markdown sentence counting the answers of a :func:`direction_table`, e.g.
+    "**Reading.** Pretraining lowers the MAE in 6 and raises it in 0 of the 6 (target,
+    table) pairs judged; the other 0 intervals contain 0." Empty while none is judged."""
+    judged = v[v["verdict"].isin([report.REPRODUCED, report.CONTRADICTED, report.INCONCLUSIVE])]
+    if not len(judged):
+        return ""
+    lower = int((judged["verdict"] == report.REPRODUCED).sum())
+    higher = int((judged["verdict"] == report.CONTRADICTED).sum())
+    return (f"**Reading.** {subject} lowers the MAE in {lower} and raises it in {higher} of the "
+            f"{len(judged)} {pairs} judged; the other {len(judged) - lower - higher} intervals contain 0.")
+
+
 def headline(verdicts, profile: str, *, budget: str | None = None, lead: str | None = None) -> str:
     """The opening of a results page: the paper's claims, our numbers and the verdicts.
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from ctlib import book
+from ctlib import book, report
 from ctlib.book import GENERATED, REPO_ROOT, BookError
 
 NOTEBOOKS = book.list_notebooks()
@@ -401,6 +401,13 @@ def test_transfer_tables(smoke_book, stem, columns):
     # the relative change is computed against a baseline run of the same table
     rel = [r["vs baseline"] for r in rows if r.get("vs baseline") is not None]
     assert rel and all(np.isfinite(rel))
+    # pages II and III judge each pretrained CT table against its untrained start, per target
+    own = _summary(smoke_book[0], stem).get("own_start")
+    if stem != "05_variants":
+        pretrained = {"03_transfer": ["CT-C"], "04_cross_task": ["CGCNN(E_f)", "CGCNN(E_g)", "CGCNN(mt)"]}[stem]
+        assert [(r["target"], r["variant"]) for r in own] == [(t, c) for t in ("E_f", "E_g") for c in pretrained]
+        assert {r["baseline"] for r in own} == {"CT0-C" if stem == "03_transfer" else "CGCNN(CT untrained)"}
+        assert {r["verdict"] for r in own} == {report.ONE_SEED}          # smoke: 1 seed, judged, no interval
 
 
 @pytest.mark.slow

@@ -87,6 +87,30 @@ def test_pretraining_is_judged_against_its_own_untrained_start_and_small_maes_ke
     assert s.at["CT mt", "cell"] == "0.0176 ± 0.0007 (n=3)"
 
 
+
+def test_a_table_page_judges_each_pretrained_table_against_its_untrained_start_per_target():
+    """Tables II-III: the same rule on rows grouped by target and labelled by column."""
+    from ctlib import pages
+
+    rows = []
+    for target, scale in (("E_f", 0.1), ("E_g", 0.5)):
+        rows += [dict(r, target=target) for r in
+                 _rows("mp", "CGCNN(CT untrained)", [scale, scale * 1.02, scale * 0.98])
+                 + _rows("mp", "CGCNN(mt)", [scale * 0.90, scale * 0.91, scale * 0.89])]
+    df = pd.DataFrame(rows)
+    df.loc[(df.target == "E_g") & (df.column == "CGCNN(mt)"), "mae"] *= 1.3      # E_g: raised on every seed
+    v = transfer.paired_verdicts(df, [("CGCNN(mt)", "CGCNN(CT untrained)")], group="target", label="column")
+    assert v["target"].tolist() == ["E_f", "E_g"]
+    assert v["verdict"].tolist() == [report.REPRODUCED, report.CONTRADICTED]
+    assert v["mean_rel"].iloc[0] == pytest.approx(-0.0999, abs=1e-3)
+    shown = pages.direction_table(v, "pretraining lowers the MAE?", group="target", group_title="target").data
+    assert shown["pretraining lowers the MAE?"].tolist() == ["yes", "no: it raises it"]
+    assert shown["our change (mean)"].iloc[0] == "-10.0%" and shown["seeds"].tolist() == [3, 3]
+    assert pages.direction_reading(v, "Pretraining", "targets") == (
+        "**Reading.** Pretraining lowers the MAE in 1 and raises it in 1 of the 2 targets judged; "
+        "the other 0 intervals contain 0.")
+    assert pages.direction_reading(v.assign(verdict=report.MISSING), "Pretraining", "targets") == ""
+
 def test_learned_part_is_judged_against_the_table_as_stored_and_against_cgcnn92():
     df = pd.DataFrame(_rows("hoip", "cgcnn92", [0.0083, 0.0085, 0.0081])
                       + _rows("hoip", "CT mt", [0.0080, 0.0082, 0.0078])

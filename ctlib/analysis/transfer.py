@@ -27,7 +27,7 @@ __all__ = [
     "CONTROLS", "PRETRAINED", "LEARNED", "STANDARD", "COMPARISONS", "PRETRAINING_COMPARISONS",
     "LEARNED_COMPARISONS", "DATASET_LABELS",
     "paper_numbers", "paper_rel", "start_group", "summarize_starts", "summary_table",
-    "scarce_verdicts", "learning_curve_summary", "plot_scarce", "plot_learning_curve",
+    "scarce_verdicts", "paired_verdicts", "learning_curve_summary", "plot_scarce", "plot_learning_curve",
 ]
 
 #: Starts that carry no pretrained information: a seeded random table and the untrained CT table.
@@ -157,40 +157,51 @@ def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 def scarce_verdicts(df: pd.DataFrame, comparisons: Sequence[tuple[str, str]] = COMPARISONS, *,
                     rel: float | None = None, metric: str = "mae") -> pd.DataFrame:
-    """The paired verdict of each (variant, baseline) start pair on each dataset.
+    """The paired verdict of each (variant, baseline) start pair on each perovskite set:
+    :func:`paired_verdicts` grouped by ``dataset``, starts labelled by ``start``, judged
+    against the paper's change (default :func:`paper_rel`)."""
+    return paired_verdicts(df, comparisons, rel=paper_rel() if rel is None else rel, metric=metric)
 
-    Per dataset, the rows of the two starts go to
-    :func:`ctlib.report.paired_verdict` (same seeds, same ``n_test`` and
-    ``split_hash`` per seed, else *not comparable*; a side without finished
-    runs gives *missing*).
+
+def paired_verdicts(df: pd.DataFrame, comparisons: Sequence[tuple[str, str]], *, rel: float = -1.0,
+                    metric: str = "mae", group: str = "dataset", label: str = "start") -> pd.DataFrame:
+    """The paired verdict of each (variant, baseline) pair within each group of rows.
+
+    Per value of ``group``, the rows whose ``label`` is the baseline and the
+    variant go to :func:`ctlib.report.paired_verdict` (same seeds, same
+    ``n_test`` and ``split_hash`` per seed, else *not comparable*; a side
+    without finished runs gives *missing*).
 
     Args:
-        df: :func:`ctlib.experiments.scarce_transfer` rows (``dataset, start,
-            seed, n_test, split_hash, mae``).
-        comparisons: ``(variant, baseline)`` start labels.
-        rel: the paper's relative change (default :func:`paper_rel`).
+        df: tidy rows with ``group``, ``label``, ``seed, n_test, split_hash``
+            and ``metric`` columns (:func:`ctlib.experiments.scarce_transfer`,
+            ``table2``, ``table3``, ...).
+        comparisons: ``(variant, baseline)`` labels.
+        rel: the expected relative change; only its sign matters for the
+            verdict (negative: *reproduced* means a lower ``metric``), and it
+            is the ``paper_rel`` of the effect-size test.
+        group, label: the columns that name a group and a start.
 
     Returns:
-        one row per (dataset, comparison): ``dataset, claim`` (``"CT mt vs
+        one row per (group, comparison): ``<group>, claim`` (``"CT mt vs
         cgcnn92"``), ``variant, baseline, verdict, mean_rel, rel_lo, rel_hi``
-        (the 95 % t-interval of the per-seed relative change of the MAE),
+        (the 95 % t-interval of the per-seed relative change of ``metric``),
         ``n_seeds, paper_rel, effect_size_differs, reason``.
     """
     from ctlib import report
 
-    rel = paper_rel() if rel is None else float(rel)
     rows = []
-    for d in dict.fromkeys(df["dataset"]):
-        sub = df[df["dataset"] == d]
+    for d in dict.fromkeys(df[group]):
+        sub = df[df[group] == d]
         for var, base in comparisons:
-            v = report.paired_verdict(sub[sub["start"] == base], sub[sub["start"] == var], rel,
+            v = report.paired_verdict(sub[sub[label] == base], sub[sub[label] == var], float(rel),
                                       metric=metric)
             dv = v.to_dict()
-            rows.append({"dataset": d, "claim": f"{var} vs {base}", "variant": var, "baseline": base,
+            rows.append({group: d, "claim": f"{var} vs {base}", "variant": var, "baseline": base,
                          "verdict": dv["verdict"], "mean_rel": dv["mean_rel"], "rel_lo": dv["rel_lo"],
                          "rel_hi": dv["rel_hi"], "n_seeds": dv["n_seeds"], "paper_rel": dv["paper_rel"],
                          "effect_size_differs": dv["effect_size_differs"], "reason": dv["reason"]})
-    return pd.DataFrame(rows, columns=["dataset", "claim", "variant", "baseline", "verdict", "mean_rel",
+    return pd.DataFrame(rows, columns=[group, "claim", "variant", "baseline", "verdict", "mean_rel",
                                        "rel_lo", "rel_hi", "n_seeds", "paper_rel",
                                        "effect_size_differs", "reason"])
 
