@@ -167,6 +167,38 @@ def collect_tables(profile: str, seeds=None, *, device: str = "auto") -> pd.Data
                       experiments.perovskites(profile, seeds, **kw)], ignore_index=True)
 
 
+#: Table III's pretrained CT tables, each judged against the untrained CT table it started from.
+PRETRAINED_COLUMNS = ("CGCNN(E_f)", "CGCNN(E_g)", "CGCNN(mt)")
+UNTRAINED_COLUMN = "CGCNN(CT untrained)"
+
+
+def judge_pretraining(tables: pd.DataFrame, scarce: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What pretraining adds: each pretrained CT table against its untrained start.
+
+    Not a claim of the paper. The untrained CT table has the pretrained tables'
+    shape (same model and seed, 128 dimensions) and has learned nothing, so a
+    lower MAE than its own is what pretraining added. The same rule as every
+    claim (:func:`ctlib.report.paired_verdict`), in the direction "lower MAE":
+    Table III's back ends on MP-2018 (per target) and, with ``scarce``
+    (:func:`ctlib.experiments.scarce_transfer` rows), the perovskite sets.
+
+    Returns:
+        :func:`ctlib.analysis.transfer.paired_verdicts` rows with a ``test``
+        column naming the test set (e.g. "MP-2018 E_f").
+    """
+    from ctlib.analysis import transfer
+
+    t3 = tables[tables["table"] == "III"]
+    parts = [transfer.paired_verdicts(t3.assign(test="MP-2018 " + t3["target"].astype(str)),
+                                      [(c, UNTRAINED_COLUMN) for c in PRETRAINED_COLUMNS],
+                                      group="test", label="column")]
+    if scarce is not None and len(scarce):
+        named = scarce.assign(test=scarce["dataset"].map(lambda d: transfer.DATASET_LABELS.get(d, d)))
+        parts.append(transfer.paired_verdicts(named, transfer.PRETRAINING_COMPARISONS,
+                                              group="test", label="start"))
+    return pd.concat(parts, ignore_index=True)
+
+
 def _ours(rows: pd.DataFrame) -> str:
     return report.fmt_pm(*report.seed_stats(rows["mae"]), sig=3)
 

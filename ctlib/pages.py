@@ -373,7 +373,7 @@ def _change(r) -> str:
 
 
 #: How a direction table answers its question, by verdict (the rest read as the verdict).
-ANSWERS = {report.REPRODUCED: "yes", report.CONTRADICTED: "no: it raises it"}
+ANSWERS = {report.REPRODUCED: "yes", report.CONTRADICTED: "no: it raises it", report.MISSING: PENDING}
 
 
 def direction_table(v: pd.DataFrame, question: str, *, group: str = "dataset",
@@ -390,8 +390,8 @@ def direction_table(v: pd.DataFrame, question: str, *, group: str = "dataset",
 
     Returns:
         a Styler, one row per comparison: "yes" where the 95 % interval of the
-        per-seed change lies below 0, "no: it raises it" where above, else the
-        verdict (inconclusive, pending, ...), with the mean change, its
+        per-seed change lies below 0, "no: it raises it" where above, "pending"
+        while a run is not stored, else the verdict (inconclusive, ...), with the mean change, its
         interval and the seeds.
     """
     labels = group_labels or {}

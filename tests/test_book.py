@@ -428,6 +428,13 @@ def test_jarvis_page_says_unavailable_and_claims_are_judged(smoke_book):
     assert len(verdicts) == len(CLAIMS)
     # one smoke seed: no spread, so the rule may never say "reproduced"
     assert all(v["verdict"].startswith("inconclusive (1 seed") for v in verdicts)
+    # beyond the paper: each pretrained CT table against its untrained start, on Table III's six
+    # back ends and on both perovskite sets (every start is trained on smoke, with one seed)
+    pretraining = _summary(smoke_book[0], "10_claims")["pretraining"]
+    assert [r["test"] for r in pretraining] == (["MP-2018 E_f"] * 3 + ["MP-2018 E_g"] * 3
+                                                + ["Castelli-3,334 (formation energy)"] * 2
+                                                + ["HOIP (atomization energy)"] * 2)
+    assert all(r["verdict"] == report.ONE_SEED for r in pretraining)
 
 
 # ---------------------------------------------------------------- CI: tools/check_results.py

@@ -39,6 +39,27 @@ def test_judge_pairs_seeds_and_reports_the_interval():
     assert row["run_here"]
 
 
+
+def test_pretraining_is_judged_against_the_untrained_table_on_table_iii_and_the_perovskites():
+    untrained = [0.125, 0.124, 0.126]
+    tables = pd.concat([tidy("CGCNN(CT untrained)", untrained, table="III"),
+                        tidy("CGCNN(mt)", [0.109, 0.110, 0.108], table="III"),             # -13 % on each seed
+                        tidy("CGCNN(E_f)", [0.130, 0.129, 0.131], table="III"),            # +4 %: raised
+                        tidy("CGCNN(mt)", [0.108, 0.108, 0.108], table="II"),              # another table: ignored
+                        tidy("CGCNN(CT untrained)", untrained, table="III", target="E_g")])
+    scarce = tidy("CT untrained", [0.020, 0.021, 0.019], table="scarce").assign(dataset="hoip")
+    scarce = pd.concat([scarce, scarce.assign(column="CT mt", mae=[0.0195, 0.0215, 0.0185])])
+    v = claims.judge_pretraining(tables, scarce.assign(start=scarce["column"])).set_index(["test", "claim"])
+    assert v.at[("MP-2018 E_f", "CGCNN(mt) vs CGCNN(CT untrained)"), "verdict"] == report.REPRODUCED
+    assert v.at[("MP-2018 E_f", "CGCNN(mt) vs CGCNN(CT untrained)"), "mean_rel"] == pytest.approx(-0.128, abs=1e-3)
+    assert v.at[("MP-2018 E_f", "CGCNN(E_f) vs CGCNN(CT untrained)"), "verdict"] == report.CONTRADICTED
+    assert v.at[("MP-2018 E_f", "CGCNN(E_g) vs CGCNN(CT untrained)"), "verdict"] == report.MISSING
+    assert v.at[("MP-2018 E_g", "CGCNN(mt) vs CGCNN(CT untrained)"), "verdict"] == report.MISSING
+    hoip = v.loc["HOIP (atomization energy)"]
+    assert hoip.at["CT mt vs CT untrained", "verdict"] == report.INCONCLUSIVE
+    assert hoip.at["CT E_f vs CT untrained", "verdict"] == report.MISSING
+    assert len(claims.judge_pretraining(tables)) == 6                           # without the perovskites
+
 def test_judge_refuses_runs_on_different_test_sets():
     # Table I on quick: ALIGNN is tested on 1,000 structures, CGCNN on 3,126
     c = Claim("y", "ALIGNN beats CGCNN", "I", "E_f", "cgcnn", "alignn", 0.083, 0.022)

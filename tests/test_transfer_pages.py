@@ -110,6 +110,8 @@ def test_a_table_page_judges_each_pretrained_table_against_its_untrained_start_p
         "**Reading.** Pretraining lowers the MAE in 1 and raises it in 1 of the 2 targets judged; "
         "the other 0 intervals contain 0.")
     assert pages.direction_reading(v.assign(verdict=report.MISSING), "Pretraining", "targets") == ""
+    waiting = pages.direction_table(v.assign(verdict=report.MISSING), "lower?", group="target").data
+    assert waiting["lower?"].tolist() == ["pending", "pending"]
 
 def test_learned_part_is_judged_against_the_table_as_stored_and_against_cgcnn92():
     df = pd.DataFrame(_rows("hoip", "cgcnn92", [0.0083, 0.0085, 0.0081])
