@@ -527,22 +527,24 @@ def table2(profile="quick", seeds=None, *, device="auto", force=False, train=Non
     back end), plus every back end's plain starts (``<B> onehot``, ``<B> default``)
     and the controls (``<B> random``, ``CT0-<B>`` = untrained CT table).
     The embedding of :func:`front_seed` feeds the back end of each seed.
+
+    Order of training (``train=True``, the campaign): per target, each front and
+    then its back ends for every seed, before the next front is pretrained, so
+    that one front's columns complete (and their claims can be judged) before
+    the hours of the next front begin; then the plain starts and the controls.
     """
     p = _profile(profile)
     ds, split = mp_data(p)
     fronts_used = p.extra.get("table2_fronts", ("cgcnn", "megnet", "alignn", "ct"))
     backs = p.extra.get("table2_backs", ("cgcnn", "megnet", "alignn"))
     controls = control_starts(p)
+    pairs = [(f, "cgcnn") for f in fronts_used if "cgcnn" in backs] + [("ct", b) for b in backs if b != "cgcnn"]
     rows = []
     for short, target in TARGETS.items():
-        for seed in _seeds(p, seeds):
-            fronts = {m: pretrain_front(m, short, p, front_seed(p, seed), device=device, force=force,
-                                        train=train) for m in fronts_used}
-            pairs = [(f, "cgcnn") for f in fronts_used] + [("ct", b) for b in backs if b != "cgcnn"]
-            for front, back in pairs:
-                if back not in backs:
-                    continue
-                emb = embedding_path(fronts[front])
+        for front, back in pairs:
+            for seed in _seeds(p, seeds):
+                emb = embedding_path(pretrain_front(front, short, p, front_seed(p, seed), device=device,
+                                                    force=force, train=train))
                 rec = None
                 if emb is not None:
                     rec = train_one(back, [target], ds, model_split(split, back, p), profile=p,
@@ -551,6 +553,7 @@ def table2(profile="quick", seeds=None, *, device="auto", force=False, train=Non
                 rows.append(_row(rec, target, table="II",
                                  column=f"{MODEL_LETTER[front]}-{MODEL_LETTER[back]}", model=back,
                                  init=f"{front} embedding", target=short, seed=seed))
+        for seed in _seeds(p, seeds):
             for back in backs:
                 starts = {"onehot": {"init": "onehot"}, "default": {"init": DEFAULT_INIT[back]}}
                 if back == "cgcnn":

@@ -190,6 +190,24 @@ def test_cpu_trains_whole_schedules_60_epoch_back_ends_and_100_epoch_scarce_runs
     assert all(not kw.get("train_overrides") for model, kw in calls if kw.get("experiment") == "fronts")
 
 
+
+def test_table2_trains_each_front_then_its_back_ends_for_every_seed_before_the_next_front(monkeypatch):
+    """So one front's columns (and their claims) complete before the next front's hours begin."""
+    from ctlib import experiments as ex
+
+    calls = []
+    monkeypatch.setattr(ex, "pretrain_front", lambda model, short, p, seed, **kw:
+                        calls.append(("front", model, short, seed)) or {"front": model})
+    monkeypatch.setattr(ex, "embedding_path", lambda rec: None if rec is None else f"{rec['front']}.json")
+    monkeypatch.setattr(ex, "train_one", lambda model, targets, ds, sp, **kw: calls.append(
+        ("back", kw.get("embedding") or kw.get("init"), targets[0], kw["seed"])))
+    ex.table2("cpu", train=False)
+    ef = [c for c in calls if c[2] in ("E_f", "formation_energy_per_atom")]
+    backs = [c[1] for c in ef if c[0] == "back"]
+    assert backs[:9] == ["cgcnn.json"] * 3 + ["megnet.json"] * 3 + ["ct.json"] * 3   # C-C, M-C, CT-C
+    first_megnet = ef.index(("front", "megnet", "E_f", 0))
+    assert [c[3] for c in ef[:first_megnet] if c[0] == "back"] == [0, 1, 2]           # every C-C seed first
+
 def test_a_claimed_run_is_skipped_by_other_workers_and_a_dead_workers_claim_is_cleared(stores,
                                                                                       monkeypatch):
     """runs.claiming: a run that another live process holds is not trained twice."""
