@@ -152,9 +152,15 @@ def _generated_pages(book_root: Path) -> list[str]:
             if p.startswith(prefix) and p[len(prefix):] not in OWN_PAGES]
 
 
+#: Notebooks that read what the other pages store (07/08's JSON, the runs of 12): executed last.
+EXECUTED_LAST = ("10_claims",)
+
+
 def list_notebooks(src_root: str | Path = REPO_ROOT) -> list[Path]:
-    """The notebook sources ``<src_root>/notebooks/*.ipynb``, sorted by name."""
-    return sorted((Path(src_root) / "notebooks").glob("*.ipynb"))
+    """The notebook sources ``<src_root>/notebooks/*.ipynb`` in execution order: by name,
+    with :data:`EXECUTED_LAST` after the others (so on a from-scratch build the claims page
+    judges the runs that later chapters train, instead of showing them pending)."""
+    return sorted(sorted((Path(src_root) / "notebooks").glob("*.ipynb")), key=lambda p: p.stem in EXECUTED_LAST)
 
 
 def _stub(stem: str, reason: str) -> str:
