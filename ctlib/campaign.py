@@ -94,6 +94,17 @@ def _table(name: str):
     return train
 
 
+def _table2_fronts(p: Profile, train: bool, device: str) -> list:
+    """The step function of Table II's fronts other than CT (whose pretraining is tier 1):
+    one record (None = not stored) per front model, target and front seed."""
+    from ctlib import experiments as ex
+
+    fronts = [f for f in ex.table2_fronts(p) if f != "ct"]
+    seeds = sorted({ex.front_seed(p, s) for s in p.seeds})
+    return [ex.pretrain_front(f, short, p, s, device=device, train=train)
+            for short in ex.TARGETS for f in fronts for s in seeds]
+
+
 def _hours(rec: dict) -> float:
     """Machine-hours of a stored run: its ``wall_s`` (at least its epochs' ``train_s``: a
     record of a resumed run written before wall_s summed every process counted the last one
@@ -118,20 +129,23 @@ def plan(profile) -> list[Step]:
        (E_f + E_g), then E_f, then E_g; then, where the profile defines
        ``extra["ct_alt_schedule"]``, the multi-task one under that schedule.
     2. The data-scarce transfer (:func:`ctlib.experiments.scarce_transfer`).
-    3. Tables III, II and IV with a CGCNN back end (the CGCNN and MEGNet
-       fronts of Table II are pretrained there).
+    3. Tables III, II and IV with a CGCNN back end. Table II pretrains its
+       CGCNN and MEGNet fronts itself, each before its back ends; a step after
+       it counts those fronts' runs and hours.
     4. The learning curve.
 
     Hours are the plan's estimates on 2 cores (see :mod:`ctlib.config`).
     """
     p = profile if isinstance(profile, Profile) else get_profile(profile)
-    from ctlib.experiments import ALT_SCHEDULE_EXPERIMENT, TARGETS, alt_schedule_text, train_config
+    from ctlib.experiments import (ALT_SCHEDULE_EXPERIMENT, MODEL_LETTER, TARGETS, alt_schedule_text,
+                                   table2_fronts, train_config)
 
     def hours(n_tasks: int, epochs: int | None = None) -> float:
         # ~6 min per epoch of 44,441 cells in bf16 on 2 cores
         return round((epochs or train_config("ct", p, n_tasks)["epochs"]) * 0.1, 1)
 
     ef, eg = TARGETS["E_f"], TARGETS["E_g"]
+    other_fronts = [f for f in table2_fronts(p) if f != "ct"]   # CT's pretraining is tier 1
     alt = p.extra.get("ct_alt_schedule")
     ct_alt = [Step(1, f"CT pretraining, multi-task, {alt_schedule_text(p)}",
                    hours(2, alt.get("epochs")), (f"{ALT_SCHEDULE_EXPERIMENT}/ct-{ef}+{eg}-",),
@@ -151,8 +165,13 @@ def plan(profile) -> list[Step]:
         # Table III's CT-C E_g back ends are Table II's runs, stored under table2/
         Step(3, "Table III (cross-task) + controls", 3.5, ("table3/cgcnn-", "table2/cgcnn-"),
              _table("table3")),
-        Step(3, "Table II (C, M fronts; back ends)", 3.7,
-             ("fronts/cgcnn-", "fronts/megnet-", "table2/cgcnn-"), _table("table2")),
+        # Table II trains each front before its back ends (experiments.table2); the fronts'
+        # step comes after it, so that it counts their runs and hours but trains nothing itself.
+        # 42 back ends at ~6 min (15 of them, controls and CT-C E_g, are Table III's and trained
+        # there); fronts: CGCNN 30 epochs, MEGNet 20, ~0.5 h each
+        Step(3, "Table II back ends", 4.2, ("table2/cgcnn-",), _table("table2")),
+        Step(3, f"Table II fronts ({', '.join(MODEL_LETTER[f] for f in other_fronts)}; full train split)",
+             2.0, tuple(f"fronts/{f}-" for f in other_fronts), _table2_fronts),
         Step(3, "Table IV (E_a+E_c, E_a^f)", 1.2, ("table4/cgcnn-",), _table("table4")),
         Step(4, "learning curve (500-8,000 cells)", 2.7, ("learning_curve/cgcnn-",),
              _table("learning_curve")),
@@ -161,29 +180,32 @@ def plan(profile) -> list[Step]:
 
 def _progress(profile: str, step: Step, shown: set = frozenset()) -> dict | None:
     """``{"run_id", "epoch", "epochs", "train_s"}`` of the newest unfinished run of a step
-    that is not in ``shown``: from its checkpoint (git-ignored), else from the
-    ``progress.json`` it commits beside its snapshots (so a fresh clone knows it too); None
-    when no run is under way."""
+    (across all the folders it lists) that is not in ``shown``: from its checkpoint
+    (git-ignored), else from the ``progress.json`` it commits beside its snapshots (so a
+    fresh clone knows it too); None when no run is under way."""
     import glob
 
-    from ctlib.lookup import run_checkpoint, run_progress, stored_records, unfinished_run_ids
+    from ctlib.lookup import run_checkpoint, run_progress, stored_records, unfinished_run_times
 
+    found = {}
     for where in step.runs:
         experiment, prefix = where.split("/", 1)
-        for run_id in unfinished_run_ids(profile, experiment, [prefix]):
-            if run_id in shown:
+        for run_id, t in unfinished_run_times(profile, experiment, [prefix]).items():
+            found[(experiment, run_id)] = t
+    for experiment, run_id in sorted(found, key=found.get, reverse=True):
+        if run_id in shown:
+            continue
+        ck = run_checkpoint(profile, experiment, run_id)
+        if ck is not None:
+            if ck.get("done"):
                 continue
-            ck = run_checkpoint(profile, experiment, run_id)
-            if ck is not None:
-                if ck.get("done"):
-                    continue
-                return {"run_id": run_id, "epoch": int(ck["epoch"]), "epochs": int(ck["train_config"]["epochs"]),
-                        "train_s": float(sum(h["time_s"] for h in ck["history"]))}
-            pr = run_progress(profile, experiment, run_id)
-            if pr is not None and pr.get("epochs_planned") and \
-                    not stored_records(profile, experiment=experiment, name=glob.escape(run_id)):
-                return {"run_id": run_id, "epoch": len(pr["history"]), "epochs": int(pr["epochs_planned"]),
-                        "train_s": float(sum(h.get("time_s") or 0.0 for h in pr["history"]))}
+            return {"run_id": run_id, "epoch": int(ck["epoch"]), "epochs": int(ck["train_config"]["epochs"]),
+                    "train_s": float(sum(h["time_s"] for h in ck["history"]))}
+        pr = run_progress(profile, experiment, run_id)
+        if pr is not None and pr.get("epochs_planned") and \
+                not stored_records(profile, experiment=experiment, name=glob.escape(run_id)):
+            return {"run_id": run_id, "epoch": len(pr["history"]), "epochs": int(pr["epochs_planned"]),
+                    "train_s": float(sum(h.get("time_s") or 0.0 for h in pr["history"]))}
     return None
 
 

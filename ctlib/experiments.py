@@ -518,6 +518,11 @@ def control_starts(profile) -> dict:
 
 
 # ------------------------------------------------------------------------ Table II
+def table2_fronts(profile) -> tuple[str, ...]:
+    """The front models of a profile's Table II (``extra["table2_fronts"]``, default all four)."""
+    return tuple(_profile(profile).extra.get("table2_fronts", ("cgcnn", "megnet", "alignn", "ct")))
+
+
 def table2(profile="quick", seeds=None, *, device="auto", force=False, train=None) -> pd.DataFrame:
     """Table II: front-end embeddings (pretrained on the same target) into back ends.
 
@@ -535,7 +540,7 @@ def table2(profile="quick", seeds=None, *, device="auto", force=False, train=Non
     """
     p = _profile(profile)
     ds, split = mp_data(p)
-    fronts_used = p.extra.get("table2_fronts", ("cgcnn", "megnet", "alignn", "ct"))
+    fronts_used = table2_fronts(p)
     backs = p.extra.get("table2_backs", ("cgcnn", "megnet", "alignn"))
     controls = control_starts(p)
     pairs = [(f, "cgcnn") for f in fronts_used if "cgcnn" in backs] + [("ct", b) for b in backs if b != "cgcnn"]

@@ -227,6 +227,15 @@ def unfinished_run_ids(profile: str, experiment: str, prefixes: Sequence[str], *
     Returns:
         run ids, the one written to last first.
     """
+    found = unfinished_run_times(profile, experiment, prefixes, seed=seed, results_root=results_root)
+    return sorted(found, key=found.get, reverse=True)
+
+
+def unfinished_run_times(profile: str, experiment: str, prefixes: Sequence[str], *,
+                         seed: int | None = None,
+                         results_root: str | Path | None = None) -> dict[str, float]:
+    """``{run id: time it was last written (s since the epoch)}`` of the runs
+    :func:`unfinished_run_ids` finds, so that runs of several experiments can be ordered."""
     from ctlib.runs import default_run_root
 
     names = "|".join(re.escape(p) for p in prefixes)
@@ -241,7 +250,7 @@ def unfinished_run_ids(profile: str, experiment: str, prefixes: Sequence[str], *
             f = d / probe if probe else d
             if d.is_dir() and pattern.fullmatch(d.name) and f.exists():
                 found[d.name] = max(found.get(d.name, 0.0), f.stat().st_mtime)
-    return sorted(found, key=found.get, reverse=True)
+    return found
 
 
 def run_progress(profile: str, experiment: str, run_id: str,

@@ -53,27 +53,47 @@ def test_campaign_budget_stops_then_resumes_and_never_repeats(stores, capsys):
     assert {p: p.stat().st_mtime for p in (stores / "results").rglob("*.json")} == mtimes
 
 
-def test_status_shows_a_table_step_running_while_it_pretrains_its_fronts(stores):
-    # Table II pretrains its MEGNet front under fronts/, not table2/: the step is running then
+def test_status_counts_table2s_fronts_and_shows_the_newest_run_under_way(stores):
+    # Table II pretrains its MEGNet front under fronts/, not table2/: its fronts' step runs then
+    import os
+
     import torch
 
-    folder = stores / "runs" / "smoke" / "fronts" / "megnet-formation_energy_per_atom-0123abcd-s0"
-    folder.mkdir(parents=True)
-    torch.save({"identity": "0123abcd", "epoch": 1, "done": False, "train_config": {"epochs": 2},
-                "history": [{"epoch": 1, "time_s": 36.0}]}, folder / "last.pt")
     st = campaign.status("smoke").set_index("step")
-    assert st.loc["Table II (C, M fronts; back ends)", "state"] == "running (epoch 1/2)"
+    fronts = "Table II fronts (C, M, A; full train split)"     # smoke: every front into CGCNN
+    assert st.loc[fronts, "runs"] == 3 * 2                    # on E_f and E_g, one front seed
+    assert [s.name for s in campaign.plan("cpu")][6:8] == [
+        "Table II back ends", "Table II fronts (C, M; full train split)"]
+    assert st.loc[fronts, "h_planned"] == 2.0 and st.loc["Table II back ends", "h_planned"] == 4.2
+
+    def checkpoint(experiment, run_id, epoch, epochs, mtime):
+        folder = stores / "runs" / "smoke" / experiment / run_id
+        folder.mkdir(parents=True)
+        torch.save({"identity": run_id.split("-")[-2], "epoch": epoch, "done": False,
+                    "train_config": {"epochs": epochs},
+                    "history": [{"epoch": e, "time_s": 36.0} for e in range(1, epoch + 1)]},
+                   folder / "last.pt")
+        os.utime(folder / "last.pt", (mtime, mtime))
+
+    checkpoint("fronts", "megnet-formation_energy_per_atom-0123abcd-s0", 1, 2, 1000.0)
+    st = campaign.status("smoke").set_index("step")
+    assert st.loc[fronts, "state"] == "running (epoch 1/2)"
+    assert st.loc["Table II back ends", "state"] == "pending"
     assert st.loc["Table III (cross-task) + controls", "state"] == "pending"
     assert st.loc["CT pretraining, E_f", "state"] == "pending"
     # a back end under table2/ while Table III is unfinished is Table III's (its CT-C E_g runs
     # are stored there, and the campaign trains Table III first): it shows there, once
-    folder = stores / "runs" / "smoke" / "table2" / "cgcnn-band_gap-4567cdef-s2"
-    folder.mkdir(parents=True)
-    torch.save({"identity": "4567cdef", "epoch": 3, "done": False, "train_config": {"epochs": 5},
-                "history": [{"epoch": e, "time_s": 36.0} for e in (1, 2, 3)]}, folder / "last.pt")
+    checkpoint("table2", "cgcnn-band_gap-4567cdef-s2", 3, 5, 2000.0)
     st = campaign.status("smoke").set_index("step")
     assert st.loc["Table III (cross-task) + controls", "state"] == "running (epoch 3/5)"
-    assert st.loc["Table II (C, M fronts; back ends)", "state"] == "running (epoch 1/2)"
+    assert st.loc["Table II back ends", "state"] == "pending"
+    assert st.loc[fronts, "state"] == "running (epoch 1/2)"
+    # of two runs paused in a step's folders, the newer shows, whichever folder comes first
+    checkpoint("fronts", "cgcnn-band_gap-89abcdef-s0", 4, 6, 3000.0)
+    assert campaign.status("smoke").set_index("step").loc[fronts, "state"] == "running (epoch 4/6)"
+    os.utime(stores / "runs" / "smoke" / "fronts" / "megnet-formation_energy_per_atom-0123abcd-s0"
+             / "last.pt", (4000.0, 4000.0))
+    assert campaign.status("smoke").set_index("step").loc[fronts, "state"] == "running (epoch 1/2)"
 
 
 @pytest.mark.slow
