@@ -806,12 +806,13 @@ def campaign_fragment(profile: str = CAMPAIGN_PROFILE) -> str:
     from ctlib import campaign
 
     st = campaign.status(profile)
+    stored, runs = campaign.totals(st)
     pace = campaign.pace_text(st, cpu="the CPU that built this book")
     scaled = f"; pending runs at {pace}" if pace else ""
     lines = ["<!-- written by ctlib book (ctlib/book.py, campaign_fragment); "
              "included by book/rerun.md -->", "",
              f"State of `ctlib campaign --profile {profile}` in this build's results store: "
-             f"**{int(st['done'].sum())} of {int(st['runs'].sum())} runs stored**, "
+             f"**{stored} of {runs} runs stored** (a run two tables share counts once), "
              f"{st['cpu_h_spent'].sum():.1f} CPU-hours spent of {st['h_planned'].sum():.1f} "
              f"planned, about {st['h_left'].sum():.1f} to go (2 cores{scaled}).", "",
              "| tier | step | runs stored | state | CPU-h planned | CPU-h spent | CPU-h left (estimate) |",

@@ -49,7 +49,8 @@ class Step:
     Attributes:
         tier: priority group (1 first).
         name: what the step trains, as the progress table shows it.
-        hours: planned CPU-hours of the whole step on 2 cores.
+        hours: planned CPU-hours of the step's own runs on 2 cores (those no
+            earlier step lists: see :func:`_own_runs`).
         runs: where its runs' checkpoint folders are, as
             ``<experiment>/<run-id prefix>`` (e.g. ``table2/cgcnn-`` or
             ``fronts/megnet-``), used to show a running step in the progress
@@ -167,9 +168,9 @@ def plan(profile) -> list[Step]:
              _table("table3")),
         # Table II trains each front before its back ends (experiments.table2); the fronts'
         # step comes after it, so that it counts their runs and hours but trains nothing itself.
-        # 42 back ends at ~6 min (15 of them, controls and CT-C E_g, are Table III's and trained
-        # there); fronts: CGCNN 30 epochs, MEGNet 20, ~0.5 h each
-        Step(3, "Table II back ends", 4.2, ("table2/cgcnn-",), _table("table2")),
+        # A step's hours cover the runs no earlier step lists (Table II: 18 of its 42 back ends,
+        # at ~6 min; the others are Table III's); fronts: CGCNN 30 epochs, MEGNet 20, ~0.5 h each
+        Step(3, "Table II back ends", 1.8, ("table2/cgcnn-",), _table("table2")),
         Step(3, f"Table II fronts ({', '.join(MODEL_LETTER[f] for f in other_fronts)}; full train split)",
              2.0, tuple(f"fronts/{f}-" for f in other_fronts), _table2_fronts),
         Step(3, "Table IV (E_a+E_c, E_a^f)", 1.2, ("table4/cgcnn-",), _table("table4")),
@@ -214,24 +215,27 @@ def status(profile, device: str = "cpu") -> pd.DataFrame:
 
     ``state`` is ``done``, ``running (epoch k/N)`` for a step with a run under
     way (its checkpoint, else its committed ``progress.json``), or
-    ``pending``. ``h_planned`` is the plan's estimate for the whole step.
+    ``pending``. ``h_planned`` is the plan's estimate for the step's own runs
+    (a run an earlier step lists too is trained and counted there). ``done`` and
+    ``runs`` count every run of the step; :func:`totals` counts each run once.
     Spent hours add the stored runs' wall time and the finished epochs of a
     run under way; hours left are the plan's for pending runs, times the
     speed of this CPU (:func:`speed_factor`), and the remaining epochs at the
     measured epoch time for a running one. A run under way shows under the first
     unfinished step that lists its folder (the campaign trains the steps in that
-    order). ``df.attrs["speed"]`` holds ``(factor, runs measured)``.
+    order). ``df.attrs["speed"]`` holds ``(factor, runs measured)``, ``df.attrs["distinct"]``
+    the totals of :func:`totals`.
     """
     p = profile if isinstance(profile, Profile) else get_profile(profile)
     steps = [(step, _runs(step.train(p, False, device))) for step in plan(p)]
     factor, n_here = speed_factor(steps)
     rows, seen, shown = [], set(), set()
-    for step, recs in steps:
+    for (step, recs), own in zip(steps, _own_runs(steps)):
         done = [r for r in recs if r is not None]
         new = {r["run_id"]: r for r in done if r["run_id"] not in seen}  # a run shared by steps counts once
         seen |= set(new)
         spent = sum(r["hours"] for r in new.values())
-        per_run = _planned_per_run(step, recs) * factor
+        per_run = _planned_per_run(step, own) * factor
         left = per_run * (len(recs) - len(done))
         state = "done" if len(done) == len(recs) else "pending"
         ck = None if state == "done" else _progress(p.name, step, shown)
@@ -246,12 +250,32 @@ def status(profile, device: str = "cpu") -> pd.DataFrame:
                      "h_left": max(left, 0.0)})
     df = pd.DataFrame(rows)
     df.attrs["speed"] = (factor, n_here)
+    df.attrs["distinct"] = (len(seen), len(seen) + sum(r is None for _, recs in steps for r in recs))
     return df
 
 
-def _planned_per_run(step: Step, recs: list) -> float:
-    """The plan's CPU-hours for one run of ``step`` (its hours shared evenly by its runs)."""
-    return step.hours / max(len(recs), 1)
+def totals(df: pd.DataFrame) -> tuple[int, int]:
+    """``(runs stored, runs in all)`` of a :func:`status` table, each run once: a table
+    step's ``done`` / ``runs`` also count the runs it shares with an earlier step (Table
+    II's controls are Table III's runs)."""
+    return df.attrs.get("distinct", (int(df["done"].sum()), int(df["runs"].sum())))
+
+
+def _own_runs(steps) -> list[int]:
+    """Per step of ``[(Step, _runs(...)), ...]``, the runs its planned hours cover: its runs
+    less the stored ones an earlier step lists too (a run not stored yet counts as its own;
+    the campaign trains a shared run at the first step that lists it)."""
+    seen, out = set(), []
+    for _, recs in steps:
+        ids = {r["run_id"] for r in recs if r is not None}
+        out.append(len(recs) - len(ids & seen))
+        seen |= ids
+    return out
+
+
+def _planned_per_run(step: Step, own: int) -> float:
+    """The plan's CPU-hours for one of the ``own`` runs of ``step`` (:func:`_own_runs`)."""
+    return step.hours / max(own, 1)
 
 
 #: Stored runs of this CPU needed before :func:`speed_factor` departs from the plan.
@@ -266,7 +290,7 @@ def speed_factor(steps, cpu: str | None = None) -> tuple[float, int]:
     than the Intel one with AVX-512). The factor is the median, over the runs
     whose record names this CPU model (:func:`ctlib.results.cpu_model`), of a
     run's machine hours over the planned hours per run of the first step that
-    lists it (a run shared by steps counts once; the median, so that one run
+    lists it (:func:`_planned_per_run`; a run shared by steps counts once; the median, so that one run
     slowed by other work on the machine does not set the pace). 1.0 while
     fewer than :data:`MIN_RUNS_FOR_SPEED` such runs are stored.
 
@@ -278,11 +302,11 @@ def speed_factor(steps, cpu: str | None = None) -> tuple[float, int]:
 
     cpu = cpu_model() if cpu is None else cpu
     ratios: dict[str, float] = {}
-    for step, recs in steps:
+    for (step, recs), own in zip(steps, _own_runs(steps)):
         for r in recs:
             if (r is not None and cpu and r["run_id"] not in ratios and step.hours > 0
                     and f", {cpu})" in str(r.get("device") or "")):
-                ratios[r["run_id"]] = r["hours"] / _planned_per_run(step, recs)
+                ratios[r["run_id"]] = r["hours"] / _planned_per_run(step, own)
     if len(ratios) < MIN_RUNS_FOR_SPEED:
         return 1.0, len(ratios)
     return float(np.median(list(ratios.values()))), len(ratios)
@@ -301,7 +325,8 @@ def format_status(df: pd.DataFrame) -> str:
     n = df.attrs.get("speed", (1.0, 0))[1]
     how = pace_text(df) or (f"the plan's hours: {n} runs stored from this CPU, "
                             f"{MIN_RUNS_FOR_SPEED} needed to measure its pace")
-    return (f"{text}\n{'total':>5}: {int(df['done'].sum())}/{int(df['runs'].sum())} runs stored, "
+    stored, runs = totals(df)
+    return (f"{text}\n{'total':>5}: {stored}/{runs} distinct runs stored, "
             f"{df['cpu_h_spent'].sum():.2f} CPU-h spent, about {df['h_left'].sum():.1f} h left ({how})")
 
 

@@ -64,7 +64,7 @@ def test_status_counts_table2s_fronts_and_shows_the_newest_run_under_way(stores)
     assert st.loc[fronts, "runs"] == 3 * 2                    # on E_f and E_g, one front seed
     assert [s.name for s in campaign.plan("cpu")][6:8] == [
         "Table II back ends", "Table II fronts (C, M; full train split)"]
-    assert st.loc[fronts, "h_planned"] == 2.0 and st.loc["Table II back ends", "h_planned"] == 4.2
+    assert st.loc[fronts, "h_planned"] == 2.0 and st.loc["Table II back ends", "h_planned"] == 1.8
 
     def checkpoint(experiment, run_id, epoch, epochs, mtime):
         folder = stores / "runs" / "smoke" / experiment / run_id
@@ -110,6 +110,9 @@ def test_whole_smoke_campaign_stores_every_planned_run(stores, monkeypatch):
     st = campaign.status("smoke")
     assert (st["state"] == "done").all() and (st["done"] == st["runs"]).all()
     assert set(st["tier"]) == {1, 2, 3, 4}
+    stored, runs = campaign.totals(st)                    # each run once: one record file each
+    assert stored == runs == len(list((stores / "results" / "smoke").glob("*/*.json")))
+    assert stored < st["done"].sum()                      # Tables II-IV share runs with Table III
     from ctlib import experiments as ex
 
     df = ex.scarce_transfer("smoke", train=False)
@@ -309,16 +312,20 @@ def test_status_scales_the_plan_by_the_runs_stored_on_this_cpu():
     here = lambda i, h: {"run_id": f"r{i}", "hours": h, "device": "cpu (2 threads, Fake CPU 9)"}  # noqa: E731
     other = {"run_id": "o", "hours": 9.0, "device": "cpu (2 threads, Other CPU)"}
     old = {"run_id": "x", "hours": 9.0, "device": "cpu (2 threads)"}            # records before the model
-    # r1 is shared with the second step (planned at 0.5 h there): it counts once, at its first step;
+    # r1 is shared with the second step: it counts once, at its first step, and the second step's
+    # 0.5 planned hours are for its own run r3 alone (0.25 h if r1 were counted there too);
     # r3 ran beside other work (4x): the median keeps the pace of the others
     steps = [(step, [here(1, 2.0), here(2, 3.0), other, None]),
-             (SimpleNamespace(hours=1.0), [here(3, 2.0), here(1, 2.0)])]
+             (SimpleNamespace(hours=0.5), [here(3, 2.0), here(1, 2.0)])]
+    assert campaign._own_runs(steps) == [4, 1]
     assert campaign.speed_factor(steps, cpu="Fake CPU 9") == pytest.approx((3.0, 3))  # median of 2, 3, 4
     assert campaign.speed_factor(steps[:1], cpu="Fake CPU 9") == (1.0, 2)     # too few runs: the plan
     assert campaign.speed_factor(steps, cpu="") == (1.0, 0)
     df = pd.DataFrame([{"done": 3, "runs": 6, "cpu_h_spent": 6.0, "h_left": 3.0}])
     df.attrs["speed"] = (2.0, 3)
     assert "about 3.0 h left (the plan's hours x 2.00, from 3 runs stored on this CPU)" in campaign.format_status(df)
+    df.attrs["distinct"] = (2, 5)                          # one stored run is shared by two steps
+    assert "total: 2/5 distinct runs stored" in campaign.format_status(df)
     from ctlib.results import cpu_model, device_info
 
     assert device_info("cpu").endswith(f", {cpu_model()})") or not cpu_model()
