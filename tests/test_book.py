@@ -410,6 +410,12 @@ def test_transfer_tables(smoke_book, stem, columns):
     assert own is None if expected is None else (
         [(r.get("target", r.get("test")), r["variant"], r["baseline"]) for r in own] == expected)
     assert all(r["verdict"] == report.ONE_SEED for r in own or [])    # smoke: 1 seed, judged, no interval
+    if stem == "03_transfer":       # each front's table measured beside the column it starts
+        fr = _summary(smoke_book[0], stem)["fronts"]
+        assert [(r["task"], r["column"]) for r in fr] == [
+            (t, c) for t in ("E_f", "E_g") for c in ("C-C", "M-C", "A-C", "CT-C")]
+        assert all(r["status"] == "stored" and np.isfinite(r["r2_stored"]) and r["n"] == r["n_planned"] == 1
+                   for r in fr)
 
 
 @pytest.mark.slow

@@ -781,6 +781,24 @@ def learned_part_chemistry(runs: Mapping[str, PretrainingRun], profile, *,
         its start; NaN for references), ``k_best, silhouette``, ``r2_<property>``
         and ``r2_mean``. Empty (same columns) when no pretraining is stored.
     """
+    pairs = {}
+    for kind, r in runs.items():
+        if r.status != STORED or r.final_table is None:
+            continue
+        els, mat = load_table(r.final_table)
+        _, start = load_table(None, profile=profile, seed=r.seed, n_tasks=len(r.targets))
+        pairs[kind] = (r.label, els, mat, start)
+    return _stored_and_learned(pairs, references, properties, ks=ks, cluster_seed=cluster_seed,
+                               n_init=n_init, folds=folds, repeats=repeats, n_estimators=n_estimators,
+                               seed=seed, cache_dir=cache_dir)
+
+
+def _stored_and_learned(pairs: Mapping[str, tuple], references: Sequence[str],
+                        properties: pd.DataFrame | None, *, ks, cluster_seed, n_init, folds, repeats,
+                        n_estimators, seed, cache_dir) -> pd.DataFrame:
+    """The measures of :func:`learned_part_chemistry` for ``pairs``: kind -> ``(label,
+    elements, final table, its untrained start or None)``; a table without a start is
+    measured as stored only (drift NaN). Empty (same columns) when ``pairs`` is."""
     from ctlib.analysis import reverse
 
     if properties is None:
@@ -792,14 +810,11 @@ def learned_part_chemistry(runs: Mapping[str, PretrainingRun], profile, *,
             + ["r2_mean"])
     tables: dict[tuple, tuple] = {}
     drift: dict[str, float] = {}
-    for kind, r in runs.items():
-        if r.status != STORED or r.final_table is None:
-            continue
-        els, mat = load_table(r.final_table)
-        _, start = load_table(None, profile=profile, seed=r.seed, n_tasks=len(r.targets))
-        drift[kind] = relative_drift(mat, start)
-        tables[kind, r.label, "as stored"] = (els, mat)
-        tables[kind, r.label, "learned part"] = (els, mat - start)
+    for kind, (label, els, mat, start) in pairs.items():
+        tables[kind, label, "as stored"] = (els, mat)
+        if start is not None:
+            drift[kind] = relative_drift(mat, start)
+            tables[kind, label, "learned part"] = (els, mat - start)
     if not tables:
         return pd.DataFrame(columns=cols)
     if references:
