@@ -290,9 +290,10 @@ def speed_factor(steps, cpu: str | None = None) -> tuple[float, int]:
     than the Intel one with AVX-512). The factor is the median, over the runs
     whose record names this CPU model (:func:`ctlib.results.cpu_model`), of a
     run's machine hours over the planned hours per run of the first step that
-    lists it (:func:`_planned_per_run`; a run shared by steps counts once; the median, so that one run
-    slowed by other work on the machine does not set the pace). 1.0 while
-    fewer than :data:`MIN_RUNS_FOR_SPEED` such runs are stored.
+    lists it (:func:`_planned_per_run`; a run shared by steps counts once; the
+    median, so that one run slowed by other work on the machine does not set
+    the pace). 1.0 while fewer than :data:`MIN_RUNS_FOR_SPEED` such runs are
+    stored.
 
     Args:
         steps: ``[(Step, _runs(...)), ...]`` as :func:`status` builds it.
