@@ -814,7 +814,8 @@ def campaign_fragment(profile: str = CAMPAIGN_PROFILE) -> str:
              f"State of `ctlib campaign --profile {profile}` in this build's results store: "
              f"**{stored} of {runs} runs stored** (a run two tables share counts once), "
              f"{st['cpu_h_spent'].sum():.1f} CPU-hours spent of {st['h_planned'].sum():.1f} "
-             f"planned, about {st['h_left'].sum():.1f} to go (2 cores{scaled}).", "",
+             f"planned, about {st['h_left'].sum():.1f} to go (2 cores{scaled}). "
+             f"CPU-hours spent per tier: {campaign.tier_hours(st)}.", "",
              "| tier | step | runs stored | state | CPU-h planned | CPU-h spent | CPU-h left (estimate) |",
              "|---|---|---|---|---|---|---|"]
     for r in st.itertuples():

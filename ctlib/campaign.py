@@ -320,15 +320,22 @@ def pace_text(df: pd.DataFrame, cpu: str = "this CPU") -> str | None:
     return f"the plan's hours x {factor:.2f}, from {n} runs stored on {cpu}" if n >= MIN_RUNS_FOR_SPEED else None
 
 
+def tier_hours(df: pd.DataFrame) -> str:
+    """CPU-hours spent per tier of a :func:`status` table, e.g. "tier 1 11.82, tier 2 2.13"."""
+    spent = df.groupby("tier", sort=True)["cpu_h_spent"].sum()
+    return ", ".join(f"tier {t} {h:.2f}" for t, h in spent.items())
+
+
 def format_status(df: pd.DataFrame) -> str:
-    """The status table as aligned text, with a totals line."""
+    """The status table as aligned text, with a totals line and the hours per tier."""
     text = df.to_string(index=False, float_format=lambda x: f"{x:.2f}")
     n = df.attrs.get("speed", (1.0, 0))[1]
     how = pace_text(df) or (f"the plan's hours: {n} runs stored from this CPU, "
                             f"{MIN_RUNS_FOR_SPEED} needed to measure its pace")
     stored, runs = totals(df)
     return (f"{text}\n{'total':>5}: {stored}/{runs} distinct runs stored, "
-            f"{df['cpu_h_spent'].sum():.2f} CPU-h spent, about {df['h_left'].sum():.1f} h left ({how})")
+            f"{df['cpu_h_spent'].sum():.2f} CPU-h spent, about {df['h_left'].sum():.1f} h left ({how})\n"
+            f"{'spent':>5}: {tier_hours(df)} CPU-h")
 
 
 POLL_S = 20.0  # a worker with nothing to claim waits this long for the others' runs

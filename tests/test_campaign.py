@@ -321,11 +321,14 @@ def test_status_scales_the_plan_by_the_runs_stored_on_this_cpu():
     assert campaign.speed_factor(steps, cpu="Fake CPU 9") == pytest.approx((3.0, 3))  # median of 2, 3, 4
     assert campaign.speed_factor(steps[:1], cpu="Fake CPU 9") == (1.0, 2)     # too few runs: the plan
     assert campaign.speed_factor(steps, cpu="") == (1.0, 0)
-    df = pd.DataFrame([{"done": 3, "runs": 6, "cpu_h_spent": 6.0, "h_left": 3.0}])
+    df = pd.DataFrame([{"tier": 1, "done": 3, "runs": 6, "cpu_h_spent": 6.0, "h_left": 3.0},
+                       {"tier": 2, "done": 0, "runs": 0, "cpu_h_spent": 0.5, "h_left": 0.0},
+                       {"tier": 2, "done": 0, "runs": 0, "cpu_h_spent": 0.25, "h_left": 0.0}])
     df.attrs["speed"] = (2.0, 3)
     assert "about 3.0 h left (the plan's hours x 2.00, from 3 runs stored on this CPU)" in campaign.format_status(df)
     df.attrs["distinct"] = (2, 5)                          # one stored run is shared by two steps
     assert "total: 2/5 distinct runs stored" in campaign.format_status(df)
+    assert campaign.format_status(df).endswith("spent: tier 1 6.00, tier 2 0.75 CPU-h")
     from ctlib.results import cpu_model, device_info
 
     assert device_info("cpu").endswith(f", {cpu_model()})") or not cpu_model()
