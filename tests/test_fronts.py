@@ -86,3 +86,9 @@ def test_front_summary_joins_each_fronts_chemistry_to_the_column_it_starts():
     df.loc[(df["column"] == "C-C") & (df["target"] == "E_f"), "mae"] = [0.2, 0.2, 0.2]
     text = fronts.front_reading(fronts.front_summary(_runs(), chem, df))
     assert "The ranks by chemistry and by transfer differ." in text and "provisional" not in text
+    # one seed has no spread; a front without a learned part is left out of that list
+    one = df[df["seed"] == 0]
+    no_start = chem[~((chem["kind"] == "C E_f") & (chem["table"] == "learned part"))]
+    text = fronts.front_reading(fronts.front_summary(_runs(), no_start, one))
+    assert "as stored, CGCNN 0.34, CT 0.16; of its learned part, CT 0.36." in text
+    assert "(1 of 1 seeds)" in text and text.count("(one seed: no spread to judge by).") == 1

@@ -169,8 +169,8 @@ def front_summary(fronts: Sequence[FrontRun], chem: pd.DataFrame, df: pd.DataFra
 
 def front_reading(s: pd.DataFrame) -> str:
     """Per target, the fronts ranked by the chemistry of their tables and by how well those
-    tables transfer (:func:`front_summary` output), as Markdown bullets; a rank on fewer
-    seeds than planned is marked provisional."""
+    tables transfer (:func:`front_summary` output), as Markdown bullets; a rank on one seed,
+    or on fewer seeds than planned, is marked as such."""
     from ctlib.pages import fmt_mae
 
     lines = []
@@ -179,19 +179,21 @@ def front_reading(s: pd.DataFrame) -> str:
         if len(m) < 2:
             lines.append(f"- **{task}**: {len(m)} of {len(g)} fronts stored; nothing to compare yet.")
             continue
+        learned = m.dropna(subset=["r2_learned"])
         text = (f"- **{task}**: mean R² of the table as stored, "
                 + ", ".join(f"{r.front} {r.r2_stored:.2f}" for r in m.itertuples())
-                + "; of its learned part, "
-                + ", ".join(f"{r.front} {r.r2_learned:.2f}" for r in m.itertuples()) + ".")
+                + ("; of its learned part, " + ", ".join(f"{r.front} {r.r2_learned:.2f}"
+                                                         for r in learned.itertuples()) if len(learned) else "")
+                + ".")
         t = m[m["n"] > 0].sort_values("mae")
         if len(t) >= 2:
-            partial = bool((t["n"] < t["n_planned"]).any())
             text += (" Test MAE after transfer: "
                      + ", ".join(f"{r.column} {fmt_mae(r.mae)} ({r.n} of {r.n_planned} seeds)"
                                  for r in t.itertuples()) + ". ")
             same = list(m[m["n"] > 0]["column"]) == list(t["column"])
             text += ("The fronts rank the same by the chemistry of their stored tables and by transfer"
                      if same else "The ranks by chemistry and by transfer differ")
-            text += " (provisional: seeds pending)." if partial else "."
+            text += (" (one seed: no spread to judge by)." if (t["n"] < 2).any() else
+                     " (provisional: seeds pending)." if (t["n"] < t["n_planned"]).any() else ".")
         lines.append(text)
     return "\n".join(lines)
