@@ -20,12 +20,9 @@ from typing import Sequence
 import pandas as pd
 
 from ctlib.analysis.pretraining import (
-    IN_PROGRESS, KS, PENDING, REFERENCES, STORED, _stored_and_learned, load_table,
+    IN_PROGRESS, KS, PENDING, REFERENCES, STORED, _stored_and_learned, load_table, unfinished_run,
 )
-from ctlib.lookup import (
-    folder_snapshots, profile_dir, record_embedding_path, record_snapshots, run_checkpoint,
-    run_progress, unfinished_run_ids,
-)
+from ctlib.lookup import record_embedding_path, record_snapshots
 from ctlib.results import default_root
 
 __all__ = ["FrontRun", "table2_front_runs", "front_chemistry", "front_summary", "front_reading"]
@@ -81,11 +78,10 @@ def table2_front_runs(profile, seed: int | None = None) -> list[FrontRun]:
                 run.snapshots = record_snapshots(rec, root)
                 run.epochs_done = len(rec.get("history") or [])
             else:
-                ids = unfinished_run_ids(p.name, "fronts", [f"{model}-{target}-"], seed=seed, results_root=root)
-                if ids:
+                found = unfinished_run(p.name, "fronts", f"{model}-{target}-", seed, root)
+                if found is not None:
+                    _, run.snapshots, ck = found
                     run.status = IN_PROGRESS
-                    run.snapshots = folder_snapshots(profile_dir(p.name, root) / "fronts" / "embeddings" / ids[0])
-                    ck = run_checkpoint(p.name, "fronts", ids[0]) or run_progress(p.name, "fronts", ids[0], root)
                     run.epochs_done = len((ck or {}).get("history") or [])
             out.append(run)
     return out
@@ -154,7 +150,7 @@ def front_summary(fronts: Sequence[FrontRun], chem: pd.DataFrame, df: pd.DataFra
         column = f"{MODEL_LETTER[f.model]}-C"
         sel = df[(df["column"] == column) & (df["target"] == f.task)]
         mae = sel["mae"].dropna()
-        rows.append({"task": f.task, "front": f.label.split(" front")[0], "status": f.status,
+        rows.append({"task": f.task, "front": NAMES[f.model], "status": f.status,
                      "epochs": f"{f.epochs_done}/{f.epochs_planned}",
                      "drift": measure(f.kind, "as stored", "drift"),
                      "k_best": measure(f.kind, "as stored", "k_best"),

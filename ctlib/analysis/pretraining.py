@@ -279,20 +279,28 @@ def find_pretraining_runs(profile, seed: int | None = None, *, kinds: Sequence[s
             fin = record_embedding_path(rec, root)
             run.final_table = fin if fin is not None and fin.is_file() else None
         elif unfinished:
-            ids = unfinished_run_ids(p.name, experiment, [run_prefix(kind)], seed=seed,
-                                     results_root=root)
-            if ids:
-                rid = ids[0]
-                snaps = folder_snapshots(profile_dir(p.name, root) / experiment / "embeddings" / rid)
-                run.status, run.run_id, run.snapshots = IN_PROGRESS, rid, snaps
-                # the checkpoint where this machine has it, else the committed progress file
-                ck = (run_checkpoint(p.name, experiment, rid)
-                      or run_progress(p.name, experiment, rid, root))
+            found = unfinished_run(p.name, experiment, run_prefix(kind), seed, root)
+            if found is not None:
+                rid, run.snapshots, ck = found
+                run.status, run.run_id = IN_PROGRESS, rid
                 if ck is not None:
                     run.history = list(ck.get("history") or [])
                     run.best_epoch = ck.get("best_epoch", _best_epoch(run.history))
         out[kind] = run
     return out
+
+
+def unfinished_run(profile: str, experiment: str, prefix: str, seed: int,
+                   root: Path) -> tuple[str, dict[int, Path], dict | None] | None:
+    """The newest run under way with id prefix ``prefix`` and seed ``seed`` (no record yet):
+    ``(run_id, its snapshots {epoch: file}, its checkpoint where this machine has it, else
+    the committed progress file, else None)``; None when there is no such run."""
+    ids = unfinished_run_ids(profile, experiment, [prefix], seed=seed, results_root=root)
+    if not ids:
+        return None
+    rid = ids[0]
+    snaps = folder_snapshots(profile_dir(profile, root) / experiment / "embeddings" / rid)
+    return rid, snaps, run_checkpoint(profile, experiment, rid) or run_progress(profile, experiment, rid, root)
 
 
 def final_tables(profile, seed: int | None = None) -> dict[str, tuple[list[str], np.ndarray]]:
