@@ -72,9 +72,11 @@ class CGConvLayer(nn.Module):
         c, n = self.channels, x.shape[0]
         w, b = self.fc_full.weight, self.fc_full.bias
         src, dst = edge_index[0], edge_index[1]
-        # centre and neighbour parts in one (N, 4C) matmul; the bond part on the edges
+        # centre and neighbour parts in one (N, 4C) matmul; the bond part on the edges, with
+        # a contiguous copy of its weight columns (a strided slice takes a slower matmul
+        # path; the same bits either way)
         node = F.linear(x, torch.cat([w[:, :c], w[:, c:2 * c]], dim=0))
-        gate = torch.addmm(node[:, 2 * c:].index_select(0, src), edge_attr, w[:, 2 * c:].t())
+        gate = torch.addmm(node[:, 2 * c:].index_select(0, src), edge_attr, w[:, 2 * c:].t().contiguous())
         centre = node[:, : 2 * c] + b
         if n_nbr is not None:
             gate = (gate.view(n, n_nbr, 2 * c) + centre.unsqueeze(1)).view(-1, 2 * c)
