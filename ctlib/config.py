@@ -272,11 +272,6 @@ class TrainConfig(StrictConfig):
             pass to bfloat16, on CPU or CUDA; the loss, the optimizer and every
             evaluation stay fp32, where PyTorch's fused inference path of the
             transformer encoder runs and does not take autocast).
-        flush_denormal: on CPU, treat subnormal floats (below 1.2e-38) as zero
-            while training and predicting. The Gaussian bond features of CGCNN
-            and MEGNet hold thousands of them per batch, which slow the
-            matmuls that read them several-fold; flushed, CGCNN trains about 2x
-            faster with bit-identical results (``benchmarks/denormals.py``).
     """
 
     optimizer: str = "adamw"
@@ -300,10 +295,9 @@ class TrainConfig(StrictConfig):
     log_every: int = 0
     max_tokens: int | None = None
     precision: str = "fp32"
-    flush_denormal: bool = True
 
     #: fields that do not change the trained result; left out of config hashes.
-    RUNTIME_FIELDS = ("device", "num_threads", "log_every", "flush_denormal")
+    RUNTIME_FIELDS = ("device", "num_threads", "log_every")
 
     def hash_dict(self) -> dict:
         """:meth:`to_dict` without the runtime-only fields (device, threads, logging)."""
@@ -323,7 +317,7 @@ class TrainConfig(StrictConfig):
         self._int("step_size", "epochs", "batch_size")
         self._int("patience", "num_threads", "max_tokens", allow_none=True)
         self._int("seed", "log_every", lo=0)
-        self._bool("augment", "flush_denormal")
+        self._bool("augment")
         tw = self.task_weights
         if tw is not None and tw != "uncertainty":
             if isinstance(tw, str) or not isinstance(tw, (list, tuple)) or not tw or not all(

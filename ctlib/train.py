@@ -353,8 +353,7 @@ class Trainer:
         idx = np.arange(len(ds)) if idx is None else np.asarray(idx, dtype=np.int64)
         ds2 = _with_targets(ds, self.targets)
         ds2, (idx2,), graphs = self._prepare(ds2, [idx], graphs)
-        with self._cpu_settings():
-            p = self._predict_std(ds2, idx2, self.targets, graphs).astype(np.float64)
+        p = self._predict_std(ds2, idx2, self.targets, graphs).astype(np.float64)
         return p * self.std + self.mean
 
     def evaluate(self, ds, idx=None, targets=None, *, graphs=None) -> dict:
@@ -424,25 +423,14 @@ class Trainer:
         y_train = np.stack([ds.targets[t][tr] for t in targets], axis=1)
         self.mean, self.std = _normaliser(y_train, targets)
 
-        with self._cpu_settings():
-            return self._fit(full_ds, ds, sp, targets, graphs, s_hash)
-
-    @contextlib.contextmanager
-    def _cpu_settings(self):
-        """On CPU, for the duration: ``num_threads`` torch threads and, with
-        ``flush_denormal``, subnormal floats read and written as zero (restored after)."""
-        if self.device.type != "cpu":
-            yield
-            return
+        c = self.cfg
         prev_threads = torch.get_num_threads()
-        torch.set_num_threads(self.cfg.num_threads or available_cores())
-        flushed = bool(self.cfg.flush_denormal) and torch.set_flush_denormal(True)
+        if self.device.type == "cpu":
+            torch.set_num_threads(c.num_threads or available_cores())
         try:
-            yield
+            return self._fit(full_ds, ds, sp, targets, graphs, s_hash)
         finally:
             torch.set_num_threads(prev_threads)
-            if flushed:
-                torch.set_flush_denormal(False)
 
     def _identity(self, ds, targets, s_hash) -> str:
         cfgd = getattr(self.model, "config", None)

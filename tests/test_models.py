@@ -572,6 +572,21 @@ def test_gaussian_expansion_and_softplus2():
     assert softplus2(torch.zeros(1)).item() == pytest.approx(0.0, abs=1e-7)
 
 
+def test_gaussian_expansion_returns_subnormals_as_zero(monkeypatch):
+    """Values below fp32's smallest normal float come back as 0; every other value is the
+    plain exp, bit for bit (the stored runs were trained before the zeroing)."""
+    g = GaussianExpansion(0.0, 8.0, 41, 0.2)
+    d = torch.linspace(0.5, 8.0, 3001)
+    e = g(d)
+    tiny = torch.finfo(torch.float32).tiny
+    assert not ((e > 0) & (e < tiny)).any()
+    monkeypatch.setattr(GaussianExpansion, "flush_subnormal", False)
+    raw = g(d)
+    sub = (raw > 0) & (raw < tiny)
+    assert sub.float().mean() > 0.01                   # the case is real: 9.3-10.2 w from a centre
+    assert torch.equal(e[~sub], raw[~sub]) and (e[sub] == 0).all()
+
+
 # ----------------------------------------------------------------- smoke training on real data
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)

@@ -334,25 +334,3 @@ def test_run_with_transferred_embedding(ds, tmp_path):
     plain = run("cgcnn", "vpa", ds, SPLIT, **kw)
     assert plain["config_hash"] != rec["config_hash"]
 
-
-def test_flush_denormal_same_bits_scoped_to_the_trainer(ds):
-    """Subnormal bond features flushed to zero on CPU: the same bits as without, only
-    while the Trainer runs (restored after), and no part of the config hash."""
-    subnormal = torch.tensor([1e-40])
-    seen = {False: [], True: []}
-
-    def once(flush):
-        torch.manual_seed(0)
-        model = build_model("cgcnn", 1, tiny_config("cgcnn"))
-        tr = Trainer(model, cfg(epochs=3, flush_denormal=flush), None, progress=False)
-        tr.on_epoch = lambda *a: seen[flush].append((subnormal * 1.0).item() == 0.0)
-        rec = tr.fit(ds, SPLIT, "vpa")
-        return rec, tr.predict(ds, SPLIT["test"])
-
-    (off, p_off), (on, p_on) = once(False), once(True)
-    assert seen[True] and all(seen[True]) and not any(seen[False])  # flushed in fit when asked
-    assert (subnormal * 1.0).item() != 0.0           # and restored after
-    assert [(h["train_loss"], h["val_mae_mean"]) for h in off["history"]] == \
-        [(h["train_loss"], h["val_mae_mean"]) for h in on["history"]]
-    assert off["test"] == on["test"] and np.array_equal(p_off, p_on)
-    assert "flush_denormal" not in cfg().hash_dict() and cfg().flush_denormal is True
