@@ -101,9 +101,8 @@ def _table2_fronts(p: Profile, train: bool, device: str) -> list:
     from ctlib import experiments as ex
 
     fronts = [f for f in ex.table2_fronts(p) if f != "ct"]
-    seeds = sorted({ex.front_seed(p, s) for s in p.seeds})
     return [ex.pretrain_front(f, short, p, s, device=device, train=train)
-            for short in ex.TARGETS for f in fronts for s in seeds]
+            for short in ex.TARGETS for f in fronts for s in ex.front_seeds(p)]
 
 
 def _hours(rec: dict) -> float:
@@ -117,9 +116,11 @@ def _hours(rec: dict) -> float:
 
 
 def _runs(out) -> list[dict | None]:
-    """A step's output as one entry per run: ``{"run_id", "hours", "device"}`` or None (not stored)."""
+    """A step's output as one entry per run: ``{"run_id", "hours", "device", "finished"}`` or
+    None (not stored)."""
     rows = out.to_dict("records") if isinstance(out, pd.DataFrame) else out
-    return [{"run_id": r["run_id"], "hours": _hours(r), "device": r.get("device")}
+    return [{"run_id": r["run_id"], "hours": _hours(r), "device": r.get("device"),
+             "finished": str(r.get("finished") or "")}
             if r is not None and isinstance(r.get("run_id"), str) else None for r in rows]
 
 
@@ -280,6 +281,8 @@ def _planned_per_run(step: Step, own: int) -> float:
 
 #: Stored runs of this CPU needed before :func:`speed_factor` departs from the plan.
 MIN_RUNS_FOR_SPEED = 3
+#: The latest runs of this CPU that :func:`speed_factor` reads (older code may have been slower).
+SPEED_WINDOW = 8
 
 
 def speed_factor(steps, cpu: str | None = None) -> tuple[float, int]:
@@ -287,13 +290,15 @@ def speed_factor(steps, cpu: str | None = None) -> tuple[float, int]:
 
     The plan's hours were measured on one machine; another CPU may be several
     times slower (an AMD EPYC with AVX2 ran the CGCNN back ends 2.6x slower
-    than the Intel one with AVX-512). The factor is the median, over the runs
-    whose record names this CPU model (:func:`ctlib.results.cpu_model`), of a
-    run's machine hours over the planned hours per run of the first step that
-    lists it (:func:`_planned_per_run`; a run shared by steps counts once; the
-    median, so that one run slowed by other work on the machine does not set
-    the pace). 1.0 while fewer than :data:`MIN_RUNS_FOR_SPEED` such runs are
-    stored.
+    than the Intel one with AVX-512). The factor is the median, over the latest
+    :data:`SPEED_WINDOW` runs whose record names this CPU model
+    (:func:`ctlib.results.cpu_model`), by finishing time, of a run's machine
+    hours over the planned hours per run of the first step that lists it
+    (:func:`_planned_per_run`; a run shared by steps counts once; the latest,
+    because the code gets faster: zeroing subnormal bond features halved a
+    CGCNN run's time; the median, so that one run slowed by other work on the
+    machine does not set the pace). 1.0 while fewer than
+    :data:`MIN_RUNS_FOR_SPEED` such runs are stored.
 
     Args:
         steps: ``[(Step, _runs(...)), ...]`` as :func:`status` builds it.
@@ -302,22 +307,24 @@ def speed_factor(steps, cpu: str | None = None) -> tuple[float, int]:
     from ctlib.results import cpu_model
 
     cpu = cpu_model() if cpu is None else cpu
-    ratios: dict[str, float] = {}
+    ratios: dict[str, tuple[str, float]] = {}
     for (step, recs), own in zip(steps, _own_runs(steps)):
         for r in recs:
             if (r is not None and cpu and r["run_id"] not in ratios and step.hours > 0
                     and f", {cpu})" in str(r.get("device") or "")):
-                ratios[r["run_id"]] = r["hours"] / _planned_per_run(step, own)
+                ratios[r["run_id"]] = (r.get("finished") or "", r["hours"] / _planned_per_run(step, own))
     if len(ratios) < MIN_RUNS_FOR_SPEED:
         return 1.0, len(ratios)
-    return float(np.median(list(ratios.values()))), len(ratios)
+    latest = sorted(ratios.values())[-SPEED_WINDOW:]
+    return float(np.median([x for _, x in latest])), len(latest)
 
 
 def pace_text(df: pd.DataFrame, cpu: str = "this CPU") -> str | None:
     """How the hours left of a :func:`status` table were scaled, e.g. "the plan's hours x
-    2.66, from 6 runs stored on this CPU"; None while the plan's hours are used as they are."""
+    2.66, from the latest 6 runs stored on this CPU"; None while the plan's hours are used as they are."""
     factor, n = df.attrs.get("speed", (1.0, 0))
-    return f"the plan's hours x {factor:.2f}, from {n} runs stored on {cpu}" if n >= MIN_RUNS_FOR_SPEED else None
+    return (f"the plan's hours x {factor:.2f}, from the latest {n} runs stored on {cpu}"
+            if n >= MIN_RUNS_FOR_SPEED else None)
 
 
 def tier_hours(df: pd.DataFrame) -> str:

@@ -139,6 +139,12 @@ def front_seed(profile, seed: int) -> int:
     return int(_profile(profile).extra.get("front_seed", seed))
 
 
+def front_seeds(profile, seeds=None) -> list[int]:
+    """The distinct pretraining seeds (:func:`front_seed`) that back-end ``seeds`` use
+    (default: the profile's), sorted: cpu pretrains one front for all of them."""
+    return sorted({front_seed(profile, s) for s in _seeds(profile, seeds)})
+
+
 # ------------------------------------------------------------------- configurations
 def model_config(model: str, profile, *, init: str | None = None, trainable: bool | None = None,
                  with_coordinates: bool = False) -> dict:
@@ -292,6 +298,7 @@ def _row(rec: dict | None, target_name: str, **cols) -> dict:
     return {**cols, "target_name": target_name, "mae": num("mae"), "rmse": num("rmse"), "r2": num("r2"),
             "n_test": m.get("n", 0), "run_id": (rec or {}).get("run_id"),
             "wall_s": (rec or {}).get("wall_s", math.nan), "device": (rec or {}).get("device"),
+            "finished": (rec or {}).get("finished"),
             "machine_share": (rec or {}).get("machine_share", math.nan),
             "split_hash": ((rec or {}).get("config") or {}).get("split_hash")}
 
@@ -327,7 +334,7 @@ def table1(profile="quick", seeds=None, *, device="auto", force=False, train=Non
         for short, target in TARGETS.items():
             if model == "ct" and _table1_ct_is_pretraining(profile):
                 runs = [(s, pretrain_front("ct", short, profile, s, device=device, force=force, train=train))
-                        for s in sorted({front_seed(profile, s) for s in _seeds(profile, seeds)})]
+                        for s in front_seeds(profile, seeds)]
             else:
                 runs = [(s, train_one(model, [target], ds, model_split(split, model, profile), profile=profile,
                                       seed=s, experiment="table1", device=device, force=force, train=train,

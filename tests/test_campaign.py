@@ -273,10 +273,12 @@ def test_hours_count_a_single_core_workers_share_of_the_machine():
     assert campaign._hours({"wall_s": 3600.0, "machine_share": 0.5}) == 0.5
     assert campaign._hours({"wall_s": 100.0, "train_s": 7200.0, "machine_share": 0.5}) == 1.0
     from ctlib import experiments as ex                      # a table step's tidy rows carry it too
-    rows = [ex._row({"run_id": "a", "wall_s": 3600.0, "machine_share": 0.5}, "t"),
+    rows = [ex._row({"run_id": "a", "wall_s": 3600.0, "machine_share": 0.5,
+                     "finished": "2026-12-01T12:00:00+00:00"}, "t"),
             ex._row({"run_id": "b", "wall_s": 3600.0}, "t"), ex._row(None, "t")]
-    assert campaign._runs(pd.DataFrame(rows)) == [{"run_id": "a", "hours": 0.5, "device": None},
-                                                  {"run_id": "b", "hours": 1.0, "device": None}, None]
+    assert campaign._runs(pd.DataFrame(rows)) == [
+        {"run_id": "a", "hours": 0.5, "device": None, "finished": "2026-12-01T12:00:00+00:00"},
+        {"run_id": "b", "hours": 1.0, "device": None, "finished": ""}, None]
     steps = campaign.plan("cpu")
     assert [s.name for s in steps if s.parallel] == ["data-scarce transfer (Castelli, HOIP)"]
 
@@ -311,7 +313,8 @@ def test_status_scales_the_plan_by_the_runs_stored_on_this_cpu():
     from types import SimpleNamespace
 
     step = SimpleNamespace(hours=4.0)                      # 4 runs planned at 1 h each
-    here = lambda i, h: {"run_id": f"r{i}", "hours": h, "device": "cpu (2 threads, Fake CPU 9)"}  # noqa: E731
+    here = lambda i, h: {"run_id": f"r{i}", "hours": h, "device": "cpu (2 threads, Fake CPU 9)",  # noqa: E731
+                         "finished": f"2026-12-01T{i:02d}:00"}
     other = {"run_id": "o", "hours": 9.0, "device": "cpu (2 threads, Other CPU)"}
     old = {"run_id": "x", "hours": 9.0, "device": "cpu (2 threads)"}            # records before the model
     # r1 is shared with the second step: it counts once, at its first step, and the second step's
@@ -323,11 +326,14 @@ def test_status_scales_the_plan_by_the_runs_stored_on_this_cpu():
     assert campaign.speed_factor(steps, cpu="Fake CPU 9") == pytest.approx((3.0, 3))  # median of 2, 3, 4
     assert campaign.speed_factor(steps[:1], cpu="Fake CPU 9") == (1.0, 2)     # too few runs: the plan
     assert campaign.speed_factor(steps, cpu="") == (1.0, 0)
+    # only the latest SPEED_WINDOW runs of this CPU set the pace: code that got faster shows at once
+    many = [(SimpleNamespace(hours=16.0), [here(i, 3.0 if i < 8 else 1.0) for i in range(16)])]   # all: 2.0
+    assert campaign.speed_factor(many, cpu="Fake CPU 9") == (1.0, campaign.SPEED_WINDOW)
     df = pd.DataFrame([{"tier": 1, "done": 3, "runs": 6, "cpu_h_spent": 6.0, "h_left": 3.0},
                        {"tier": 2, "done": 0, "runs": 0, "cpu_h_spent": 0.5, "h_left": 0.0},
                        {"tier": 2, "done": 0, "runs": 0, "cpu_h_spent": 0.25, "h_left": 0.0}])
     df.attrs["speed"] = (2.0, 3)
-    assert "about 3.0 h left (the plan's hours x 2.00, from 3 runs stored on this CPU)" in campaign.format_status(df)
+    assert "about 3.0 h left (the plan's hours x 2.00, from the latest 3 runs stored on this CPU)" in campaign.format_status(df)
     df.attrs["distinct"] = (2, 5)                          # one stored run is shared by two steps
     assert "total: 2/5 distinct runs stored" in campaign.format_status(df)
     assert campaign.format_status(df).endswith("spent: tier 1 6.00, tier 2 0.75 CPU-h")
