@@ -11,15 +11,20 @@ training code and settings (``ctlib.experiments.train_config("cgcnn", "cpu")``):
 - ``N x 1``: N single-thread processes training at the same time (N = cores).
 
 Each process trains CGCNN for ``--epochs`` epochs; throughput is the mean
-structures/s of the epochs after the first (warm-up), summed over concurrent
-processes. Peak RSS is per process. Prints one table and, with ``--json``,
-writes it.
+training structures/s of the epochs after the first (warm-up), summed over
+concurrent processes. An epoch also validates on the whole validation split,
+which dominates when the training set is small (the learning curve's 500
+cells), so the table also gives the wall seconds per epoch of one run, all
+processes counted (``wall / (epochs x processes)``, warm-up and validation
+included): the campaign's cost per epoch. Peak RSS is per process. Prints one
+table and, with ``--json``, writes it.
 
 Usage::
 
     python benchmarks/workers.py                      # Castelli-3,334, 6 epochs
     python benchmarks/workers.py --set mp_E_f         # the 4,000-cell MP-2018 back end
     python benchmarks/workers.py --set hoip --epochs 8 --json workers.json
+    python benchmarks/workers.py --set mp_E_f --n-train 500   # a learning-curve size
 
 Stop other work first (a background campaign too): every figure assumes the
 cores are free.
@@ -37,15 +42,16 @@ import time
 SETS = ("castelli", "hoip", "mp_E_f")
 
 
-def train(which: str, epochs: int, threads: int) -> dict:
-    """Train one CGCNN run in this process; return its steady throughput and peak RSS."""
+def train(which: str, epochs: int, threads: int, n_train: int | None = None) -> dict:
+    """Train one CGCNN run in this process; return its steady throughput, wall time and peak
+    RSS. ``n_train``: another back-end size of an MP-2018 set (the learning curve's)."""
     import torch
 
     from ctlib import experiments as ex
     from ctlib.models import build_model
     from ctlib.train import Trainer
 
-    ds, split, target = ex.cgcnn_set(which, "cpu")
+    ds, split, target = ex.cgcnn_set(which, "cpu", n_train=n_train)
     tcfg = ex.train_config("cgcnn", "cpu", 1)
     tcfg.update(epochs=epochs, patience=None, seed=0, num_threads=threads)  # the Trainer sets it
     torch.manual_seed(0)
@@ -58,8 +64,8 @@ def train(which: str, epochs: int, threads: int) -> dict:
             "n_train": len(split["train"])}
 
 
-def _launch(which: str, epochs: int, threads: int) -> subprocess.Popen:
-    cmd = [sys.executable, __file__, "--child", which, str(epochs), str(threads)]
+def _launch(which: str, epochs: int, threads: int, n_train: int | None) -> subprocess.Popen:
+    cmd = [sys.executable, __file__, "--child", which, str(epochs), str(threads), str(n_train or 0)]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
 
 
@@ -79,28 +85,38 @@ def main(argv=None) -> int:
     ap.add_argument("--set", choices=SETS, default="castelli", help="training set (default castelli)")
     ap.add_argument("--epochs", type=int, default=6, help="epochs per process; the first is warm-up (default 6)")
     ap.add_argument("--cores", type=int, default=os.cpu_count() or 2, help="cores to fill (default: all)")
+    ap.add_argument("--n-train", type=int, help="back-end training cells of an mp_* set "
+                    "(default: the profile's 4,000; the learning curve uses 500 to 8,000)")
     ap.add_argument("--json", help="also write the table to this JSON file")
-    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child:
-        which, epochs, threads = a.child[0], int(a.child[1]), int(a.child[2])
-        print(json.dumps(train(which, epochs, threads)))
+        which, epochs, threads, n_train = a.child[0], int(a.child[1]), int(a.child[2]), int(a.child[3])
+        print(json.dumps(train(which, epochs, threads, n_train or None)))
         return 0
+    if a.n_train is not None and not a.set.startswith("mp_"):
+        ap.error(f"--n-train applies to the MP-2018 set mp_E_f, not {a.set}")
     rows = []
     for label, n, threads in ((f"1 x {a.cores}", 1, a.cores), ("1 x 1", 1, 1), (f"{a.cores} x 1", a.cores, 1)):
-        res = _collect([_launch(a.set, a.epochs, threads) for _ in range(n)])
+        t0 = time.perf_counter()
+        res = _collect([_launch(a.set, a.epochs, threads, a.n_train) for _ in range(n)])
+        wall = time.perf_counter() - t0          # process start and data loading included
         rows.append({"layout": label, "processes": n, "threads": threads,
                      "structures_per_s": sum(r["structures_per_s"] for r in res),
-                     "peak_rss_mb": max(r["peak_rss_mb"] for r in res), "n_train": res[0]["n_train"]})
-    base = rows[0]["structures_per_s"]
+                     "s_per_run_epoch": max(r["wall_s"] for r in res) / (a.epochs * n),
+                     "wall_s": wall, "peak_rss_mb": max(r["peak_rss_mb"] for r in res),
+                     "n_train": res[0]["n_train"]})
+    base, base_epoch = rows[0]["structures_per_s"], rows[0]["s_per_run_epoch"]
     print(f"CGCNN on {a.set} ({rows[0]['n_train']} training cells), {a.epochs} epochs per process")
-    print(f"{'layout':>8} | {'structures/s':>12} | {'vs 1 x ' + str(a.cores):>8} | {'peak RSS (MB)':>13}")
+    print(f"{'layout':>8} | {'train str/s':>11} | {'vs 1 x ' + str(a.cores):>8} | {'s/run-epoch':>11} | "
+          f"{'runs/h vs 1 x ' + str(a.cores):>15} | {'peak RSS (MB)':>13}")
     for r in rows:
-        print(f"{r['layout']:>8} | {r['structures_per_s']:12.0f} | {r['structures_per_s'] / base:7.2f}x"
+        print(f"{r['layout']:>8} | {r['structures_per_s']:11.0f} | {r['structures_per_s'] / base:7.2f}x"
+              f" | {r['s_per_run_epoch']:11.2f} | {base_epoch / r['s_per_run_epoch']:14.2f}x"
               f" | {r['peak_rss_mb']:13.0f}")
     if a.json:
         with open(a.json, "w") as fh:
-            json.dump({"set": a.set, "epochs": a.epochs, "rows": rows}, fh, indent=1)
+            json.dump({"set": a.set, "epochs": a.epochs, "n_train": a.n_train, "rows": rows}, fh, indent=1)
     return 0
 
 

@@ -772,18 +772,19 @@ SCARCE_TASKS = (("castelli-3334", "perovskite_data", "e_form_per_atom"),
                 ("hoip", "hoip_data", "atomization_energy_per_atom"))
 
 
-def cgcnn_set(name: str, profile) -> tuple:
+def cgcnn_set(name: str, profile, *, n_train: int | None = None) -> tuple:
     """``(dataset, split, target)`` of one set the campaign trains CGCNN on, by short name:
     ``castelli`` (Castelli-3,334 formation energy), ``hoip`` (HOIP atomization energy),
-    ``mp_E_f`` / ``mp_E_g`` (the MP-2018 back end's split). For the probes and benchmarks
-    (``tools/stop_probe.py``, ``benchmarks/workers.py``)."""
+    ``mp_E_f`` / ``mp_E_g`` (the MP-2018 back end's split; ``n_train``: another back-end
+    size, as the learning curve's). For the probes and benchmarks (``tools/stop_probe.py``,
+    ``benchmarks/workers.py``)."""
     scarce = {"castelli": SCARCE_TASKS[0], "hoip": SCARCE_TASKS[1]}   # the scarce step's own sets
     if name in scarce:
         _, data_fn, target = scarce[name]
         return (*globals()[data_fn](profile), target)
     if name in ("mp_E_f", "mp_E_g"):
         ds, split = mp_data(profile)
-        return ds, model_split(split, "cgcnn", profile), TARGETS[name.split("_", 1)[1]]
+        return ds, model_split(split, "cgcnn", profile, n_train=n_train), TARGETS[name.split("_", 1)[1]]
     raise ValueError(f"unknown set {name!r}; choose castelli, hoip, mp_E_f or mp_E_g")
 
 
