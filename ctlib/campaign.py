@@ -15,12 +15,13 @@ the hours left, and every epoch of every run it trains prints one line to
 stderr (:func:`ctlib.experiments.epoch_log`).
 
 With ``workers`` > 1 (``--workers``; on CPU the default is one per core), a
-step of many small CGCNN runs (``Step.parallel``: the data-scarce transfer) is
-trained by that many worker processes, each pinned to one core with one torch
-thread. Small cells leave a second thread of one run idle: on Castelli-3,334,
-two such workers train 1.82x the structures/s of one 2-thread process; on the
-MP-2018 back ends only 1.07x, so those steps stay one process
-(``benchmarks/workers.py``). The workers walk the same step side by side and
+step of many CGCNN runs with no front to pretrain (``Step.parallel``: the
+data-scarce transfer and the learning curve) is trained by that many worker
+processes, each pinned to one core with one torch thread. One run leaves its
+second thread partly idle: on Castelli-3,334 two such workers train 1.82x the
+structures/s of one 2-thread process; on the MP-2018 E_f back end 1.25x at 500
+training cells and 1.33x at 8,000, but only 1.06x at the tables' 4,000, so
+Tables II-IV stay one process (``benchmarks/workers.py``). The workers walk the same step side by side and
 claim each run before training it (:func:`ctlib.runs.claiming`), so no run is
 trained twice; a run whose input another worker is still training is taken up
 once that input is stored.
@@ -160,8 +161,10 @@ def plan(profile) -> list[Step]:
         *ct_alt,
         # CGCNN hours from tools/stop_probe.py: 100 epochs of Castelli-3,334 or HOIP ~1.5 min;
         # a 60-epoch 4,000-cell MP-2018 back end ~6 min on 2 cores (8,000 cells ~10, 500 ~3).
-        # Two 1-thread workers against one 2-thread process (benchmarks/workers.py): 1.82x on
-        # Castelli, 1.19x on HOIP, 1.07x on the MP-2018 back end; only the scarce step shares.
+        # Two 1-thread workers against one 2-thread process, runs per hour (benchmarks/workers.py):
+        # 1.82x on Castelli, 1.19x on HOIP; MP-2018 E_f back end 1.25x at 500 cells, 1.06x at
+        # 4,000 (Tables II-IV: one process), 1.33x at 8,000. The scarce step and the learning
+        # curve share; neither pretrains a front, which one single-thread worker would hold up.
         Step(2, "data-scarce transfer (Castelli, HOIP)", 1.8, ("scarce/cgcnn-",),
              _table("scarce_transfer"), parallel=True),
         # Table III's CT-C E_g back ends are Table II's runs, stored under table2/
@@ -176,7 +179,7 @@ def plan(profile) -> list[Step]:
              2.0, tuple(f"fronts/{f}-" for f in other_fronts), _table2_fronts),
         Step(3, "Table IV (E_a+E_c, E_a^f)", 1.2, ("table4/cgcnn-",), _table("table4")),
         Step(4, "learning curve (500-8,000 cells)", 2.7, ("learning_curve/cgcnn-",),
-             _table("learning_curve")),
+             _table("learning_curve"), parallel=True),
     ]
 
 

@@ -53,7 +53,8 @@ nothing else; experiments read the sizes, epochs and seeds from :func:`get_profi
      back ends of about 6 minutes (6.5 h), plus C and M fronts pretrained on
      the full train split (30 and 20 epochs, about 2 h).
   4. The learning curve, CGCNN E_f at 500 / 2,000 / 4,000 / 8,000 cells from
-     cgcnn92, one-hot and CT multi-task, 3 seeds: 30 new runs, about 2.7 h.
+     cgcnn92, one-hot and CT multi-task, 3 seeds: 27 new runs (the 4,000-cell
+     ones are Table II's), about 2.7 h, shared by two single-core workers.
 
   Table I (four models trained on the whole train split, 3 seeds each) does not
   fit the budget. The cpu profile's Table I is therefore CT alone

@@ -280,7 +280,8 @@ def test_hours_count_a_single_core_workers_share_of_the_machine():
         {"run_id": "a", "hours": 0.5, "device": None, "finished": "2026-12-01T12:00:00+00:00"},
         {"run_id": "b", "hours": 1.0, "device": None, "finished": ""}, None]
     steps = campaign.plan("cpu")
-    assert [s.name for s in steps if s.parallel] == ["data-scarce transfer (Castelli, HOIP)"]
+    assert [s.name for s in steps if s.parallel] == ["data-scarce transfer (Castelli, HOIP)",
+                                                     "learning curve (500-8,000 cells)"]
 
 
 def test_the_methods_page_quotes_the_stored_stop_probe_records():
