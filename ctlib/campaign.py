@@ -21,10 +21,10 @@ processes, each pinned to one core with one torch thread. One run leaves its
 second thread partly idle: on Castelli-3,334 two such workers train 1.82x the
 structures/s of one 2-thread process; on the MP-2018 E_f back end 1.25x at 500
 training cells and 1.33x at 8,000, but only 1.06x at the tables' 4,000, so
-Tables II-IV stay one process (``benchmarks/workers.py``). The workers walk the same step side by side and
-claim each run before training it (:func:`ctlib.runs.claiming`), so no run is
-trained twice; a run whose input another worker is still training is taken up
-once that input is stored.
+Tables II-IV stay one process (``benchmarks/workers.py``). The workers walk
+the same step side by side and claim each run before training it
+(:func:`ctlib.runs.claiming`), so no run is trained twice; a run whose input
+another worker is still training is taken up once that input is stored.
 
 Everything a run stores is the same whichever device trained it: the device is
 not part of a run's config hash, only of its record.
