@@ -739,9 +739,10 @@ def build_parser() -> argparse.ArgumentParser:
                 CPU-hours spent and an estimate of the hours left. Exit status: 0 when
                 every planned run is stored, 3 when the budget ran out first.
                 A committed profile's runs are trained only from a clean git tree.
-                On CPU the data-scarce transfer's many small CGCNN runs are shared by
-                --workers processes, one core each (default: one per core); every
-                other step trains in one process with every core.
+                On CPU the runs of the data-scarce transfer and of the learning curve
+                (many CGCNN runs, no front to pretrain) are shared by --workers
+                processes, one core each (default: one per core); every other step
+                trains in one process with every core.
                 """,
                 """
                 ctlib campaign --profile cpu --status
@@ -756,8 +757,8 @@ def build_parser() -> argparse.ArgumentParser:
     camp.add_argument("--tier", type=int, nargs="+", default=None, metavar="N",
                       help="train only the steps of these tiers (default: all, in order)")
     camp.add_argument("--workers", type=int, default=None, metavar="N",
-                      help="processes sharing the small-run steps, one core each "
-                           "(default: one per core on CPU, 1 on a GPU)")
+                      help="processes sharing the many-run steps (scarce transfer, learning curve), "
+                           "one core each (default: one per core on CPU, 1 on a GPU)")
     camp.add_argument("--status", action="store_true", help="print the progress table and exit")
     camp.set_defaults(func=_cmd_campaign)
     return p
