@@ -105,10 +105,54 @@ def test_arrays_equal_pymatgen_parse(mp2018, data_root):
         s = Structure.from_str(r["structure"], fmt="cif")
         z, frac, lat = mp2018.atoms(pos[r["material_id"]])
         assert list(z) == [site.specie.Z for site in s]
-        np.testing.assert_allclose(frac, s.frac_coords, atol=1e-8)
-        np.testing.assert_allclose(lat, s.lattice.matrix, atol=1e-8)
+        np.testing.assert_array_equal(frac, s.frac_coords)
+        np.testing.assert_array_equal(lat, s.lattice.matrix)
         assert mp2018.targets["formation_energy_per_atom"][pos[r["material_id"]]] == \
             r["formation_energy_per_atom"]
+
+
+@pytest.mark.filterwarnings("ignore:Issues encountered while parsing CIF")
+def test_p1_reader_gives_pymatgens_arrays_and_warnings_bit_for_bit(data_root):
+    """MP-2018 and Castelli records through the fast P1 reader and through pymatgen."""
+    from ctlib.data.io import _parse_one
+    from ctlib.data.p1cif import read_p1
+
+    rounded = 0
+    for name, step in (("mp2018", 150), ("castelli_perovskites", 200)):
+        with gzip.open(data_root / REGISTRY[name].structures.path, "rt") as f:
+            records = json.load(f)
+        for r in records[::step]:
+            fast = read_p1(r["structure"])
+            ref, reason, msgs = _parse_one(("cif", r["structure"]), fast=False)
+            assert fast is not None and reason is None, r["material_id"]
+            for a, b in zip(fast[:3], ref):
+                assert a.dtype == b.dtype and a.tobytes() == np.ascontiguousarray(b).tobytes()
+            assert fast[3] == msgs
+            rounded += bool(msgs)
+    assert rounded >= 20     # the sample covers pymatgen's rounding to 1/3 and 2/3
+
+
+@pytest.mark.parametrize("edits", [
+    [("  Na  Na0", "  Ar  Na0"), ("'Na4 Cl4'", "'Ar1 Na3 Cl4'")],  # no electronegativity
+    [("0.50000000  1\n", "0.50000000  0.5\n")],                  # partial occupancy
+    [("0.50000000  0.50000000  0.50000000", "0.5(1)  0.5  0.5")],  # an uncertainty
+    [("  1  'x, y, z'\n", "  1  'x, y, z'\n  2  '-x, -y, -z'\n")],  # a second operation
+    [("0.50000000  0.50000000  0.50000000", "0.00001  0.0  0.0")],  # sites pymatgen merges
+    [("'Na4 Cl4'", "'Na4 Cl3'")],                                  # formula and sites disagree
+    [("  Cl  Cl4", "  Xx  Cl4"), ("'Na4 Cl4'", "'Na4 Cl3 Xx1'")],  # not an element
+    [("_cell_length_c   5.64", "_cell_length_c   0.001")],        # thinner than pymatgen takes
+])
+def test_p1_reader_leaves_every_other_file_to_pymatgen(nacl, edits):
+    from pymatgen.io.cif import CifWriter
+
+    from ctlib.data.p1cif import read_p1
+
+    text = str(CifWriter(nacl))
+    assert read_p1(text) is not None
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new, 1)
+    assert read_p1(text) is None
 
 
 def test_second_load_is_fast_and_identical(mp2018, data_root):

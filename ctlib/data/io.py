@@ -8,9 +8,11 @@ into. Every loader goes the same way:
 
 1. check the source file(s) (sha256 for registry datasets; missing files fail);
 2. check each record before parsing: duplicate id, NaN in a required target;
-3. parse the structures with pymatgen, in parallel (one process per core, chunks,
-   tqdm bar), and check each one: malformed CIF, empty structure, partial
-   occupancy / disorder, an element outside Z = 1..100 or not an element;
+3. parse the structures, in parallel (one process per core, chunks, tqdm bar): the
+   P1 CIFs that pymatgen writes (MP-2018, Castelli) with :mod:`ctlib.data.p1cif`,
+   which gives pymatgen's arrays bit for bit, everything else with pymatgen; check
+   each one: malformed CIF, empty structure, partial occupancy / disorder, an
+   element outside Z = 1..100 or not an element;
 4. either raise one :class:`DataError` naming every bad record (the default), or
    with ``skip_bad=True`` drop them, warn with their count and first ids
    (:class:`DataWarning`) and list them all in the :class:`LoadReport`;
@@ -49,6 +51,7 @@ from tqdm import tqdm
 from ctlib.utils import atomic_write, resolve_n_jobs
 
 from .dataset import CrystalDataset
+from .p1cif import read_p1
 from .registry import DatasetSpec, cache_root, data_root, get_spec
 
 CACHE_VERSION = 1  # bump when parsing or validation changes; old caches are re-parsed
@@ -267,9 +270,18 @@ def check_structure(structure) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise DataError(str(e)) from None
 
 
-def _parse_one(item):
-    """Worker: ``(kind, payload)`` -> ``(arrays or None, reason or None, warnings)``."""
+def _parse_one(item, fast: bool = True):
+    """Worker: ``(kind, payload)`` -> ``(arrays or None, reason or None, warnings)``.
+
+    CIF text in the one P1 shape that pymatgen writes goes through
+    :func:`ctlib.data.p1cif.read_p1` (same arrays and warnings, about 10x faster)
+    unless ``fast`` is False; everything else through pymatgen.
+    """
     kind, payload = item
+    if fast and kind == "cif" and isinstance(payload, str):
+        read = read_p1(payload)
+        if read is not None and read[0].max() <= MAX_Z:
+            return read[:3], None, read[3]
     sink = io.StringIO()
     result, reason = None, None
     with warnings.catch_warnings(record=True) as caught, \
