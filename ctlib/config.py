@@ -121,7 +121,9 @@ class Profile:
             padded atoms per batch) and ``multitask_epochs`` (model -> epochs
             of its multi-task run, when they differ from ``epochs``) and
             ``snapshot_epochs`` (epochs at which pretraining runs keep a copy of
-            their element table) and ``ct_alt_schedule`` (train-config keys of a
+            their element table) and ``probe_trees`` (trees of the forest that
+            measures the tables' chemistry in chapters 03 and 11; default 30,
+            smoke 10) and ``ct_alt_schedule`` (train-config keys of a
             second multi-task CT pretraining under another schedule, stored
             under ``fronts_schedule``) and the cpu campaign's keys (``front_seed``,
             ``front_epochs``, ``n_backend``, ``learning_curve``, ``scarce_seeds``,
@@ -169,7 +171,7 @@ PROFILES: dict[str, Profile] = {
         extra={"max_atoms": 40, "matbench_train_cap": 64, "learning_curve": (16, 32),
                "ct_alt_schedule": {"scheduler": "onecycle", "lr": 3e-4, "epochs": 2},
                "model_overrides": {"ct": {"coord_scale": 0.1}},
-               "train_overrides": {"ct": {"max_tokens": 256}}},
+               "train_overrides": {"ct": {"max_tokens": 256}}, "probe_trees": 10},
     ),
     "quick": Profile(
         name="quick", n_train=1500, n_val=250, n_test=None,

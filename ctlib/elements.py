@@ -5,7 +5,7 @@
 * ``ELEMENTS``: the 89 elements that occur in the MP-2018 subset, ordered by Z.
   These are the elements a model trained on MP-2018 has seen, and the rows an
   exported embedding keeps. (A test checks this list against the loaded data.)
-* :func:`onehot`, :func:`cgcnn92`, :func:`elemental_properties`.
+* :func:`onehot`, :func:`cgcnn92`, :func:`external_table`, :func:`elemental_properties`.
 
 Nothing is computed at import time; the tables are built when asked for.
 """
@@ -98,6 +98,43 @@ def cgcnn92() -> np.ndarray:
                 raise ValueError(f"{path}: row for Z={z} has {len(vec)} values, expected 92")
             out[z - 1] = vec
     return out
+
+
+def external_table(name: str) -> dict[str, np.ndarray]:
+    """A table that the ``elementembeddings`` package ships, e.g. ``mat2vec`` or ``megnet16``.
+
+    Reads the package's data file the way ``elementembeddings.core.Embedding.load_data(name)``
+    does (same parser, same values; its ``Null`` row of megnet16 dropped), without importing
+    ``elementembeddings.core``, which imports its plotting stack (umap and numba: about 5 s).
+    Nothing is downloaded.
+
+    Returns:
+        symbol -> (d,) vector, in the file's order.
+
+    Raises:
+        ValueError: for a name the package does not list.
+    """
+    from importlib.util import find_spec
+
+    import pandas as pd
+    from elementembeddings.utils.config import DEFAULT_ELEMENT_EMBEDDINGS
+
+    if name not in DEFAULT_ELEMENT_EMBEDDINGS:
+        raise ValueError(f"elementembeddings has no table {name!r}; choose from "
+                         f"{sorted(DEFAULT_ELEMENT_EMBEDDINGS)}")
+    fname = DEFAULT_ELEMENT_EMBEDDINGS[name]
+    folder = find_spec("elementembeddings").submodule_search_locations[0]
+    path = f"{folder}/data/element_representations/{fname}"
+    if fname.endswith(".csv"):
+        df = pd.read_csv(path)
+        symbols = list(df["element"])
+        values = df.drop(["element"], axis=1).to_numpy()
+        return {e: values[i] for i, e in enumerate(symbols)}
+    with open(path) as f:
+        table = {e: np.array(v) for e, v in json.load(f).items()}
+    if "megnet" in fname:
+        table.pop("Null", None)
+    return table
 
 
 def elemental_properties():

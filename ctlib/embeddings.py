@@ -316,20 +316,17 @@ class ElementEmbedding:
         """A table that the ``elementembeddings`` package ships, e.g. ``mat2vec``.
 
         Reads the package's own data file (installed with the project; nothing is
-        downloaded) through ``elementembeddings.core.Embedding.load_data(name)``
-        and keeps the elements of Z = 1..100, in Z order. Names as that package
-        spells them: ``magpie``, ``magpie_sc`` (scaled), ``mat2vec``,
-        ``megnet16``, ``skipatom``, ``oliynyk``, ``oliynyk_sc``, ...
+        downloaded) as ``elementembeddings.core.Embedding.load_data(name)`` does
+        (:func:`ctlib.elements.external_table`) and keeps the elements of
+        Z = 1..100, in Z order. Names as that package spells them: ``magpie``,
+        ``magpie_sc`` (scaled), ``mat2vec``, ``megnet16``, ``skipatom``,
+        ``oliynyk``, ``oliynyk_sc``, ...
         """
         from importlib.metadata import version
 
-        from elementembeddings.core import Embedding
+        from ctlib.elements import external_table
 
-        try:
-            table = Embedding.load_data(name).embeddings
-        except KeyError:
-            raise ValueError(f"elementembeddings has no table {name!r}; see its "
-                             f"Embedding.load_data documentation for the names") from None
+        table = external_table(name)
         symbols = _symbols()
         elements = [e for e in symbols if e in table]
         matrix = np.stack([np.asarray(table[e], dtype=np.float64) for e in elements])

@@ -163,21 +163,23 @@ def test_unknown_notebook_and_unknown_parameter_are_errors(tmp_path):
 
 # ----------------------------------------------------------------- slow checks
 @pytest.mark.slow
-def test_warnings_fail_the_build_and_missing_chapters_get_stubs(tmp_path):
+def test_warnings_fail_the_build_and_missing_chapters_get_stubs(tmp_path, capsys):
+    # A book of stubs builds cleanly: tests/test_docs_commands.py builds one (`ctlib book
+    # --only 03_transfer`); the pages built are checked on the smoke book. One HTML build here.
     root = _stage(tmp_path)
-    assert book.build("smoke", notebooks=[], book_root=root, quiet=True, progress=False) == 0
+    assert book.build("smoke", notebooks=[], book_root=root, html=False, progress=False) == 0
     stub = root / GENERATED / f"{NOTEBOOKS[0].stem}.md"
     assert "not generated" in stub.read_text()
-    assert (root / "_build" / "html" / "index.html").is_file()
-    # the pages ctlib book writes itself: never a stub, always built
+    # the pages ctlib book writes itself: never a stub
     assert (root / GENERATED / f"{book.REPORT_PAGE}.md").read_text().startswith("# Execution report")
     assert (root / GENERATED / book.DOWNLOADS_FRAGMENT).is_file()
     assert "CPU-h planned" in (root / GENERATED / book.CAMPAIGN_FRAGMENT).read_text()
-    for page in (f"book/generated/{book.REPORT_PAGE}", "book/embeddings"):
-        assert (root / "_build" / "html" / f"{page}.html").is_file()
     intro = root / "book" / "intro.md"
     intro.write_text(intro.read_text() + "\nSee {doc}`no_such_page`.\n")
+    capsys.readouterr()
     assert book.build("smoke", notebooks=[], book_root=root, quiet=True, progress=False) == 2
+    err = capsys.readouterr().err
+    assert "no_such_page" in err and "warnings count as errors" in err
 
 
 @pytest.mark.slow

@@ -100,3 +100,23 @@ def test_elemental_properties():
     assert df.at["Fe", "melting_point"] == pytest.approx(1811, abs=5)  # K
     assert df.at["Cu", "log10_conductivity"] == pytest.approx(7.77, abs=0.05)  # 5.9e7 S/m
     assert df.at["Si", "atomic_radius"] == pytest.approx(1.1, abs=0.05)  # Å
+
+
+@pytest.mark.parametrize("name", ["mat2vec", "megnet16", "magpie_sc", "oliynyk"])
+def test_external_table_reads_what_elementembeddings_loads(name):
+    """Our reader of the package's data files (no umap/numba import) against its own loader."""
+    from elementembeddings.core import Embedding
+
+    from ctlib.elements import external_table
+
+    ours, theirs = external_table(name), Embedding.load_data(name).embeddings
+    assert list(ours) == list(theirs) and "Null" not in ours
+    for e, v in theirs.items():
+        assert ours[e].dtype == v.dtype and np.array_equal(ours[e], v, equal_nan=True), (name, e)
+
+
+def test_external_table_names_an_unknown_table():
+    from ctlib.elements import external_table
+
+    with pytest.raises(ValueError, match="no table 'nope'.*mat2vec"):
+        external_table("nope")

@@ -15,7 +15,7 @@ the untrained table), and measures for every snapshot:
   :func:`ctlib.analysis.clustering.choose_k` and its mean silhouette (in [-1, 1]);
 * **reverse-prediction R²** of the five elemental properties of
   :data:`ctlib.analysis.reverse.PROPERTIES`, with a cheap fixed model (a
-  30-tree random forest, ``max_features=0.3``, fixed seeds) in 5-fold CV
+  30-tree random forest (:func:`probe_trees`), ``max_features=0.3``, fixed seeds) in 5-fold CV
   repeated twice (:func:`ctlib.analysis.reverse.cv_splits`); pooled
   out-of-fold R², mean over repeats. The model is not the paper's CatBoost
   (notebook 08 runs that on the final table): it is a cheap probe, about 1.5
@@ -93,6 +93,8 @@ SHORT = {"formation_energy_per_atom": "E_f", "band_gap": "E_g"}
 REFERENCES = ("cgcnn92", "megnet16", "mat2vec", "random128")
 #: Numbers of k-means clusters scanned for the best silhouette.
 KS = tuple(range(2, 9))
+#: Trees of the forest probe, unless a profile's ``extra["probe_trees"]`` says otherwise.
+PROBE_TREES = 30
 #: Statuses of a pretraining run.
 STORED, IN_PROGRESS, PENDING = "stored", "in progress", "pending"
 #: Entries of the bounded memo of per-table metrics.
@@ -473,6 +475,14 @@ def snapshot_frame(runs: Mapping[str, PretrainingRun], *, rebuild_untrained: boo
                          and int(e) == int(r.best_epoch)})
     cols = ["kind", "label", "status", "run_id", "seed", "n_tasks", "epoch", "source", "path", "is_final"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def probe_trees(profile) -> int:
+    """Trees of the forest probe on ``profile``: :data:`PROBE_TREES` (30), or the profile's
+    ``extra["probe_trees"]`` (smoke: 10, enough to check that the pages run)."""
+    from ctlib.config import get_profile
+
+    return int(get_profile(profile).extra.get("probe_trees", PROBE_TREES))
 
 
 def load_table(path=None, *, profile=None, seed: int = 0, n_tasks: int = 2):

@@ -443,7 +443,7 @@ def baseline_tables(elements: Sequence[str] | None = None, *, seed: int = 0,
     Raises:
         ValueError: for an unknown name in ``include``.
     """
-    from ctlib.elements import ELEMENTS, SYMBOLS, cgcnn92, onehot
+    from ctlib.elements import ELEMENTS, SYMBOLS, cgcnn92, external_table, onehot
 
     els = list(elements) if elements is not None else list(ELEMENTS)
     unknown = [n for n in include if n not in BASELINE_DESCRIPTIONS]
@@ -464,9 +464,7 @@ def baseline_tables(elements: Sequence[str] | None = None, *, seed: int = 0,
             rng = np.random.default_rng(seed)
             out[name] = (els, rng.standard_normal((len(els), 128)))
         else:  # external tables shipped as package data of `elementembeddings`
-            from elementembeddings.core import Embedding
-
-            emb = Embedding.load_data(name).embeddings
+            emb = external_table(name)
             have = [e for e in els if e in emb]
             out[name] = (have, np.stack([np.asarray(emb[e], dtype=np.float64) for e in have]))
     return out
