@@ -26,7 +26,7 @@ venv: .venv/.stamp
 	touch $@
 
 test: venv
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=30
 
 book: venv
 	.venv/bin/ctlib book --profile $(PROFILE)
