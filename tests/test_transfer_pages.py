@@ -166,6 +166,49 @@ def test_learning_curve_summary_order_and_figures():
     assert "pending" in " ".join(t.get_text() for t in fig.axes[0].texts)
 
 
+def _curve(maes: dict, *, n_test=50, split="h"):
+    """Learning-curve rows from ``{(column, n_train): [mae per seed]}``."""
+    return pd.DataFrame([{"column": c, "n_train": n, "seed": s, "mae": m, "n_test": n_test, "split_hash": split}
+                         for (c, n), ms in maes.items() for s, m in enumerate(ms)])
+
+
+def test_learning_curve_trend_known_answers():
+    # CT mt: -20 % (+-1) at 500 cells, -2 % (+-1) at 8,000 -> larger advantage where data are scarce
+    # cgcnn92 vs onehot: -5 % (+-1) at 500, -20 % (+-1) at 8,000 -> larger advantage with more data
+    maes = {("cgcnn92", 500): [0.30, 0.31, 0.29], ("cgcnn92", 8000): [0.10, 0.11, 0.09],
+            ("CT mt", 500): [0.30 * 0.79, 0.31 * 0.80, 0.29 * 0.81],
+            ("CT mt", 8000): [0.10 * 0.97, 0.11 * 0.98, 0.09 * 0.99],
+            ("onehot", 500): [0.30 / 0.94, 0.31 / 0.95, 0.29 / 0.96],
+            ("onehot", 8000): [0.10 / 0.79, 0.11 / 0.80, 0.09 / 0.81],
+            ("CT mt", 2000): [math.nan] * 3, ("cgcnn92", 2000): [0.2] * 3, ("onehot", 2000): [0.2] * 3}
+    lc = _curve(maes)
+    t = transfer.learning_curve_trend(lc, [("CT mt", "cgcnn92"), ("cgcnn92", "onehot")]).set_index("claim")
+    ct = t.loc["CT mt vs cgcnn92"]
+    assert (ct["small"], ct["large"]) == (500, 8000)          # the middle size, pending, is not needed
+    assert ct["verdict"] == report.REPRODUCED and ct["n_seeds"] == 3
+    assert ct["rel_small"] == pytest.approx(-0.20) and ct["rel_large"] == pytest.approx(-0.02)
+    assert ct["mean_diff"] == pytest.approx(-0.18) and ct["diff_hi"] < 0
+    assert "larger where data are scarce" in ct["reason"]
+    c92 = t.loc["cgcnn92 vs onehot"]
+    assert c92["verdict"] == report.CONTRADICTED and c92["mean_diff"] == pytest.approx(0.15)
+    assert c92["diff_lo"] > 0 and "larger with more data" in c92["reason"]
+    # a pending run at an end size leaves the trend missing, with the size named
+    lc.loc[(lc.column == "CT mt") & (lc.n_train == 8000) & (lc.seed == 2), "mae"] = math.nan
+    ct = transfer.learning_curve_trend(lc, [("CT mt", "cgcnn92")]).iloc[0]
+    assert ct["verdict"] == report.MISSING and ct["reason"].startswith("At 8,000 cells:")
+    # different test sets at one size: not comparable; fewer than two sizes: no rows
+    other = _curve(maes)
+    other.loc[(other.column == "CT mt") & (other.n_train == 500), "n_test"] = 49
+    assert transfer.learning_curve_trend(other, [("CT mt", "cgcnn92")]).iloc[0]["verdict"] == report.NOT_COMPARABLE
+    assert transfer.learning_curve_trend(lc[lc.n_train == 500]).empty
+    changes = transfer.learning_curve_changes(_curve(maes), [("CT mt", "cgcnn92")])
+    assert list(changes["n_train"]) == [500, 2000, 8000]
+    # at 8,000 cells -3, -2, -1 %: the interval (half-width t(2) * 1 % / sqrt 3 = 2.5 %) contains 0
+    assert list(changes["verdict"]) == [report.REPRODUCED, report.MISSING, report.INCONCLUSIVE]
+    fig = transfer.plot_learning_curve_changes(changes)
+    assert fig.axes[0].get_xticklabels()[0].get_text() == "500"
+
+
 def test_starts_figure_marks_controls_and_pending():
     df = _frame()
     fig = transfer.plot_scarce(df, transfer.summarize_starts(df))

@@ -27,7 +27,9 @@ __all__ = [
     "CONTROLS", "PRETRAINED", "LEARNED", "STANDARD", "COMPARISONS", "PRETRAINING_COMPARISONS",
     "LEARNED_COMPARISONS", "DATASET_LABELS",
     "paper_numbers", "paper_rel", "start_group", "summarize_starts", "summary_table",
-    "scarce_verdicts", "paired_verdicts", "learning_curve_summary", "plot_scarce", "plot_learning_curve",
+    "scarce_verdicts", "paired_verdicts", "learning_curve_summary", "LEARNING_CURVE_COMPARISONS",
+    "learning_curve_changes", "learning_curve_trend", "plot_scarce", "plot_learning_curve",
+    "plot_learning_curve_changes",
 ]
 
 #: Starts that carry no pretrained information: a seeded random table and the untrained CT table.
@@ -47,6 +49,9 @@ PRETRAINING_COMPARISONS = (("CT mt", "CT untrained"), ("CT E_f", "CT untrained")
 #: random start the table still carries cost the back end anything (not a claim of the paper)?
 LEARNED_COMPARISONS = (("CT mt, learned part", "CT mt"), ("CT E_f, learned part", "CT E_f"),
                        ("CT mt, learned part", "cgcnn92"), ("CT E_f, learned part", "cgcnn92"))
+#: The learning curve's (variant, baseline) pairs: the pretrained table against CGCNN's two starts,
+#: and CGCNN's handcrafted features against one-hot (does any informed start matter less with data?).
+LEARNING_CURVE_COMPARISONS = (("CT mt", "cgcnn92"), ("CT mt", "onehot"), ("cgcnn92", "onehot"))
 #: How the page names the data-scarce sets.
 DATASET_LABELS = {"castelli-3334": "Castelli-3,334 (formation energy)",
                   "hoip": "HOIP (atomization energy)"}
@@ -218,6 +223,86 @@ def learning_curve_summary(df: pd.DataFrame) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
+def learning_curve_changes(lc: pd.DataFrame,
+                           comparisons: Sequence[tuple[str, str]] = LEARNING_CURVE_COMPARISONS) -> pd.DataFrame:
+    """:func:`paired_verdicts` of each pair at each back-end size, direction "lower MAE".
+
+    Args:
+        lc: :func:`ctlib.experiments.learning_curve` rows.
+
+    Returns:
+        one row per (size, pair), smallest size first: ``n_train`` (int),
+        ``claim`` and the columns of :func:`paired_verdicts`.
+    """
+    v = paired_verdicts(lc, comparisons, group="n_train", label="column")
+    return v.sort_values("n_train", kind="stable").reset_index(drop=True)
+
+
+def learning_curve_trend(lc: pd.DataFrame,
+                         comparisons: Sequence[tuple[str, str]] = LEARNING_CURVE_COMPARISONS) -> pd.DataFrame:
+    """Does a start's advantage shrink as the back end gets more data (the paper's argument
+    that embeddings matter most when data are scarce)?
+
+    Per seed, the relative change of the test MAE (variant vs baseline) at the
+    smallest size minus the same at the largest size; a negative difference
+    means the variant gains more (or loses less) where data are scarce. The
+    differences over seeds go to :func:`ctlib.report.verdict_from_changes`,
+    direction "negative": *reproduced* = the advantage is larger at the smallest
+    size (95 % interval below 0), *contradicted* = larger at the largest size.
+    Judged only when both sizes' pairs are judged on the same seeds (same test
+    set and split, :func:`learning_curve_changes`); otherwise the verdict of the
+    first size that is not (*missing* while runs are pending).
+
+    Returns:
+        one row per pair: ``claim``, ``small``, ``large`` (the sizes),
+        ``rel_small``, ``rel_large`` (mean changes), ``verdict``, ``mean_diff``,
+        ``diff_lo``, ``diff_hi`` (95 % interval of the per-seed difference),
+        ``n_seeds``, ``reason``.
+    """
+    from ctlib import report
+
+    cols = ["claim", "small", "large", "rel_small", "rel_large", "verdict", "mean_diff", "diff_lo",
+            "diff_hi", "n_seeds", "reason"]
+    sizes = sorted(int(n) for n in lc["n_train"].unique()) if len(lc) else []
+    if len(sizes) < 2:
+        return pd.DataFrame(columns=cols)
+    small, large = sizes[0], sizes[-1]
+    ends = learning_curve_changes(lc[lc["n_train"].isin([small, large])], comparisons)
+    mae = lc.pivot_table(index=["n_train", "seed"], columns="column", values="mae", aggfunc="first")
+    rows = []
+    for var, base in comparisons:
+        at = {n: ends[(ends["n_train"] == n) & (ends["variant"] == var) & (ends["baseline"] == base)].iloc[0]
+              for n in (small, large)}
+        row = {"claim": f"{var} vs {base}", "small": small, "large": large,
+               "rel_small": at[small]["mean_rel"], "rel_large": at[large]["mean_rel"],
+               "mean_diff": math.nan, "diff_lo": math.nan, "diff_hi": math.nan, "n_seeds": 0}
+        judged = (report.REPRODUCED, report.CONTRADICTED, report.INCONCLUSIVE, report.ONE_SEED)
+        bad = [at[n] for n in (small, large) if at[n]["verdict"] not in judged]
+        # a judged pair has every planned seed stored on both sides, the same for both
+        seeds = [] if bad else [sorted(mae.loc[n][var].dropna().index) for n in (small, large)]
+        if bad:
+            row.update(verdict=bad[0]["verdict"], reason=f"At {int(bad[0]['n_train']):,} cells: {bad[0]['reason']}")
+        elif seeds[0] != seeds[1]:
+            row.update(verdict=report.NOT_COMPARABLE,
+                       reason=f"The two sizes were run with different seeds ({seeds[0]} vs {seeds[1]}).")
+        else:
+            rel = {n: (mae.loc[n][var] - mae.loc[n][base]) / mae.loc[n][base] for n in (small, large)}
+            diff = (rel[small] - rel[large]).loc[seeds[0]].to_numpy(dtype=float)
+            v = report.verdict_from_changes(diff, -1.0, seeds=seeds[0])
+            lo, hi = v.interval
+            where = {report.REPRODUCED: "lies below 0: the advantage is larger where data are scarce",
+                     report.CONTRADICTED: "lies above 0: the advantage is larger with more data",
+                     report.INCONCLUSIVE: "contains 0"}.get(v.verdict)
+            reason = (f"Per seed, the change at {small:,} cells minus the change at {large:,}; over "
+                      f"{v.n_seeds} seed(s) its mean is {100 * v.mean_rel:+.1f} points")
+            reason += (f" and its 95 % interval [{100 * lo:+.1f}, {100 * hi:+.1f}] {where}." if where
+                       else ", with no interval from one seed.")
+            row.update(verdict=v.verdict, mean_diff=v.mean_rel, diff_lo=lo, diff_hi=hi, n_seeds=v.n_seeds,
+                       reason=reason)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=cols)
+
+
 # --------------------------------------------------------------------------- #
 # Figures
 # --------------------------------------------------------------------------- #
@@ -315,6 +400,49 @@ def plot_learning_curve(summary: pd.DataFrame, *, unit: str = "eV/atom", ax=None
         ax.set_ylim(0, 1)
         ax.text(0.5, 0.5, "pending: no run stored yet", ha="center", va="center", transform=ax.transAxes,
                 color="grey")
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_learning_curve_changes(changes: pd.DataFrame, *, ax=None):
+    """The paired relative change of the test MAE of each pair against the back-end size
+    (log x): mean over seeds with its 95 % t-interval, a dashed line at 0; a pair judged
+    at no size is named *pending* in the legend.
+
+    Args:
+        changes: :func:`learning_curve_changes` output.
+
+    Returns:
+        the matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    else:
+        fig = ax.figure
+    ax.axhline(0.0, color="0.4", lw=0.8, ls="--", zorder=1)
+    claims = list(dict.fromkeys(changes["claim"]))
+    for i, claim in enumerate(claims):
+        g = changes[(changes["claim"] == claim) & np.isfinite(changes["mean_rel"].to_numpy(dtype=float))]
+        if not len(g):
+            ax.plot([], [], marker="o", ls="none", label=f"{claim} (pending)")
+            continue
+        n = g["n_train"].to_numpy(dtype=float) * (1.0 + 0.04 * (i - (len(claims) - 1) / 2))   # dodge
+        mean = 100 * g["mean_rel"].to_numpy(dtype=float)
+        lo, hi = 100 * g["rel_lo"].to_numpy(dtype=float), 100 * g["rel_hi"].to_numpy(dtype=float)
+        err = np.vstack([np.nan_to_num(mean - lo), np.nan_to_num(hi - mean)])
+        ax.errorbar(n, mean, yerr=err, marker="o", ms=5, capsize=3, label=claim)
+    ax.set_xscale("log")
+    sizes = sorted(set(int(n) for n in changes["n_train"])) if len(changes) else []
+    if sizes:
+        ax.set_xlim(sizes[0] / 1.5, sizes[-1] * 1.5)
+        ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
+        ax.minorticks_off()
+    ax.set(xlabel="back-end training cells (log scale)",
+           ylabel="test MAE change, variant vs baseline (%)",
+           title="Paired change, mean and 95 % interval over seeds")
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
