@@ -20,7 +20,7 @@ from typing import Sequence
 import pandas as pd
 
 from ctlib.analysis.pretraining import (
-    IN_PROGRESS, KS, PENDING, REFERENCES, STORED, _stored_and_learned, load_table, unfinished_run,
+    IN_PROGRESS, KS, PENDING, PROBE_TREES, REFERENCES, STORED, _stored_and_learned, load_table, unfinished_run,
 )
 from ctlib.lookup import record_embedding_path, record_snapshots
 from ctlib.results import default_root
@@ -89,7 +89,7 @@ def table2_front_runs(profile, seed: int | None = None) -> list[FrontRun]:
 
 def front_chemistry(fronts: Sequence[FrontRun], profile, *, references: Sequence[str] = REFERENCES,
                     ks: Sequence[int] = KS, cluster_seed: int = 0, n_init: int = 10, folds: int = 5,
-                    repeats: int = 2, n_estimators: int = 30, seed: int = 0,
+                    repeats: int = 2, n_estimators: int = PROBE_TREES, seed: int = 0,
                     properties: pd.DataFrame | None = None,
                     cache_dir: str | Path | None = None) -> pd.DataFrame:
     """The chemistry of each stored Table II front's final table (the one its back ends

@@ -614,7 +614,7 @@ def _common(tables: Mapping[str, tuple], properties: pd.DataFrame, props: Sequen
 
 def reverse_r2(tables: Mapping[str, tuple[Sequence[str], np.ndarray]], properties: pd.DataFrame | None = None,
                *, props: Sequence[str] | None = None, folds: int = 5, repeats: int = 2,
-               n_estimators: int = 30, seed: int = 0, cache_dir: str | Path | None = None) -> pd.DataFrame:
+               n_estimators: int = PROBE_TREES, seed: int = 0, cache_dir: str | Path | None = None) -> pd.DataFrame:
     """Reverse-prediction R² of elemental properties from each table, with a cheap forest.
 
     Per property, the elements used are those with a value and a row in
@@ -665,7 +665,7 @@ def reverse_r2(tables: Mapping[str, tuple[Sequence[str], np.ndarray]], propertie
 def chemistry_vs_epoch(runs: Mapping[str, PretrainingRun], profile, *,
                        references: Sequence[str] = REFERENCES, ks: Sequence[int] = KS,
                        cluster_seed: int = 0, n_init: int = 10, folds: int = 5, repeats: int = 2,
-                       n_estimators: int = 30, seed: int = 0,
+                       n_estimators: int = PROBE_TREES, seed: int = 0,
                        properties: pd.DataFrame | None = None,
                        cache_dir: str | Path | None = None) -> pd.DataFrame:
     """Drift, best silhouette and reverse-prediction R² of every table of every run,
@@ -774,7 +774,7 @@ def _measures(els, mat, keep: Mapping[str, list[str]], properties: pd.DataFrame,
 def learned_part_chemistry(runs: Mapping[str, PretrainingRun], profile, *,
                            references: Sequence[str] = REFERENCES, ks: Sequence[int] = KS,
                            cluster_seed: int = 0, n_init: int = 10, folds: int = 5, repeats: int = 2,
-                           n_estimators: int = 30, seed: int = 0,
+                           n_estimators: int = PROBE_TREES, seed: int = 0,
                            properties: pd.DataFrame | None = None,
                            cache_dir: str | Path | None = None) -> pd.DataFrame:
     """The final table of each stored pretraining beside its learned part (the table
