@@ -358,6 +358,24 @@ def plot_scarce(df: pd.DataFrame, summary: pd.DataFrame):
     return fig
 
 
+def _size_axes(ax, n_train):
+    """``(fig, ax)`` for a figure against the back-end size: a new 6.4 x 4.0 in axes when ``ax``
+    is None; log x with one labelled tick per size of ``n_train``."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    else:
+        fig = ax.figure
+    ax.set_xscale("log")
+    sizes = sorted(set(int(n) for n in n_train))
+    if sizes:
+        ax.set_xlim(sizes[0] / 1.5, sizes[-1] * 1.5)
+        ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
+        ax.minorticks_off()
+    return fig, ax
+
+
 def plot_learning_curve(summary: pd.DataFrame, *, unit: str = "eV/atom", ax=None):
     """Test MAE vs the number of back-end training cells (log x), mean ± std over
     seeds, one line per start; pending points are left out (said in the legend).
@@ -368,12 +386,7 @@ def plot_learning_curve(summary: pd.DataFrame, *, unit: str = "eV/atom", ax=None
     Returns:
         the matplotlib Figure.
     """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    else:
-        fig = ax.figure
+    fig, ax = _size_axes(ax, summary.get("n_train", []))
     markers = {"cgcnn92": "o", "onehot": "s", "CT mt": "^"}
     colours = {"onehot": "#8172b3"}
     any_point = False
@@ -388,12 +401,6 @@ def plot_learning_curve(summary: pd.DataFrame, *, unit: str = "eV/atom", ax=None
                         ms=5, capsize=3, label=label, color=colour)
         else:
             ax.plot([], [], marker=markers.get(col, "o"), ls="none", color=colour, label=f"{col} (pending)")
-    ax.set_xscale("log")
-    sizes = sorted(set(int(n) for n in summary["n_train"])) if len(summary) else []
-    if sizes:
-        ax.set_xlim(sizes[0] / 1.5, sizes[-1] * 1.5)
-        ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
-        ax.minorticks_off()
     ax.set(xlabel="back-end training cells (log scale)", ylabel=f"test MAE ({unit})",
            title="CGCNN E_f on MP-2018: learning curve")
     if not any_point:
@@ -416,12 +423,7 @@ def plot_learning_curve_changes(changes: pd.DataFrame, *, ax=None):
     Returns:
         the matplotlib Figure.
     """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    else:
-        fig = ax.figure
+    fig, ax = _size_axes(ax, changes.get("n_train", []))
     ax.axhline(0.0, color="0.4", lw=0.8, ls="--", zorder=1)
     claims = list(dict.fromkeys(changes["claim"]))
     for i, claim in enumerate(claims):
@@ -434,12 +436,6 @@ def plot_learning_curve_changes(changes: pd.DataFrame, *, ax=None):
         lo, hi = 100 * g["rel_lo"].to_numpy(dtype=float), 100 * g["rel_hi"].to_numpy(dtype=float)
         err = np.vstack([np.nan_to_num(mean - lo), np.nan_to_num(hi - mean)])
         ax.errorbar(n, mean, yerr=err, marker="o", ms=5, capsize=3, label=claim)
-    ax.set_xscale("log")
-    sizes = sorted(set(int(n) for n in changes["n_train"])) if len(changes) else []
-    if sizes:
-        ax.set_xlim(sizes[0] / 1.5, sizes[-1] * 1.5)
-        ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
-        ax.minorticks_off()
     ax.set(xlabel="back-end training cells (log scale)",
            ylabel="test MAE change, variant vs baseline (%)",
            title="Paired change, mean and 95 % interval over seeds")
