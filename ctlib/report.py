@@ -170,6 +170,9 @@ class Verdict:
             None when there is no interval.
         reason: one sentence saying why.
         seeds: the paired seeds.
+        changes: the per-seed relative changes whose mean is ``mean_rel``, in the
+            order of ``seeds`` (empty when not judged, and for
+            :func:`r2_verdict`, which judges summary statistics).
     """
 
     verdict: str
@@ -180,12 +183,13 @@ class Verdict:
     effect_size_differs: bool | None
     reason: str
     seeds: tuple = field(default=())
+    changes: tuple = field(default=())
 
     def to_dict(self) -> dict:
         """Plain dict; ``interval`` split into ``rel_lo`` / ``rel_hi``."""
         d = asdict(self)
         d["rel_lo"], d["rel_hi"] = d.pop("interval")
-        d["seeds"] = list(d["seeds"])
+        d["seeds"], d["changes"] = list(d["seeds"]), list(d["changes"])
         return d
 
 
@@ -228,18 +232,19 @@ def verdict_from_changes(rel, paper_rel: float, *, level: float = LEVEL, seeds: 
         raise ValueError(f"rel must be a non-empty 1-d array of finite values, got {rel!r}")
     n, mean = len(r), float(r.mean())
     sd = float(r.std(ddof=1)) if n > 1 else math.nan
-    return _decide(mean, sd, n, paper_rel, level=level, seeds=tuple(seeds), note=note)
+    return _decide(mean, sd, n, paper_rel, level=level, seeds=tuple(seeds), note=note,
+                   changes=tuple(float(x) for x in r))
 
 
 def _decide(mean: float, sd: float, n: int, paper_rel: float, *, level: float, seeds: tuple,
-            note: str) -> Verdict:
+            note: str, changes: tuple = ()) -> Verdict:
     """The rule proper: interval, verdict and effect-size flag (the only copy)."""
     note = f" {note}" if note else ""
     if n < 2:
         side = "the paper's direction" if mean * paper_rel > 0 else "the opposite direction"
         return Verdict(ONE_SEED, mean, (math.nan, math.nan), n, paper_rel, None,
                        f"one seed, so no interval; the change seen ({_pct(mean)}) is in {side} "
-                       f"(paper {_pct(paper_rel)}).{note}", seeds)
+                       f"(paper {_pct(paper_rel)}).{note}", seeds, changes)
     lo, hi = t_interval(mean, sd, n, level)
     where = (f"the {100 * level:.0f}% interval of the per-seed relative change over {n} seeds, "
              f"[{_pct(lo)}, {_pct(hi)}] (mean {_pct(mean)}),")
@@ -251,7 +256,8 @@ def _decide(mean: float, sd: float, n: int, paper_rel: float, *, level: float, s
         verdict, reason = INCONCLUSIVE, f"{where} contains 0"
     differs = not (lo <= paper_rel <= hi)
     reason += (f" ({_pct(paper_rel)}), which lies {'outside' if differs else 'inside'} it.{note}")
-    return Verdict(verdict, mean, (lo, hi), n, paper_rel, differs, reason[0].upper() + reason[1:], seeds)
+    return Verdict(verdict, mean, (lo, hi), n, paper_rel, differs, reason[0].upper() + reason[1:], seeds,
+                   changes)
 
 
 def error_of(values, metric: str) -> np.ndarray:

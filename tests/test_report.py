@@ -158,6 +158,15 @@ def test_to_dict_flattens_the_interval():
     d = report.paired_verdict(BASE, rows([0.08, 0.09, 0.085]), paper_rel=-0.14).to_dict()
     assert d["verdict"] == "reproduced" and d["rel_lo"] == pytest.approx(-0.15 - HALF3)
     assert d["seeds"] == [0, 1, 2] and "interval" not in d
+    assert d["changes"] == pytest.approx([-0.2, -0.1, -0.15])
+
+
+def test_changes_follow_the_seeds_not_the_row_order():
+    base = rows([0.10, 0.20, 0.40], seeds=[2, 0, 1])
+    v = report.paired_verdict(base, rows([0.05, 0.30, 0.30], seeds=[1, 2, 0]), paper_rel=-0.1)
+    # seed 0: 0.20 -> 0.30, seed 1: 0.40 -> 0.05, seed 2: 0.10 -> 0.30
+    assert v.seeds == (0, 1, 2) and v.changes == pytest.approx((0.5, -0.875, 2.0))
+    assert report.r2_verdict(0.7, mean=0.75, std=0.05, n=2).changes == ()
 
 
 # ----------------------------------------------------------------- R² (Table VI)

@@ -191,7 +191,8 @@ def paired_verdicts(df: pd.DataFrame, comparisons: Sequence[tuple[str, str]], *,
         one row per (group, comparison): ``<group>, claim`` (``"CT mt vs
         cgcnn92"``), ``variant, baseline, verdict, mean_rel, rel_lo, rel_hi``
         (the 95 % t-interval of the per-seed relative change of ``metric``),
-        ``n_seeds, paper_rel, effect_size_differs, reason``.
+        ``n_seeds, paper_rel, effect_size_differs, reason``, and ``seeds``,
+        ``changes`` (lists: the paired seeds and their relative changes).
     """
     from ctlib import report
 
@@ -201,14 +202,11 @@ def paired_verdicts(df: pd.DataFrame, comparisons: Sequence[tuple[str, str]], *,
         for var, base in comparisons:
             v = report.paired_verdict(sub[sub[label] == base], sub[sub[label] == var], float(rel),
                                       metric=metric)
-            dv = v.to_dict()
             rows.append({group: d, "claim": f"{var} vs {base}", "variant": var, "baseline": base,
-                         "verdict": dv["verdict"], "mean_rel": dv["mean_rel"], "rel_lo": dv["rel_lo"],
-                         "rel_hi": dv["rel_hi"], "n_seeds": dv["n_seeds"], "paper_rel": dv["paper_rel"],
-                         "effect_size_differs": dv["effect_size_differs"], "reason": dv["reason"]})
+                         **v.to_dict()})
     return pd.DataFrame(rows, columns=[group, "claim", "variant", "baseline", "verdict", "mean_rel",
                                        "rel_lo", "rel_hi", "n_seeds", "paper_rel",
-                                       "effect_size_differs", "reason"])
+                                       "effect_size_differs", "reason", "seeds", "changes"])
 
 
 def learning_curve_summary(df: pd.DataFrame) -> pd.DataFrame:
@@ -268,7 +266,6 @@ def learning_curve_trend(lc: pd.DataFrame,
         return pd.DataFrame(columns=cols)
     small, large = sizes[0], sizes[-1]
     ends = learning_curve_changes(lc[lc["n_train"].isin([small, large])], comparisons)
-    mae = lc.pivot_table(index=["n_train", "seed"], columns="column", values="mae", aggfunc="first")
     rows = []
     for var, base in comparisons:
         at = {n: ends[(ends["n_train"] == n) & (ends["variant"] == var) & (ends["baseline"] == base)].iloc[0]
@@ -279,15 +276,14 @@ def learning_curve_trend(lc: pd.DataFrame,
         judged = (report.REPRODUCED, report.CONTRADICTED, report.INCONCLUSIVE, report.ONE_SEED)
         bad = [at[n] for n in (small, large) if at[n]["verdict"] not in judged]
         # a judged pair has every planned seed stored on both sides, the same for both
-        seeds = [] if bad else [sorted(mae.loc[n][var].dropna().index) for n in (small, large)]
+        seeds = [list(at[n]["seeds"]) for n in (small, large)]
         if bad:
             row.update(verdict=bad[0]["verdict"], reason=f"At {int(bad[0]['n_train']):,} cells: {bad[0]['reason']}")
         elif seeds[0] != seeds[1]:
             row.update(verdict=report.NOT_COMPARABLE,
                        reason=f"The two sizes were run with different seeds ({seeds[0]} vs {seeds[1]}).")
         else:
-            rel = {n: (mae.loc[n][var] - mae.loc[n][base]) / mae.loc[n][base] for n in (small, large)}
-            diff = (rel[small] - rel[large]).loc[seeds[0]].to_numpy(dtype=float)
+            diff = np.subtract(at[small]["changes"], at[large]["changes"])
             v = report.verdict_from_changes(diff, -1.0, seeds=seeds[0])
             lo, hi = v.interval
             where = {report.REPRODUCED: "lies below 0: the advantage is larger where data are scarce",
