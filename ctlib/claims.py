@@ -312,8 +312,8 @@ def judge_k3(clusters: dict | None) -> dict:
     Uses the scan (``scan``), the paper's k (``paper_k``) and the null
     silhouettes of the random tables: ``null_silhouettes`` (``{k: [one value
     per table]}``) when the summary has it, else ``null_silhouette_max``
-    (``{k: max over tables}``), a one-value null whose threshold is the
-    maximum (stricter than the 95th percentile). Rule: :func:`ctlib.report.k_verdict`.
+    (``{k: max over tables}``), whose threshold is then the largest of those
+    maxima (stricter than the 95th percentile). Rule: :func:`ctlib.report.k_verdict`.
     While fewer than :data:`MIN_TABLE_SEEDS` pretraining seeds of the table were
     analysed (``seeds``), the verdict is taken over the stored CT pretrainings
     (``pretrainings``: one row per table, as

@@ -391,9 +391,12 @@ class KVerdict:
         k_best: our silhouette-best k.
         paper_k: the paper's k.
         silhouette_paper_k, silhouette_best: our silhouettes at ``paper_k`` and ``k_best``.
-        null_threshold_paper_k, null_threshold_best: the ``q``-quantile of the
-            null silhouettes at those k (NaN without a null).
-        n_null: number of null silhouettes at ``paper_k``.
+        null_threshold_paper_k: the ``q``-quantile of the null silhouettes at
+            ``paper_k`` (reported only; NaN without a null there).
+        null_threshold_best: the ``q``-quantile of the random tables' *best*
+            silhouettes over the scanned k, the threshold the rule applies (NaN
+            without a null).
+        n_null: number of random tables.
         reason: one sentence saying why.
     """
 
@@ -411,36 +414,49 @@ class KVerdict:
         return asdict(self)
 
 
-def _null_threshold(null: Mapping, k: int, q: float) -> tuple[float, int]:
-    vals = np.asarray([x for x in (null.get(k) or []) if x is not None], dtype=float)
-    vals = vals[np.isfinite(vals)]
-    return (float(np.quantile(vals, q)) if len(vals) else math.nan), len(vals)
+def _quantile(vals, q: float) -> float:
+    v = np.asarray([x for x in vals if x is not None], dtype=float)
+    v = v[np.isfinite(v)]
+    return float(np.quantile(v, q)) if len(v) else math.nan
+
+
+def _null_best(null: Mapping[int, Sequence], ks: Sequence[int]) -> list[float]:
+    """Each random table's best silhouette over ``ks`` (the null of the best-k statistic)."""
+    cols = [list(null[k]) for k in ks if null.get(k)]
+    if not cols:
+        return []
+    if len({len(c) for c in cols}) > 1:
+        raise ValueError(f"the null silhouettes must hold one value per random table at every k, got "
+                         f"{ {k: len(null[k]) for k in ks if null.get(k)} } values")
+    return [max(float(x) for x in row if x is not None) for row in zip(*cols)
+            if any(x is not None for x in row)]
 
 
 def k_verdict(scan, null, paper_k: int = 3, q: float = 0.95) -> KVerdict:
     """Judge "k = paper_k clusters" from a k-means scan and its null silhouettes.
 
-    Rule (``null_q(k)`` = the ``q``-quantile, numpy's linear interpolation,
-    of the silhouettes of the random tables at that k; with 5 tables and
-    q = 0.95 it is ``0.2 · 4th largest + 0.8 · largest``; with a single value
-    it is that value):
+    Our best k is the silhouette maximum over the scanned k, so it is judged
+    against the same statistic of the random tables: each table's best
+    silhouette over the same k (``null_best``). Comparing it with the null
+    at the chosen k alone would let a random table beat its null by the choice
+    of k. ``null_q`` = the ``q``-quantile (numpy's linear interpolation) of
+    ``null_best``; with 5 tables and q = 0.95 it is ``0.2 · 4th largest + 0.8
+    · largest``.
 
-    * **reproduced** iff ``paper_k`` is our best k (the silhouette maximum,
-      ties to the smaller k: the rule of ``clustering.choose_k``) **and**
-      ``silhouette(paper_k) > null_q(paper_k)``;
-    * **contradicted** iff another k is best **and** ``silhouette(k_best) >
-      null_q(k_best)``: real structure, at another k;
+    * **reproduced** iff ``paper_k`` is our best k (ties to the smaller k: the
+      rule of ``clustering.choose_k``) **and** its silhouette ``> null_q``;
+    * **contradicted** iff another k is best **and** its silhouette ``>
+      null_q``: real structure, at another k;
     * **inconclusive** otherwise: the best k does not beat the null (no
-      structure beyond noise to pick a k from), or there is no null at the
-      k that decides;
+      structure beyond noise to pick a k from), or there is no null;
     * **missing** when the scan lacks ``paper_k``.
 
     Args:
         scan: ``clustering.kmeans_scan`` output (DataFrame or list of records
             with ``k``, ``inertia``, ``silhouette``).
         null: the null silhouettes: ``{k: [silhouette of each random table]}``
-            (keys may be strings, as in JSON), or a plain sequence meaning
-            the values at ``paper_k``.
+            (keys may be strings, as in JSON; one value per table at every
+            k), or a plain sequence meaning the tables' best silhouettes.
         paper_k: the paper's number of clusters.
         q: the quantile of the null to beat.
     """
@@ -453,32 +469,29 @@ def k_verdict(scan, null, paper_k: int = 3, q: float = 0.95) -> KVerdict:
     s = s.assign(k=s["k"].astype(int)).sort_values("k").reset_index(drop=True)
     if isinstance(null, Mapping):
         null = {int(k): v for k, v in null.items()}
+        best_of = _null_best(null, list(s["k"]))
     else:
-        null = {paper_k: list(null) if null is not None else []}
+        best_of = [float(x) for x in null] if null is not None else []
+        null = {}
     k_best, _ = choose_k(s)
     sil = dict(zip(s["k"], s["silhouette"].astype(float)))
-    t3, n3 = _null_threshold(null, paper_k, q)
-    tb, _ = _null_threshold(null, k_best, q)
-    qs = f"{100 * q:g}th percentile"
-    if k_best == paper_k:
-        if not np.isfinite(t3):
-            verdict, why = INCONCLUSIVE, f"k = {paper_k} has the best silhouette, but there is no null reference"
-        elif sil[paper_k] > t3:
-            verdict, why = REPRODUCED, (f"k = {paper_k} has the best silhouette ({sil[paper_k]:.3f}), above the "
-                                        f"{qs} of {n3} random tables ({t3:.3f})")
+    t3 = _quantile(null.get(paper_k) or [], q)
+    tb, n = _quantile(best_of, q), len(best_of)
+    qs = f"{100 * q:g}th percentile of the best silhouettes of {n} random tables over the same k"
+    if not np.isfinite(tb):
+        verdict, why = INCONCLUSIVE, (f"k = {k_best} has the best silhouette ({sil[k_best]:.3f}; k = "
+                                      f"{paper_k}: {sil[paper_k]:.3f}), but there is no null reference")
+    elif k_best == paper_k:
+        if sil[paper_k] > tb:
+            verdict, why = REPRODUCED, f"k = {paper_k} has the best silhouette ({sil[paper_k]:.3f}), above the {qs} ({tb:.3f})"
         else:
             verdict, why = INCONCLUSIVE, (f"k = {paper_k} has the best silhouette ({sil[paper_k]:.3f}), but not "
-                                          f"above the {qs} of {n3} random tables ({t3:.3f})")
+                                          f"above the {qs} ({tb:.3f})")
+    elif sil[k_best] > tb:
+        verdict, why = CONTRADICTED, (f"k = {k_best}, not {paper_k}, has the best silhouette "
+                                      f"({sil[k_best]:.3f} vs {sil[paper_k]:.3f}), above the {qs} ({tb:.3f})")
     else:
-        if not np.isfinite(tb):
-            verdict, why = INCONCLUSIVE, (f"k = {k_best} has the best silhouette ({sil[k_best]:.3f}, k = "
-                                          f"{paper_k}: {sil[paper_k]:.3f}), and there is no null at k = {k_best}")
-        elif sil[k_best] > tb:
-            verdict, why = CONTRADICTED, (f"k = {k_best}, not {paper_k}, has the best silhouette "
-                                          f"({sil[k_best]:.3f} vs {sil[paper_k]:.3f}), above the {qs} of the "
-                                          f"random tables at k = {k_best} ({tb:.3f})")
-        else:
-            verdict, why = INCONCLUSIVE, (f"k = {k_best} has the best silhouette ({sil[k_best]:.3f}; k = "
-                                          f"{paper_k}: {sil[paper_k]:.3f}), but not above the {qs} of the "
-                                          f"random tables ({tb:.3f}): no structure beyond noise to pick k from")
-    return KVerdict(verdict, int(k_best), paper_k, sil[paper_k], sil[k_best], t3, tb, n3, why + ".")
+        verdict, why = INCONCLUSIVE, (f"k = {k_best} has the best silhouette ({sil[k_best]:.3f}; k = "
+                                      f"{paper_k}: {sil[paper_k]:.3f}), but not above the {qs} ({tb:.3f}): "
+                                      f"no structure beyond noise to pick k from")
+    return KVerdict(verdict, int(k_best), paper_k, sil[paper_k], sil[k_best], t3, tb, n, why + ".")

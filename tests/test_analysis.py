@@ -449,6 +449,20 @@ def test_analyse_clusters_finds_the_blocks_beyond_the_null(block_data):
     assert per["verdict"].tolist()[0] == report.REPRODUCED and per["verdict"].iloc[1] != report.REPRODUCED
     assert per.loc[0, "silhouette_best"] == pytest.approx(A.scan["silhouette"].max())
 
+    # tables of different widths, each against random tables of its own shape (null=None): the
+    # blocks table gets analyse_clusters' null, the 3-d table of noise a null of 89 x 3 tables
+    own = clustering.k_scan_per_table({"blocks": (list(ELEMENTS), X), "narrow noise": (list(ELEMENTS), noise[:, :3])},
+                                      None, n_components=5, ks=range(2, 8), n_init=5, paper_k=4, n_null=3)
+    assert own["shape"].tolist() == [f"89 × {X.shape[1]}", "89 × 3"]
+    assert own.loc[0, "verdict"] == report.REPRODUCED
+
+    def best_q95(null):   # the 95th percentile of each random table's best silhouette over k
+        return np.quantile([max(vals) for vals in zip(*null.values())], 0.95)
+
+    narrow = clustering.null_silhouettes((89, 3), range(2, 8), n_tables=3, n_components=5, n_init=5)
+    assert own.loc[0, "null_best"] == pytest.approx(best_q95(A.null)) == per.loc[0, "null_best"]
+    assert own.loc[1, "null_best"] == pytest.approx(best_q95(narrow)) != pytest.approx(best_q95(A.null))
+
 
 def test_paper_group_check():
     labels = np.array([0 if e in ("B", "C", "S", "Ga", "Ge", "Li") else 1 for e in ELEMENTS])

@@ -230,6 +230,20 @@ def test_k3_inconclusive_when_the_best_k_is_noise():
     assert v.verdict == report.INCONCLUSIVE and v.k_best == 2
 
 
+def test_k3_best_k_is_judged_against_the_random_tables_best_k():
+    # each random table peaks (0.20) at a different k: 95th percentile 0.18 at every single k,
+    # but every table's best silhouette is 0.20, the statistic our best k is compared with
+    null = {k: [0.20 if i == k - 2 else 0.10 for i in range(5)] for k in range(2, 7)}
+    v = report.k_verdict(scan({2: 0.15, 3: 0.16, 4: 0.19, 5: 0.17, 6: 0.16}), null)
+    assert v.k_best == 4 and v.null_threshold_paper_k == pytest.approx(0.18)
+    assert v.null_threshold_best == pytest.approx(0.20) and v.verdict == report.INCONCLUSIVE
+    assert report.k_verdict(scan({2: 0.15, 3: 0.16, 4: 0.21, 5: 0.17, 6: 0.16}), null).verdict == report.CONTRADICTED
+    # only the scanned k count: without k = 6 in the scan, table 4's peak is not part of the null
+    assert report.k_verdict(scan({2: 0.15, 3: 0.16, 4: 0.199, 5: 0.17}), null).null_threshold_best == pytest.approx(0.20)
+    with pytest.raises(ValueError, match="one value per random table"):
+        report.k_verdict(scan({2: 0.15, 3: 0.16}), {2: [0.1, 0.2], 3: [0.1]})
+
+
 def test_k3_ties_go_to_the_smaller_k_and_null_may_be_a_sequence():
     v = report.k_verdict(scan({2: 0.30, 3: 0.40, 4: 0.40, 5: 0.32}), [0.10, 0.12, 0.14, 0.16, 0.20])
     assert v.verdict == report.REPRODUCED and v.k_best == 3

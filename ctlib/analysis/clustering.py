@@ -562,19 +562,24 @@ def analyse_clusters(X, elements: Sequence[str], *, n_components: int = 32,
                            labels, paper_k)
 
 
-def k_scan_per_table(tables: Mapping[str, tuple[Sequence[str], np.ndarray]], null: dict, *,
+def k_scan_per_table(tables: Mapping[str, tuple[Sequence[str], np.ndarray]], null: dict | None, *,
                      n_components: int = 32, ks: Iterable[int] = range(2, 11), seed: int = 0,
-                     n_init: int = 20, paper_k: int | None = None) -> pd.DataFrame:
-    """The k scan of page 07 on several tables, each judged against the same null.
+                     n_init: int = 20, paper_k: int | None = None, n_null: int = 5) -> pd.DataFrame:
+    """The k scan of page 07 on several tables, each judged against a null of random tables.
 
     Args:
-        tables: label -> (elements, ``(n, d)`` matrix), all of one shape (the
-            null :func:`null_silhouettes` depends on the shape only).
-        null: ``{k: [silhouettes of the random tables]}`` of that shape.
-        n_components, ks, seed, n_init, paper_k: as :func:`analyse_clusters`.
+        tables: label -> (elements, ``(n, d)`` matrix).
+        null: ``{k: [silhouettes of the random tables]}`` shared by every table
+            (then all of one shape: the null depends on the shape only); None:
+            each table against ``n_null`` random tables of its own shape
+            (:func:`null_silhouettes`), for tables of different sizes.
+        n_components, ks, seed, n_init, paper_k: as :func:`analyse_clusters`;
+            a table narrower than ``n_components`` keeps all its dimensions.
 
     Returns:
-        one row per table: ``table``, ``k_best``, ``silhouette_best``,
+        one row per table: ``table``, ``shape`` (``"n × d"``), ``k_best``,
+        ``silhouette_best``, ``null_best`` (the 95th percentile of the random
+        tables' best silhouettes: the threshold of the rule),
         ``silhouette_paper_k`` and ``verdict`` / ``reason`` of
         :func:`ctlib.report.k_verdict`.
     """
@@ -582,15 +587,20 @@ def k_scan_per_table(tables: Mapping[str, tuple[Sequence[str], np.ndarray]], nul
 
     paper_k = int(paper_k if paper_k is not None
                   else report.paper_tables()["interpretability"]["best_k_clusters"])
+    ks = sorted(set(int(k) for k in ks))
     rows = []
     for label, (_, X) in tables.items():
         A = _as_matrix(X)
         Z = pca_reduce(A, min(int(n_components), *A.shape), seed=seed)[0]
-        v = report.k_verdict(kmeans_scan(Z, ks, seed=seed, n_init=n_init), null, paper_k=paper_k)
-        rows.append({"table": label, "k_best": v.k_best, "silhouette_best": v.silhouette_best,
+        own = null if null is not None else null_silhouettes(A.shape, ks, n_tables=n_null,
+                                                             n_components=n_components,
+                                                             cluster_seed=seed, n_init=n_init)
+        v = report.k_verdict(kmeans_scan(Z, ks, seed=seed, n_init=n_init), own, paper_k=paper_k)
+        rows.append({"table": label, "shape": f"{A.shape[0]} × {A.shape[1]}", "k_best": v.k_best,
+                     "silhouette_best": v.silhouette_best, "null_best": v.null_threshold_best,
                      "silhouette_paper_k": v.silhouette_paper_k, "verdict": v.verdict, "reason": v.reason})
-    return pd.DataFrame(rows, columns=["table", "k_best", "silhouette_best", "silhouette_paper_k",
-                                       "verdict", "reason"])
+    return pd.DataFrame(rows, columns=["table", "shape", "k_best", "silhouette_best", "null_best",
+                                       "silhouette_paper_k", "verdict", "reason"])
 
 
 # --------------------------------------------------------------------------- #
