@@ -345,6 +345,28 @@ def table1(profile="quick", seeds=None, *, device="auto", force=False, train=Non
     return pd.DataFrame(rows)
 
 
+def table1_fronts(profile="quick", seeds=None, *, device="auto", force=False, train=None) -> pd.DataFrame:
+    """The GNN fronts of Table II as Table I-shaped rows, where Table I runs CT only (cpu).
+
+    They are CGCNN and MEGNet trained on the whole train split (Table I's data)
+    from one-hot (:func:`pretrain_front`, seeds :func:`front_seeds`), not from
+    their standard atom inputs and not for CT's epochs: beside CT's Table I run
+    they give its scale, and no claim is judged on them. Columns as
+    :func:`table1`, ``table`` = ``"I (fronts)"``, ``init`` = ``"onehot"``.
+    Empty for a profile that runs Table I in full.
+    """
+    p = _profile(profile)
+    if not _table1_ct_is_pretraining(p):
+        return pd.DataFrame()
+    rows = []
+    for model in (m for m in table2_fronts(p) if m != "ct"):
+        for short, target in TARGETS.items():
+            rows += [_row(pretrain_front(model, short, p, s, device=device, force=force, train=train), target,
+                          table="I (fronts)", column=model, model=model, init="onehot", target=short, seed=s)
+                     for s in front_seeds(p, seeds)]
+    return pd.DataFrame(rows)
+
+
 def _table1_ct_is_pretraining(profile) -> bool:
     """Whether the profile's Table I CT run is its single-task pretraining (``extra["table1_models"]``, cpu)."""
     return "table1_models" in _profile(profile).extra

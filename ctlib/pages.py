@@ -588,6 +588,40 @@ def paper_values(table: str) -> dict:
     return out
 
 
+def table1_scale(fronts: pd.DataFrame, ct: pd.DataFrame, epochs: dict) -> str:
+    """Markdown: the test MAE of Table II's fronts beside CT's Table I run and the paper's Table I.
+
+    For a profile that runs Table I for CT only (cpu); ``""`` when ``fronts`` is
+    empty. No verdict: the fronts start from one-hot, train for their own epochs
+    and have one seed (:func:`ctlib.experiments.table1_fronts`).
+
+    Args:
+        fronts, ct: rows of ``table1_fronts`` and ``table1`` (``column, target,
+            mae``; several seeds are averaged and counted).
+        epochs: training epochs by model, e.g. ``{"cgcnn": 30, "megnet": 20, "ct": 20}``.
+    """
+    if fronts.empty:
+        return ""
+    both = pd.concat([fronts, ct], ignore_index=True).dropna(subset=["mae"])
+    models = list(dict.fromkeys(both["column"]))
+    paper = paper_values("I")
+    stat = both.groupby(["column", "target"])["mae"].agg(["mean", "count"])
+    label = {"cgcnn": "CGCNN (one-hot)", "megnet": "MEGNet (one-hot)", "alignn": "ALIGNN (one-hot)", "ct": "CT"}
+    names = [f"{label[m]}, {epochs.get(m, '?')} epochs" for m in models]
+
+    def cell(m, t):
+        n = int(stat["count"].get((m, t), 0))
+        ours = fmt_mae(stat["mean"].get((m, t))) + ("" if n == 1 else f" (n={n})")
+        return f"{ours} ({fmt_mae(paper.get((m, t)))})"
+
+    rows = [f"| {t} | " + " | ".join(cell(m, t) for m in models) + " |" for t in dict.fromkeys(both["target"])]
+    seeds = "one seed each" if set(stat["count"]) == {1} else "one seed each where no n is given"
+    return ("**For scale, not a verdict.** Table II's fronts train CGCNN and MEGNet on the same whole train "
+            f"split, but from one-hot instead of their standard inputs and for their own epochs; {seeds}. "
+            "Test MAE, ours (the paper's Table I):\n\n"
+            "| target | " + " | ".join(names) + " |\n|:--|" + "--:|" * len(models) + "\n" + "\n".join(rows))
+
+
 def baselines(table: str, columns) -> dict:
     """``{(column, target): baseline column}`` for the *vs baseline* column of a page.
 

@@ -272,5 +272,10 @@ def test_cpu_table1_is_the_ct_pretraining_and_its_claims_against_other_models_ar
     out = claims.judge(t1).set_index("id")
     for cid in ("I-ct-vs-cgcnn-E_f", "I-megnet-vs-cgcnn-E_g"):
         assert not out.at[cid, "run_here"] and out.at[cid, "reason"].startswith("Not run on this profile")
+    # the GNN fronts are set beside CT for scale (pending here), and only where Table I is CT alone
+    fr = experiments.table1_fronts("cpu", train=False)
+    assert set(fr["column"]) == {"cgcnn", "megnet"} and set(fr["table"]) == {"I (fronts)"}
+    assert set(fr["seed"]) == {experiments.front_seed("cpu", 0)} and len(fr) == 4 and fr["mae"].isna().all()
+    assert experiments.table1_fronts("quick", train=False).empty
     # quick keeps all four models, one seed each
     assert set(experiments.table1("quick", train=False)["column"]) == {"cgcnn", "megnet", "alignn", "ct"}

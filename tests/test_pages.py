@@ -96,6 +96,18 @@ def test_paper_values_and_baselines():
 
 
 # ------------------------------------------------------------------ the top of a page
+def test_table1_scale_sets_the_fronts_beside_ct_and_the_paper():
+    ct = pd.DataFrame({"column": ["ct", "ct"], "target": ["E_f", "E_g"], "mae": [0.11, 0.5]})
+    fr = pd.DataFrame({"column": ["cgcnn", "cgcnn"], "target": ["E_f", "E_g"], "mae": [0.05, 0.3]})
+    md = pages.table1_scale(fr, ct, {"cgcnn": 30, "ct": 20})
+    assert "| target | CGCNN (one-hot), 30 epochs | CT, 20 epochs |" in md and "one seed each" in md
+    assert "| E_f | 0.0500 (0.0830) | 0.110 (0.0970) |" in md          # ours (the paper's Table I)
+    assert "| E_g | 0.300 (0.384) | 0.500 (0.563) |" in md and "not a verdict" in md
+    two = pages.table1_scale(pd.concat([fr, fr.assign(mae=[0.07, np.nan])]), ct, {"cgcnn": 30, "ct": 20})
+    assert "| E_f | 0.0600 (n=2) (0.0830) |" in two and "| E_g | 0.300 (0.384) |" in two  # a pending seed
+    assert pages.table1_scale(pd.DataFrame(), ct, {}) == ""
+
+
 def test_headline_states_claim_ours_change_and_verdict():
     df = rows({("C default", "E_f"): [0.10, 0.10, 0.10], ("CT-C", "E_f"): [0.08, 0.09, 0.085],
                ("C default", "E_g"): None, ("CT-C", "E_g"): None, ("C-C", "E_f"): None})
