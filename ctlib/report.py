@@ -215,7 +215,7 @@ def _not_judged(verdict: str, paper_rel: float, reason: str) -> Verdict:
 
 
 def verdict_from_changes(rel, paper_rel: float, *, level: float = LEVEL, seeds: Sequence = (),
-                         note: str = "") -> Verdict:
+                         note: str = "", paper_number: bool = True) -> Verdict:
     """Steps 3-5 of the rule on per-seed relative changes that are already paired.
 
     Args:
@@ -224,6 +224,10 @@ def verdict_from_changes(rel, paper_rel: float, *, level: float = LEVEL, seeds: 
             claimed direction).
         seeds: the seeds of ``rel`` (reported only).
         note: appended to the reason (e.g. what was not checked).
+        paper_number: False where the paper prints no number for this
+            comparison and ``paper_rel`` gives only the expected direction
+            (e.g. -1: a lower error): the verdict's ``paper_rel`` is NaN, its
+            ``effect_size_differs`` None, and the reason names no paper value.
     """
     if not (np.isfinite(paper_rel) and paper_rel != 0):
         raise ValueError(f"the paper's relative change must be finite and non-zero, got {paper_rel}")
@@ -233,27 +237,36 @@ def verdict_from_changes(rel, paper_rel: float, *, level: float = LEVEL, seeds: 
     n, mean = len(r), float(r.mean())
     sd = float(r.std(ddof=1)) if n > 1 else math.nan
     return _decide(mean, sd, n, paper_rel, level=level, seeds=tuple(seeds), note=note,
-                   changes=tuple(float(x) for x in r))
+                   changes=tuple(float(x) for x in r), paper_number=paper_number)
 
 
 def _decide(mean: float, sd: float, n: int, paper_rel: float, *, level: float, seeds: tuple,
-            note: str, changes: tuple = ()) -> Verdict:
+            note: str, changes: tuple = (), paper_number: bool = True) -> Verdict:
     """The rule proper: interval, verdict and effect-size flag (the only copy)."""
     note = f" {note}" if note else ""
+    want = f"a {'lower' if paper_rel < 0 else 'higher'} error"
     if n < 2:
-        side = "the paper's direction" if mean * paper_rel > 0 else "the opposite direction"
-        return Verdict(ONE_SEED, mean, (math.nan, math.nan), n, paper_rel, None,
-                       f"one seed, so no interval; the change seen ({_pct(mean)}) is in {side} "
-                       f"(paper {_pct(paper_rel)}).{note}", seeds, changes)
+        side = (("the paper's direction" if paper_number else f"the expected direction ({want})")
+                if mean * paper_rel > 0 else "the opposite direction")
+        tail = f" (paper {_pct(paper_rel)})" if paper_number else ""
+        return Verdict(ONE_SEED, mean, (math.nan, math.nan), n, paper_rel if paper_number else math.nan, None,
+                       f"one seed, so no interval; the change seen ({_pct(mean)}) is in {side}{tail}.{note}",
+                       seeds, changes)
     lo, hi = t_interval(mean, sd, n, level)
     where = (f"the {100 * level:.0f}% interval of the per-seed relative change over {n} seeds, "
              f"[{_pct(lo)}, {_pct(hi)}] (mean {_pct(mean)}),")
     if lo > 0 or hi < 0:
         same = (lo > 0) == (paper_rel > 0)
         verdict = REPRODUCED if same else CONTRADICTED
-        reason = f"{where} excludes 0 on {'the same side as' if same else 'the other side from'} the paper's"
+        if paper_number:
+            reason = f"{where} excludes 0 on {'the same side as' if same else 'the other side from'} the paper's"
+        else:
+            reason = f"{where} excludes 0 on {'the' if same else 'the side opposite to the'} expected side ({want})"
     else:
         verdict, reason = INCONCLUSIVE, f"{where} contains 0"
+    if not paper_number:
+        reason += f".{note}"
+        return Verdict(verdict, mean, (lo, hi), n, math.nan, None, reason[0].upper() + reason[1:], seeds, changes)
     differs = not (lo <= paper_rel <= hi)
     reason += (f" ({_pct(paper_rel)}), which lies {'outside' if differs else 'inside'} it.{note}")
     return Verdict(verdict, mean, (lo, hi), n, paper_rel, differs, reason[0].upper() + reason[1:], seeds,
@@ -271,7 +284,7 @@ def error_of(values, metric: str) -> np.ndarray:
 
 
 def paired_verdict(baseline: pd.DataFrame, variant: pd.DataFrame, paper_rel: float, *,
-                   metric: str = "mae", level: float = LEVEL) -> Verdict:
+                   metric: str = "mae", level: float = LEVEL, paper_number: bool = True) -> Verdict:
     """Judge a claimed relative change of ``variant`` against ``baseline`` (the rule above).
 
     Args:
@@ -282,6 +295,8 @@ def paired_verdict(baseline: pd.DataFrame, variant: pd.DataFrame, paper_rel: flo
         paper_rel: the paper's relative change of the error,
             ``(e_var - e_base) / e_base`` (for R², of ``1 - R²``).
         metric: ``"mae"``, ``"rmse"`` or ``"r2"``.
+        paper_number: False when ``paper_rel`` is only the expected direction
+            (:func:`verdict_from_changes`).
 
     Returns:
         a :class:`Verdict`. ``not comparable`` when the seeds differ, a seed
@@ -295,6 +310,7 @@ def paired_verdict(baseline: pd.DataFrame, variant: pd.DataFrame, paper_rel: flo
     """
     if not (np.isfinite(paper_rel) and paper_rel != 0):
         raise ValueError(f"the paper's relative change must be finite and non-zero, got {paper_rel}")
+    shown = paper_rel if paper_number else math.nan  # the paper_rel of a verdict not judged
     for name, df in (("baseline", baseline), ("variant", variant)):
         lack = [c for c in ("seed", "n_test", metric) if c not in df.columns]
         if lack:
@@ -303,25 +319,25 @@ def paired_verdict(baseline: pd.DataFrame, variant: pd.DataFrame, paper_rel: flo
     v = variant[np.isfinite(variant[metric].to_numpy(float))]
     if len(b) == 0 or len(v) == 0:
         side = " and ".join(n for n, d in (("baseline", b), ("variant", v)) if len(d) == 0)
-        return _not_judged(MISSING, paper_rel, f"No finished run of the {side} in the results store.")
+        return _not_judged(MISSING, shown, f"No finished run of the {side} in the results store.")
     for name, d in (("baseline", b), ("variant", v)):
         dup = sorted(d["seed"][d["seed"].duplicated()].unique().tolist())
         if dup:
-            return _not_judged(NOT_COMPARABLE, paper_rel, f"The {name} has several runs for seed(s) {dup}.")
+            return _not_judged(NOT_COMPARABLE, shown, f"The {name} has several runs for seed(s) {dup}.")
     sb, sv = sorted(b["seed"].tolist()), sorted(v["seed"].tolist())
     planned = sorted(set(baseline["seed"].tolist()))
     if planned == sorted(set(variant["seed"].tolist())) and not sb == sv == planned:
-        return _not_judged(MISSING, paper_rel,
+        return _not_judged(MISSING, shown,
                            f"Runs pending: of seeds {planned}, the baseline has {sb} stored and the "
                            f"variant {sv}; judged when every seed of both is stored.")
     if sb != sv:
-        return _not_judged(NOT_COMPARABLE, paper_rel,
+        return _not_judged(NOT_COMPARABLE, shown,
                            f"Baseline and variant were not run with the same seeds "
                            f"(baseline {sb}, variant {sv}).")
     b, v = b.set_index("seed").loc[sb], v.set_index("seed").loc[sb]
     for s in sb:
         if int(b.at[s, "n_test"]) != int(v.at[s, "n_test"]):
-            return _not_judged(NOT_COMPARABLE, paper_rel,
+            return _not_judged(NOT_COMPARABLE, shown,
                                f"Baseline and variant were tested on different test sets (seed {s}: "
                                f"{int(b.at[s, 'n_test']):,} vs {int(v.at[s, 'n_test']):,} structures).")
     note = ""
@@ -331,15 +347,16 @@ def paired_verdict(baseline: pd.DataFrame, variant: pd.DataFrame, paper_rel: flo
             if pd.isna(hb) or pd.isna(hv):
                 note = "(Split hash missing for some runs; seeds and test-set sizes match.)"
             elif hb != hv:
-                return _not_judged(NOT_COMPARABLE, paper_rel,
+                return _not_judged(NOT_COMPARABLE, shown,
                                    f"Baseline and variant were trained on different splits "
                                    f"(seed {s}: split hash {hb} vs {hv}).")
     else:
         note = "(Splits checked by seeds and test-set size only: the rows carry no split hash.)"
     eb, ev = error_of(b[metric], metric), error_of(v[metric], metric)
     if np.any(eb == 0):
-        return _not_judged(NOT_COMPARABLE, paper_rel, "A baseline error is 0: no relative change.")
-    return verdict_from_changes((ev - eb) / eb, paper_rel, level=level, seeds=sb, note=note)
+        return _not_judged(NOT_COMPARABLE, shown, "A baseline error is 0: no relative change.")
+    return verdict_from_changes((ev - eb) / eb, paper_rel, level=level, seeds=sb, note=note,
+                                paper_number=paper_number)
 
 
 # ------------------------------------------------------ claims of their own kind

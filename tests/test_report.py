@@ -93,6 +93,22 @@ def test_pairing_is_by_seed_not_by_row_order():
     assert v.interval == pytest.approx((-0.15 - T2 * sd / math.sqrt(3), -0.15 + T2 * sd / math.sqrt(3)))
 
 
+def test_a_comparison_without_a_paper_number_names_only_the_direction():
+    # same runs as test_reproduced / test_contradicted; -1 gives only the direction "lower"
+    for var, verdict, side in (([0.08, 0.09, 0.085], report.REPRODUCED, "on the expected"),
+                               ([0.12, 0.11, 0.115], report.CONTRADICTED, "on the side opposite to the expected")):
+        v = report.paired_verdict(BASE, rows(var), paper_rel=-1.0, paper_number=False)
+        assert v.verdict == verdict and v.interval == pytest.approx(
+            report.paired_verdict(BASE, rows(var), paper_rel=-1.0).interval)
+        assert math.isnan(v.paper_rel) and v.effect_size_differs is None
+        assert f"excludes 0 {side} side (a lower error)." in v.reason and "paper" not in v.reason
+    one = report.paired_verdict(rows([0.1]), rows([0.05]), paper_rel=-1.0, paper_number=False)
+    assert one.verdict == report.ONE_SEED and "expected direction (a lower error)." in one.reason
+    assert "paper" not in one.reason and math.isnan(one.paper_rel)
+    missing = report.paired_verdict(BASE, rows([math.nan] * 3), paper_rel=-1.0, paper_number=False)
+    assert missing.verdict == report.MISSING and math.isnan(missing.paper_rel)
+
+
 def test_one_seed_is_inconclusive_with_no_interval():
     v = report.paired_verdict(rows([0.1]), rows([0.05]), paper_rel=-0.14)
     assert v.verdict == "inconclusive (1 seed)" == report.ONE_SEED

@@ -103,6 +103,8 @@ def test_a_table_page_judges_each_pretrained_table_against_its_untrained_start_p
     assert v["target"].tolist() == ["E_f", "E_g"]
     assert v["verdict"].tolist() == [report.REPRODUCED, report.CONTRADICTED]
     assert v["mean_rel"].iloc[0] == pytest.approx(-0.0999, abs=1e-3)
+    assert v["paper_rel"].isna().all() and v["effect_size_differs"].isna().all()   # no paper number
+    assert not v["reason"].str.contains("paper").any()
     shown = pages.direction_table(v, "pretraining lowers the MAE?", group="target", group_title="target").data
     assert shown["pretraining lowers the MAE?"].tolist() == ["yes", "no: it raises it"]
     assert shown["our change (mean)"].iloc[0] == "-10.0%" and shown["seeds"].tolist() == [3, 3]

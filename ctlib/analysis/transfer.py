@@ -164,11 +164,13 @@ def scarce_verdicts(df: pd.DataFrame, comparisons: Sequence[tuple[str, str]] = C
                     rel: float | None = None, metric: str = "mae") -> pd.DataFrame:
     """The paired verdict of each (variant, baseline) start pair on each perovskite set:
     :func:`paired_verdicts` grouped by ``dataset``, starts labelled by ``start``, judged
-    against the paper's change (default :func:`paper_rel`)."""
+    against the paper's change (default :func:`paper_rel`). For comparisons the paper
+    makes no number for (the controls, the learned parts) call :func:`paired_verdicts`
+    without ``rel``."""
     return paired_verdicts(df, comparisons, rel=paper_rel() if rel is None else rel, metric=metric)
 
 
-def paired_verdicts(df: pd.DataFrame, comparisons: Sequence[tuple[str, str]], *, rel: float = -1.0,
+def paired_verdicts(df: pd.DataFrame, comparisons: Sequence[tuple[str, str]], *, rel: float | None = None,
                     metric: str = "mae", group: str = "dataset", label: str = "start") -> pd.DataFrame:
     """The paired verdict of each (variant, baseline) pair within each group of rows.
 
@@ -182,9 +184,11 @@ def paired_verdicts(df: pd.DataFrame, comparisons: Sequence[tuple[str, str]], *,
             and ``metric`` columns (:func:`ctlib.experiments.scarce_transfer`,
             ``table2``, ``table3``, ...).
         comparisons: ``(variant, baseline)`` labels.
-        rel: the expected relative change; only its sign matters for the
-            verdict (negative: *reproduced* means a lower ``metric``), and it
-            is the ``paper_rel`` of the effect-size test.
+        rel: the paper's relative change; its sign gives the claimed direction
+            (negative: *reproduced* means a lower ``metric``) and it is the
+            ``paper_rel`` of the effect-size test. None (default): the paper
+            prints no number for these comparisons; the direction is "lower",
+            ``paper_rel`` is NaN and ``effect_size_differs`` None.
         group, label: the columns that name a group and a start.
 
     Returns:
@@ -200,8 +204,9 @@ def paired_verdicts(df: pd.DataFrame, comparisons: Sequence[tuple[str, str]], *,
     for d in dict.fromkeys(df[group]):
         sub = df[df[group] == d]
         for var, base in comparisons:
-            v = report.paired_verdict(sub[sub[label] == base], sub[sub[label] == var], float(rel),
-                                      metric=metric)
+            v = report.paired_verdict(sub[sub[label] == base], sub[sub[label] == var],
+                                      -1.0 if rel is None else float(rel), metric=metric,
+                                      paper_number=rel is not None)
             rows.append({group: d, "claim": f"{var} vs {base}", "variant": var, "baseline": base,
                          **v.to_dict()})
     return pd.DataFrame(rows, columns=[group, "claim", "variant", "baseline", "verdict", "mean_rel",
@@ -284,7 +289,7 @@ def learning_curve_trend(lc: pd.DataFrame,
                        reason=f"The two sizes were run with different seeds ({seeds[0]} vs {seeds[1]}).")
         else:
             diff = np.subtract(at[small]["changes"], at[large]["changes"])
-            v = report.verdict_from_changes(diff, -1.0, seeds=seeds[0])
+            v = report.verdict_from_changes(diff, -1.0, seeds=seeds[0], paper_number=False)
             lo, hi = v.interval
             where = {report.REPRODUCED: "lies below 0: the advantage is larger where data are scarce",
                      report.CONTRADICTED: "lies above 0: the advantage is larger with more data",
