@@ -10,10 +10,11 @@ nothing else; experiments read the sizes, epochs and seeds from :func:`get_profi
   (ALIGNN 1,000 of it), the paper's architectures (ALIGNN narrower), 3-6
   epochs: ``make book`` and CI on 2 CPU cores.
 * ``cpu``    — the book's default: the largest runs two CPU cores finish in
-  32 hours (tiers 1-4 below: 11.8, 2.1, 15.1 and 3.1 h; planned 20: the CT pretrainings took about 1.5 times their
-  plan, sharing the cores with foreground work, and tier 3 ran on CPUs 2.5
-  times slower than the one the plan was measured on; ``ctlib campaign
-  --status`` gives the hours spent and left), trained by ``ctlib
+  32 hours (tiers 1-4 below: 11.8, 2.1, 15.1 and 3.1 h; planned 20: the CT
+  pretrainings took about 1.5 times their plan, sharing the cores with
+  foreground work, and tier 3 ran on CPUs 2.5 times slower than the one the
+  plan was measured on; ``ctlib campaign --status`` gives the hours spent
+  and left), trained by ``ctlib
   campaign --profile cpu`` in priority order, resumably, and committed under
   ``results/cpu``. Planned CPU-hours (2 cores, bf16 CT at ~130 structures/s,
   CGCNN at ~1,000/s on MP-2018 cells; ``ctlib.campaign.plan`` holds them):
