@@ -245,11 +245,12 @@ def _decide(mean: float, sd: float, n: int, paper_rel: float, *, level: float, s
     """The rule proper: interval, verdict and effect-size flag (the only copy)."""
     note = f" {note}" if note else ""
     want = f"a {'lower' if paper_rel < 0 else 'higher'} error"
+    shown = paper_rel if paper_number else math.nan
     if n < 2:
         side = (("the paper's direction" if paper_number else f"the expected direction ({want})")
                 if mean * paper_rel > 0 else "the opposite direction")
         tail = f" (paper {_pct(paper_rel)})" if paper_number else ""
-        return Verdict(ONE_SEED, mean, (math.nan, math.nan), n, paper_rel if paper_number else math.nan, None,
+        return Verdict(ONE_SEED, mean, (math.nan, math.nan), n, shown, None,
                        f"one seed, so no interval; the change seen ({_pct(mean)}) is in {side}{tail}.{note}",
                        seeds, changes)
     lo, hi = t_interval(mean, sd, n, level)
@@ -264,13 +265,12 @@ def _decide(mean: float, sd: float, n: int, paper_rel: float, *, level: float, s
             reason = f"{where} excludes 0 on {'the' if same else 'the side opposite to the'} expected side ({want})"
     else:
         verdict, reason = INCONCLUSIVE, f"{where} contains 0"
-    if not paper_number:
-        reason += f".{note}"
-        return Verdict(verdict, mean, (lo, hi), n, math.nan, None, reason[0].upper() + reason[1:], seeds, changes)
-    differs = not (lo <= paper_rel <= hi)
-    reason += (f" ({_pct(paper_rel)}), which lies {'outside' if differs else 'inside'} it.{note}")
-    return Verdict(verdict, mean, (lo, hi), n, paper_rel, differs, reason[0].upper() + reason[1:], seeds,
-                   changes)
+    differs = None
+    if paper_number:
+        differs = not (lo <= paper_rel <= hi)
+        reason += f" ({_pct(paper_rel)}), which lies {'outside' if differs else 'inside'} it"
+    reason += f".{note}"
+    return Verdict(verdict, mean, (lo, hi), n, shown, differs, reason[0].upper() + reason[1:], seeds, changes)
 
 
 def error_of(values, metric: str) -> np.ndarray:

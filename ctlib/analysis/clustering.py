@@ -588,13 +588,15 @@ def k_scan_per_table(tables: Mapping[str, tuple[Sequence[str], np.ndarray]], nul
     paper_k = int(paper_k if paper_k is not None
                   else report.paper_tables()["interpretability"]["best_k_clusters"])
     ks = sorted(set(int(k) for k in ks))
+    by_shape = {}   # null=None: one null per shape, shared by the tables of that shape
     rows = []
     for label, (_, X) in tables.items():
         A = _as_matrix(X)
         Z = pca_reduce(A, min(int(n_components), *A.shape), seed=seed)[0]
-        own = null if null is not None else null_silhouettes(A.shape, ks, n_tables=n_null,
-                                                             n_components=n_components,
-                                                             cluster_seed=seed, n_init=n_init)
+        if null is None and A.shape not in by_shape:
+            by_shape[A.shape] = null_silhouettes(A.shape, ks, n_tables=n_null, n_components=n_components,
+                                                 cluster_seed=seed, n_init=n_init)
+        own = null if null is not None else by_shape[A.shape]
         v = report.k_verdict(kmeans_scan(Z, ks, seed=seed, n_init=n_init), own, paper_k=paper_k)
         rows.append({"table": label, "shape": f"{A.shape[0]} × {A.shape[1]}", "k_best": v.k_best,
                      "silhouette_best": v.silhouette_best, "null_best": v.null_threshold_best,
