@@ -602,20 +602,21 @@ def table1_scale(fronts: pd.DataFrame, ct: pd.DataFrame, epochs: dict) -> str:
     """
     if fronts.empty:
         return ""
-    both = pd.concat([fronts, ct], ignore_index=True).dropna(subset=["mae"])
-    models = list(dict.fromkeys(both["column"]))
+    stat = report.summarize(pd.concat([fronts, ct], ignore_index=True), ["column", "target"])
+    stat = stat[stat["n"] > 0].set_index(["column", "target"])      # stored runs only
+    models = list(dict.fromkeys(stat.index.get_level_values("column")))
     paper = paper_values("I")
-    stat = both.groupby(["column", "target"])["mae"].agg(["mean", "count"])
     label = {"cgcnn": "CGCNN (one-hot)", "megnet": "MEGNet (one-hot)", "alignn": "ALIGNN (one-hot)", "ct": "CT"}
     names = [f"{label[m]}, {epochs.get(m, '?')} epochs" for m in models]
 
     def cell(m, t):
-        n = int(stat["count"].get((m, t), 0))
+        n = int(stat["n"].get((m, t), 0))
         ours = fmt_mae(stat["mean"].get((m, t))) + ("" if n == 1 else f" (n={n})")
         return f"{ours} ({fmt_mae(paper.get((m, t)))})"
 
-    rows = [f"| {t} | " + " | ".join(cell(m, t) for m in models) + " |" for t in dict.fromkeys(both["target"])]
-    seeds = "one seed each" if set(stat["count"]) == {1} else "one seed each where no n is given"
+    targets = dict.fromkeys(stat.index.get_level_values("target"))
+    rows = [f"| {t} | " + " | ".join(cell(m, t) for m in models) + " |" for t in targets]
+    seeds = "one seed each" if set(stat["n"]) == {1} else "one seed each where no n is given"
     return ("**For scale, not a verdict.** Table II's fronts train CGCNN and MEGNet on the same whole train "
             f"split, but from one-hot instead of their standard inputs and for their own epochs; {seeds}. "
             "Test MAE, ours (the paper's Table I):\n\n"
