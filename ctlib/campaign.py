@@ -96,6 +96,24 @@ def _table(name: str):
     return train
 
 
+def _table4(variants):
+    """A step function for the Table IV columns ``variants`` (None: all)."""
+    def train(p: Profile, train: bool, device: str):
+        from ctlib import experiments as ex
+
+        return ex.table4(p, device=device, train=train, variants=variants)
+    return train
+
+
+def _ct_multitask_seeds(seeds):
+    """A step function for CT multi-task pretrainings with the front ``seeds``."""
+    def train(p: Profile, train: bool, device: str) -> list:
+        from ctlib import experiments as ex
+
+        return [ex.pretrain_ct_multitask(p, s, device=device, train=train) for s in seeds]
+    return train
+
+
 def _table2_fronts(p: Profile, train: bool, device: str) -> list:
     """The step function of Table II's fronts other than CT (whose pretraining is tier 1):
     one record (None = not stored) per front model, target and front seed."""
@@ -140,8 +158,8 @@ def plan(profile) -> list[Step]:
     Hours are the plan's estimates on 2 cores (see :mod:`ctlib.config`).
     """
     p = profile if isinstance(profile, Profile) else get_profile(profile)
-    from ctlib.experiments import (ALT_SCHEDULE_EXPERIMENT, MODEL_LETTER, TARGETS, alt_schedule_text,
-                                   table2_fronts, train_config)
+    from ctlib.experiments import (ALT_SCHEDULE_EXPERIMENT, MODEL_LETTER, TABLE4_FIRST, TARGETS,
+                                   alt_schedule_text, table2_fronts, train_config)
 
     def hours(n_tasks: int, epochs: int | None = None) -> float:
         # ~6 min per epoch of 44,441 cells in bf16 on 2 cores
@@ -177,9 +195,20 @@ def plan(profile) -> list[Step]:
         Step(3, "Table II back ends", 1.8, ("table2/cgcnn-",), _table("table2")),
         Step(3, f"Table II fronts ({', '.join(MODEL_LETTER[f] for f in other_fronts)}; full train split)",
              2.0, tuple(f"fronts/{f}-" for f in other_fronts), _table2_fronts),
-        Step(3, "Table IV (E_a+E_c, E_a^f)", 1.2, ("table4/cgcnn-",), _table("table4")),
+        Step(3, "Table IV (E_a+E_c, E_a^f)", 1.2, ("table4/cgcnn-",), _table4(TABLE4_FIRST)),
         Step(4, "learning curve (500-8,000 cells)", 2.7, ("learning_curve/cgcnn-",),
              _table("learning_curve"), parallel=True),
+        *([] if not p.extra.get("second_campaign") else [
+            # the second campaign (issues 35 and 37): 12 more Table IV back ends at ~6 min
+            Step(5, "Table IV, one change per contrast (table at the back end's lr; "
+                    "E_a+E_c without augmentation)", 1.2, ("table4/cgcnn-",), _table4(None)),
+            # 11 published tables x 2 sets x 5 seeds, as tier 2's 130 runs in 2.1 h
+            Step(6, "embedding zoo: published tables in the data-scarce transfer", 1.8,
+                 ("zoo/cgcnn-",), _table("zoo_transfer"), parallel=True),
+            # as tier 1's multi-task run: 30 epochs, ~4 h each on 2 cores
+            Step(7, "CT pretraining, multi-task, front seeds 1 and 2", 8.0,
+                 (f"fronts/ct-{ef}+{eg}-",), _ct_multitask_seeds((1, 2))),
+        ]),
     ]
 
 

@@ -207,7 +207,7 @@ PROFILES: dict[str, Profile] = {
                "scarce_seeds": (0, 1, 2, 3, 4), "scarce_epochs": {"cgcnn": 100},
                "table2_fronts": ("cgcnn", "megnet", "ct"), "table2_backs": ("cgcnn",),
                "table1_models": ("ct",), "perovskites_from_scarce": True,
-               "campaign_only": True},
+               "campaign_only": True, "second_campaign": True},
     ),
     "paper": Profile(
         name="paper", n_train=None, n_val=None, n_test=None,

@@ -281,7 +281,9 @@ def test_hours_count_a_single_core_workers_share_of_the_machine():
         {"run_id": "b", "hours": 1.0, "device": None, "finished": ""}, None]
     steps = campaign.plan("cpu")
     assert [s.name for s in steps if s.parallel] == ["data-scarce transfer (Castelli, HOIP)",
-                                                     "learning curve (500-8,000 cells)"]
+                                                     "learning curve (500-8,000 cells)",
+                                                     "embedding zoo: published tables in the "
+                                                     "data-scarce transfer"]
 
 
 def test_the_methods_page_quotes_the_stored_stop_probe_records():
