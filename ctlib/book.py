@@ -828,7 +828,8 @@ def write_generated_pages(profile: str, *, book_root: str | Path = REPO_ROOT,
                           src_root: str | Path = REPO_ROOT) -> dict:
     """Write the pages :func:`build` owns: the embedding downloads of ``profile`` (files
     and ``book/generated/embeddings_downloads.md``), ``book/generated/execution_report.md``
-    and the cpu campaign's state, ``book/generated/campaign_status.md``.
+    and the cpu campaign's state, ``book/generated/campaign_status.md``, and the notes the
+    methods page quotes (:mod:`ctlib.notes`).
 
     Returns the downloads manifest (see :func:`export_embeddings`).
     """
@@ -842,6 +843,9 @@ def write_generated_pages(profile: str, *, book_root: str | Path = REPO_ROOT,
     (out_dir / f"{REPORT_PAGE}.md").write_text(
         execution_report(profile, book_root, results_root, src_root))
     (out_dir / CAMPAIGN_FRAGMENT).write_text(campaign_fragment())
+    from ctlib.notes import write_notes
+
+    write_notes(out_dir, results_root)
     return manifest
 
 

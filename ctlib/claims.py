@@ -156,7 +156,8 @@ def claims_for(table: str, target: str | None = None, claims: list[Claim] = CLAI
 def collect_tables(profile: str, seeds=None, *, device: str = "auto") -> pd.DataFrame:
     """Every experiment frame a claim reads, from the results store only (nothing trains).
 
-    Tables I-IV and the perovskites, concatenated; runs not stored come back
+    Tables I-IV, the perovskites and the fronts' own runs (``table`` = ``"fronts"``,
+    :func:`ctlib.experiments.fronts`), concatenated; runs not stored come back
     as rows with NaN metrics (their claims are then *missing*, shown as pending).
     """
     from ctlib import experiments
@@ -164,7 +165,8 @@ def collect_tables(profile: str, seeds=None, *, device: str = "auto") -> pd.Data
     kw = dict(device=device, train=False)
     return pd.concat([experiments.table1(profile, seeds, **kw), experiments.table2(profile, seeds, **kw),
                       experiments.table3(profile, seeds, **kw), experiments.table4(profile, seeds, **kw),
-                      experiments.perovskites(profile, seeds, **kw)], ignore_index=True)
+                      experiments.perovskites(profile, seeds, **kw), experiments.fronts(profile, seeds, **kw)],
+                     ignore_index=True)
 
 
 #: Table III's pretrained CT tables, each judged against the untrained CT table it started from.
@@ -203,6 +205,27 @@ def _ours(rows: pd.DataFrame) -> str:
     return report.fmt_pm(*report.seed_stats(rows["mae"]), sig=3)
 
 
+def _front_of(column: str) -> str | None:
+    """The front letter of a Table II column ``<F>-<B>`` (``CT-C`` -> ``CT``), else None."""
+    front, dash, back = str(column).partition("-")
+    return front if dash and back and front in ("C", "M", "A", "CT") else None
+
+
+def fronts_text(tables: pd.DataFrame, c: "Claim") -> str:
+    """For a claim that sets one front's table against another's (Table II ``X-C`` vs
+    ``CT-C``): each front's own test MAE on the claim's target, e.g. "own test MAE of the
+    fronts: C 0.0447, CT 0.109"; "" for any other claim or without front rows."""
+    letters = [_front_of(x) for x in (c.baseline, c.variant)]
+    if c.table != "II" or None in letters or "table" not in tables:
+        return ""
+    own = tables[(tables["table"] == "fronts") & (tables["target"] == c.target)]
+    cells = []
+    for f in letters:
+        maes = own[own["column"] == f]["mae"]
+        cells.append(f"{f} {report.fmt_sig(float(maes.mean())) if maes.notna().any() else 'pending'}")
+    return "own test MAE of the fronts: " + ", ".join(cells) if len(own) else ""
+
+
 def judge(tables: pd.DataFrame, claims: list[Claim] = CLAIMS) -> pd.DataFrame:
     """Verdict table: one row per claim, by :func:`ctlib.report.paired_verdict`.
 
@@ -216,7 +239,11 @@ def judge(tables: pd.DataFrame, claims: list[Claim] = CLAIMS) -> pd.DataFrame:
         DataFrame with ``claim``, ``table``, ``target``, ``paper`` and ``ours``
         (text), ``verdict``, ``rel_mean``, ``rel_lo``, ``rel_hi`` (our mean
         relative change of the MAE and its 95 % interval), ``paper_rel``,
-        ``n_seeds``, ``effect_size_differs``, ``reason``, ``id`` and ``run_here``
+        ``n_seeds``, ``effect_size_differs``, ``p_value`` and ``p_value_paper`` (the
+        tests behind the interval, for :func:`holm_line`), ``seeds`` and ``changes`` (the
+        paired seeds and their relative changes), ``reason``, ``fronts`` (for a claim
+        that sets two fronts' tables against each other, each front's own test MAE:
+        :func:`fronts_text`; else ""), ``id`` and ``run_here``
         (False when the profile's table has rows but none of the claim's
         columns: a claim the profile does not run, shown as "not run on this
         profile"; its verdict stays ``missing``).
@@ -238,9 +265,11 @@ def judge(tables: pd.DataFrame, claims: list[Claim] = CLAIMS) -> pd.DataFrame:
             "ours": f"{_ours(base)} → {_ours(var)}",
             "verdict": v.verdict, "rel_mean": v.mean_rel, "rel_lo": v.interval[0], "rel_hi": v.interval[1],
             "paper_rel": v.paper_rel, "n_seeds": v.n_seeds, "effect_size_differs": v.effect_size_differs,
+            "p_value": v.p_value, "p_value_paper": v.p_value_paper,
+            "seeds": list(v.seeds), "changes": list(v.changes),
             "reason": v.reason if run_here else f"Not run on this profile: its table has no "
                       f"{' and no '.join(x for x in (c.baseline, c.variant) if x not in present)} column.",
-            "id": c.id, "run_here": run_here,
+            "fronts": fronts_text(tables, c), "id": c.id, "run_here": run_here,
         })
     return pd.DataFrame(rows)
 
@@ -346,6 +375,8 @@ def _r2_cells(v, m, s, over: str, per: str) -> dict:
     return {"ours": ("—" if m is None else report.fmt_pm(m, math.nan if s is None else s, v.n_seeds)
                      + ("" if not np.isfinite(lo) else f", 95% interval [{lo:.3f}, {hi:.3f}]")),
             "verdict": v.verdict, "effect_size_differs": v.effect_size_differs,
+            "holm": {"verdict": v.verdict, "mean_rel": v.mean_rel, "paper_rel": v.paper_rel,
+                     "p_value": v.p_value, "p_value_paper": v.p_value_paper},
             "reason": v.reason.replace("relative change", "relative change of 1 − R²").replace(
                 f"over {v.n_seeds} seeds", f"over {v.n_seeds} {over}").replace("per-seed", per)}
 
@@ -410,6 +441,38 @@ def judge_interpretability(out_dir) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def holm_line(verdicts: pd.DataFrame, interp: pd.DataFrame | None = None, alpha: float = 0.05) -> str:
+    """How many verdicts keep their word under Holm's correction across the family of claims
+    (:func:`ctlib.report.holm_words`), as one Markdown paragraph naming those that do not.
+
+    The family: every claim of ``verdicts`` judged with an interval, and the Table VI rows
+    of ``interp``; the k = 3 claim has its own test against random tables and stays out.
+    """
+    rows = [] if verdicts is None else verdicts.to_dict("records")
+    names = [r["claim"] + (f" ({r['target']})" if r.get("target") and str(r["target"]) not in r["claim"]
+                           else "") for r in rows]
+    if interp is not None and len(interp) and "holm" in interp:
+        for r in interp.to_dict("records"):
+            if isinstance(r.get("holm"), dict):
+                rows.append(r["holm"])
+                names.append(r["claim"])
+    words = report.holm_words(rows, alpha)
+    judged = [(n, r["verdict"], w) for n, r, w in zip(names, rows, words) if w is not None]
+    if not judged:
+        return ""
+    changed = [(n, a, b) for n, a, b in judged if a != b]
+    n_tests = sum(1 + np.isfinite(float(r.get("p_value_paper", math.nan))) for r, w in zip(rows, words)
+                  if w is not None)
+    out = (f"**Many claims at once.** Each verdict above is judged at 5 % on its own. Corrected together "
+           f"with Holm's method (family-wise {100 * alpha:.0f} % over the {n_tests} tests that the "
+           f"{len(judged)} judged verdicts rest on: each claim's test of no change and, where the paper "
+           f"prints a number, of the paper's change), **{len(judged) - len(changed)} of the {len(judged)} "
+           f"keep their word**")
+    if changed:
+        out += "; these change: " + "; ".join(f"{n}: *{a}* → *{b}*" for n, a, b in changed)
+    return out + "."
+
+
 #: How a verdict is shown: ``missing`` (no stored run yet) reads "pending".
 PENDING = "pending"
 
@@ -432,10 +495,14 @@ def shown_verdict(row) -> str:
     return verdict_label(row.get("verdict", ""), None if pd.isna(run_here) else bool(run_here))
 
 
-_COLOURS = {report.REPRODUCED: "#d8f0d8", report.CONTRADICTED: "#f6d5d5", report.NOT_COMPARABLE: "#e4e4e4",
+_COLOURS = {report.REPRODUCED: "#d8f0d8", report.WEAKER: "#e8f2c8", report.STRONGER: "#cfe8e0",
+            report.NOT_REPRODUCED: "#f6e0c8", report.CONTRADICTED: "#f6d5d5", report.NOT_COMPARABLE: "#e4e4e4",
             report.MISSING: "#e4e4e4", PENDING: "#e4e4e4", NOT_RUN: "#f4f4f4"}
-#: Strong colours of the verdicts in figures (the scorecard).
-VERDICT_COLOURS = {report.REPRODUCED: "#2e7d32", report.CONTRADICTED: "#c62828",
+#: Strong colours of the verdicts in figures (the scorecard): the six words from agreement
+#: (green) through a different size (olive, teal) and a ruled-out effect (orange-red) to
+#: the opposite sign (red); amber where the interval cannot tell.
+VERDICT_COLOURS = {report.REPRODUCED: "#2e7d32", report.WEAKER: "#7c9a1e", report.STRONGER: "#00796b",
+                   report.NOT_REPRODUCED: "#d84315", report.CONTRADICTED: "#b71c1c",
                    report.INCONCLUSIVE: "#e69f00", report.ONE_SEED: "#b8860b",
                    report.NOT_COMPARABLE: "#616161", report.MISSING: "#9e9e9e", NOT_RUN: "#c8c8c8"}
 
@@ -446,7 +513,8 @@ def styled(verdicts: pd.DataFrame):
     def colour(v):
         return f"background-color: {_COLOURS.get(v, '#f3f0d8')}"
 
-    show = verdicts.drop(columns=[c for c in ("id", "run_here") if c in verdicts])
+    show = verdicts.drop(columns=[c for c in ("id", "run_here", "holm", "p_value", "p_value_paper",
+                                              "seeds", "changes") if c in verdicts])
     if "verdict" in show:
         show = show.assign(verdict=[shown_verdict(r) for r in verdicts.to_dict("records")])
     fmt = {c: "{:+.1%}" for c in ("rel_mean", "rel_lo", "rel_hi", "paper_rel") if c in show}

@@ -69,15 +69,12 @@ nothing else; experiments read the sizes, epochs and seeds from :func:`get_profi
   near 6 minutes on 2 cores, so 3 seeds of every variant fit the budget.
 
   No early stopping (``patience=None``): every cpu run trains its whole
-  OneCycle schedule and keeps the epoch of lowest validation MAE. Under
-  OneCycle the best epochs come last, as the rate anneals; patience 15 stopped
-  a HOIP run at epoch 34 with 2.8x the validation MAE of the full schedule, and
-  a Castelli-3,334 run at epoch 67 with 1.11x (``tools/stop_probe.py``,
-  validation split only). Back ends on MP-2018 train 60 epochs: on the
-  4,000-cell E_f back end a 60-epoch schedule reached a validation MAE of
-  0.111 eV/atom against 0.103 for 100 epochs, in 60 % of the time; tiers 3
-  and 4 are about 100 such runs. The small perovskite sets of tier 2 train
-  100 epochs (``extra["scarce_epochs"]``), about 1.5 minutes a run.
+  OneCycle schedule and keeps the epoch of lowest validation MAE, and back ends
+  on MP-2018 train 60 epochs instead of 100. Both choices rest on the stopping
+  probe (``tools/stop_probe.py``, validation split only), whose records are in
+  ``results/cpu/analysis/stop_probe/``; :func:`ctlib.notes.stop_probe_note`
+  states what they show on the methods page. The small perovskite sets of
+  tier 2 train 100 epochs (``extra["scarce_epochs"]``), about 1.5 minutes a run.
 * ``paper``  — full MP-2018 subset, paper training lengths, 3 seeds: a GPU,
   resumable, results committed under ``results/paper``.
 """

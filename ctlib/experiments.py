@@ -367,6 +367,21 @@ def table1_fronts(profile="quick", seeds=None, *, device="auto", force=False, tr
     return pd.DataFrame(rows)
 
 
+def fronts(profile="quick", seeds=None, *, device="auto", train=False) -> pd.DataFrame:
+    """Every Table II front's own run (:func:`pretrain_front`, from one-hot on the whole
+    train split, its front seeds): ``table`` = ``"fronts"``, ``column`` = the model's letter
+    (``C``, ``M``, ``A``, ``CT``), ``target`` = ``E_f`` / ``E_g``. A claim that sets one
+    front's table against another's shows each front's own test MAE beside it."""
+    p = _profile(profile)
+    rows = []
+    for model in table2_fronts(p):
+        for short, target in TARGETS.items():
+            rows += [_row(pretrain_front(model, short, p, s, device=device, train=train), target,
+                          table="fronts", column=MODEL_LETTER[model], model=model, init="onehot",
+                          target=short, seed=s) for s in front_seeds(p, seeds)]
+    return pd.DataFrame(rows)
+
+
 def _table1_ct_is_pretraining(profile) -> bool:
     """Whether the profile's Table I CT run is its single-task pretraining (``extra["table1_models"]``, cpu)."""
     return "table1_models" in _profile(profile).extra

@@ -450,12 +450,11 @@ def headline(verdicts, profile: str, *, budget: str | None = None, lead: str | N
     out = [lead, "",
            "| " + " | ".join(head) + " |", "|" + "|".join([":--"] * len(head)) + "|"]
     for r in rows:
-        v = shown_verdict(r)
-        if r.get("effect_size_differs") is True and r.get("verdict") in ("reproduced", "contradicted",
-                                                                          "inconclusive"):
-            v += " (effect size differs)"
-        cells = [r.get("claim", ""), r.get("paper", "—"),
-                 v if v == _P else "—" if v == _NOT_RUN else r.get("ours", "—")]
+        v = shown_verdict(r)   # the word says the effect size too (weaker / stronger / not reproduced)
+        ours = v if v == _P else "—" if v == _NOT_RUN else r.get("ours", "—")
+        if r.get("fronts") and v not in (_P, _NOT_RUN):
+            ours += f" ({r['fronts']})"   # two fronts' tables compared: each front's own accuracy
+        cells = [r.get("claim", ""), r.get("paper", "—"), ours]
         if paired:
             cells.append(_change(r))
         cells.append(f"**{v}**")

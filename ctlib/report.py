@@ -22,11 +22,29 @@ variant, e.g. "CT-C lowers CGCNN's E_f MAE by 14 %".
 3. **Interval.** Mean of ``r_s`` and its two-sided 95 % Student-t interval
    over the ``n`` seeds, ``mean ± t(0.975, n-1) · sd / sqrt(n)`` (sd with
    ddof = 1). With one seed there is no interval: **inconclusive (1 seed)**.
-4. **Verdict.** The interval excludes 0 on the side of the paper's relative
-   change -> **reproduced**; excludes 0 on the other side -> **contradicted**;
-   contains 0 -> **inconclusive**.
-5. **Effect size.** Separately, ``effect_size_differs`` is True when the
-   paper's own relative change lies outside our interval (None with one seed).
+4. **Verdict.** Six words, for the paper's change ``p`` and our interval
+   ``[lo, hi]``; the word follows the interval in size as well as in sign:
+
+   - **reproduced**: the interval excludes 0 on ``p``'s side and contains ``p``;
+   - **weaker than claimed**: it excludes 0 on ``p``'s side but lies between 0
+     and ``p`` (the effect is real and smaller than the paper's);
+   - **stronger than claimed**: it excludes 0 on ``p``'s side and lies beyond ``p``;
+   - **not reproduced**: it contains 0 but excludes ``p``: the paper's effect is
+     ruled out although the direction is not settled;
+   - **contradicted**: it excludes 0 on the other side;
+   - **inconclusive**: it contains both 0 and ``p``.
+
+   Where the paper prints no number (a control, a learning-curve trend) only the
+   direction is judged: **reproduced** (0 excluded on the expected side),
+   **contradicted** (the other side) or **inconclusive** (0 inside).
+5. **Effect size.** ``effect_size_differs`` is True when ``p`` lies outside our
+   interval (None with one seed, or without a paper number); the six words
+   already say so, it stays for the downloads.
+6. **Unpaired contrasts.** Two groups that share no run (back ends of different
+   sizes: different training draws) are compared with a Welch interval
+   (:func:`welch_interval`, :func:`unpaired_verdict`), never paired by seed.
+7. **Many claims.** :func:`holm` says which verdicts keep their word when the
+   family of claims is corrected for multiplicity (Holm, family-wise 5 %).
 
 The result is a :class:`Verdict`. Two claims are not changes between two of
 our runs and have their own functions here: the reverse-prediction R² values
@@ -47,14 +65,21 @@ import numpy as np
 import pandas as pd
 
 REPRODUCED = "reproduced"
+WEAKER = "weaker than claimed"
+STRONGER = "stronger than claimed"
+NOT_REPRODUCED = "not reproduced"
 CONTRADICTED = "contradicted"
 INCONCLUSIVE = "inconclusive"
 ONE_SEED = "inconclusive (1 seed)"
 NOT_COMPARABLE = "not comparable"
 MISSING = "missing"
 NOT_TESTABLE = "not testable offline"
+#: The six words of a judged claim with a paper number, best agreement first.
+SIX_WORDS = (REPRODUCED, WEAKER, STRONGER, NOT_REPRODUCED, CONTRADICTED, INCONCLUSIVE)
+#: Verdicts whose interval excludes 0 on the paper's (or the expected) side.
+SAME_SIDE = (REPRODUCED, WEAKER, STRONGER)
 #: Every verdict the rules return.
-VERDICTS = (REPRODUCED, CONTRADICTED, INCONCLUSIVE, ONE_SEED, NOT_COMPARABLE, MISSING)
+VERDICTS = (*SIX_WORDS, ONE_SEED, NOT_COMPARABLE, MISSING)
 LEVEL = 0.95
 
 
@@ -173,6 +198,10 @@ class Verdict:
         changes: the per-seed relative changes whose mean is ``mean_rel``, in the
             order of ``seeds`` (empty when not judged, and for
             :func:`r2_verdict`, which judges summary statistics).
+        p_value: two-sided p-value of "no change" (the t-test behind the
+            interval: paired, or Welch's); NaN without an interval. Only
+            :func:`holm` reads it: the words come from the interval.
+        p_value_paper: the same test of "the paper's change" (NaN without a paper number).
     """
 
     verdict: str
@@ -184,6 +213,8 @@ class Verdict:
     reason: str
     seeds: tuple = field(default=())
     changes: tuple = field(default=())
+    p_value: float = math.nan
+    p_value_paper: float = math.nan
 
     def to_dict(self) -> dict:
         """Plain dict; ``interval`` split into ``rel_lo`` / ``rel_hi``."""
@@ -240,37 +271,190 @@ def verdict_from_changes(rel, paper_rel: float, *, level: float = LEVEL, seeds: 
                    changes=tuple(float(x) for x in r), paper_number=paper_number)
 
 
+def word(lo: float, hi: float, paper_rel: float, *, paper_number: bool = True) -> str:
+    """The verdict word of an interval ``[lo, hi]`` of our change against the paper's
+    ``paper_rel`` (the rule's step 4); with ``paper_number=False`` only the sign of
+    ``paper_rel`` (the expected direction) is used.
+
+    >>> word(-0.30, -0.10, -0.20), word(-0.08, -0.02, -0.20), word(-0.40, -0.25, -0.20)
+    ('reproduced', 'weaker than claimed', 'stronger than claimed')
+    >>> word(-0.05, 0.03, -0.20), word(0.02, 0.09, -0.20), word(-0.25, 0.03, -0.20)
+    ('not reproduced', 'contradicted', 'inconclusive')
+    """
+    if not (lo <= hi):
+        raise ValueError(f"an interval needs lo <= hi, got [{lo}, {hi}]")
+    p = paper_rel
+    if lo > 0 or hi < 0:
+        if (lo > 0) != (p > 0):
+            return CONTRADICTED
+        if not paper_number or lo <= p <= hi:
+            return REPRODUCED
+        return WEAKER if abs(p) > max(abs(lo), abs(hi)) else STRONGER
+    if not paper_number or lo <= p <= hi:
+        return INCONCLUSIVE
+    return NOT_REPRODUCED
+
+
+#: Why each word was given, as the reasons say it.
+_WHY = {REPRODUCED: "excludes 0 on the paper's side and contains the paper's change",
+        WEAKER: "excludes 0 on the paper's side but lies between 0 and the paper's change",
+        STRONGER: "excludes 0 on the paper's side and lies beyond the paper's change",
+        NOT_REPRODUCED: "contains 0 but excludes the paper's change, which it rules out",
+        CONTRADICTED: "excludes 0 on the other side from the paper's",
+        INCONCLUSIVE: "contains both 0 and the paper's change"}
+
+
 def _decide(mean: float, sd: float, n: int, paper_rel: float, *, level: float, seeds: tuple,
-            note: str, changes: tuple = (), paper_number: bool = True) -> Verdict:
-    """The rule proper: interval, verdict and effect-size flag (the only copy)."""
+            note: str, changes: tuple = (), paper_number: bool = True,
+            interval: tuple[float, float] | None = None, what: str | None = None,
+            df: float | None = None) -> Verdict:
+    """The rule proper: interval, word and effect-size flag (the only copy).
+
+    ``interval``/``what``: an interval computed elsewhere (Welch) and its description;
+    default the paired t-interval of ``n`` per-seed changes with std ``sd``."""
     note = f" {note}" if note else ""
     want = f"a {'lower' if paper_rel < 0 else 'higher'} error"
     shown = paper_rel if paper_number else math.nan
-    if n < 2:
+    if n < 2 and interval is None:
         side = (("the paper's direction" if paper_number else f"the expected direction ({want})")
                 if mean * paper_rel > 0 else "the opposite direction")
         tail = f" (paper {_pct(paper_rel)})" if paper_number else ""
         return Verdict(ONE_SEED, mean, (math.nan, math.nan), n, shown, None,
                        f"one seed, so no interval; the change seen ({_pct(mean)}) is in {side}{tail}.{note}",
                        seeds, changes)
-    lo, hi = t_interval(mean, sd, n, level)
-    where = (f"the {100 * level:.0f}% interval of the per-seed relative change over {n} seeds, "
-             f"[{_pct(lo)}, {_pct(hi)}] (mean {_pct(mean)}),")
-    if lo > 0 or hi < 0:
-        same = (lo > 0) == (paper_rel > 0)
-        verdict = REPRODUCED if same else CONTRADICTED
-        if paper_number:
-            reason = f"{where} excludes 0 on {'the same side as' if same else 'the other side from'} the paper's"
-        else:
-            reason = f"{where} excludes 0 on {'the' if same else 'the side opposite to the'} expected side ({want})"
-    else:
-        verdict, reason = INCONCLUSIVE, f"{where} contains 0"
+    lo, hi = interval if interval is not None else t_interval(mean, sd, n, level)
+    dof = df if df is not None else n - 1
+    p_val = _p_from_interval(mean, lo, hi, dof, level)
+    p_paper = _p_from_interval(mean - paper_rel, lo, hi, dof, level) if paper_number else math.nan
+    what = what or f"the per-seed relative change over {n} seeds"
+    where = f"the {100 * level:.0f}% interval of {what}, [{_pct(lo)}, {_pct(hi)}] (mean {_pct(mean)}),"
+    verdict = word(lo, hi, paper_rel, paper_number=paper_number)
     differs = None
     if paper_number:
         differs = not (lo <= paper_rel <= hi)
-        reason += f" ({_pct(paper_rel)}), which lies {'outside' if differs else 'inside'} it"
+        reason = f"{where} {_WHY[verdict]} ({_pct(paper_rel)})"
+    elif verdict == INCONCLUSIVE:
+        reason = f"{where} contains 0"
+    else:
+        side = "the" if verdict == REPRODUCED else "the side opposite to the"
+        reason = f"{where} excludes 0 on {side} expected side ({want})"
     reason += f".{note}"
-    return Verdict(verdict, mean, (lo, hi), n, shown, differs, reason[0].upper() + reason[1:], seeds, changes)
+    return Verdict(verdict, mean, (lo, hi), n, shown, differs, reason[0].upper() + reason[1:], seeds, changes,
+                   p_val, p_paper)
+
+
+def _p_from_interval(mean: float, lo: float, hi: float, df: float, level: float) -> float:
+    """Two-sided p-value of a zero mean behind the t-interval ``[lo, hi]`` with ``df``."""
+    from scipy import stats
+
+    if not (np.isfinite(lo) and np.isfinite(hi)) or not df > 0:
+        return math.nan
+    half = (hi - lo) / 2.0
+    if half == 0:
+        return 0.0 if mean != 0 else 1.0
+    se = half / float(stats.t.ppf(0.5 + level / 2.0, df))
+    return float(2 * stats.t.sf(abs(mean) / se, df))
+
+
+def welch_interval(a, b, level: float = LEVEL) -> tuple[float, float, float, float]:
+    """Welch's interval of ``mean(a) - mean(b)`` for two samples that share nothing.
+
+    Returns:
+        ``(difference, lo, hi, df)``, df by Welch-Satterthwaite; NaNs where a
+        sample has fewer than 2 values or both have no spread.
+    """
+    from scipy import stats
+
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    d = float(a.mean() - b.mean()) if len(a) and len(b) else math.nan
+    if len(a) < 2 or len(b) < 2:
+        return d, math.nan, math.nan, math.nan
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se2 = va + vb
+    if se2 == 0:
+        return d, d, d, math.inf
+    df = se2 ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    half = float(stats.t.ppf(0.5 + level / 2.0, df)) * math.sqrt(se2)
+    return d, d - half, d + half, float(df)
+
+
+def unpaired_verdict(a, b, paper_rel: float, *, level: float = LEVEL, paper_number: bool = False,
+                     what: str = "the difference of the means (Welch)", note: str = "") -> Verdict:
+    """The rule on ``mean(a) - mean(b)`` of two independent samples (:func:`welch_interval`):
+    e.g. the per-seed changes at 500 back-end cells against those at 8,000, whose runs share
+    no training draw. ``Verdict.changes`` holds ``a`` then ``b``; ``n_seeds`` the smaller size."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))) or not len(a) or not len(b):
+        raise ValueError("unpaired_verdict needs two non-empty samples of finite values")
+    d, lo, hi, df = welch_interval(a, b, level)
+    n = min(len(a), len(b))
+    interval = None if not np.isfinite(lo) else (lo, hi)
+    return _decide(d, math.nan, n, paper_rel, level=level, seeds=(), note=note,
+                   changes=tuple(float(x) for x in np.concatenate([a, b])),
+                   paper_number=paper_number, interval=interval, what=what, df=df)
+
+
+def holm(p_values, alpha: float = 0.05) -> np.ndarray:
+    """Holm's step-down correction: which of ``p_values`` (one per claim of a family) stay
+    significant at family-wise level ``alpha``. NaN p-values are left out (False)."""
+    p = np.asarray(p_values, dtype=float)
+    keep = np.zeros(len(p), dtype=bool)
+    ok = np.flatnonzero(np.isfinite(p))
+    m = len(ok)
+    for rank, i in enumerate(ok[np.argsort(p[ok], kind="stable")]):
+        if p[i] > alpha / (m - rank):
+            break
+        keep[i] = True
+    return keep
+
+
+def holm_words(rows, alpha: float = 0.05) -> list[str | None]:
+    """The words the verdicts of a family of claims keep under :func:`holm`.
+
+    The family holds every test a word rests on: per judged claim the test of
+    "no change" (``p_value``) and, where the paper prints a number, the test of
+    the paper's change (``p_value_paper``). Holm corrects them together; the
+    word is then given again by step 4 of the rule, with "excludes 0" and
+    "excludes the paper's change" read as "rejected after the correction" (and
+    "between 0 and p" vs "beyond p" from the mean).
+
+    Args:
+        rows: dicts (or a DataFrame) with ``verdict``, ``mean_rel`` (or ``rel_mean``), ``paper_rel``
+            (NaN: direction only, with the direction in ``direction`` or -1),
+            ``p_value`` and ``p_value_paper``.
+
+    Returns:
+        per row the corrected word, or None for a row that was not judged with an
+        interval (pending, one seed, not comparable): it is not in the family.
+    """
+    rows = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else list(rows)
+    tests = []
+    for i, r in enumerate(rows):
+        if r.get("verdict") in SIX_WORDS and np.isfinite(float(r.get("p_value", math.nan))):
+            tests.append((i, "0", float(r["p_value"])))
+            pp = float(r.get("p_value_paper", math.nan))
+            if np.isfinite(pp):
+                tests.append((i, "p", pp))
+    keep = holm([t[2] for t in tests], alpha)
+    rejected = {(i, what) for (i, what, _), k in zip(tests, keep) if k}
+    out: list[str | None] = [None] * len(rows)
+    for i in {t[0] for t in tests}:
+        r = rows[i]
+        p = float(r.get("paper_rel", math.nan))
+        number = np.isfinite(p)
+        side = p if number else float(r.get("direction", -1.0))
+        mean = float(r["mean_rel"] if "mean_rel" in r else r["rel_mean"])
+        if (i, "0") in rejected:
+            if (mean > 0) != (side > 0):
+                out[i] = CONTRADICTED
+            elif not number or (i, "p") not in rejected:
+                out[i] = REPRODUCED
+            else:
+                out[i] = WEAKER if abs(mean) < abs(p) else STRONGER
+        else:
+            out[i] = NOT_REPRODUCED if number and (i, "p") in rejected else INCONCLUSIVE
+    return out
 
 
 def error_of(values, metric: str) -> np.ndarray:

@@ -287,9 +287,12 @@ def test_hours_count_a_single_core_workers_share_of_the_machine():
 
 
 def test_the_methods_page_quotes_the_stored_stop_probe_records():
-    """Every early-stopping number on the methods page comes from results/cpu/analysis/stop_probe/."""
+    """Every early-stopping number on the methods page is computed from results/cpu/analysis/stop_probe/
+    (ctlib.notes, included by book/methods.md), and none is typed in the page or the profile."""
     import json
     from pathlib import Path
+
+    from ctlib import notes
 
     root = Path(__file__).resolve().parents[1]
     rec = {p.stem: json.loads(p.read_text())
@@ -301,15 +304,37 @@ def test_the_methods_page_quotes_the_stored_stop_probe_records():
         stop = next(r for r in rec[name]["replays"] if r["patience"] == 15)
         return stop["stopped_at"], stop["best_val_mae"] / rec[name]["best"]["best_val_mae"]
 
-    text = " ".join((root / "book" / "methods.md").read_text().split())
+    text = notes.stop_probe_note(root / "results")
     (hoip_stop, hoip_x), (cas_stop, cas_x) = at15("hoip-e100"), at15("castelli-e100")
-    assert f"cut a HOIP run at epoch {hoip_stop} with {hoip_x:.1f}× the validation MAE" in text
+    assert f"cut a HOIP run at epoch {hoip_stop} with {hoip_x:.2f}× the validation MAE" in text
     assert f"Castelli-3,334 run at epoch {cas_stop} with {cas_x:.2f}×" in text
     e60, e100 = rec["mp_E_f-e60"], rec["mp_E_f-e100"]
     assert at15("mp_E_f-e100")[0] is None                      # patience 15 never stops there
     assert (f"validation MAE of {e60['best']['best_val_mae']:.3f} eV/atom against "
             f"{e100['best']['best_val_mae']:.3f} for 100 epochs, in "
             f"{100 * e60['wall_s'] / e100['wall_s']:.0f} % of the time") in text
+    methods = (root / "book" / "methods.md").read_text()
+    assert f"generated/{notes.STOP_PROBE_NOTE}" in methods
+    typed = [f"{e60['best']['best_val_mae']:.3f}", f"{hoip_x:.1f}×", f"{cas_x:.2f}×"]
+    config = (root / "ctlib" / "config.py").read_text()
+    assert not [t for t in typed if t in methods or t.replace("×", "x") in config]
+    # without the records the note says what to run
+    assert "tools/stop_probe.py" in notes.stop_probe_note(root / "no-such-results")
+
+
+def test_the_verdict_example_works_the_rule_through_one_claim():
+    from ctlib import notes, report
+
+    rows = [{"claim": "a", "verdict": report.MISSING, "changes": []},
+            {"claim": "b", "verdict": report.REPRODUCED, "changes": [-0.1, -0.2], "seeds": [0, 1],
+             "paper_rel": -0.15, "target": "E_f"},
+            {"claim": "c", "verdict": report.WEAKER, "changes": [-0.02, -0.03, -0.04], "seeds": [0, 1, 2],
+             "paper_rel": -0.20, "target": "E_g"}]
+    text = notes.verdict_example({"profile": "cpu", "verdicts": rows})
+    # c is worked through (its word needs the paper's number): mean -3 %, sd 1 point, t(2) = 4.303
+    assert "*c* (E_g)" in text and "-3.0 % ± 2.5 points = [-5.5 %, -0.5 %]" in text
+    assert "**weaker than claimed**" in text
+    assert "No claim is judged" in notes.verdict_example(None)
 
 
 def test_status_scales_the_plan_by_the_runs_stored_on_this_cpu():

@@ -58,7 +58,7 @@ def test_verdict_rows_of_a_hand_built_frame():
     r = v.loc[("castelli-3334", "CT mt vs cgcnn92")]
     rel = np.array([0.080 / 0.100, 0.089 / 0.110, 0.071 / 0.090]) - 1.0
     half = stats.t.ppf(0.975, 2) * rel.std(ddof=1) / math.sqrt(3)
-    assert r["verdict"] == report.REPRODUCED
+    assert r["verdict"] == report.STRONGER        # about -20 % per seed against the paper's -14.8 %
     assert r["mean_rel"] == pytest.approx(rel.mean())
     assert (r["rel_lo"], r["rel_hi"]) == pytest.approx((rel.mean() - half, rel.mean() + half))
     assert r["n_seeds"] == 3 and r["paper_rel"] == pytest.approx(transfer.paper_rel())
@@ -80,7 +80,7 @@ def test_pretraining_is_judged_against_its_own_untrained_start_and_small_maes_ke
     df = pd.DataFrame(_rows("castelli-3334", "CT untrained", [0.0191, 0.0185, 0.0197])
                       + _rows("castelli-3334", "CT mt", [0.0176, 0.0170, 0.0183])
                       + _rows("castelli-3334", "CT E_f", [0.0190, 0.0186, 0.0199]))
-    v = transfer.scarce_verdicts(df, transfer.PRETRAINING_COMPARISONS).set_index("claim")
+    v = transfer.paired_verdicts(df, transfer.PRETRAINING_COMPARISONS).set_index("claim")   # direction only
     assert v.at["CT mt vs CT untrained", "verdict"] == report.REPRODUCED          # lower MAE on every seed
     assert v.at["CT E_f vs CT untrained", "verdict"] == report.INCONCLUSIVE
     s = transfer.summarize_starts(df).set_index("start")
@@ -120,7 +120,7 @@ def test_learned_part_is_judged_against_the_table_as_stored_and_against_cgcnn92(
                       + _rows("hoip", "CT mt", [0.0080, 0.0082, 0.0078])
                       + _rows("hoip", "CT mt, learned part", [0.0072, 0.0074, 0.0070])
                       + _rows("hoip", "CT E_f", [0.0080, 0.0079, 0.0081]))
-    v = transfer.scarce_verdicts(df, transfer.LEARNED_COMPARISONS).set_index("claim")
+    v = transfer.paired_verdicts(df, transfer.LEARNED_COMPARISONS).set_index("claim")   # direction only
     assert v.at["CT mt, learned part vs CT mt", "verdict"] == report.REPRODUCED
     assert v.at["CT mt, learned part vs cgcnn92", "verdict"] == report.REPRODUCED
     assert v.at["CT E_f, learned part vs CT E_f", "verdict"] == report.MISSING   # not trained

@@ -246,21 +246,23 @@ def learning_curve_trend(lc: pd.DataFrame,
     """Does a start's advantage shrink as the back end gets more data (the paper's argument
     that embeddings matter most when data are scarce)?
 
-    Per seed, the relative change of the test MAE (variant vs baseline) at the
-    smallest size minus the same at the largest size; a negative difference
-    means the variant gains more (or loses less) where data are scarce. The
-    differences over seeds go to :func:`ctlib.report.verdict_from_changes`,
-    direction "negative": *reproduced* = the advantage is larger at the smallest
-    size (95 % interval below 0), *contradicted* = larger at the largest size.
-    Judged only when both sizes' pairs are judged on the same seeds (same test
-    set and split, :func:`learning_curve_changes`); otherwise the verdict of the
-    first size that is not (*missing* while runs are pending).
+    At each size the per-seed relative change of the test MAE (variant vs
+    baseline) is paired: the two runs of a seed share its training draw. Between
+    sizes nothing is shared (seed s at 500 cells and seed s at 8,000 train on
+    different draws), so the mean change at the smallest size minus the mean
+    change at the largest is judged with Welch's interval
+    (:func:`ctlib.report.unpaired_verdict`), direction "negative": *reproduced* =
+    the advantage is larger at the smallest size (95 % interval below 0),
+    *contradicted* = larger at the largest size. Judged only when both sizes'
+    pairs are judged (:func:`learning_curve_changes`); otherwise the verdict of
+    the first size that is not (*missing* while runs are pending).
 
     Returns:
         one row per pair: ``claim``, ``small``, ``large`` (the sizes),
         ``rel_small``, ``rel_large`` (mean changes), ``verdict``, ``mean_diff``,
-        ``diff_lo``, ``diff_hi`` (95 % interval of the per-seed difference),
-        ``n_seeds``, ``reason``.
+        ``diff_lo``, ``diff_hi`` (Welch's 95 % interval of the
+        difference of the mean changes), ``n_seeds`` (the fewer seeds of the two
+        sizes), ``reason``.
     """
     from ctlib import report
 
@@ -278,26 +280,22 @@ def learning_curve_trend(lc: pd.DataFrame,
         row = {"claim": f"{var} vs {base}", "small": small, "large": large,
                "rel_small": at[small]["mean_rel"], "rel_large": at[large]["mean_rel"],
                "mean_diff": math.nan, "diff_lo": math.nan, "diff_hi": math.nan, "n_seeds": 0}
-        judged = (report.REPRODUCED, report.CONTRADICTED, report.INCONCLUSIVE, report.ONE_SEED)
+        judged = (*report.SIX_WORDS, report.ONE_SEED)
         bad = [at[n] for n in (small, large) if at[n]["verdict"] not in judged]
-        # a judged pair has every planned seed stored on both sides, the same for both
-        seeds = [list(at[n]["seeds"]) for n in (small, large)]
         if bad:
             row.update(verdict=bad[0]["verdict"], reason=f"At {int(bad[0]['n_train']):,} cells: {bad[0]['reason']}")
-        elif seeds[0] != seeds[1]:
-            row.update(verdict=report.NOT_COMPARABLE,
-                       reason=f"The two sizes were run with different seeds ({seeds[0]} vs {seeds[1]}).")
         else:
-            diff = np.subtract(at[small]["changes"], at[large]["changes"])
-            v = report.verdict_from_changes(diff, -1.0, seeds=seeds[0], paper_number=False)
+            ns = [len(at[n]["changes"]) for n in (small, large)]
+            v = report.unpaired_verdict(at[small]["changes"], at[large]["changes"], -1.0)
             lo, hi = v.interval
             where = {report.REPRODUCED: "lies below 0: the advantage is larger where data are scarce",
                      report.CONTRADICTED: "lies above 0: the advantage is larger with more data",
                      report.INCONCLUSIVE: "contains 0"}.get(v.verdict)
-            reason = (f"Per seed, the change at {small:,} cells minus the change at {large:,}; over "
-                      f"{v.n_seeds} seed(s) its mean is {100 * v.mean_rel:+.1f} points")
-            reason += (f" and its 95 % interval [{100 * lo:+.1f}, {100 * hi:+.1f}] {where}." if where
-                       else ", with no interval from one seed.")
+            reason = (f"The mean change at {small:,} cells ({ns[0]} seeds) minus the mean change at "
+                      f"{large:,} ({ns[1]} seeds), unpaired (the sizes share no training draw): "
+                      f"{100 * v.mean_rel:+.1f} points")
+            reason += (f", Welch's 95 % interval [{100 * lo:+.1f}, {100 * hi:+.1f}] {where}."
+                       if where and np.isfinite(lo) else ", with no interval from one seed.")
             row.update(verdict=v.verdict, mean_diff=v.mean_rel, diff_lo=lo, diff_hi=hi, n_seeds=v.n_seeds,
                        reason=reason)
         rows.append(row)
