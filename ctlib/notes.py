@@ -6,7 +6,10 @@ ran (:func:`write_notes`), and ``book/methods.md`` includes them:
 * :func:`stop_probe_note`: why the ``cpu`` runs train their whole schedule, from the
   stopping probe's records (``results/cpu/analysis/stop_probe/``, ``tools/stop_probe.py``);
 * :func:`verdict_example`: the verdict rule worked through on one judged claim of the
-  build's claims page (``10_claims.json``).
+  build's claims page (``10_claims.json``);
+* :func:`bottom_line`: the intro's opening, five sentences or fewer, from the chapters'
+  summaries of the same build (``02_models``, ``08_reverse_prediction``, ``10_claims``,
+  ``12_scarce_transfer``).
 
 A note whose input is missing says so in one line, so the book still builds.
 """
@@ -19,6 +22,7 @@ from pathlib import Path
 #: (file stem, rel. path) of the notes; the methods page includes them by these names.
 STOP_PROBE_NOTE = "stop_probe_note.md"
 VERDICT_EXAMPLE = "verdict_example.md"
+BOTTOM_LINE = "bottom_line.md"
 #: the patience whose cost the stop-probe note quotes (the earlier default).
 PATIENCE = 15
 
@@ -95,6 +99,69 @@ def verdict_example(claims_summary: dict | None) -> str:
             f"The word is therefore **{v['verdict']}**.\n")
 
 
+def _read(out_dir: Path, stem: str) -> dict:
+    path = Path(out_dir) / f"{stem}.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _interval(v: dict) -> str:
+    """``+1.4 % [-5.2, +8.1]`` of a verdict row (claims rows say ``rel_mean``, transfer rows ``mean_rel``)."""
+    mean = v["rel_mean"] if "rel_mean" in v else v["mean_rel"]
+    return f"{100 * mean:+.1f} % [{100 * v['rel_lo']:+.1f}, {100 * v['rel_hi']:+.1f}]"
+
+
+def bottom_line(out_dir: str | Path) -> str:
+    """The intro's bottom line: at most five sentences, each computed from a chapter summary
+    of this build; a sentence whose chapter did not run (or whose runs are pending) is left out.
+
+    1. the verdict words over the paper's claims (claims page);
+    2. the headline claim, CT's table into CGCNN, on E_f and E_g, with intervals;
+    3. the chemistry of the CT table against cgcnn92 (mean reverse-prediction R², page 08);
+    4. the data-scarce perovskite transfer, CT mt against cgcnn92 (page 12);
+    5. the paper's CGCNN baseline against the published one and ours (page 02).
+    """
+    from ctlib import report
+
+    out = []
+    claims = _read(out_dir, "10_claims")
+    verdicts = claims.get("verdicts") or []
+    judged = [v for v in verdicts if v.get("verdict") in report.SIX_WORDS]
+    if judged:
+        counts = {w: sum(v["verdict"] == w for v in judged) for w in report.SIX_WORDS}
+        words = ", ".join(f"{n} {w}" for w, n in counts.items() if n)
+        out.append(f"Of the {len(verdicts)} claims of the paper that our tables can test, "
+                   f"{len(judged)} are judged on profile `{claims.get('profile', '?')}`: {words}.")
+    head = {v.get("id"): v for v in judged}
+    if "II-CT-C-E_f" in head and "II-CT-C-E_g" in head:
+        f, g = head["II-CT-C-E_f"], head["II-CT-C-E_g"]
+        out.append(f"The headline, CT's element table as the input of CGCNN, is *{f['verdict']}* on formation "
+                   f"energy ({_interval(f)} against the paper's {100 * f['paper_rel']:+.0f} %) and "
+                   f"*{g['verdict']}* on band gap ({_interval(g)} against {100 * g['paper_rel']:+.0f} %).")
+    r2 = (_read(out_dir, "08_reverse_prediction").get("r2_mean_over_properties") or {})
+    if "CT (ours)" in r2 and "cgcnn92" in r2:
+        ct, c92 = float(r2["CT (ours)"]), float(r2["cgcnn92"])
+        out.append(f"The table carries {'less' if ct < c92 else 'more'} chemistry than CGCNN's handcrafted "
+                   f"features: mean reverse-prediction R² {ct:.2f} against {c92:.2f}.")
+    scarce = [v for v in (_read(out_dir, "12_scarce_transfer").get("verdicts") or [])
+              if v.get("claim") == "CT mt vs cgcnn92" and v.get("verdict") in report.SIX_WORDS]
+    if scarce:
+        each = "; ".join(f"{v.get('dataset')}: {_interval(v)}, *{v['verdict']}*" for v in scarce)
+        out.append(f"On the small perovskite sets, against the paper's {100 * scarce[0]['paper_rel']:+.1f} %, "
+                   f"the multi-task table changes CGCNN's error by {each}.")
+    fronts = [r for r in (_read(out_dir, "02_models").get("table1_fronts") or [])
+              if r.get("column") == "cgcnn" and r.get("target") == "E_f" and r.get("mae") == r.get("mae")
+              and r.get("mae") is not None]
+    if fronts:
+        paper = report.paper_value("table1_models", "CGCNN", "MP-E_f")
+        pub = report.published_value("cgcnn", "E_f")
+        ours = sum(float(r["mae"]) for r in fronts) / len(fronts)
+        out.append(f"The paper's CGCNN baseline ({paper:g} eV/atom) is {paper / pub:.1f} times the published "
+                   f"CGCNN ({pub:g}); our CGCNN, trained on the same split, reaches {ours:.3f}.")
+    if not out:
+        return "*(The bottom line appears once the chapters it reads have run in this build.)*\n"
+    return " ".join(out) + "\n"
+
+
 def write_notes(out_dir: str | Path, results_root: str | Path, profile: str = "cpu") -> list[Path]:
     """Write the notes into ``out_dir`` (``book/generated``); returns the paths written.
     The stop probe is a cpu measurement whatever the book's profile; the example uses the
@@ -103,7 +170,8 @@ def write_notes(out_dir: str | Path, results_root: str | Path, profile: str = "c
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = out_dir / "10_claims.json"
     claims_summary = json.loads(summary.read_text()) if summary.is_file() else None
-    paths = [out_dir / STOP_PROBE_NOTE, out_dir / VERDICT_EXAMPLE]
+    paths = [out_dir / STOP_PROBE_NOTE, out_dir / VERDICT_EXAMPLE, out_dir / BOTTOM_LINE]
     paths[0].write_text(stop_probe_note(results_root, "cpu"))
     paths[1].write_text(verdict_example(claims_summary))
+    paths[2].write_text(bottom_line(out_dir))
     return paths

@@ -622,6 +622,45 @@ def table1_scale(fronts: pd.DataFrame, ct: pd.DataFrame, epochs: dict) -> str:
             "| target | " + " | ".join(names) + " |\n|:--|" + "--:|" * len(models) + "\n" + "\n".join(rows))
 
 
+def baseline_fidelity(table1: pd.DataFrame, fronts: pd.DataFrame) -> pd.DataFrame:
+    """How faithful each baseline is: our runs on the whole train split beside the paper's
+    Table I and the original authors' published numbers.
+
+    Args:
+        table1, fronts: rows of :func:`ctlib.experiments.table1` and
+            :func:`ctlib.experiments.table1_fronts` (``column`` = model, ``target``,
+            ``mae``; several seeds are averaged). A model without a stored run reads
+            *pending*; ALIGNN, which no cpu run trains on the whole split, *not run*.
+
+    Returns:
+        one row per (model, target): ``model``, ``target``, ``ours`` (mean, n and how it was
+        trained), ``paper`` (Table I), ``published``, ``paper / published`` and ``source``.
+    """
+    both = pd.concat([d for d in (table1, fronts) if len(d)], ignore_index=True)
+    stat = report.summarize(both, ["column", "table", "target"]) if len(both) else pd.DataFrame()
+    names = {"cgcnn": "CGCNN", "megnet": "MEGNET", "alignn": "ALIGNN", "ct": "CrystalTransformer"}
+    rows = []
+    for model in ("cgcnn", "megnet", "alignn", "ct"):
+        for target in ("E_f", "E_g"):
+            mine = stat[(stat["column"] == model) & (stat["target"] == target) & (stat["n"] > 0)] \
+                if len(stat) else stat
+            if len(mine):
+                r = mine.iloc[0]
+                how = "from one-hot (Table II's front)" if r["table"] == "I (fronts)" else "its standard input"
+                ours = f"{fmt_mae(r['mean'])} (n={int(r['n'])}; {how})"
+            else:
+                trained = len(both) and ((both["column"] == model) & (both["target"] == target)).any()
+                ours = PENDING if trained else "not run on this profile"
+            paper = report.paper_value("table1_models", names[model], f"MP-{target}")
+            pub = report.published_baselines()["models"].get(model, {})
+            rows.append({"model": names[model].replace("MEGNET", "MEGNet").replace("CrystalTransformer", "CT"),
+                         "target": target, "ours": ours, "paper": fmt_mae(paper),
+                         "published": fmt_mae(pub.get(target)) if target in pub else "— (the paper's own)",
+                         "paper / published": f"{paper / pub[target]:.2f}×" if target in pub else "—",
+                         "source": f"{pub['source']}; {pub['benchmark']}" if pub else "—"})
+    return pd.DataFrame(rows)
+
+
 def baselines(table: str, columns) -> dict:
     """``{(column, target): baseline column}`` for the *vs baseline* column of a page.
 

@@ -95,6 +95,22 @@ def paper_value(table: str, row: str, column: str) -> float:
     return float(t["rows"][row][t["columns"].index(column)])
 
 
+@cache
+def published_baselines() -> dict:
+    """The original authors' published test MAEs of CGCNN, MEGNet and ALIGNN on Materials
+    Project E_f and E_g, with sources (``ctlib/published_baselines.json``)."""
+    return json.loads(resources.files("ctlib").joinpath("published_baselines.json").read_text())
+
+
+def published_value(model: str, target: str) -> float:
+    """One published baseline, e.g. ``published_value("cgcnn", "E_f")`` (eV/atom; E_g in eV)."""
+    entry = published_baselines()["models"].get(model)
+    if entry is None or target not in entry:
+        raise KeyError(f"no published {target} number for {model!r}; models: "
+                       f"{sorted(published_baselines()['models'])}")
+    return float(entry[target])
+
+
 def seed_stats(values) -> tuple[float, float, int]:
     """(mean, sample std (ddof=1; NaN for n=1), n) of finite values."""
     v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype=float)

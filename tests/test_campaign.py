@@ -337,6 +337,35 @@ def test_the_verdict_example_works_the_rule_through_one_claim():
     assert "No claim is judged" in notes.verdict_example(None)
 
 
+def test_the_bottom_line_is_computed_from_the_chapter_summaries(tmp_path):
+    import json
+
+    from ctlib import notes, report
+
+    assert "appears once" in notes.bottom_line(tmp_path)          # nothing ran: one line, no numbers
+    v = lambda i, w, m, lo, hi, p: {"id": i, "verdict": w, "rel_mean": m, "rel_lo": lo, "rel_hi": hi,  # noqa: E731
+                                    "paper_rel": p}
+    (tmp_path / "10_claims.json").write_text(json.dumps({"profile": "cpu", "verdicts": [
+        v("II-CT-C-E_f", report.NOT_REPRODUCED, 0.014, -0.052, 0.081, -0.145),
+        v("II-CT-C-E_g", report.INCONCLUSIVE, -0.028, -0.06, 0.004, -0.065),
+        {"id": "I-x", "verdict": report.MISSING}]}))
+    (tmp_path / "08_reverse_prediction.json").write_text(json.dumps(
+        {"r2_mean_over_properties": {"CT (ours)": 0.267, "cgcnn92": 0.554}}))
+    (tmp_path / "12_scarce_transfer.json").write_text(json.dumps({"verdicts": [
+        {"dataset": "castelli-3334", "claim": "CT mt vs cgcnn92", "verdict": report.NOT_REPRODUCED,
+         "mean_rel": -0.002, "rel_lo": -0.042, "rel_hi": 0.038, "paper_rel": -0.148}]}))
+    (tmp_path / "02_models.json").write_text(json.dumps({"table1_fronts": [
+        {"column": "cgcnn", "target": "E_f", "mae": 0.0447}, {"column": "megnet", "target": "E_f", "mae": 0.11}]}))
+    text = notes.bottom_line(tmp_path)
+    assert text.count(". ") + 1 <= 5
+    assert "Of the 3 claims of the paper that our tables can test, 2 are judged" in text
+    assert "1 not reproduced, 1 inconclusive" in text
+    assert "*not reproduced* on formation energy (+1.4 % [-5.2, +8.1] against the paper's -14 %)" in text
+    assert "less chemistry than CGCNN's handcrafted features: mean reverse-prediction R² 0.27 against 0.55" in text
+    assert "castelli-3334: -0.2 % [-4.2, +3.8], *not reproduced*" in text
+    assert "(0.083 eV/atom) is 2.1 times the published CGCNN (0.039); our CGCNN" in text and "0.045" in text
+
+
 def test_status_scales_the_plan_by_the_runs_stored_on_this_cpu():
     from types import SimpleNamespace
 

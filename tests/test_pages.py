@@ -260,3 +260,19 @@ def test_show_pending_and_learning_curves_without_runs(capsys):
     plt.close("all")
     ax = pages.parity(None)
     assert pages.PENDING in ax.texts[0].get_text()
+
+
+def test_baseline_fidelity_sets_ours_beside_the_paper_and_the_published_numbers():
+    import pandas as pd
+
+    from ctlib import pages
+
+    t1 = pd.DataFrame({"table": "I", "column": "ct", "target": ["E_f", "E_g"], "seed": 0, "mae": [0.109, 0.534]})
+    fr = pd.DataFrame({"table": "I (fronts)", "column": ["cgcnn", "cgcnn", "megnet", "megnet"],
+                       "target": ["E_f", "E_g"] * 2, "seed": 0, "mae": [0.0447, 0.311, float("nan"), 0.501]})
+    out = pages.baseline_fidelity(t1, fr).set_index(["model", "target"])
+    assert out.at[("CGCNN", "E_f"), "ours"] == "0.0447 (n=1; from one-hot (Table II's front))"
+    assert out.at[("CGCNN", "E_f"), "paper / published"] == f"{0.083 / 0.039:.2f}×"
+    assert out.at[("MEGNet", "E_f"), "ours"] == "pending"              # planned, not stored
+    assert out.at[("ALIGNN", "E_g"), "ours"] == "not run on this profile"
+    assert out.at[("CT", "E_f"), "ours"].startswith("0.109") and out.at[("CT", "E_f"), "published"].startswith("—")
