@@ -205,8 +205,11 @@ def plan(profile) -> list[Step]:
             # 11 published tables x 2 sets x 5 seeds, as tier 2's 130 runs in 2.1 h
             Step(6, "embedding zoo: published tables in the data-scarce transfer", 1.8,
                  ("zoo/cgcnn-",), _table("zoo_transfer"), parallel=True),
+            # 4 starts x 5 folds of ~13,600 five-atom cells, 100 epochs: ~8 min a run on one core
+            Step(7, "Matbench perovskites, 5 folds (cgcnn92, one-hot, CT mt, a published table)", 2.0,
+                 ("matbench/cgcnn-",), _table("matbench"), parallel=True),
             # as tier 1's multi-task run: 30 epochs, ~4 h each on 2 cores
-            Step(7, "CT pretraining, multi-task, front seeds 1 and 2", 8.0,
+            Step(8, "CT pretraining, multi-task, front seeds 1 and 2", 8.0,
                  (f"fronts/ct-{ef}+{eg}-",), _ct_multitask_seeds((1, 2))),
         ]),
     ]

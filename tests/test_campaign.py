@@ -283,7 +283,9 @@ def test_hours_count_a_single_core_workers_share_of_the_machine():
     assert [s.name for s in steps if s.parallel] == ["data-scarce transfer (Castelli, HOIP)",
                                                      "learning curve (500-8,000 cells)",
                                                      "embedding zoo: published tables in the "
-                                                     "data-scarce transfer"]
+                                                     "data-scarce transfer",
+                                                     "Matbench perovskites, 5 folds (cgcnn92, one-hot, "
+                                                     "CT mt, a published table)"]
 
 
 def test_the_methods_page_quotes_the_stored_stop_probe_records():

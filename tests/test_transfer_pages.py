@@ -235,3 +235,17 @@ def test_notebook_12_follows_the_page_conventions():
         assert needle in src, needle
     for line in code[0].source.splitlines():
         assert "#" in line, line
+
+
+def test_matbench_table_sets_ours_beside_the_leaderboard():
+    df = pd.DataFrame({"start": ["cgcnn92"] * 5 + ["CT mt"] * 5 + ["onehot"] * 5,
+                       "fold": list(range(5)) * 3, "seed": list(range(5)) * 3,
+                       "mae": [0.040, 0.041, 0.039, 0.040, 0.040] + [0.030] * 5 + [math.nan] * 5})
+    t = transfer.matbench_table(df)
+    assert list(t["entry"][:4]) == ["coGN", "ALIGNN", "CGCNN from CT mt", "CGCNN from cgcnn92"]
+    assert t.set_index("entry").at["CGCNN", "cell"] == "0.0452 ± 0.0007"
+    assert t.set_index("entry").at["CGCNN from onehot", "cell"] == "pending"       # no fold stored: last
+    assert t["entry"].iloc[-1] == "CGCNN from onehot"
+    assert t.set_index("entry").at["CGCNN from cgcnn92", "folds"] == 5
+    empty = transfer.matbench_table(df.iloc[:0])
+    assert set(empty["source"]) == {"leaderboard"}

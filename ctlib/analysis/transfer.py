@@ -302,6 +302,39 @@ def learning_curve_trend(lc: pd.DataFrame,
     return pd.DataFrame(rows, columns=cols)
 
 
+#: Matbench comparisons, paired by fold (direction only: the paper has no Matbench number).
+MATBENCH_COMPARISONS = (("CT mt", "cgcnn92"), ("CT mt", "onehot"), ("TensorNet MatPES", "cgcnn92"),
+                        ("cgcnn92", "onehot"))
+
+
+def matbench_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Our Matbench runs beside the public leaderboard, best first.
+
+    Args:
+        df: :func:`ctlib.experiments.matbench` rows (``start``, ``fold``, ``mae`` in eV/cell).
+
+    Returns:
+        one row per entry: ``entry``, ``source`` ("ours (CGCNN back end)" or
+        "leaderboard"), ``MAE (eV/cell)`` (mean over folds), ``std``, ``folds``
+        (stored folds of ours; 5 for the leaderboard), ``cell`` (text, *pending*
+        for a start without a stored fold). Leaderboard numbers:
+        :func:`ctlib.report.published_baselines` (``matbench_perovskites``).
+    """
+    from ctlib import report
+
+    rows = []
+    for start, g in (df.groupby("start", sort=False) if len(df) else []):
+        m, s, n = report.seed_stats(g["mae"])
+        rows.append({"entry": f"CGCNN from {start}", "source": "ours (CGCNN back end)", "MAE (eV/cell)": m,
+                     "std": s, "folds": n, "cell": "pending" if n == 0 else report.fmt_pm(m, s, n, sig=3)})
+    for e in report.published_baselines()["matbench_perovskites"]["entries"]:
+        std = math.nan if e.get("std") is None else float(e["std"])
+        rows.append({"entry": e["model"], "source": "leaderboard", "MAE (eV/cell)": float(e["mae"]), "std": std,
+                     "folds": 5, "cell": f"{e['mae']:g}" + ("" if e.get("std") is None else f" ± {e['std']:g}")})
+    out = pd.DataFrame(rows, columns=["entry", "source", "MAE (eV/cell)", "std", "folds", "cell"])
+    return out.sort_values("MAE (eV/cell)", na_position="last", kind="stable").reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------- #
 # Figures
 # --------------------------------------------------------------------------- #
