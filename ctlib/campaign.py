@@ -96,6 +96,15 @@ def _table(name: str):
     return train
 
 
+def _table2(backs):
+    """A step function for Table II with the back ends ``backs`` only."""
+    def train(p: Profile, train: bool, device: str):
+        from ctlib import experiments as ex
+
+        return ex.table2(p, device=device, train=train, backs=backs)
+    return train
+
+
 def _table4(variants):
     """A step function for the Table IV columns ``variants`` (None: all)."""
     def train(p: Profile, train: bool, device: str):
@@ -112,6 +121,16 @@ def _ct_multitask_seeds(seeds):
 
         return [ex.pretrain_ct_multitask(p, s, device=device, train=train) for s in seeds]
     return train
+
+
+def _fractions(p: Profile, train: bool, device: str) -> list:
+    """The step function of the pretraining-data curve: the CT pretrainings on each of the
+    profile's ``pretraining_fractions`` of the train split, then their Castelli transfer runs."""
+    from ctlib import experiments as ex
+
+    recs = [ex.pretrain_ct_fraction(p, f, ex.front_seed(p, 0), device=device, train=train)
+            for f in p.extra.get("pretraining_fractions", ())]
+    return recs + ex.fraction_transfer(p, device=device, train=train).to_dict("records")
 
 
 def _table2_fronts(p: Profile, train: bool, device: str) -> list:
@@ -158,8 +177,8 @@ def plan(profile) -> list[Step]:
     Hours are the plan's estimates on 2 cores (see :mod:`ctlib.config`).
     """
     p = profile if isinstance(profile, Profile) else get_profile(profile)
-    from ctlib.experiments import (ALT_SCHEDULE_EXPERIMENT, MODEL_LETTER, TABLE4_FIRST, TARGETS,
-                                   alt_schedule_text, table2_fronts, train_config)
+    from ctlib.experiments import (ALT_SCHEDULE_EXPERIMENT, FRACTION_EXPERIMENT, MODEL_LETTER, TABLE4_FIRST,
+                                   TARGETS, alt_schedule_text, table2_fronts, train_config)
 
     def hours(n_tasks: int, epochs: int | None = None) -> float:
         # ~6 min per epoch of 44,441 cells in bf16 on 2 cores
@@ -192,7 +211,7 @@ def plan(profile) -> list[Step]:
         # step comes after it, so that it counts their runs and hours but trains nothing itself.
         # A step's hours cover the runs no earlier step lists (Table II: 18 of its 42 back ends,
         # at ~6 min; the others are Table III's); fronts: CGCNN 30 epochs, MEGNet 20, ~0.5 h each
-        Step(3, "Table II back ends", 1.8, ("table2/cgcnn-",), _table("table2")),
+        Step(3, "Table II back ends", 1.8, ("table2/cgcnn-",), _table2(("cgcnn",))),
         Step(3, f"Table II fronts ({', '.join(MODEL_LETTER[f] for f in other_fronts)}; full train split)",
              2.0, tuple(f"fronts/{f}-" for f in other_fronts), _table2_fronts),
         Step(3, "Table IV (E_a+E_c, E_a^f)", 1.2, ("table4/cgcnn-",), _table4(TABLE4_FIRST)),
@@ -211,6 +230,15 @@ def plan(profile) -> list[Step]:
             # as tier 1's multi-task run: 30 epochs, ~4 h each on 2 cores
             Step(8, "CT pretraining, multi-task, front seeds 1 and 2", 8.0,
                  (f"fronts/ct-{ef}+{eg}-",), _ct_multitask_seeds((1, 2))),
+            # 12 MEGNet back ends of 4,000 cells, 60 epochs: ~20 min each (250 structures/s)
+            Step(9, "CT-M: MEGNet back ends from the CT tables and MEGNet's default start", 4.0,
+                 ("table2/megnet-",), _table2(("megnet",))),
+            # 12 CGCNN runs on 44,441 cells, 30 epochs: ~1.2 h each (the CGCNN front's cost)
+            Step(10, "the headline at the paper's back-end size (whole train split)", 14.0,
+                 ("headline/cgcnn-",), _table("headline")),
+            # CT multi-task on 25 % and 50 % of the train split (~1.1 and 2.2 h), 10 Castelli runs
+            Step(11, "CT pretrained on less data, and its Castelli transfer", 3.6,
+                 (f"{FRACTION_EXPERIMENT}/ct-", "fraction/cgcnn-"), _fractions),
         ]),
     ]
 

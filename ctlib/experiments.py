@@ -567,7 +567,8 @@ def table2_fronts(profile) -> tuple[str, ...]:
     return tuple(_profile(profile).extra.get("table2_fronts", ("cgcnn", "megnet", "alignn", "ct")))
 
 
-def table2(profile="quick", seeds=None, *, device="auto", force=False, train=None) -> pd.DataFrame:
+def table2(profile="quick", seeds=None, *, device="auto", force=False, train=None,
+           backs=None) -> pd.DataFrame:
     """Table II: front-end embeddings (pretrained on the same target) into back ends.
 
     Columns: ``<F>-<B>`` for each front F and back end B (C-C, M-C, A-C, CT-C,
@@ -581,11 +582,17 @@ def table2(profile="quick", seeds=None, *, device="auto", force=False, train=Non
     then its back ends for every seed, before the next front is pretrained, so
     that one front's columns complete (and their claims can be judged) before
     the hours of the next front begin; then the plain starts and the controls.
+    ``backs``: only these of the profile's back ends (the campaign trains the
+    CGCNN back ends and the MEGNet ones in different tiers). A back end's plain
+    starts are ``onehot`` and ``default`` unless ``extra["table2_plain_starts"]``
+    names fewer (cpu MEGNet: ``default`` only, the baseline of the CT-M claims).
     """
     p = _profile(profile)
     ds, split = mp_data(p)
     fronts_used = table2_fronts(p)
-    backs = p.extra.get("table2_backs", ("cgcnn", "megnet", "alignn"))
+    backs = [b for b in p.extra.get("table2_backs", ("cgcnn", "megnet", "alignn"))
+             if backs is None or b in backs]
+    plain = p.extra.get("table2_plain_starts", {})
     controls = control_starts(p)
     pairs = [(f, "cgcnn") for f in fronts_used if "cgcnn" in backs] + [("ct", b) for b in backs if b != "cgcnn"]
     rows = []
@@ -604,7 +611,9 @@ def table2(profile="quick", seeds=None, *, device="auto", force=False, train=Non
                                  init=f"{front} embedding", target=short, seed=seed))
         for seed in _seeds(p, seeds):
             for back in backs:
-                starts = {"onehot": {"init": "onehot"}, "default": {"init": DEFAULT_INIT[back]}}
+                starts = {k: v for k, v in (("onehot", {"init": "onehot"}),
+                                            ("default", {"init": DEFAULT_INIT[back]}))
+                          if k in plain.get(back, ("onehot", "default"))}
                 if back == "cgcnn":
                     starts.update(controls)
                 for label, kw in starts.items():
@@ -967,6 +976,84 @@ def matbench(profile="cpu", seeds=None, *, device="auto", force=False, train=Non
                              dataset="matbench-perovskites", start=label, target="e_form",
                              unit=ds.units.get("e_form", ""), seed=fold, fold=fold,
                              n_train=len(split["train"])))
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------ the second campaign
+#: Experiment of the CT pretrainings on a fraction of the train split: stored apart, so that
+#: they never stand in for the profile's CT table.
+FRACTION_EXPERIMENT = "fronts_fraction"
+
+
+def pretrain_ct_fraction(profile, fraction: float, seed: int = 0, *, device="auto", force=False,
+                         train=None) -> dict | None:
+    """The multi-task CT pretraining on the first ``fraction`` of the training split (the
+    nested seeded permutation of :func:`model_split`: 25 % lies inside 50 %), with the same
+    epochs, schedule and snapshots as :func:`pretrain_ct_multitask`; stored under
+    :data:`FRACTION_EXPERIMENT`."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"a pretraining fraction must lie in (0, 1), got {fraction}")
+    p = _profile(profile)
+    ds, split = mp_data(p)
+    n = int(round(fraction * len(model_split(split, "ct", p, front=True)["train"])))
+    return train_one("ct", list(TARGETS.values()), ds, model_split(split, "ct", p, front=True, n_train=n),
+                     profile=p, seed=seed, experiment=FRACTION_EXPERIMENT, device=device, force=force,
+                     train=train, snapshots=True, front=True)
+
+
+def fraction_label(fraction: float) -> str:
+    """The start label of a table pretrained on ``fraction`` of the train split."""
+    return f"CT mt, {100 * fraction:.0f}% of the pretraining data"
+
+
+def fraction_transfer(profile="cpu", seeds=None, *, device="auto", force=False, train=None) -> pd.DataFrame:
+    """How the table's value grows with pretraining data: CGCNN on Castelli-3,334 (the
+    data-scarce transfer's set, seeds and epochs) from the multi-task CT tables pretrained
+    on each of ``extra["pretraining_fractions"]`` of the train split (a table not stored yet
+    gives pending rows), stored under ``fraction/``. The full-split table's runs are the
+    scarce step's ``CT mt``."""
+    p = _profile(profile)
+    starts = {}
+    for f in p.extra.get("pretraining_fractions", ()):
+        path = embedding_path(pretrain_ct_fraction(p, f, front_seed(p, 0), device=device, force=force,
+                                                   train=train))
+        starts[fraction_label(f)] = None if path is None else {"embedding": path}
+    if not starts:
+        return pd.DataFrame()
+    return scarce_transfer(p, seeds, device=device, force=force, train=train, tasks=SCARCE_TASKS[:1],
+                           starts=starts, experiment="fraction")
+
+
+#: The table of the headline runs (CGCNN on the whole train split), as the claims name it.
+HEADLINE_TABLE = "III (whole split)"
+
+
+def headline(profile="cpu", seeds=None, *, device="auto", force=False, train=None) -> pd.DataFrame:
+    """The headline at the paper's back-end size: CGCNN on the whole train split (44,441
+    cells on cpu; full validation and test splits), from ``cgcnn92`` (``CGCNN``) and from
+    the multi-task CT table pretrained with the back end's own seed (``CGCNN(mt)``: front
+    seed = back seed, so the interval holds the pretraining's noise too), on E_f and E_g,
+    for ``extra["headline_epochs"]`` epochs. Empty for a profile without that key. Rows as
+    Table III's, ``table`` = :data:`HEADLINE_TABLE`, plus ``n_train`` and ``front_seed``."""
+    p = _profile(profile)
+    epochs = p.extra.get("headline_epochs")
+    if not epochs:
+        return pd.DataFrame()
+    ds, split = mp_data(p)
+    sp = model_split(split, "cgcnn", p, front=True)
+    rows = []
+    for seed in _seeds(p, seeds):
+        mt = embedding_path(pretrain_ct_multitask(p, seed, device=device, force=force, train=train))
+        for short, target in TARGETS.items():
+            for column, kw in (("CGCNN", {}), ("CGCNN(mt)", None if mt is None else {"embedding": mt})):
+                rec = None
+                if kw is not None:
+                    rec = train_one("cgcnn", [target], ds, sp, profile=p, seed=seed, experiment="headline",
+                                    device=device, force=force, train=train,
+                                    train_overrides={"epochs": int(epochs)}, **kw)
+                rows.append(_row(rec, target, table=HEADLINE_TABLE, column=column, model="cgcnn",
+                                 init="cgcnn92" if column == "CGCNN" else "ct mt embedding", target=short,
+                                 seed=seed, front_seed=seed, n_train=len(sp["train"])))
     return pd.DataFrame(rows)
 
 

@@ -210,7 +210,9 @@ def test_scorecard_draws_every_claim_coloured_by_verdict():
 
     tables = pd.concat([tidy("C default", [0.10, 0.10, 0.10]), tidy("CT-C", [0.08, 0.09, 0.085]),
                         tidy("C default", [0.10, 0.10, 0.10], target="E_g"),
-                        tidy("CT-C", [0.12, 0.13, 0.125], target="E_g")])
+                        tidy("CT-C", [0.12, 0.13, 0.125], target="E_g"),
+                        *[tidy(c, [math.nan] * 3, table="III", target=t)      # Table III planned, pending
+                          for c in ("CGCNN", "CGCNN(E_f)", "CGCNN(E_g)", "CGCNN(mt)") for t in ("E_f", "E_g")]])
     v = claims.judge(tables, claims.claims_for("II", "E_f")[:1] + claims.claims_for("II", "E_g")[:1]
                      + claims.claims_for("III"))
     interp = pd.DataFrame([claims.judge_k3(None)])
@@ -258,7 +260,11 @@ def test_collect_tables_reads_the_store_only(tmp_path, monkeypatch):
     assert set(t["table"]) == {"I", "II", "III", "IV", "perovskites", "fronts"}
     assert t["mae"].isna().all() and t["run_id"].isna().all()          # nothing trained
     out = claims.judge(t)
-    assert set(out["verdict"]) == {report.MISSING} and out["run_here"].all()
+    assert set(out["verdict"]) == {report.MISSING}
+    # smoke has no headline on the whole train split (a cpu step): only those claims are not run
+    whole = out["id"].str.contains("whole-split")
+    assert whole.sum() == 2 and out.loc[~whole, "run_here"].all() and not out.loc[whole, "run_here"].any()
+    assert out.loc[whole, "reason"].str.startswith("Not run on this profile: it has no table").all()
     # a claim that sets two fronts' tables against each other names both fronts' own accuracy
     fronts = out.set_index("id")["fronts"]
     assert fronts["II-CT-beats-C-C-E_f"] == "own test MAE of the fronts: C pending, CT pending"
