@@ -599,6 +599,15 @@ def r2_verdict(paper_r2: float, values=None, *, mean: float | None = None, std: 
                    seeds=tuple(range(int(n))), note="")
 
 
+def best_k(scan) -> int:
+    """The number of clusters of a k-means scan (``k``, ``silhouette``): the k with the highest
+    mean silhouette, the smaller k on a tie. The one copy of the rule;
+    :func:`ctlib.analysis.clustering.choose_k` reports it with the elbow beside it."""
+    s = pd.DataFrame(scan)
+    best = float(s["silhouette"].max())
+    return int(s.loc[s["silhouette"].astype(float) >= best - 1e-12, "k"].astype(int).min())
+
+
 @dataclass(frozen=True)
 class KVerdict:
     """The outcome of :func:`k_verdict`.
@@ -677,8 +686,6 @@ def k_verdict(scan, null, paper_k: int = 3, q: float = 0.95) -> KVerdict:
         paper_k: the paper's number of clusters.
         q: the quantile of the null to beat.
     """
-    from ctlib.analysis.clustering import choose_k
-
     s = pd.DataFrame(scan)
     if s.empty or paper_k not in set(s["k"].astype(int)):
         return KVerdict(MISSING, None, paper_k, math.nan, math.nan, math.nan, math.nan, 0,
@@ -690,7 +697,7 @@ def k_verdict(scan, null, paper_k: int = 3, q: float = 0.95) -> KVerdict:
     else:
         best_of = [float(x) for x in null] if null is not None else []
         null = {}
-    k_best, _ = choose_k(s)
+    k_best = best_k(s)
     sil = dict(zip(s["k"], s["silhouette"].astype(float)))
     t3 = _quantile(null.get(paper_k) or [], q)
     tb, n = _quantile(best_of, q), len(best_of)

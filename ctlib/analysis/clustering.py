@@ -186,16 +186,19 @@ def elbow_k(scan: pd.DataFrame) -> dict:
 def choose_k(scan: pd.DataFrame) -> tuple[int, str]:
     """Pick the number of clusters, and say how.
 
-    Rule: the k with the highest mean silhouette (ties: the smaller k).  The
+    Rule (:func:`ctlib.report.best_k`): the k with the highest mean silhouette
+    (ties: the smaller k).  The
     elbow is reported beside it (kneedle and max second difference, see
     :func:`elbow_k`), with whether it agrees.
 
     Returns:
         ``(k, text)`` where ``text`` states the rule and both criteria.
     """
+    from ctlib import report
+
     s = scan.sort_values("k").reset_index(drop=True)
     best = float(s["silhouette"].max())
-    k_sil = int(s.loc[s["silhouette"] >= best - 1e-12, "k"].min())
+    k_sil = report.best_k(s)
     el = elbow_k(s)
     agree = "agrees" if el["kneedle"] == k_sil else "does not agree"
     text = (f"k = {k_sil}: the silhouette maximum ({best:.3f} at k = {k_sil}, over k = "

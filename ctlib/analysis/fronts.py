@@ -167,7 +167,7 @@ def front_reading(s: pd.DataFrame) -> str:
     """Per target, the fronts ranked by the chemistry of their tables and by how well those
     tables transfer (:func:`front_summary` output), as Markdown bullets; a rank on one seed,
     or on fewer seeds than planned, is marked as such."""
-    from ctlib.pages import fmt_mae
+    from ctlib.report import fmt_sig as fmt_mae
 
     lines = []
     for task, g in s.groupby("task", sort=False):

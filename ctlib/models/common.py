@@ -17,22 +17,16 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-import os
-import pickle
-import zipfile
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import ClassVar
 
 import torch
 from torch import nn
 
-from ctlib.utils import StrictConfig, atomic_write
+from ctlib.utils import StrictConfig
 
-#: Version of the on-disk layout written by :func:`save_model`. Bump it when
-#: the layout changes; :func:`load_model` refuses any other version.
+#: Version of the on-disk layout written by :func:`ctlib.models.save_model`. Bump it when
+#: the layout changes; :func:`ctlib.models.load_model` refuses any other version.
 FORMAT_VERSION = 1
 
 _LN2 = math.log(2.0)
@@ -312,108 +306,3 @@ def _reset_tree(m: nn.Module) -> None:
     else:
         for c in m.children():
             _reset_tree(c)
-
-
-# --------------------------------------------------------------------------- save / load
-def _registry() -> dict[str, type[CrystalModel]]:
-    from . import MODEL_CLASSES
-
-    return MODEL_CLASSES
-
-
-def save_model(model: CrystalModel, directory: str | os.PathLike) -> Path:
-    """Write ``model.json`` (name, format version, config, n_tasks, ctlib version,
-    creation time) and ``weights.pt`` (state dict) into ``directory``.
-
-    Returns the directory path. Files are written atomically (tmp + rename).
-    """
-    import ctlib
-
-    if not isinstance(model, CrystalModel):
-        raise TypeError(f"save_model expects a ctlib model, got {type(model).__name__}")
-    d = Path(directory)
-    d.mkdir(parents=True, exist_ok=True)
-    meta = {
-        "name": model.name,
-        "format_version": FORMAT_VERSION,
-        "n_tasks": model.n_tasks,
-        "config": model.config.to_dict(),
-        "ctlib_version": ctlib.__version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    atomic_write(d / "weights.pt", lambda tmp: torch.save(state, tmp))
-    atomic_write(d / "model.json", lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2, sort_keys=True)))
-    return d
-
-
-_META_KEYS = {"name", "format_version", "n_tasks", "config", "ctlib_version", "created"}
-_DAMAGED_HINT = ("The file was probably truncated (disk full, interrupted copy). Retrain the run "
-                 "(`ctlib train --config FILE.yaml --force`, or force=True in Python) or restore "
-                 "the file from a copy.")
-
-
-def load_model(directory: str | os.PathLike, map_location: str | torch.device = "cpu") -> CrystalModel:
-    """Rebuild a model written by :func:`save_model`; strict about everything.
-
-    Raises ``FileNotFoundError`` if a file is missing, ``ValueError`` on a
-    damaged (e.g. truncated) ``model.json``/``weights.pt`` (naming the file and
-    suggesting a retrain with ``--force``), an unknown model name, a
-    format-version mismatch, unknown/missing metadata or config keys, or
-    state-dict keys that do not match the rebuilt model.
-    """
-    from .embedding import AtomEmbedding
-
-    d = Path(directory)
-    mpath, wpath = d / "model.json", d / "weights.pt"
-    for p in (mpath, wpath):
-        if not p.is_file():
-            raise FileNotFoundError(f"load_model: {p} is missing; expected a folder written by save_model")
-    try:
-        meta = json.loads(mpath.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"load_model: {mpath} is damaged and cannot be read ({type(err).__name__}: "
-                         f"{err}). {_DAMAGED_HINT}") from None
-    if not isinstance(meta, dict):
-        raise ValueError(f"load_model: {mpath} holds a {type(meta).__name__}, not the metadata "
-                         f"object save_model writes. {_DAMAGED_HINT}")
-    keys = set(meta)
-    if keys != _META_KEYS:
-        raise ValueError(f"load_model: {mpath} has unexpected keys {sorted(keys - _META_KEYS)} / "
-                         f"lacks {sorted(_META_KEYS - keys)}")
-    if meta["format_version"] != FORMAT_VERSION:
-        raise ValueError(f"load_model: {mpath} has format_version {meta['format_version']}, this ctlib "
-                         f"reads {FORMAT_VERSION}; re-save it with the ctlib that wrote it "
-                         f"(ctlib {meta['ctlib_version']})")
-    reg = _registry()
-    if meta["name"] not in reg:
-        raise ValueError(f"load_model: {mpath} names model {meta['name']!r}; known: {sorted(reg)}")
-    cls = reg[meta["name"]]
-    cfg = cls.config_class.from_dict(meta["config"])
-    try:
-        state = torch.load(wpath, map_location=map_location, weights_only=True)
-    except (RuntimeError, OSError, EOFError, ValueError, KeyError, TypeError, AttributeError,
-            pickle.UnpicklingError, zipfile.BadZipFile) as err:
-        # a truncated or half-copied file: torch says e.g. "PytorchStreamReader failed
-        # reading zip archive: failed finding central directory"
-        raise ValueError(f"load_model: {wpath} is damaged and cannot be read "
-                         f"({type(err).__name__}: {str(err)[:160]}). {_DAMAGED_HINT}") from None
-    if not isinstance(state, dict):
-        raise ValueError(f"load_model: {wpath} holds a {type(state).__name__}, not a state dict. "
-                         f"{_DAMAGED_HINT}")
-    embedding = None
-    if cfg.embedding_init == "external":
-        # the table values come from the weights; build zero tables of the right shapes
-        pretrained_coords = "atom_embedding.source_coord_weight" in state
-        embedding = AtomEmbedding.empty_source(
-            cfg.embedding_dim, cfg.embedding_coord_dim if cfg.embedding_with_coordinates else None,
-            coord_weights=pretrained_coords)
-    model = cls(meta["n_tasks"], cfg, embedding=embedding)
-    try:
-        result = model.load_state_dict(state, strict=False)
-    except RuntimeError as err:  # shape mismatches
-        raise ValueError(f"load_model: {wpath} does not fit a {meta['name']} built from {mpath}: {err}") from None
-    if result.missing_keys or result.unexpected_keys:
-        raise ValueError(f"load_model: {wpath} does not match a {meta['name']} with this config: "
-                         f"missing {result.missing_keys[:10]}, unexpected {result.unexpected_keys[:10]}")
-    return model
