@@ -1,9 +1,10 @@
-"""The CT pretraining page (notebook 11) and ctlib.analysis.pretraining.
+"""The CT pretraining page (notebook 11) and the package ctlib.analysis.pretraining.
 
 Synthetic tables with known answers for the three measures (drift, best silhouette,
 reverse-prediction R²), hand-built run records for the tidy frames, a fake store for an
-unfinished run, and one real smoke pretraining with snapshots whose epoch-0 table must
-equal the rebuilt untrained table.
+unfinished run, one real smoke pretraining with snapshots whose epoch-0 table must
+equal the rebuilt untrained table, synthetic measures with a known plateau for the
+page's finding, and the layout of the package (one job per module, imports downwards).
 """
 from __future__ import annotations
 
@@ -84,7 +85,7 @@ def test_best_silhouette_with_two_ks_uses_the_same_rule():
 
 
 def test_memo_is_bounded(monkeypatch):
-    monkeypatch.setattr(pretraining, "MEMO_SIZE", 3)
+    monkeypatch.setattr(pretraining.chemistry, "MEMO_SIZE", 3)   # the memo lives there
     for s in range(6):
         pretraining.best_silhouette(_table(s, 4), ks=(2, 3), n_init=2)
     assert len(pretraining._MEMO) == 3
@@ -101,7 +102,7 @@ def test_disk_cache_returns_the_measures_without_refitting_and_names_a_bad_file(
     def no_fit(*a, **k):
         raise AssertionError("refitted although the measure is cached")
 
-    monkeypatch.setattr(pretraining, "_forest", no_fit)
+    monkeypatch.setattr(pretraining.chemistry, "_forest", no_fit)
     from ctlib.analysis import clustering
 
     monkeypatch.setattr(clustering, "kmeans_scan", no_fit)
@@ -348,12 +349,14 @@ def test_real_smoke_pretraining_with_snapshots(tmp_path, monkeypatch, data_root)
     assert chem[chem.kind == "reference"]["label"].tolist() == ["random128"]
     fm = pretraining.final_metrics(runs)
     assert (fm["n_test"] > 0).all() and np.isfinite(fm["test_mae"]).all()
+    assert pretraining.stored_seeds(p) == [0] and pretraining.stored_seeds(p, pretraining.ALT) == []
 
     # the same pretraining under the other schedule: same start, its own store, both compared
     alt = ex.pretrain_ct_alt_schedule(p, 0, train=True)
     assert alt["experiment"] == "fronts_schedule" and alt["run_id"] != rec["run_id"]
     assert alt["config"]["train"]["scheduler"] == "onecycle" and alt["config"]["train"]["lr"] == 3e-4
     both = pretraining.find_pretraining_runs(p)
+    assert pretraining.stored_seeds(p, pretraining.ALT) == [0]
     assert both[pretraining.ALT].status == pretraining.STORED and list(both[pretraining.ALT].snapshots) == [0, 1, 2]
     chem2 = pretraining.chemistry_vs_epoch({k: both[k] for k in ("mt", pretraining.ALT)}, p, references=(),
                                            repeats=1, ks=(2, 3))
@@ -391,17 +394,210 @@ def test_real_smoke_pretraining_with_snapshots(tmp_path, monkeypatch, data_root)
         ex.learned_part(ElementEmbedding(list(ELEMENTS), np.zeros((len(ELEMENTS), 3))), p, 0)
 
 
+# ------------------------------------------------------------------ the package
+def test_the_package_keeps_the_old_names_and_imports_downwards():
+    import ast
+
+    from ctlib.analysis.pretraining import _stored_and_learned, unfinished_run  # noqa: F401  (fronts.py)
+
+    old_all = ["KINDS", "ALT", "LABELS", "SHORT", "REFERENCES", "KS", "STORED", "IN_PROGRESS", "PENDING",
+               "PretrainingRun", "kind_targets", "run_prefix", "find_pretraining_runs", "final_tables",
+               "runs_frame", "validation_curves", "final_metrics", "snapshot_frame", "load_table",
+               "relative_drift", "best_silhouette", "reverse_r2", "chemistry_vs_epoch", "schedule_comparison",
+               "learned_part_chemistry", "plot_learned_part", "budget_table", "plot_validation_curves",
+               "plot_chemistry", "clear_memo"]
+    assert set(old_all) <= set(pretraining.__all__) and all(hasattr(pretraining, n) for n in pretraining.__all__)
+    assert pretraining._MEMO is pretraining.chemistry._MEMO
+    order = ["runs", "snapshots", "chemistry", "curves", "finding", "page"]
+    folder = Path(pretraining.__file__).parent
+    assert sorted(p.stem for p in folder.glob("*.py")) == sorted(["__init__", *order])
+    for i, name in enumerate(order):
+        text = (folder / f"{name}.py").read_text()
+        assert len(text.splitlines()) <= 600, name
+        tree = ast.parse(text)
+        assert ast.get_docstring(tree) and "Imports:" in ast.get_docstring(tree), name
+        mods = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        mods |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        own = {m.rsplit(".", 1)[1] for m in mods if m.startswith("ctlib.analysis.pretraining.")}
+        assert own <= set(order[:i]), f"{name} imports {own - set(order[:i])}, not below it"
+        assert not {m for m in mods if m.startswith(("ctlib.pages", "ctlib.book", "ctlib.claims", "ctlib.cli"))}
+        assert "ctlib.analysis.pretraining" not in mods, name        # never the package itself (a cycle)
+
+
+# ------------------------------------------------------------------ the finding
+def test_plateau_epoch_is_the_first_value_within_five_percent_of_the_highest():
+    assert pretraining.plateau_epoch([1, 2, 3, 4, 5, 6], [0.1, 0.5, 0.9, 0.96, 1.0, 0.97]) == 4
+    assert pretraining.plateau_epoch([1, 2, 3], [-0.5, -0.2, -0.21]) == 2          # a negative best: -0.21
+    assert pretraining.plateau_epoch([2, 4], [0.3, float("nan")]) == 2
+    assert pretraining.plateau_epoch([1, 2], [float("nan")] * 2) is None
+    assert pretraining.plateau_epoch([1, 2, 3], [0.1, 0.5, 0.9], frac=0.5) == 2
+
+
+def _chem_rows(kind, label, r2, final_epoch=None, start=-0.1):
+    """Measures of one run: epoch 0 at ``start``, then ``r2`` at epochs 1, 2, ..."""
+    rows = [{"kind": kind, "label": label, "epoch": 0.0, "is_final": False, "r2_mean": start,
+             "r2_mean_learned": math.nan}]
+    rows += [{"kind": kind, "label": label, "epoch": float(e), "is_final": e == final_epoch, "r2_mean": v,
+              "r2_mean_learned": v + 0.1} for e, v in enumerate(r2, start=1)]
+    return rows
+
+
+REFS = [{"kind": "reference", "label": n, "epoch": math.nan, "is_final": False, "r2_mean": v,
+         "r2_mean_learned": math.nan} for n, v in (("cgcnn92", 0.55), ("megnet16", 0.45), ("random128", -0.05))]
+
+
+def _finding_case():
+    """A stored multi-task run that levels off at epoch 4 of 10 (R² 0.39, highest 0.4) while its
+    validation MAE (0.5 / epoch) keeps falling; the other schedule levels off at epoch 3 of 6
+    at 0.5 with a higher MAE (0.6 / epoch); three reference tables."""
+    mt = pretraining.PretrainingRun("mt", pretraining.LABELS["mt"], [EF, EG], 0, pretraining.STORED, run_id="ct-a-s0",
+                                    history=_history([EF, EG], 10), epochs_planned=10, best_epoch=10)
+    alt_hist = [{**h, "val_mae": {t: 0.6 / h["epoch"] for t in (EF, EG)}} for h in _history([EF, EG], 6)]
+    alt = pretraining.PretrainingRun(pretraining.ALT, "CT multi-task, onecycle to lr 3e-4, 12 epochs", [EF, EG], 0,
+                                     pretraining.STORED, run_id="ct-b-s0", history=alt_hist, epochs_planned=6,
+                                     best_epoch=6)
+    runs = {"mt": mt, pretraining.ALT: alt}
+    chem = pd.DataFrame(_chem_rows("mt", mt.label, [0.1, 0.2, 0.3, 0.39, 0.4, 0.39, 0.4, 0.395, 0.4, 0.4], 10)
+                        + _chem_rows(pretraining.ALT, alt.label, [0.2, 0.45, 0.5, 0.49, 0.5, 0.5], 6) + REFS)
+    learned = pd.DataFrame([{"kind": "mt", "label": mt.label, "table": "learned part", "r2_mean": 0.5}])
+    return runs, chem, pretraining.validation_curves(runs), learned
+
+
+def test_plateau_epochs_per_run_and_none_where_the_curve_leaves_the_margin():
+    _, chem, _, _ = _finding_case()
+    assert pretraining.plateau_epochs(chem) == {"mt": 4, pretraining.ALT: 3}
+    dips = pd.DataFrame(_chem_rows("E_g", "CT E_g", [0.1, 0.4, 0.2, 0.39]) + _chem_rows("E_f", "CT E_f", [0.3])
+                        + REFS)
+    assert pretraining.plateau_epochs(dips) == {"E_g": None, "E_f": None}   # left the margin; one table
+    assert pretraining.plateau_epochs(chem.iloc[:0]) == {}
+
+
+def test_finding_says_where_the_table_levelled_off_from_the_numbers():
+    from ctlib import report
+    from ctlib.analysis import reverse
+
+    runs, chem, curves, learned = _finding_case()
+    text = pretraining.finding_text(runs, chem, curves, learned=learned, seeds_stored=[0, 1])
+    t6 = report.paper_tables()["table6_reverse_prediction_r2"]
+    paper = np.mean([t6["values"][t6["columns"].index(v)] for v in reverse.PROPERTIES.values()])
+    for part in ("**Finding.**", "rose from -0.100 at its random start (epoch 0) to 0.400 at its best epoch 10",
+                 "levelled off at epoch 4 of 10", "its highest value, 0.400",
+                 # lowest MAE up to epoch 4: 0.5 / 4; at the best epoch 10: 0.05
+                 "was still falling", "from 0.125 to 0.050 eV/atom for E_f (-60 %)", "from 0.125 to 0.050 eV for E_g",
+                 "mean R² moved by +0.010",
+                 "other schedule (onecycle to lr 3e-4, 12 epochs) levelled off at epoch 3 of 6 and ended at 0.500, "
+                 "+0.100", "higher validation MAE (E_f 0.100 against 0.050 eV/atom",
+                 "below cgcnn92 (0.550) and megnet16 (0.450), and above random128 (-0.050)",
+                 f"the paper reports {paper:.3f}", "learned part) it reaches 0.500, below cgcnn92 (0.550) only",
+                 "store: 2 (seeds 0, 1). This page shows seed 0; `-p seeds 1` shows another."):
+        assert part in text, part
+    assert text.count("\n\n") == 1                                  # the finding, then the seeds line
+    # a flat validation curve after the plateau is said so
+    runs["mt"].history = [{**h, "val_mae": {EF: 0.1, EG: 0.2}} for h in runs["mt"].history]
+    flat = pretraining.finding_text(runs, chem, pretraining.validation_curves(runs))
+    assert "had levelled off too" in flat and "Pretraining seeds" not in flat
+
+
+def test_finding_without_snapshots_in_progress_and_pending():
+    runs, chem, curves, _ = _finding_case()
+    two = chem[chem.epoch.isin([0, 10]) & (chem.kind == "mt")]          # smoke: start and final only
+    text = pretraining.finding_text({"mt": runs["mt"]}, pd.concat([two, chem[chem.kind == "reference"]]), curves)
+    assert "no table in between was measured" in text and "levelled off at" not in text
+    rising = chem[(chem.kind != "mt") | (chem.epoch <= 3)].copy()       # in progress, still rising at epoch 3
+    mt = runs["mt"]
+    mt.status, mt.best_epoch = pretraining.IN_PROGRESS, 3
+    text = pretraining.finding_text({"mt": mt}, rising, curves)
+    assert "provisional: the run is in progress" in text and "still moving at its last snapshot (epoch 3" in text
+    text = pretraining.finding_text({"mt": mt}, rising[rising.epoch.fillna(0) == 0], curves)
+    assert text.startswith("**Finding pending.**") and "only its random start" in text
+    mt.status = pretraining.PENDING
+    text = pretraining.finding_text({"mt": mt}, chem.iloc[:0], curves.iloc[:0], seeds_stored=[])
+    assert text.startswith("**Finding pending.**") and "in the store: 0." in text
+
+
+def test_stored_seeds_counts_only_the_pages_own_configuration(tmp_path, monkeypatch):
+    monkeypatch.setenv("CTLIB_RESULTS", str(tmp_path / "res"))
+    assert pretraining.stored_seeds("smoke") == []
+    rec = tmp_path / "res" / "smoke" / "fronts" / (pretraining.run_prefix("mt") + "deadbeef-s1.json")
+    rec.parent.mkdir(parents=True)
+    rec.write_text(json.dumps({"config_hash": "deadbeef", "seed": 1, "run_id": rec.stem}))
+    assert pretraining.stored_seeds("smoke") == []            # another configuration under the same prefix
+
+
+# ------------------------------------------------------------------ the page's tables
+def test_page_settings_tables_and_summary(tmp_path):
+    with pytest.raises(ValueError, match="one pretraining seed"):
+        pretraining.page_settings("smoke", [0, 1])
+    page = pretraining.page_settings("smoke", None, k_max=4, rp_repeats=None)
+    assert (page.seed, page.ks, page.trees, page.repeats) == (0, (2, 3, 4), 10, 1)
+    assert pretraining.page_settings("cpu", [2]).seed == 2 and pretraining.page_settings("cpu").trees == 30
+    assert page.probe["n_estimators"] == 10 and page.probe["cache_dir"].parts[-2:] == ("analysis", "chemistry")
+
+    stored, _ = _stored_run(tmp_path)
+    pending = pretraining.PretrainingRun("E_g", pretraining.LABELS["E_g"], [EG], 0, pretraining.PENDING,
+                                         epochs_planned=20)
+    runs = {"mt": stored, "E_g": pending}
+    status = pretraining.status_markdown(runs, "smoke")
+    assert status.startswith("Pretraining seed 0.") and "`ct-x-s0`), 3 of 3 epochs" in status
+    assert "*pending*" in status
+    fm = pretraining.final_metrics(runs)
+    mae = pretraining.headline_mae(fm).set_index(["pretraining", "task"])
+    assert mae.at[(stored.label, "E_f (eV/atom)"), "validation MAE"] == "0.170"
+    assert mae.at[(pending.label, "E_g (eV)"), "test MAE"] == "pending"
+    chem = pretraining.chemistry_vs_epoch(runs, "smoke", references=(), repeats=1, ks=(2, 3))
+    headline, note = pretraining.headline_r2(chem, runs)
+    assert note == "final table (best epoch 3)" and headline["table"].iloc[-1].startswith("paper:")
+    assert headline["mean"].iloc[0] == pytest.approx(chem[chem.is_final]["r2_mean"].iloc[0])
+    assert "from epoch 0 to 3 the table moved by 2.00 of its norm" in pretraining.run_summary(runs, chem)
+    assert "- CT E_g: pending." in pretraining.run_summary(runs, chem)
+    assert pretraining.schedule_reading(None, "quick") == "The `quick` profile defines no second schedule."
+    assert pretraining.learned_reading(chem.iloc[:0], chem).startswith("**Pending:**")
+    assert pretraining.learned_groups(runs | {"mt": pending}, "smoke") == ""
+    pretraining.chemistry_styler(chem).to_html()
+    summary = pretraining.page_summary(page, runs_table=pretraining.runs_frame(runs), metrics=fm,
+                                       curves=pretraining.validation_curves(runs), chem=chem, schedules=None,
+                                       learned=chem.iloc[:0], headline=headline, mt_note=note, budget=pd.DataFrame(),
+                                       finding="**Finding.**", seeds_stored=[0])
+    assert list(summary)[:13] == ["profile", "seed", "settings", "runs", "final_metrics", "validation_curves",
+                                  "chemistry", "schedule_comparison", "learned_part", "headline_r2", "mt_table",
+                                  "budget", "finding"]
+    # the tables at epochs 2 and 3 are 2 and 3 times the start: the same forest R², so level from epoch 2
+    assert summary["plateau_epochs"] == {"mt": 2} and summary["mt_seeds_stored"] == [0] and summary["seconds"] >= 0
+    assert summary["settings"]["probe"] == "RandomForestRegressor(10 trees, max_features=0.3)"
+
+
 # ------------------------------------------------------------------ the notebook
 def test_notebook_11_follows_the_page_conventions():
     nb = nbformat.read(REPO / "notebooks" / "11_pretraining.ipynb", as_version=4)
     nbformat.validate(nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert set(code[0].metadata["tags"]) == {"parameters", "remove-cell"}
-    assert all(c.metadata.get("tags") == ["hide-input"] for c in code[1:])
+    assert all(c.metadata.get("tags") == ["hide-input"] for c in code[1:-1])
+    assert code[-1].metadata.get("tags") == ["remove-cell"] and "write_summary(out, NB" in code[-1].source
     assert all(c.outputs == [] and c.execution_count is None for c in code)
     src = "\n".join(c.source for c in code)
     assert "notebook_params(" in code[1].source and "params.show()" in code[1].source
-    assert 'NB = "11_pretraining"' in src and "write_summary(out, NB" in src
+    assert 'NB = "11_pretraining"' in src or 'NB, out = "11_pretraining"' in src
     assert "savefig(" in src
     for line in code[0].source.splitlines():          # every parameter is commented
         assert "#" in line, line
+    # thin: short cells, no loops, no functions, no pivots or fits (they live in the package)
+    import ast
+
+    loops = (ast.For, ast.While, ast.FunctionDef, ast.Lambda, ast.ListComp, ast.DictComp, ast.SetComp,
+             ast.GeneratorExp)
+    for c in code:
+        assert len(c.source.splitlines()) <= 15, c.source[:60]
+        tree = ast.parse(c.source)
+        assert not [n for n in ast.walk(tree) if isinstance(n, loops)], c.source[:60]
+        calls = {n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
+        assert not calls & {"pivot", "pivot_table", "groupby", "fit", "kmeans_labels", "pca_reduce"}, c.source[:60]
+    # the finding opens the page: right after the parameters and set-up, before any heading and figure
+    ids = [c.get("id") for c in nb.cells]
+    first_md_after = next(i for i, c in enumerate(nb.cells) if i > 0 and c.cell_type == "markdown")
+    finding = ids.index("11-finding")
+    assert finding < first_md_after and "finding_text(" in nb.cells[finding].source
+    assert "plot_chemistry(" in nb.cells[finding + 1].source             # then the key figure
+    details = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.startswith("## Details"))
+    assert ids.index("92d39cb4") > details and "status_markdown(" in nb.cells[ids.index("92d39cb4")].source
+    assert "run_id" not in "\n".join(c.source for c in nb.cells[:details])
