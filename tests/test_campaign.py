@@ -206,8 +206,11 @@ def test_cpu_trains_whole_schedules_60_epoch_back_ends_and_100_epoch_scarce_runs
 
     tcfg = ex.train_config("cgcnn", "cpu")
     assert tcfg["patience"] is None and tcfg["epochs"] == 60 and tcfg["scheduler"] == "onecycle"
+    from ctlib.experiments import pretrain, transfer
+
     calls = []
-    monkeypatch.setattr(ex, "train_one", lambda model, *a, **kw: calls.append((model, kw)))
+    for module in (pretrain, transfer):         # the pretrainings and the transfer runs alike
+        monkeypatch.setattr(module, "train_one", lambda model, *a, **kw: calls.append((model, kw)))
     ex.scarce_transfer("cpu", seeds=[0], tasks=ex.SCARCE_TASKS[:1])
     scarce = [kw for model, kw in calls if kw.get("experiment") == "scarce"]
     # 13 starts less the two CT tables and their learned parts: no (patched) pretraining is stored
@@ -219,12 +222,13 @@ def test_cpu_trains_whole_schedules_60_epoch_back_ends_and_100_epoch_scarce_runs
 def test_table2_trains_each_front_then_its_back_ends_for_every_seed_before_the_next_front(monkeypatch):
     """So one front's columns (and their claims) complete before the next front's hours begin."""
     from ctlib import experiments as ex
+    from ctlib.experiments import tables
 
     calls = []
-    monkeypatch.setattr(ex, "pretrain_front", lambda model, short, p, seed, **kw:
+    monkeypatch.setattr(tables, "pretrain_front", lambda model, short, p, seed, **kw:
                         calls.append(("front", model, short, seed)) or {"front": model})
-    monkeypatch.setattr(ex, "embedding_path", lambda rec: None if rec is None else f"{rec['front']}.json")
-    monkeypatch.setattr(ex, "train_one", lambda model, targets, ds, sp, **kw: calls.append(
+    monkeypatch.setattr(tables, "embedding_path", lambda rec: None if rec is None else f"{rec['front']}.json")
+    monkeypatch.setattr(tables, "train_one", lambda model, targets, ds, sp, **kw: calls.append(
         ("back", kw.get("embedding") or kw.get("init"), targets[0], kw["seed"])))
     ex.table2("cpu", train=False)
     ef = [c for c in calls if c[2] in ("E_f", "formation_energy_per_atom")]

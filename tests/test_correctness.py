@@ -175,10 +175,12 @@ def test_table5_without_its_ct_run_leaves_ct_c_missing(monkeypatch, tmp_path):
     toy.targets["formation_energy_peratom"] = toy.targets["vpa"]
     toy.targets["optb88vdw_bandgap"] = toy.targets["vpa"]
     calls = []
-    monkeypatch.setattr(ex, "jarvis_path", lambda: tmp_path / "dft_3d.json")
+    from ctlib.experiments import tables
+
+    monkeypatch.setattr(tables, "jarvis_path", lambda: tmp_path / "dft_3d.json")
     monkeypatch.setattr(data, "load_jarvis_dft3d", lambda path: toy)
-    monkeypatch.setattr(ex, "pretrain_front", lambda *a, **k: None)
-    monkeypatch.setattr(ex, "train_one", lambda *a, **k: calls.append(k) or None)
+    monkeypatch.setattr(tables, "pretrain_front", lambda *a, **k: None)
+    monkeypatch.setattr(tables, "train_one", lambda *a, **k: calls.append(k) or None)
     df = ex.table5("smoke")
     assert set(df["column"]) == {"CGCNN", "CT-C"}
     assert all("embedding" not in k for k in calls) and len(calls) == 2  # CGCNN on E_f, E_g only

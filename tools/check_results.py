@@ -84,7 +84,8 @@ def _table_functions():
 
     found = []
     for name, fn in vars(ex).items():
-        if name.startswith("_") or not inspect.isfunction(fn) or fn.__module__ != ex.__name__:
+        if (name.startswith("_") or not inspect.isfunction(fn)
+                or not fn.__module__.startswith(ex.__name__ + ".")):   # the package's own modules
             continue
         sig = inspect.signature(fn)
         params = list(sig.parameters.values())
