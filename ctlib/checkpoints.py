@@ -49,14 +49,33 @@ def save_atomic(obj, path: Path) -> None:
     atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 
+def _crc_problem(path: Path) -> str | None:
+    """Why the zip archive that ``torch.save`` wrote fails its own CRC-32 sums, or None.
+
+    ``torch.load`` does not check them: a flipped byte in a tensor loads as a silently
+    different number. Checking them costs one read of the file.
+    """
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        return None  # not the zip format; torch.load says what it is
+    with zipfile.ZipFile(path) as z:
+        bad = z.testzip()
+    return None if bad is None else f"member {bad} fails its CRC check"
+
+
 def load_checkpoint(path: Path) -> dict:
-    """``torch.load`` of a checkpoint, with a clear error for a damaged file."""
+    """``torch.load`` of a checkpoint, with a clear error for a damaged file (one that
+    is truncated, or whose bytes changed: its zip CRC sums are checked first)."""
     try:
+        problem = _crc_problem(path)
+        if problem:
+            raise ValueError(problem)
         ck = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated zip, pickle error, ...
         raise ValueError(f"checkpoint {path} cannot be read ({type(exc).__name__}: {exc}); it is "
-                         f"probably truncated by a killed run. Delete it, or rerun with --force "
-                         f"(force=True) to train from scratch.") from None
+                         f"damaged (truncated by a killed run, or changed on disk). Delete it, or "
+                         f"rerun with --force (force=True) to train from scratch.") from None
     if not isinstance(ck, dict) or "identity" not in ck:
         raise ValueError(f"checkpoint {path} is not a ctlib last.pt (no 'identity'); delete it "
                          f"or rerun with --force (force=True)")

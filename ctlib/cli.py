@@ -17,13 +17,15 @@ code (0 ok, 1 error, 2 usage error); errors print one line, no traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
-from ctlib.utils import check_known_keys
+from ctlib.utils import StrictConfig, check_known_keys
 
 _FMT = argparse.RawDescriptionHelpFormatter
 
@@ -48,6 +50,120 @@ _DATASET_KEYS = {
     "megnet_json": ("megnet_json", "targets", "id_key", "structure_key", "units", "skip_bad",
                     "name"),
 }
+
+
+@dataclasses.dataclass
+class _Split(StrictConfig):
+    """The ``split:`` entry of a train config (keys checked before, naming ``split``)."""
+
+    OWNER = "split"
+    scheme: Any = None
+    fold: Any = None
+    seed: Any = None
+    n_train: Any = None
+    n_val: Any = None
+    n_test: Any = None
+
+    def validate(self) -> None:
+        from ctlib.data.splits import SCHEMES
+
+        if self.scheme is not None:
+            self._choice("scheme", SCHEMES)
+        self._int("fold", "seed", lo=0, allow_none=True)
+        self._int("n_train", "n_val", "n_test", allow_none=True)
+
+
+@dataclasses.dataclass
+class _DatasetEntry(StrictConfig):
+    """The ``dataset:`` mapping of a train config (keys checked before, naming ``dataset``)."""
+
+    OWNER = "dataset"
+    cif_folder: Any = None
+    megnet_json: Any = None
+    target_names: Any = None
+    targets: Any = None
+    id_key: Any = None
+    structure_key: Any = None
+    units: Any = None
+    skip_bad: Any = False
+    name: Any = None
+
+    def validate(self) -> None:
+        self._str("cif_folder", "megnet_json", "id_key", "structure_key", "name", allow_none=True)
+        self._bool("skip_bad")
+        self._mapping("units", allow_none=True)
+        if self.units and not all(isinstance(k, str) and isinstance(v, str)
+                                  for k, v in self.units.items()):
+            raise self._invalid("units", "a mapping of target name to unit text")
+        if self.target_names is not None and not _names(self.target_names, single=False):
+            raise self._invalid("target_names", "a list of distinct target names")
+        if self.targets is not None and not _names(self.targets):
+            raise self._invalid("targets", "a target name or a list of distinct names")
+
+
+def _names(v, single: bool = True) -> bool:
+    """``v`` is a non-empty name (when ``single``) or a non-empty list of distinct ones."""
+    if single and isinstance(v, str):
+        return bool(v.strip())
+    return isinstance(v, list) and bool(v) and len(set(map(str, v))) == len(v) \
+        and all(isinstance(x, str) and x.strip() for x in v)
+
+
+@dataclasses.dataclass
+class _TrainFile(StrictConfig):
+    """The top level of a ``ctlib train`` YAML file. Every key is validated as the
+    sections (``train:``, ``model_config:``) are, so that a wrong value stops the run
+    with its key named instead of passing silently (``seed: 1.7`` used to become 1).
+    The messages name the key; :func:`_cmd_train` adds the file."""
+
+    OWNER = ""
+    model: Any = None
+    targets: Any = None
+    dataset: Any = None
+    model_config: Any = None
+    train: Any = None
+    split: Any = None
+    seed: Any = 0
+    embedding: Any = None
+    output: Any = None
+    experiment: Any = None
+
+    def validate(self) -> None:
+        from ctlib.data import REGISTRY
+        from ctlib.models import MODEL_CLASSES
+
+        self._choice("model", tuple(sorted(MODEL_CLASSES)))
+        if not _names(self.targets):
+            raise self._invalid("targets", "a target name or a list of distinct names")
+        self._mapping("model_config", "train", "split", allow_none=True)
+        self._int("seed", lo=0, hi=2**32 - 1)
+        self._str("embedding", "output", "experiment", allow_none=True)
+        if isinstance(self.dataset, str):
+            if self.dataset not in REGISTRY:
+                raise ValueError(f"dataset {self.dataset!r} is not a registry name "
+                                 f"({', '.join(REGISTRY)}); for your own data write dataset: "
+                                 f"{{cif_folder: PATH}} or {{megnet_json: PATH}}")
+        elif isinstance(self.dataset, dict):
+            kinds = [k for k in _DATASET_KEYS if k in self.dataset]
+            if len(kinds) != 1:
+                raise ValueError(f"the dataset mapping needs exactly one of "
+                                 f"{' / '.join(_DATASET_KEYS)}, got keys {sorted(map(str, self.dataset))}")
+            check_known_keys(self.dataset, _DATASET_KEYS[kinds[0]], f"dataset ({kinds[0]})")
+            _DatasetEntry(**self.dataset)
+            path = self.dataset[kinds[0]]
+            if not isinstance(path, str) or not path.strip():
+                raise ValueError(f"dataset.{kinds[0]} must be a path (a non-empty string), "
+                                 f"got {path!r}")
+        else:
+            raise self._invalid("dataset", f"a registry name ({', '.join(REGISTRY)}) or a "
+                                           f"mapping with cif_folder or megnet_json")
+        if self.split:
+            check_known_keys(self.split, _SPLIT_KEYS, "split")
+            _Split(**self.split)
+        if self.train and "seed" in self.train and self.train["seed"] != self.seed:
+            raise ValueError(f"train.seed ({self.train['seed']!r}) is not used: the training seed "
+                             f"is the top-level key seed ({self.seed!r}); write seed: "
+                             f"{self.train['seed']!r} at the top level instead")
 
 
 class CLIError(Exception):
@@ -91,8 +207,8 @@ def load_yaml(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise CLIError(f"config file {path} does not exist")
-    try:
-        obj = yaml.load(path.read_text(), Loader=_yaml_loader())
+    try:  # bytes: PyYAML reads UTF-8 (a BOM too) and UTF-16 with its BOM; other bytes raise
+        obj = yaml.load(path.read_bytes(), Loader=_yaml_loader())
     except yaml.YAMLError as e:
         raise CLIError(f"config file {path} is not valid YAML: {e}") from None
     if not isinstance(obj, dict):
@@ -220,6 +336,16 @@ def _cmd_train(args) -> int:
     for key in ("model", "targets", "dataset"):
         if key not in cfg:
             raise CLIError(f"config {cfg_path}: missing required key {key!r} ({_TRAIN_KEYS[key]})")
+    try:
+        _TrainFile(**cfg)
+    except ValueError as e:
+        raise CLIError(f"config {cfg_path}: {e}") from None
+    from ctlib.models import MODEL_CLASSES
+
+    try:
+        MODEL_CLASSES[cfg["model"]].config_class.from_dict(cfg.get("model_config"))
+    except (ValueError, TypeError) as e:
+        raise CLIError(f"config {cfg_path}, section model_config: {e}") from None
     base = cfg_path.resolve().parent
     train = dict(cfg.get("train") or {})
     if args.device:
@@ -238,7 +364,7 @@ def _cmd_train(args) -> int:
     if embedding is not None:
         embedding = Path(embedding) if Path(embedding).is_absolute() else base / embedding
     store = ResultStore(out / "results")
-    kw = dict(model_config=cfg.get("model_config"), train_config=tc, seed=int(cfg.get("seed", 0)),
+    kw = dict(model_config=cfg.get("model_config"), train_config=tc, seed=cfg.get("seed", 0),
               store=store, experiment=experiment, profile="cli", run_root=out / "runs",
               embedding=embedding, progress=progress)
     # is it stored already? (a dry run only looks it up: nothing is trained or written)
@@ -798,7 +924,24 @@ def main(argv: list[str] | None = None) -> int:
     return _call(lambda: args.func(args))
 
 
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    """How the command prints a warning: one line, ``ctlib: warning: <message>``, without
+    the library's file path and source line that Python's default format shows."""
+    return f"ctlib: warning: {' '.join(str(message).split())}\n"
+
+
 def _call(fn) -> int:
+    import warnings
+
+    before = warnings.formatwarning
+    warnings.formatwarning = _format_warning  # only the display: filters and records are as before
+    try:
+        return _run(fn)
+    finally:
+        warnings.formatwarning = before
+
+
+def _run(fn) -> int:
     from ctlib.data import DataError
 
     try:

@@ -379,9 +379,10 @@ class ElementEmbedding:
                 (same symbols, same order).
 
         Raises:
-            FileNotFoundError, ValueError: naming the file and the problem;
-                ValueError also when the file's ``checksum`` does not match its
-                content (edited after it was written). Files without a checksum load.
+            FileNotFoundError, ValueError: naming the file and the problem (a damaged,
+                truncated or mis-encoded file too); ValueError also when the file's
+                ``checksum`` does not match its content (edited after it was
+                written). Files without a checksum load.
         """
         path = Path(path)
         if not path.is_file():
@@ -391,10 +392,11 @@ class ElementEmbedding:
         cw = cb = None
         checksum = None
         if ext == ".json":
-            try:
-                obj = json.loads(path.read_text())
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{where} is not valid JSON: {e}") from None
+            try:  # bytes: json detects UTF-8 (with or without a BOM), UTF-16 and UTF-32
+                obj = json.loads(path.read_bytes())
+            except (ValueError, RecursionError) as e:  # JSONDecodeError, UnicodeDecodeError
+                raise ValueError(f"{where} is not valid JSON ({type(e).__name__}: {e}); write it "
+                                 f"again (ctlib embed extract / export)") from None
             if isinstance(obj, dict) and obj.get("format") == FORMAT:
                 if obj.get("version") != VERSION:
                     raise ValueError(f"{where} has format version {obj.get('version')}; this "
@@ -406,17 +408,27 @@ class ElementEmbedding:
                 prov = obj.get("provenance") or {}
                 cw, cb = obj.get("coord_weight"), obj.get("coord_bias")
                 checksum = obj.get("checksum")
+                for key, v in (("elements", elements), ("matrix", matrix), ("coord_weight", cw),
+                               ("coord_bias", cb)):
+                    if not isinstance(v, list) and (v is not None or key in ("elements", "matrix")):
+                        raise ValueError(f"{where}: {key!r} must be a list, got {type(v).__name__}")
             elif isinstance(obj, dict) and obj and all(str(k).isdigit() for k in obj):
                 symbols = _symbols()
+                bad = [k for k in obj if not (k.isascii() and k.isdigit() and k[0] != "0"
+                                              and int(k) <= len(symbols))]
+                if bad:
+                    raise ValueError(f"{where}: atom_init keys must be atomic numbers '1'..'100', "
+                                     f"got {sorted(bad)[:5]}")
                 zs = sorted(int(k) for k in obj)
-                if zs[0] < 1 or zs[-1] > len(symbols):
-                    raise ValueError(f"{where}: atom_init keys must be atomic numbers 1..100, "
-                                     f"got {zs[0]}..{zs[-1]}")
                 elements = [symbols[z - 1] for z in zs]
-                lens = {len(obj[str(z)]) for z in zs}
+                rows = [obj[str(z)] for z in zs]
+                if not all(isinstance(r, list) for r in rows):
+                    z = next(z for z, r in zip(zs, rows) if not isinstance(r, list))
+                    raise ValueError(f"{where}: atom_init entry '{z}' must be a list of numbers")
+                lens = {len(r) for r in rows}
                 if len(lens) != 1:
                     raise ValueError(f"{where}: atom_init vectors have different lengths {sorted(lens)}")
-                matrix = [obj[str(z)] for z in zs]
+                matrix = rows
                 prov = {"format": "atom_init"}
             else:
                 raise ValueError(f"{where} is neither a ctlib embedding (format={FORMAT!r}) nor a "
@@ -424,32 +436,50 @@ class ElementEmbedding:
         elif ext == ".npz":
             import zipfile
 
-            try:
+            try:  # a damaged archive can raise almost anything; np.load reads no CRC
+                with zipfile.ZipFile(path) as zf:
+                    broken = zf.testzip()
+                if broken is not None:
+                    raise ValueError(f"member {broken} fails its CRC check")
                 with np.load(path, allow_pickle=False) as z:
-                    for key in ("elements", "matrix"):
-                        if key not in z.files:
-                            raise ValueError(f"{where} lacks the array {key!r}")
-                    elements = [str(e) for e in z["elements"]]
-                    matrix = z["matrix"]
-                    prov = json.loads(str(z["provenance"])) if "provenance" in z.files else {}
-                    cw = z["coord_weight"] if "coord_weight" in z.files else None
-                    cb = z["coord_bias"] if "coord_bias" in z.files else None
-                    checksum = str(z["checksum"]) if "checksum" in z.files else None
-            except (zipfile.BadZipFile, EOFError, OSError, json.JSONDecodeError) as e:
-                raise ValueError(f"{where} is damaged and cannot be read ({type(e).__name__}: "
-                                 f"{e}); write it again (ctlib embed extract / export)") from None
+                    arrays = {k: z[k] for k in z.files}
+            except Exception as e:
+                raise ValueError(f"{where} is damaged or not an .npz archive and cannot be read "
+                                 f"({type(e).__name__}: {e}); write it again (ctlib embed extract / "
+                                 f"export)") from None
+            for key in ("elements", "matrix"):
+                if key not in arrays:
+                    raise ValueError(f"{where} lacks the array {key!r}")
+            if arrays["elements"].ndim != 1:
+                raise ValueError(f"{where}: 'elements' must be a 1-d array of symbols, got shape "
+                                 f"{arrays['elements'].shape}")
+            elements = [str(e) for e in arrays["elements"]]
+            matrix = arrays["matrix"]
+            try:
+                prov = json.loads(str(arrays["provenance"])) if "provenance" in arrays else {}
+            except ValueError as e:
+                raise ValueError(f"{where}: 'provenance' is not JSON text ({e})") from None
+            cw, cb = arrays.get("coord_weight"), arrays.get("coord_bias")
+            checksum = str(arrays["checksum"]) if "checksum" in arrays else None
         elif ext == ".csv":
-            with open(path, newline="") as fh:
-                rows = list(csv.reader(fh))
+            try:
+                with open(path, newline="", encoding="utf-8-sig") as fh:
+                    rows = list(csv.reader(fh))
+            except (UnicodeDecodeError, csv.Error) as e:
+                raise ValueError(f"{where} is not UTF-8 CSV text ({type(e).__name__}: {e})") from None
             if not rows or not rows[0] or rows[0][0].strip().lower() != "element":
                 raise ValueError(f"{where}: first CSV column must be headed 'element'")
+            width = len(rows[0])
+            short = next((k + 2 for k, r in enumerate(rows[1:]) if r and len(r) != width), None)
+            if short is not None:
+                raise ValueError(f"{where}: line {short} has {len(rows[short - 1])} cells but the "
+                                 f"header has {width} (element, e0, ...); the file is cut short or "
+                                 f"a cell is missing or extra")
             elements = [r[0].strip() for r in rows[1:] if r]
             try:
                 matrix = [[float(x) for x in r[1:]] for r in rows[1:] if r]
             except ValueError as e:
                 raise ValueError(f"{where}: non-numeric value ({e})") from None
-            if len({len(r) for r in matrix}) > 1:
-                raise ValueError(f"{where}: rows have different numbers of columns")
             prov = {"format": "csv"}
         else:
             raise ValueError(f"cannot read {path.name!r}: use .json, .npz or .csv")
@@ -474,11 +504,13 @@ class ElementEmbedding:
                     f"without its matrix rows. Rows would be read against the wrong elements. "
                     f"Write the file again from its source (ctlib embed extract / export) or, if "
                     f"the edit is intended and consistent, delete the \"checksum\" entry.")
+        if not isinstance(prov, dict):
+            raise ValueError(f"{where}: 'provenance' must be a mapping, got {type(prov).__name__}")
         prov = dict(prov)
         prov.setdefault("source_file", str(path))
         try:
             return cls(elements, matrix, prov, cw, cb)
-        except ValueError as e:
+        except (ValueError, TypeError) as e:
             raise ValueError(f"{where}: {e}") from None
 
     def to_atom_init(self, path: str | Path, fill: str = "zero") -> Path:

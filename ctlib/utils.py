@@ -137,6 +137,9 @@ class StrictConfig:
 
     #: what an unknown key is called in the error of :meth:`from_dict`
     KEY_NOUN = "key"
+    #: what the messages call the config (None: the class name; "": the key alone,
+    #: e.g. ``seed must be ...`` for the top level of a YAML file)
+    OWNER: str | None = None
 
     @classmethod
     def from_dict(cls, d: dict | None):
@@ -172,7 +175,9 @@ class StrictConfig:
         return type(self).from_dict({**self.to_dict(), **kw})
 
     def _invalid(self, name: str, rule: str, hint: str = "") -> ValueError:
-        return ValueError(f"{type(self).__name__}.{name} must be {rule}, got {getattr(self, name)!r}{hint}")
+        owner = type(self).__name__ if self.OWNER is None else self.OWNER
+        key = f"{owner}.{name}" if owner else name
+        return ValueError(f"{key} must be {rule}, got {getattr(self, name)!r}{hint}")
 
     def _choice(self, name: str, choices: tuple) -> None:
         """``name`` is one of ``choices`` (listed in their order in the message)."""
@@ -184,14 +189,36 @@ class StrictConfig:
             if not isinstance(getattr(self, name), bool):
                 raise self._invalid(name, "true or false")
 
-    def _int(self, *names: str, lo: int = 1, allow_none: bool = False) -> None:
-        """Each of ``names`` is an int (not a bool) >= ``lo``, or None where allowed."""
+    def _int(self, *names: str, lo: int = 1, hi: int | None = None,
+             allow_none: bool = False) -> None:
+        """Each of ``names`` is an int (not a bool; not a float such as 1.7 or 2.0)
+        >= ``lo`` and <= ``hi`` when given, or None where allowed."""
         for name in names:
             v = getattr(self, name)
             if v is None and allow_none:
                 continue
-            if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-                raise self._invalid(name, f"an int >= {lo}")
+            if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
+                raise self._invalid(name, f"an int >= {lo}" if hi is None else f"an int in {lo}..{hi}")
+
+    def _str(self, *names: str, allow_none: bool = False) -> None:
+        """Each of ``names`` is a non-empty string, or None where allowed (in YAML a
+        name such as ``01`` or ``2024`` is a number: quote it)."""
+        for name in names:
+            v = getattr(self, name)
+            if v is None and allow_none:
+                continue
+            if not isinstance(v, str) or not v.strip():
+                hint = " (quote it in YAML: '...')" if isinstance(v, (int, float)) else ""
+                raise self._invalid(name, "a non-empty string", hint)
+
+    def _mapping(self, *names: str, allow_none: bool = False) -> None:
+        """Each of ``names`` is a dict (a YAML mapping), or None where allowed."""
+        for name in names:
+            v = getattr(self, name)
+            if v is None and allow_none:
+                continue
+            if not isinstance(v, dict):
+                raise self._invalid(name, "a mapping (key: value entries)")
 
     def _number(self, *names: str, positive: bool = False, lo: float | None = None,
                 allow_none: bool = False) -> None:

@@ -399,3 +399,222 @@ def test_committed_embedding_files_without_checksum_still_load():
     assert files
     for f in files:
         assert len(ElementEmbedding.load(f)) > 0
+
+
+# ======================================================= issue 34: a new user's inputs
+def _mgo():
+    from pymatgen.core import Lattice, Structure
+
+    return Structure.from_spacegroup("Fm-3m", Lattice.cubic(4.21), ["Mg", "O"],
+                                     [[0, 0, 0], [0.5, 0.5, 0.5]])
+
+
+def _bad_record(folder, **kw) -> str:
+    """The DataError message of loading ``folder`` (which must fail)."""
+    from ctlib.data import DataError, load_cif_folder
+
+    with pytest.raises(DataError) as info:
+        load_cif_folder(folder, progress=False, **kw)
+    return str(info.value)
+
+
+def test_decimal_comma_in_the_first_row_is_data_never_a_header(tmp_cache, tmp_path, nacl, si_diamond):
+    """Issue 34.1: `s000,-1,00` was taken for a header: 'has no target 'target'; available:
+    ['-1,00']', or, with target_names, s000 was dropped without a word."""
+    from ctlib.data import load_cif_folder
+
+    folder = _cif_folder(tmp_path / "cifs", {"s000": nacl, "s001": si_diamond,
+                                             "s002": _strained(nacl, 1.02)})
+    rows = (folder / "id_prop.csv").read_text().splitlines()
+    (folder / "id_prop.csv").write_text("\n".join(["s000,-1,00"] + rows[1:]) + "\n")
+    for kw in ({}, {"target_names": ["target"]}, {"target_names": ["target"], "cache": False}):
+        msg = _bad_record(folder, **kw)
+        assert "record 's000': line 1 of id_prop.csv has 3 cells, expected 2 (id, target)" in msg
+        assert "a decimal comma splits -1,00 in two: write -1.00" in msg
+    with pytest.warns(DataWarning, match=r"skipped 1 bad record.*'s000'"):  # never silent
+        assert len(load_cif_folder(folder, target_names=["target"], skip_bad=True,
+                                   progress=False)) == 2
+    # quoted, as a spreadsheet of a decimal-comma locale writes it: a value that is no number
+    (folder / "id_prop.csv").write_text("\n".join(['s000,"-1,00"'] + rows[1:]) + "\n")
+    msg = _bad_record(folder, target_names=["target"])
+    assert "record 's000': target 'target' = '-1,00' is not a number (a decimal comma? write -1.00)" in msg
+    # a header is a first row of names (a letter first); it still names the targets
+    (folder / "id_prop.csv").write_text("\n".join(["id,band_gap"] + rows) + "\n")
+    ds = load_cif_folder(folder, progress=False)
+    assert list(ds.targets) == ["band_gap"] and list(ds.ids) == ["s000", "s001", "s002"]
+    # a row with too many cells is named whatever the first row holds
+    (folder / "id_prop.csv").write_text("\n".join(rows[:2] + ["s002,0.1,7"]) + "\n")
+    assert "record 's002': line 3 of id_prop.csv has 3 cells, expected 2" in _bad_record(folder)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_id_prop_saved_by_a_spreadsheet_with_a_byte_order_mark_loads(encoding, tmp_cache, tmp_path,
+                                                                      nacl, si_diamond):
+    """Issue 34.2: "record '\\ufeffs000': CIF file .../\\ufeffs000.cif not found"."""
+    from ctlib.data import load_cif_folder
+
+    folder = _cif_folder(tmp_path / "cifs", {"s000": nacl, "s001": si_diamond})
+    plain = load_cif_folder(folder, progress=False, cache=False)
+    table = folder / "id_prop.csv"
+    table.write_bytes(table.read_text().encode(encoding))
+    ds = load_cif_folder(folder, progress=False)
+    assert list(ds.ids) == ["s000", "s001"]
+    np.testing.assert_array_equal(ds.targets["target"], plain.targets["target"])
+    assert ds.frac_coords.tobytes() == plain.frac_coords.tobytes()
+    table.write_bytes("s000,0.1\ns\xe9,0.2\n".encode("latin-1"))  # neither: named, with the line
+    msg = _bad_record(folder)
+    assert f"{table} is not UTF-8 text (byte b'\\xe9' on line 2)" in msg
+
+
+def test_cif_cut_at_a_line_boundary_is_a_bad_record(tmp_cache, tmp_path, nacl):
+    """Issue 34.3: MgO left with 1 of its 8 sites trained with exit 0 (pymatgen's
+    'Missing elements O' reached only the cache's report.json)."""
+    from pymatgen.io.cif import CifWriter
+
+    text = str(CifWriter(_mgo()))
+    cut = text[:text.index("  Mg  Mg1")]  # the first site row is the last line kept
+    folder = _cif_folder(tmp_path / "cifs", {"nacl": nacl}, bad={"mgo": cut})
+    msg = _bad_record(folder)
+    assert ("record 'mgo': the atom sites give Mg1 (1 sites) but _chemical_formula_sum on line 12 "
+            "of the CIF declares 'Mg4 O4' (element(s) O missing): the file is cut short") in msg
+    # the CIF convention: the formula of one unit, Z units in the cell; a cut there too
+    conv = text.replace("'Mg4 O4'", "'Mg O'")
+    _cif_folder(tmp_path / "conv", {"nacl": nacl}, bad={"mgo": conv})
+    from ctlib.data import load_cif_folder
+
+    assert len(load_cif_folder(tmp_path / "conv", progress=False)) == 2  # Z = 4 units: fine
+    cut = conv[:conv.index("  O  O6")]
+    _cif_folder(tmp_path / "conv_cut", {"nacl": nacl}, bad={"mgo": cut})
+    assert "declares 'Mg O' (other proportions)" in _bad_record(tmp_path / "conv_cut")
+    symm = str(CifWriter(_mgo(), symprec=0.1))  # Fm-3m: 2 sites, 192 operations
+    lines = symm.splitlines()
+    ops = [i for i, ln in enumerate(lines) if re.match(r"\s+\d+\s+'", ln)]
+    short = "\n".join(lines[:ops[0] + 1] + lines[ops[-1] + 1:]) + "\n"  # only 'x, y, z' left
+    _cif_folder(tmp_path / "symm", {"nacl": nacl}, bad={"mgo": short})
+    msg = _bad_record(tmp_path / "symm")
+    assert "record 'mgo': the atom sites give Mg1 O1 (2 sites)" in msg
+    assert "0.25 times it, where once or _cell_formula_units_Z = 4 times is expected" in msg
+
+
+def test_atoms_closer_than_the_physical_floor_are_a_bad_record(tmp_cache, tmp_path, nacl, po_cubic):
+    """Issue 34.4: cell lengths in nm instead of Å were accepted (atoms 0.28 Å apart)."""
+    from pymatgen.io.cif import CifWriter
+
+    from ctlib.data import DataError, check_structure
+    from ctlib.data.io import MIN_DISTANCE
+
+    text = str(CifWriter(_mgo()))
+    nm = re.sub(r"(_cell_length_[abc]\s+)4\.21", r"\g<1>0.421", text)
+    folder = _cif_folder(tmp_path / "cifs", {"nacl": nacl}, bad={"mgo": nm})
+    msg = _bad_record(folder)
+    assert ("record 'mgo': site Mg0 (line 27 of the CIF) and site O5 (line 32 of the CIF) are "
+            "0.21 Å apart, closer than the physical floor of 0.5 Å: cell lengths in nm instead "
+            "of Å (multiply them by 10)") in msg
+    assert MIN_DISTANCE == 0.5
+    small = po_cubic.copy()
+    small.scale_lattice(0.3359 ** 3)  # one atom per cell, a = 0.3359: its own image is close
+    with pytest.raises(DataError, match=r"site 0 \(Po\) is 0.336 Å from its own periodic image"):
+        check_structure(small)
+    # the same check for `ctlib predict` (a structure without a file: its label or index)
+    scaled = _mgo()
+    scaled.scale_lattice(scaled.volume / 1000)
+    with pytest.raises(DataError, match=r"site 0 \(Mg\) and site 5 \(O\) are 0.211 Å apart"):
+        check_structure(scaled)
+    # a negative or non-finite cell length is no cell (pymatgen would flip the vector)
+    neg = text.replace("_cell_length_b   4.21000000", "_cell_length_b   -4.21000000")
+    _cif_folder(tmp_path / "neg", {"nacl": nacl}, bad={"mgo": neg})
+    assert ("record 'mgo': malformed CIF: _cell_length_b -4.21000000 (line 5 of the CIF) must be "
+            "a positive length in Å") in _bad_record(tmp_path / "neg")
+
+
+def test_the_floor_rejects_no_structure_of_the_real_datasets(hoip, castelli):
+    """The shortest distances: 0.99 Å in HOIP, 1.30 Å in Castelli, 0.74 Å (H2) in MP-2018
+    (checked once: 16 s; the registry datasets are parsed through the same check)."""
+    from ctlib.data.io import MIN_DISTANCE, _closest_pair
+
+    for ds in (hoip, castelli):
+        step = 1 if len(ds) < 2000 else 7
+        shortest = min(_closest_pair(ds.atoms(i)[2], ds.atoms(i)[1])[0] for i in range(0, len(ds), step))
+        assert shortest > 1.5 * MIN_DISTANCE, (ds.name, shortest)
+
+
+def test_top_level_config_keys_are_validated_like_the_sections(tmp_path, monkeypatch, capsys):
+    """Issue 34.5: seed: "zero" gave "invalid literal for int()" without the key; seed: 1.7
+    became 1. Every top-level key is checked before anything is loaded or trained."""
+    monkeypatch.chdir(tmp_path)
+    base = _train_cfg("cifs")
+    registry = "dataset 'mp2019' is not a registry name (mp2018, castelli_perovskites, hoip)"
+    cases = {
+        "seed: zero": ({"seed": "zero"}, "seed must be an int in 0..4294967295, got 'zero'"),
+        "seed: 1.7": ({"seed": 1.7}, "seed must be an int in 0..4294967295, got 1.7"),
+        "seed: -1": ({"seed": -1}, "seed must be an int in 0..4294967295, got -1"),
+        "seed: true": ({"seed": True}, "seed must be an int in 0..4294967295, got True"),
+        "model": ({"model": "cttt"},
+                  "model must be one of ['alignn', 'cgcnn', 'ct', 'megnet'], got 'cttt'"),
+        "targets": ({"targets": ["a", "a"]},
+                    "targets must be a target name or a list of distinct names"),
+        "output": ({"output": 5}, "output must be a non-empty string, got 5 (quote it in YAML"),
+        "experiment": ({"experiment": 2024}, "experiment must be a non-empty string, got 2024"),
+        "split": ({"split": {"scheme": "random", "n_train": 1.5}},
+                  "split.n_train must be an int >= 1, got 1.5"),
+        "split key": ({"split": {"n_trian": 5}},
+                      "split: unknown key(s) 'n_trian' (did you mean 'n_train'?)"),
+        "dataset": ({"dataset": {"cif_folder": "cifs", "skip_bad": "yes"}},
+                    "dataset.skip_bad must be true or false, got 'yes'"),
+        "dataset path": ({"dataset": {"cif_folder": None}},
+                         "dataset.cif_folder must be a path (a non-empty string), got None"),
+        "dataset name": ({"dataset": "mp2019"}, registry),
+        "train.seed": ({"train": {**base["train"], "seed": 4}},
+                       "train.seed (4) is not used: the training seed is the top-level key seed (0)"),
+        "model_config": ({"model_config": {"d_atom": 1.5}},
+                         "section model_config: CTConfig.d_atom must be an int >= 1, got 1.5"),
+    }
+    for what, (change, words) in cases.items():
+        conf = tmp_path / "c.yaml"
+        conf.write_text(yaml.safe_dump({**base, **change}))
+        assert main(["train", "--config", str(conf), "--no-progress"]) == 1, what
+        err = capsys.readouterr().err
+        assert err.startswith(f"ctlib: error: config {conf}") and words in err, (what, err)
+        assert len(err.strip().splitlines()) == 1, err
+
+
+def test_cli_prints_each_warning_as_one_clean_line(tmp_path, nacl, si_diamond):
+    """Issue 34.6: warnings printed as Python warnings ('.../ctlib/cli.py:169: DataWarning:'
+    and a source line), and the skip-bad warning pointed CLI users at a Python argument."""
+    from ctlib.cli import _format_warning
+
+    assert _format_warning("two\n  lines", DataWarning, "/x/cli.py", 169) == "ctlib: warning: two lines\n"
+    structs = {f"s{i}": _strained(s, f) for i, (s, f) in enumerate(
+        [(nacl, 0.98), (si_diamond, 1.0), (nacl, 1.02), (si_diamond, 1.04)])}
+    _cif_folder(tmp_path / "cifs", structs, bad={"bad": XX_CIF.format(a="Xx", b="Na")})
+    conf = tmp_path / "withbad.yaml"
+    conf.write_text(yaml.safe_dump(dict(_train_cfg("cifs"), train={
+        "epochs": 1, "batch_size": 4, "lr": 1e-3, "num_threads": 1})))
+    env = {**__import__("os").environ, "CTLIB_CACHE": str(tmp_path / "cache")}
+    r = subprocess.run([sys.executable, "-m", "ctlib", "train", "--config", str(conf),
+                        "--no-progress", "--skip-bad"], capture_output=True, text=True,
+                       cwd=tmp_path, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    warn = [ln for ln in lines if "skipped 1 bad record" in ln]
+    assert len(warn) == 1 and warn[0].startswith("ctlib: warning: cifs: skipped 1 bad record"), r.stderr
+    assert "record 'bad': site Xx1 (line 16 of the CIF): 'Xx' is not a chemical element" in warn[0]
+    assert not any(".py:" in ln or "DataWarning" in ln or "warnings.warn" in ln for ln in lines), r.stderr
+    listed = re.search(r'listed under "skipped" in (\S+\.report\.json)', warn[0])
+    assert listed, warn[0]
+    report = json.loads(Path(listed.group(1)).read_text())["report"]
+    assert [s[0] for s in report["skipped"]] == ["bad"]
+
+
+def test_errors_name_cif_sites_by_label_and_line(tmp_cache, tmp_path, nacl):
+    """Issue 34.7: 'site 1' counted in pymatgen's sorted order, not the file's."""
+    _cif_folder(tmp_path / "xx", {"nacl": nacl}, bad={"bad": XX_CIF.format(a="Na", b="Xx")})
+    assert "record 'bad': site Xx1 (line 17 of the CIF): 'Xx' is not a chemical element" in \
+        _bad_record(tmp_path / "xx")
+    _cif_folder(tmp_path / "og", {"nacl": nacl}, bad={"bad": XX_CIF.format(a="Og", b="Na")})
+    assert "record 'bad': site Og1 (line 16 of the CIF): element Og (Z=118) is outside Z=1..100" in \
+        _bad_record(tmp_path / "og")
+    disordered = XX_CIF.format(a="Na", b="Cl").replace("Cl1 Cl 0.5 0.5 0.5 1", "Cl1 Cl 0.5 0.5 0.5 0.5")
+    _cif_folder(tmp_path / "occ", {"nacl": nacl}, bad={"bad": disordered})
+    assert "record 'bad': partial occupancy / disorder at site Cl1 (line 17 of the CIF)" in \
+        _bad_record(tmp_path / "occ")

@@ -11,8 +11,11 @@ into. Every loader goes the same way:
 3. parse the structures, in parallel (one process per core, chunks, tqdm bar): the
    P1 CIFs that pymatgen writes (MP-2018, Castelli) with :mod:`ctlib.data.p1cif`,
    which gives pymatgen's arrays bit for bit, everything else with pymatgen; check
-   each one: malformed CIF, empty structure, partial occupancy / disorder, an
-   element outside Z = 1..100 or not an element;
+   each one: malformed CIF, a cell length or angle that is not a positive finite
+   number, empty structure, partial occupancy / disorder, an element outside
+   Z = 1..100 or not an element, atom sites that disagree with the CIF's declared
+   formula (a file cut short), two atoms closer than :data:`MIN_DISTANCE` (0.5 Å;
+   e.g. cell lengths in nm). A site is named by its CIF label and line;
 4. either raise one :class:`DataError` naming every bad record (the default), or
    with ``skip_bad=True`` drop them, warn with their count and first ids
    (:class:`DataWarning`) and list them all in the :class:`LoadReport`;
@@ -56,6 +59,11 @@ from .registry import DatasetSpec, cache_root, data_root, get_spec
 
 CACHE_VERSION = 1  # bump when parsing or validation changes; old caches are re-parsed
 MAX_Z = 100
+#: Å; two atoms (or an atom and its periodic image) closer than this are bad input. The
+#: shortest distance in the registry datasets is 0.74 Å (H2 in MP-2018); cell lengths
+#: given in nm instead of Å put neighbours about 0.2-0.3 Å apart.
+MIN_DISTANCE = 0.5
+_FORMULA_RTOL = 1e-3  # declared formula vs atom sites: relative tolerance of the ratios
 _SERIAL_BELOW = 256  # fewer records than this are parsed in-process
 _NA_STRINGS = {"", "na", "nan", "none", "null"}
 _KNOWN_UNITS = {
@@ -206,6 +214,227 @@ def _cif_atom_rows(text: str) -> int:
     return n
 
 
+def _cif_first_block(text: str) -> list[tuple[int, str]]:
+    """(1-based line number, stripped line) of the CIF's first data block (what pymatgen
+    reads). Lines end at "\n" only, as for pymatgen (not at a vertical tab, form feed, ...)."""
+    out, blocks = [], 0
+    for n, raw in enumerate(text.split("\n"), 1):
+        line = raw.strip()
+        if line.lower().startswith("data_"):
+            blocks += 1
+            if blocks > 1:
+                break
+        out.append((n, line))
+    return out
+
+
+def _cif_value(value: str) -> str:
+    """A CIF value without its quotes."""
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1].strip()
+    return value
+
+
+def _cif_tags(lines: list[tuple[int, str]], names: tuple[str, ...]) -> dict[str, tuple[int, str]]:
+    """Single-valued tags ``names`` (lower case) -> (line, value); a value may stand on
+    the next line. Tags inside loops and ;-text fields are not read."""
+    out: dict[str, tuple[int, str]] = {}
+    pending = None  # a tag whose value is on the next line
+    for n, line in lines:
+        if not line or line.startswith("#"):
+            continue
+        if pending is not None:
+            if not line.startswith(("_", ";")) and line.lower() != "loop_":
+                out.setdefault(pending, (n, _cif_value(line)))
+            pending = None
+            continue
+        if line.startswith("_"):
+            parts = line.split(None, 1)
+            tag = parts[0].lower()
+            if tag in names:
+                if len(parts) == 2:
+                    out.setdefault(tag, (n, _cif_value(parts[1])))
+                else:
+                    pending = tag
+    return out
+
+
+_CELL_TAGS = ("_cell_length_a", "_cell_length_b", "_cell_length_c",
+              "_cell_angle_alpha", "_cell_angle_beta", "_cell_angle_gamma")
+_FORMULA_TAGS = ("_chemical_formula_sum", "_chemical_formula_structural")
+
+
+def _cif_cell_problem(text: str) -> str | None:
+    """Why the CIF's cell parameters are unusable (pymatgen would take some of them:
+    a negative length flips a vector, an angle of 200 degrees acts as 160), or None."""
+    tags = _cif_tags(_cif_first_block(text), _CELL_TAGS)
+    for tag in _CELL_TAGS:
+        if tag not in tags:
+            continue
+        n, value = tags[tag]
+        try:
+            x = float(re.sub(r"\(\d*\)$", "", value))  # 4.21(3): the uncertainty is dropped
+        except ValueError:
+            continue  # pymatgen says what is wrong with it
+        length = tag.startswith("_cell_length")
+        if not math.isfinite(x) or (x <= 0 if length else not 0 < x < 180):
+            rule = "a positive length in Å" if length else "an angle between 0 and 180 degrees"
+            return f"{tag} {value} (line {n} of the CIF) must be {rule}"
+    return None
+
+
+def _declared_formula(text: str):
+    """(tag, line, value, Composition) of the CIF's declared formula, or None when it has
+    none that pymatgen's Composition reads (then nothing is compared)."""
+    from pymatgen.core import Composition
+
+    tags = _cif_tags(_cif_first_block(text), _FORMULA_TAGS)
+    for tag in _FORMULA_TAGS:
+        if tag in tags:
+            n, value = tags[tag]
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    comp = Composition(value).remove_charges()
+                if len(comp) and all(math.isfinite(a) and a > 0 for a in comp.values()):
+                    return tag, n, value, comp
+            except Exception:  # not a formula pymatgen reads: '?', free text, ...
+                pass
+            return None
+    return None
+
+
+def _formula_units(text: str) -> int | None:
+    """The CIF's ``_cell_formula_units_Z`` when it is a positive integer, else None."""
+    tag = _cif_tags(_cif_first_block(text), ("_cell_formula_units_z",)).get("_cell_formula_units_z")
+    try:
+        z = int(tag[1]) if tag else None
+    except ValueError:
+        return None
+    return z if z is not None and z > 0 else None
+
+
+def _formula_problem(s, text: str) -> str | None:
+    """Why the atom sites of ``s`` disagree with the formula its CIF ``text`` declares,
+    or None. The sites must hold the declared formula once (what pymatgen writes: the
+    cell's content) or ``_cell_formula_units_Z`` times (the CIF convention: one formula
+    unit); without Z, in the declared proportions. A CIF cut short at a line boundary,
+    or with symmetry operations lost, parses into fewer sites: this is how it is caught."""
+    declared = _declared_formula(text)
+    if declared is None:
+        return None
+    tag, n, value, comp = declared
+    want = {str(e): a for e, a in comp.get_el_amt_dict().items()}
+    got = {str(e): a for e, a in s.composition.remove_charges().get_el_amt_dict().items()}
+    units = _formula_units(text)
+    missing = [e for e in want if e not in got]
+    extra = [e for e in got if e not in want]
+    if missing or extra:
+        what = (f"element(s) {', '.join(missing)} missing" if missing else
+                f"element(s) {', '.join(extra)} not in the formula")
+    else:
+        ratios = [got[e] / want[e] for e in want]
+        k = sum(ratios) / len(ratios)
+        if max(ratios) > min(ratios) * (1 + _FORMULA_RTOL):
+            what = "other proportions"
+        elif units is None or any(math.isclose(k, m, rel_tol=_FORMULA_RTOL) for m in (1, units)):
+            return None
+        else:
+            what = (f"{k:.4g} times it, where once or _cell_formula_units_Z = {units} times is "
+                    f"expected")
+    return (f"the atom sites give {s.composition.formula} ({len(s)} sites) but {tag} on line {n} of "
+            f"the CIF declares '{value}' ({what}): the file is cut short, or a site, a symmetry "
+            f"operation or the formula is wrong")
+
+
+def _cif_site_lines(text: str) -> dict[str, int]:
+    """Atom-site label -> 1-based line of its row in the CIF's ``_atom_site_label`` loop."""
+    out: dict[str, int] = {}
+    tags, body = None, False
+    for n, line in _cif_first_block(text):
+        low = line.lower()
+        if not line or line.startswith("#"):
+            continue
+        if low == "loop_":
+            tags, body = [], False
+        elif line.startswith("_"):
+            if tags is not None and not body:
+                tags.append(low.split()[0])
+            else:
+                tags, body = None, False
+        elif tags is not None:
+            body = True
+            if "_atom_site_label" in tags:
+                cells = line.split()
+                k = tags.index("_atom_site_label")
+                if len(cells) == len(tags):
+                    out.setdefault(cells[k].strip("'\""), n)
+    return out
+
+
+def _site_name(s, i: int, lines: dict[str, int] | None = None) -> str:
+    """How an error names site ``i`` of ``s``: by its CIF label and line where known,
+    else by its label, else by its index (pymatgen's order, not the file's)."""
+    site = s[i]
+    label = getattr(site, "label", None)
+    if label and lines and label in lines:
+        return f"site {label} (line {lines[label]} of the CIF)"
+    if label and label != site.species_string:
+        return f"site {label}"
+    return f"site {i} ({site.species_string})"
+
+
+_IMAGES = np.array([(a, b, c) for a in (-1, 0, 1) for b in (-1, 0, 1) for c in (-1, 0, 1)
+                    if (a, b, c) != (0, 0, 0)], dtype=np.float64)  # the 26 neighbouring cells
+
+
+def _closest_pair(lattice: np.ndarray, frac: np.ndarray) -> tuple[float, int, int]:
+    """(distance in Å, i, j) of the two closest atoms of a periodic structure, periodic
+    images included (``i == j``: an atom and its own image, i.e. the shortest lattice
+    vector). Minimum-image distances on the LLL-reduced cell (pymatgen's)."""
+    from pymatgen.core import Lattice
+
+    lat = Lattice(lattice)
+    own = float(np.linalg.norm(_IMAGES @ lat.lll_matrix, axis=1).min())
+    best = (own, 0, 0)
+    if len(frac) > 1:
+        d = lat.get_all_distances(frac, frac)
+        np.fill_diagonal(d, np.inf)
+        i, j = np.unravel_index(int(np.argmin(d)), d.shape)
+        if d[i, j] < best[0]:
+            best = (float(d[i, j]), int(min(i, j)), int(max(i, j)))
+    return best
+
+
+def _distance_problem(lattice: np.ndarray, frac: np.ndarray, name) -> str | None:
+    """Why the closest two atoms are too close (``name(i)`` names atom i), or None."""
+    with np.errstate(all="ignore"):
+        d, i, j = _closest_pair(lattice, frac)
+    if not math.isfinite(d):
+        return "malformed structure: its interatomic distances are not finite numbers (a huge cell)"
+    if d >= MIN_DISTANCE:
+        return None
+    return _too_close(d, name(i), None if i == j else name(j))
+
+
+def _far_apart(lattice: np.ndarray, frac: np.ndarray) -> bool:
+    """True when no two atoms are closer than MIN_DISTANCE (False also when that cannot be
+    computed: the caller then lets pymatgen's path say what is wrong)."""
+    try:
+        return _distance_problem(lattice, frac, str) is None
+    except Exception:
+        return False
+
+
+def _too_close(d: float, a: str, b: str | None) -> str:
+    """The reason for a pair closer than MIN_DISTANCE (``b`` None: an atom and its image)."""
+    pair = (f"{a} is {d:.3g} Å from its own periodic image (a lattice vector that short)"
+            if b is None else f"{a} and {b} are {d:.3g} Å apart")
+    return (f"{pair}, closer than the physical floor of {MIN_DISTANCE} Å: cell lengths in nm "
+            f"instead of Å (multiply them by 10), or a duplicated or misplaced site")
+
+
 def _structure_from(kind: str, payload):
     """A pymatgen Structure from CIF text (``kind="cif"``) or ``Structure.as_dict()``."""
     from pymatgen.core import Structure
@@ -229,28 +458,41 @@ def _structure_from(kind: str, payload):
                      "pymatgen Structure dict")
 
 
-def _arrays_from_structure(s) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(numbers int16 (n,), frac_coords (n, 3), lattice (3, 3)) after validating ``s``."""
+def _arrays_from_structure(s, text: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(numbers int16 (n,), frac_coords (n, 3), lattice (3, 3)) after validating ``s``.
+
+    ``text``: the CIF that ``s`` was read from, if any: its declared formula is compared
+    with the sites, and sites are named by their label and line in it.
+    """
     from pymatgen.core.periodic_table import DummySpecies
 
     if len(s) == 0:
         raise _BadRecord("empty structure: no sites")
+    lines = _cif_site_lines(text) if text else None
     if not s.is_ordered:
-        i, site = next((i, x) for i, x in enumerate(s) if not x.is_ordered)
-        raise _BadRecord(f"partial occupancy / disorder at site {i} ({site.species_string}); "
+        i = next(i for i, x in enumerate(s) if not x.is_ordered)
+        raise _BadRecord(f"partial occupancy / disorder at {_site_name(s, i, lines)}; "
                          "only ordered, fully occupied structures are supported")
     z = np.empty(len(s), dtype=np.int16)
     for i, site in enumerate(s):
         sp = site.specie
         if isinstance(sp, DummySpecies):
-            raise _BadRecord(f"site {i}: {sp.symbol!r} is not a chemical element")
+            raise _BadRecord(f"{_site_name(s, i, lines)}: {sp.symbol!r} is not a chemical element")
         if not 1 <= sp.Z <= MAX_Z:
-            raise _BadRecord(f"site {i}: element {sp.symbol} (Z={sp.Z}) is outside Z=1..{MAX_Z}")
+            raise _BadRecord(f"{_site_name(s, i, lines)}: element {sp.symbol} (Z={sp.Z}) is outside "
+                             f"Z=1..{MAX_Z}")
         z[i] = sp.Z
+    if text:
+        problem = _formula_problem(s, text)
+        if problem:
+            raise _BadRecord(problem)
     frac = np.asarray(s.frac_coords, dtype=np.float64).reshape(-1, 3)
     lat = np.asarray(s.lattice.matrix, dtype=np.float64)
     if not (np.isfinite(frac).all() and np.isfinite(lat).all()) or abs(np.linalg.det(lat)) < 1e-6:
         raise _BadRecord("malformed structure: non-finite coordinates or a singular lattice")
+    problem = _distance_problem(lat, frac, lambda i: _site_name(s, i, lines))
+    if problem:
+        raise _BadRecord(problem)
     return z, frac, lat
 
 
@@ -261,8 +503,9 @@ def check_structure(structure) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     Raises:
         DataError: empty, disordered (partial occupancy), a site that is not an
-            element (e.g. ``Xx``), an element outside Z = 1..100, or a singular
-            lattice; the message says which (without a file name: add it).
+            element (e.g. ``Xx``), an element outside Z = 1..100, a singular
+            lattice, or two atoms closer than :data:`MIN_DISTANCE`; the message
+            says which, and which site (by label; without a file name: add it).
     """
     try:
         return _arrays_from_structure(structure)
@@ -275,13 +518,20 @@ def _parse_one(item, fast: bool = True):
 
     CIF text in the one P1 shape that pymatgen writes goes through
     :func:`ctlib.data.p1cif.read_p1` (same arrays and warnings, about 10x faster)
-    unless ``fast`` is False; everything else through pymatgen.
+    unless ``fast`` is False; everything else through pymatgen. A record that the
+    fast reader finds bad (two atoms too close) is parsed again by pymatgen, whose
+    sites carry the CIF labels that the message names.
     """
     kind, payload = item
-    if fast and kind == "cif" and isinstance(payload, str):
-        read = read_p1(payload)
-        if read is not None and read[0].max() <= MAX_Z:
-            return read[:3], None, read[3]
+    if kind == "cif" and isinstance(payload, str):
+        problem = _cif_cell_problem(payload)
+        if problem:
+            return None, f"malformed CIF: {problem}", []
+        if fast:
+            with np.errstate(all="ignore"):  # a huge or odd cell: pymatgen's path reports it
+                read = read_p1(payload)
+                if read is not None and read[0].max() <= MAX_Z and _far_apart(read[2], read[1]):
+                    return read[:3], None, read[3]
     sink = io.StringIO()
     result, reason = None, None
     with warnings.catch_warnings(record=True) as caught, \
@@ -291,7 +541,8 @@ def _parse_one(item, fast: bool = True):
             if kind == "arrays":  # already arrays (JARVIS): validate only
                 result = _validate_arrays(*payload)
             else:
-                result = _arrays_from_structure(_structure_from(kind, payload))
+                result = _arrays_from_structure(_structure_from(kind, payload),
+                                                payload if kind == "cif" else None)
         except _BadRecord as e:
             reason = str(e)
         except Exception as e:  # anything else pymatgen throws on odd input
@@ -322,6 +573,9 @@ def _validate_arrays(symbols, lattice, coords, cartesian):
             raise _BadRecord(f"site {i}: {sym!r} is not an element with Z=1..{MAX_Z}")
         z[i] = Z_OF[sym]
     frac = np.linalg.solve(lat.T, xyz.T).T if cartesian else xyz
+    problem = _distance_problem(lat, frac, lambda i: f"atom {i} ({symbols[i]})")
+    if problem:
+        raise _BadRecord(problem)
     return z, frac, lat
 
 
@@ -377,9 +631,13 @@ def _prescreen(src: _Source) -> dict[str, np.ndarray]:
             try:
                 col[i] = _to_float(v)
             except (TypeError, ValueError):
-                src.bad.setdefault(i, f"target {t!r} = {v!r} is not a number")
+                comma = isinstance(v, str) and re.fullmatch(r"\s*[-+]?\d*,\d+\s*", v)
+                hint = f" (a decimal comma? write {v.strip().replace(',', '.')})" if comma else ""
+                src.bad.setdefault(i, f"target {t!r} = {v!r} is not a number{hint}")
                 continue
-            if t in src.required and not math.isfinite(col[i]):
+            if math.isinf(col[i]):
+                src.bad.setdefault(i, f"target {t!r} = {v!r} is infinite (too large for a float)")
+            elif t in src.required and math.isnan(col[i]):
                 src.bad.setdefault(i, f"target {t!r} is NaN/missing (required for this dataset)")
         values[t] = col
     return values
@@ -424,8 +682,9 @@ def _build(src: _Source, *, progress: bool, n_jobs) -> tuple[CrystalDataset, Loa
     return ds, report
 
 
-def _judge(report: LoadReport, *, skip_bad: bool, where: str) -> None:
-    """Raise on bad records, or warn (never silently) when they were skipped."""
+def _judge(report: LoadReport, *, skip_bad: bool, where: str, listed_in: Path | None = None) -> None:
+    """Raise on bad records, or warn (never silently) when they were skipped.
+    ``listed_in``: the cached report file, which lists every skipped record."""
     if not report.skipped:
         return
     n = len(report.skipped)
@@ -437,10 +696,12 @@ def _judge(report: LoadReport, *, skip_bad: bool, where: str) -> None:
             f"records in the source, or skip them: `ctlib train --skip-bad` on the command line "
             f"(or skip_bad: true in the config's dataset: entry), skip_bad=True in Python (they "
             f"are then listed in the load report: load(..., return_report=True)).")
+    full = (f"Every skipped record is listed under \"skipped\" in {listed_in}"
+            if listed_in is not None else "Every skipped record is listed in the load report")
     warnings.warn(
         f"{report.name}: skipped {n} bad record(s) of {report.n_records} in {where}: "
-        f"{listing}{more}. The full list is report.skipped (return_report=True).",
-        DataWarning, stacklevel=4)  # -> the caller of load*()
+        f"{listing}{more}. {full} (in Python: report.skipped, from "
+        f"load(..., return_report=True)).", DataWarning, stacklevel=4)  # -> the caller of load*()
 
 
 def _cache_paths(stem: str) -> tuple[Path, Path]:
@@ -501,7 +762,7 @@ def _load_or_build(stem: str, key: dict, make_source, *, cache: bool, skip_bad: 
         if cache:
             _write_cache(stem, key, ds, report)
     report.seconds = time.perf_counter() - t0
-    _judge(report, skip_bad=skip_bad, where=where)
+    _judge(report, skip_bad=skip_bad, where=where, listed_in=_cache_paths(stem)[1] if cache else None)
     return (ds, report) if return_report else ds
 
 
@@ -535,7 +796,7 @@ def _records_source(records: list, *, name: str, path: Path, id_key: str, struct
 
 # ------------------------------------------------------ registry datasets
 def _read_labels(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as f:
+    with open(path, newline="", encoding="utf-8-sig") as f:  # a spreadsheet's BOM is no text
         return list(csv.DictReader(f))
 
 

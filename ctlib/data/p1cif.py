@@ -82,7 +82,10 @@ def _split(text: str):
     loops: list[tuple[list[str], list[list[str]]]] = []
     blocks = 0
     loop = None  # (headers, rows) while reading a loop
-    for raw in text.splitlines():
+    # lines end at "\n" only, as pymatgen reads them: str.splitlines() would also break at
+    # a vertical tab or form feed, and so find a data_ line that pymatgen takes for the rest
+    # of a comment (the fast reader would accept a file that pymatgen rejects)
+    for raw in text.split("\n"):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue

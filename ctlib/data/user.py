@@ -5,17 +5,21 @@ hand the records to the shared load pipeline of :mod:`ctlib.data.io`, which
 checks, parses, validates and caches them exactly as it does the registry
 datasets (same :class:`~ctlib.data.io.DataError` / ``skip_bad`` rules, same
 :class:`~ctlib.data.io.LoadReport`). The cache key of a user file is its
-sha256 plus the loader's arguments: ``$CTLIB_CACHE/datasets/user-<name>-<key[:12]>.npz``.
+sha256 plus the loader's arguments and :data:`RULES` (the version of these reading
+rules): ``$CTLIB_CACHE/datasets/user-<name>-<key[:12]>.npz``.
 
 Public functions: :func:`load_cif_folder`, :func:`load_megnet_json`,
 :func:`load_jarvis_dft3d`.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
+import io
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 from .io import (
@@ -32,8 +36,15 @@ from .io import (
 )
 
 
+#: version of how user files are read and checked (part of every user cache key, so that
+#: a cache written under older rules is parsed again). 2: id_prop.csv's header rule, BOMs,
+#: row widths; the formula, cell and close-atom checks of :mod:`ctlib.data.io`.
+RULES = 2
+
+
 def _user_stem(name: str, sha: str, params: dict) -> str:
     """Cache file stem of a user file: its (sanitised) name and a hash of sha256 + loader key."""
+    params = {**params, "rules": RULES}
     key = hashlib.sha256(json.dumps({"sha": sha, **params}, sort_keys=True).encode()).hexdigest()
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60]
     return f"user-{safe}-{key[:12]}"
@@ -86,6 +97,51 @@ def load_megnet_json(path: str | Path, targets: tuple[str, ...] = ("formation_en
                           n_jobs=n_jobs, where=str(path), return_report=return_report)
 
 
+def _read_table(table: Path, name: str) -> list[tuple[int, list[str]]]:
+    """``(line number, cells)`` of every non-blank row of a CSV file.
+
+    Read as UTF-8 with or without the byte-order mark that spreadsheets write
+    (``utf-8-sig``), or as UTF-16 when the file starts with a UTF-16 BOM; anything
+    else raises :class:`DataError` naming the file and the line.
+    """
+    raw = table.read_bytes()
+    try:
+        utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        text = raw.decode("utf-16" if utf16 else "utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise DataError(f"{name}: {table} is not UTF-8 text (byte {raw[e.start:e.start + 1]!r} on "
+                        f"line {line}); save it as UTF-8 ('CSV UTF-8' in a spreadsheet).") from None
+    rows = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for r in reader:
+            if r and any(c.strip() for c in r):
+                rows.append((reader.line_num, r))
+    except csv.Error as e:
+        raise DataError(f"{name}: {table}, line {reader.line_num}: not valid CSV ({e}).") from None
+    return rows
+
+
+def _is_name(cell: str) -> bool:
+    """A header cell of id_prop.csv: starts with a letter or '_' and is not a value
+    ('nan', 'inf' and 'NA' are values)."""
+    c = cell.strip()
+    if not c or not (c[0].isalpha() or c[0] == "_"):
+        return False
+    try:
+        _to_float(c)
+    except ValueError:
+        return True
+    return False
+
+
+def _file_id(rid: str) -> bool:
+    """Whether a record id can name a file ``<id>.cif`` in the folder itself."""
+    return bool(rid) and rid not in (".", "..") and rid.isprintable() \
+        and not any(c in rid for c in "/\\")
+
+
 def load_cif_folder(path: str | Path, target_names: list[str] | None = None, *,
                     required: tuple[str, ...] | None = None, units: dict[str, str] | None = None,
                     name: str | None = None, skip_bad: bool = False, progress: bool = True,
@@ -99,8 +155,14 @@ def load_cif_folder(path: str | Path, target_names: list[str] | None = None, *,
         ├── id1.cif
         └── ...
 
-    ``id_prop.csv`` has no header, as in CGCNN; a first row whose target cells are
-    not numbers is read as a header (``id,name_1,...``) and names the targets.
+    ``id_prop.csv`` has no header, as in CGCNN. The first row is read as a header
+    (``id,name_1,...``, naming the targets) only when every target cell of it is a
+    name: it starts with a letter or ``_`` and is not a value (``nan``, ``inf``, ``NA``
+    are values). Any other first row is data, so a value such as ``-1,00`` (a decimal
+    comma) is reported as not a number, never taken for a header. Every row must have
+    as many cells as the header, ``target_names``, or else most rows have; a row with
+    more or fewer is a bad record named by its line. The file may be UTF-8 with or
+    without a byte-order mark (as spreadsheets save it), or UTF-16 with one.
 
     Args:
         path: the folder.
@@ -114,7 +176,10 @@ def load_cif_folder(path: str | Path, target_names: list[str] | None = None, *,
             ``id_prop.csv`` and of every CIF.
 
     Raises:
-        DataError: no ``id_prop.csv``; a listed CIF is missing (names the file) or invalid.
+        DataError: no ``id_prop.csv``, or it is not UTF-8 CSV; target names that repeat
+            or do not match ``target_names``; a bad record (unless ``skip_bad``): a row
+            of the wrong width, an id that cannot name a file, a target that is not a
+            number, a listed CIF that is missing (names the file) or invalid.
     """
     root = Path(path)
     name = name or root.resolve().name
@@ -122,39 +187,63 @@ def load_cif_folder(path: str | Path, target_names: list[str] | None = None, *,
     if not table.is_file():
         raise DataError(f"{name}: {table} not found. A CIF folder needs id_prop.csv "
                         "(rows: id, target_1, ...) next to the <id>.cif files.")
-    with open(table, newline="", encoding="utf-8") as f:
-        rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
-    if not rows or len(rows[0]) < 2:
+    lines = _read_table(table, name)
+    rows = [r for _, r in lines]
+    if not rows or max(len(r) for r in rows) < 2:
+        sep = next((c for c in ";\t" if rows and c in rows[0][0]), None)
+        hint = f" (the cells are separated by {sep!r}: save it comma-separated)" if sep else ""
         raise DataError(f"{name}: {table} must have rows 'id, target_1[, ...]' (found "
-                        f"{rows[0] if rows else 'no rows'}).")
+                        f"{rows[0] if rows else 'no rows'}){hint}.")
     header = None
-    try:
-        [_to_float(c) for c in rows[0][1:]]
-    except ValueError:
-        header, rows = [c.strip() for c in rows[0][1:]], rows[1:]
-    n_t = len(header) if header else len(rows[0]) - 1
+    if len(rows[0]) >= 2 and all(_is_name(c) for c in rows[0][1:]):
+        header, lines = [c.strip() for c in rows[0][1:]], lines[1:]
+    # the width of a row: the header's, else the one most rows have (ties: the first row's)
+    width = len(header) + 1 if header else Counter(len(r) for _, r in lines).most_common(1)[0][0]
+    n_t = width - 1
+    if not lines or n_t < 1:
+        raise DataError(f"{name}: {table} has no data rows 'id, target_1[, ...]' "
+                        f"({'only a header' if lines == [] else 'most rows have one cell'}).")
     names = list(target_names) if target_names is not None else (
         header or (["target"] if n_t == 1 else [f"target_{k}" for k in range(n_t)]))
     if len(names) != n_t:
         raise DataError(f"{name}: {table} has {n_t} target column(s) but target_names has "
                         f"{len(names)}: {names}.")
+    if len(set(names)) != len(names) or not all(isinstance(t, str) and t for t in names):
+        raise DataError(f"{name}: the target names {names} (from "
+                        f"{'target_names' if target_names is not None else table}) must be "
+                        f"distinct non-empty strings.")
     required_t = tuple(names) if required is None else tuple(required)
+    unknown = [t for t in required_t if t not in names]
+    if unknown:
+        raise DataError(f"{name}: required target(s) {unknown} are not targets of {table} "
+                        f"({names}).")
     shas = [sha256_file(table)]
     ids, items, tv, bad = [], [], {t: [] for t in names}, {}
-    for i, r in enumerate(rows):
+    for i, (ln, r) in enumerate(lines):
         rid = r[0].strip()
         ids.append(rid)
+        where = f"line {ln} of id_prop.csv"
         if len(r) != n_t + 1:
-            bad[i] = f"id_prop.csv row has {len(r)} cells, expected {n_t + 1}"
+            cut = len(r) > 2 and re.fullmatch(r"[-+]?\d+", r[1].strip()) \
+                and re.fullmatch(r"\d+", r[2].strip())
+            hint = (f"; a decimal comma splits {r[1].strip()},{r[2].strip()} in two: write "
+                    f"{r[1].strip()}.{r[2].strip()}" if cut else "")
+            bad[i] = (f"{where} has {len(r)} cells, expected {n_t + 1} "
+                      f"(id, {', '.join(names)}){hint}")
         for k, t in enumerate(names):
             tv[t].append(r[k + 1].strip() if k + 1 < len(r) else None)
         cif = root / f"{rid}.cif"
-        if cif.is_file():
-            text = cif.read_text(encoding="utf-8", errors="replace")
+        try:
+            found = _file_id(rid) and cif.is_file()
+        except (OSError, ValueError):  # a name too long for the file system
+            found = False
+        if found:
+            text = cif.read_text(encoding="utf-8", errors="replace").removeprefix("\ufeff")
             shas.append(hashlib.sha256(text.encode()).hexdigest())
             items.append(("cif", text))
         else:
-            bad.setdefault(i, f"CIF file {cif} not found")
+            bad.setdefault(i, f"CIF file {cif} not found" if _file_id(rid) else
+                           f"the id {rid!r} ({where}) cannot name a CIF file <id>.cif")
             items.append(("missing", None))
     sha = _combine_sha(shas)
 
