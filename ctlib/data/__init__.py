@@ -11,6 +11,8 @@ One job per module:
 
 ==============  ==============================================================
 ``registry``    the datasets known by name: files, checksums, targets
+``files``       the data errors, checksums of data files, JSON reading
+``checks``      checks of one record beyond parsing: CIF cell and formula, distance floor
 ``io``          registry loading and the checksum / parse / validate / cache
                 pipeline every loader shares
 ``user``        a user's own files: CIF folder, MEGNet JSON, JARVIS ``dft_3d``
