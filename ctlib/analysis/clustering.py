@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ctlib.lookup import EmbeddingSource, record_snapshots
+from ctlib.analysis.drift import align_tables, start_table, table_drift  # noqa: F401 (re-exported)
 
 __all__ = [
     "standardize",
@@ -44,8 +43,6 @@ __all__ = [
     "start_table",
     "ClusterAnalysis",
     "analyse_clusters",
-    "plot_clustermap",
-    "plot_elbow_silhouette",
 ]
 
 
@@ -389,95 +386,6 @@ def seed_stability(matrices: Sequence, k: int, *, names: Sequence | None = None,
 
 
 # --------------------------------------------------------------------------- #
-# How far the analysed table moved from its start
-# --------------------------------------------------------------------------- #
-def align_tables(a, b, elements: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Rows of two element tables for the same elements, in the same order.
-
-    Args:
-        a, b: ``ctlib.embeddings.ElementEmbedding`` (or objects with ``elements``
-            and ``matrix``).
-        elements: the order (default: ``a``'s elements that ``b`` also has).
-
-    Returns:
-        ``(A, B, elements)`` with ``A``, ``B`` of shape ``(len(elements), d)``.
-
-    Raises:
-        ValueError: the widths differ, or no element is shared.
-    """
-    ea, eb = list(a.elements), list(b.elements)
-    ma, mb = np.asarray(a.matrix, dtype=np.float64), np.asarray(b.matrix, dtype=np.float64)
-    if ma.shape[1] != mb.shape[1]:
-        raise ValueError(f"the tables have different widths ({ma.shape[1]} vs {mb.shape[1]} dimensions)")
-    have = set(eb)
-    order = [e for e in (ea if elements is None else elements) if e in have and e in set(ea)]
-    if not order:
-        raise ValueError("the two tables share no element")
-    ia, ib = {e: i for i, e in enumerate(ea)}, {e: i for i, e in enumerate(eb)}
-    return ma[[ia[e] for e in order]], mb[[ib[e] for e in order]], order
-
-
-def table_drift(table, start, elements: Sequence[str] | None = None) -> dict:
-    """How far an element table moved from its start (e.g. CT before pretraining).
-
-    After aligning the elements (:func:`align_tables`):
-
-    * ``rel_frobenius``: ``||X - X0||_F / ||X0||_F`` (0: unchanged; about 1.4
-      for an unrelated table of the same scale);
-    * ``mean_cosine``: the mean over elements of the cosine similarity of an
-      element's row before and after (1: same directions);
-    * ``n_elements``, ``dim``.
-    """
-    X, X0, order = align_tables(table, start, elements)
-    n0 = float(np.linalg.norm(X0))
-    if n0 == 0:
-        raise ValueError("the start table is all zeros: no relative distance")
-    num = np.sum(X * X0, axis=1)
-    den = np.linalg.norm(X, axis=1) * np.linalg.norm(X0, axis=1)
-    cos = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-    return {"rel_frobenius": float(np.linalg.norm(X - X0) / n0),
-            "mean_cosine": float(np.nanmean(cos)), "n_elements": len(order), "dim": int(X.shape[1])}
-
-
-def start_table(source: EmbeddingSource, profile: str | None = None, *,
-                results_root: str | Path | None = None) -> tuple[object, str]:
-    """The element table the analysed run started from, and how it was found.
-
-    In order: the run's epoch-0 snapshot (``record["embedding_snapshots"]``,
-    ``.../epoch_000.json``); else the model rebuilt from the run's recorded
-    config and seed exactly as ``ctlib.train.run`` builds it (same table);
-    else ``ctlib.experiments.untrained_ct_table(profile)``.
-
-    Returns:
-        ``(ElementEmbedding, description)``.
-    """
-    from ctlib.embeddings import ElementEmbedding
-
-    rec = source.record or {}
-    snapshot = record_snapshots(rec, results_root).get(0)
-    if snapshot is not None:
-        return ElementEmbedding.load(snapshot), "the run's own epoch-0 snapshot"
-    cfg = rec.get("config") or {}
-    model = cfg.get("model") or rec.get("model")
-    targets = cfg.get("targets") or rec.get("targets")
-    seed = rec.get("seed")
-    if model and targets and seed is not None and "model_config" in cfg:
-        import torch
-
-        from ctlib.models import build_model
-
-        torch.manual_seed(seed)
-        m = build_model(str(model), len(targets), dict(cfg["model_config"] or {}))
-        return (ElementEmbedding.from_model(m, provenance={"table": "start of " + str(source.run_id)}),
-                f"the run's model rebuilt untrained from its recorded config and seed {seed}")
-    if profile is None:
-        raise ValueError("the source has no run record; pass the profile for the untrained CT table")
-    from ctlib.experiments import untrained_ct_table
-
-    return untrained_ct_table(profile), f"the untrained CT table of profile {profile}"
-
-
-# --------------------------------------------------------------------------- #
 # The whole analysis of page 07
 # --------------------------------------------------------------------------- #
 @dataclass
@@ -606,86 +514,3 @@ def k_scan_per_table(tables: Mapping[str, tuple[Sequence[str], np.ndarray]], nul
                      "silhouette_paper_k": v.silhouette_paper_k, "verdict": v.verdict, "reason": v.reason})
     return pd.DataFrame(rows, columns=["table", "shape", "k_best", "silhouette_best", "null_best",
                                        "silhouette_paper_k", "verdict", "reason"])
-
-
-# --------------------------------------------------------------------------- #
-# Figures
-# --------------------------------------------------------------------------- #
-def plot_clustermap(Z, elements: Sequence[str], *, labels=None, title: str | None = None,
-                    figsize: tuple[float, float] = (11, 17)):
-    """Seaborn clustered heatmap of elements x principal components (Figure 3).
-
-    Rows (elements) and columns (components) are ordered by Ward
-    hierarchical clustering with dendrograms; every row is labelled with
-    its symbol.
-
-    Args:
-        Z: ``(n, m)`` PCA scores.
-        elements: ``n`` symbols.
-        labels: optional ``(n,)`` k-means labels, drawn as a colour strip.
-
-    Returns:
-        the ``seaborn.matrix.ClusterGrid``.
-    """
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    A = _as_matrix(Z, "Z")
-    if A.shape[0] != len(elements):
-        raise ValueError(f"Z has {A.shape[0]} rows but {len(elements)} element symbols were given")
-    df = pd.DataFrame(A, index=list(elements), columns=[f"PC{i + 1}" for i in range(A.shape[1])])
-    row_colors = None
-    if labels is not None:
-        lab = _check_labels(elements, labels)
-        pal = sns.color_palette("tab10", n_colors=max(10, int(lab.max()) + 1))
-        row_colors = pd.Series([pal[int(l)] for l in lab], index=df.index, name="cluster")
-    lim = float(np.percentile(np.abs(A), 98))
-    g = sns.clustermap(df, method="ward", metric="euclidean", cmap="RdBu_r", center=0.0,
-                       vmin=-lim, vmax=lim, figsize=figsize, row_colors=row_colors,
-                       yticklabels=True, xticklabels=True, dendrogram_ratio=(0.12, 0.08),
-                       cbar_kws={"label": "PC score"})
-    g.ax_heatmap.tick_params(axis="y", labelsize=7)
-    g.ax_heatmap.tick_params(axis="x", labelsize=7)
-    plt.setp(g.ax_heatmap.get_xticklabels(), rotation=90)
-    plt.setp(g.ax_heatmap.get_yticklabels(), rotation=0)
-    if title:
-        g.figure.suptitle(title, y=1.01)
-    return g
-
-
-def plot_elbow_silhouette(scan: pd.DataFrame, k_chosen: int | None = None, elbow: dict | None = None,
-                          *, null: dict | None = None, paper_k: int | None = None):
-    """Two panels: inertia vs k (A, the elbow) and silhouette vs k (B) (Figure 4).
-
-    ``null``: the silhouettes of random tables (:func:`null_silhouettes`), drawn
-    in (B) as a band up to their 95th percentile; ``paper_k``: marked in (B).
-
-    Returns:
-        the matplotlib Figure.
-    """
-    import matplotlib.pyplot as plt
-
-    s = scan.sort_values("k")
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.6))
-    a.plot(s["k"], s["inertia"], "o-")
-    a.set(xlabel="number of clusters k", ylabel="inertia (within-cluster SS)", title="(A) elbow")
-    b.plot(s["k"], s["silhouette"], "o-", color="C1", label="embedding")
-    b.set(xlabel="number of clusters k", ylabel="mean silhouette", title="(B) silhouette")
-    if null:
-        ns = null_summary(null)
-        b.fill_between(ns.index, 0, ns["q95"], color="grey", alpha=0.25,
-                       label=f"random tables (95th pct of {int(ns['n_tables'].max())})")
-    if paper_k is not None and paper_k in set(s["k"]):
-        b.plot([paper_k], [float(s.set_index("k").at[paper_k, "silhouette"])], marker="D", ms=8,
-               mfc="none", mec="black", ls="none", label=f"paper's k = {paper_k}")
-    if elbow:
-        a.axvline(elbow["kneedle"], ls="--", color="grey", label=f"kneedle k = {elbow['kneedle']}")
-        a.legend()
-    if k_chosen is not None:
-        b.axvline(k_chosen, ls="--", color="grey", label=f"chosen k = {k_chosen}")
-    if k_chosen is not None or null or paper_k is not None:
-        b.legend(fontsize=8)
-    for ax in (a, b):
-        ax.set_xticks(list(s["k"]))
-    fig.tight_layout()
-    return fig
