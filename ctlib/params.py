@@ -333,7 +333,7 @@ class NotebookParams(types.SimpleNamespace):
                 return "[" + ", ".join(map(str, v)) + "]"
             return str(v)
 
-        shown = [f"{k} `{text(v)}`" for k, v in vars(self).items() if k not in ("profile", "out_dir")]
+        shown = [f"{k} `{text(v)}`" for k, v in self.as_dict().items() if k not in ("profile", "out_dir")]
         return "**Parameters:** " + (" · ".join(shown) if shown else "profile only")
 
     def show(self) -> None:
@@ -342,7 +342,7 @@ class NotebookParams(types.SimpleNamespace):
         read. (An ``application/json`` output would make Jupyter Book warn.)"""
         from IPython.display import display
 
-        data = {k: (str(v) if isinstance(v, os.PathLike) else v) for k, v in vars(self).items()}
+        data = {k: (str(v) if isinstance(v, os.PathLike) else v) for k, v in self.as_dict().items()}
         display({"text/markdown": self.markdown()}, raw=True, metadata={"ctlib_parameters": data})
 
 

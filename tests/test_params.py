@@ -257,3 +257,17 @@ def test_first_cell_after_parameters_validates_all_of_them(path):
             assert rebound == declared, f"{path.name}: not rebound before line {node.lineno}: " \
                                         f"{sorted(declared - rebound)}"
     assert "params.show()" in setup.source
+
+
+def test_start_page_validates_and_keeps_page_attributes_out_of_the_parameters(tmp_path):
+    from ctlib.book import start_page
+    from ctlib.params import ParameterError
+
+    page = start_page("99_x", show=False, profile="smoke", seeds="0,2", out_dir=str(tmp_path))
+    assert page.seeds == [0, 2] and page.out == tmp_path and page.nb == "99_x"
+    assert page.prof.name == "smoke" and page.elapsed() >= 0
+    assert set(page.as_dict()) == {"profile", "seeds", "out_dir"}
+    assert "nb" not in page.markdown() and "seeds `[0, 2]`" in page.markdown()
+    assert start_page("99_x", show=False, profile="smoke").out.parts[-2:] == ("book", "generated")
+    with pytest.raises(ParameterError, match="seeds"):
+        start_page("99_x", show=False, profile="smoke", seeds="zero")

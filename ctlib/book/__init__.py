@@ -50,7 +50,8 @@ the kernel, because ``Agg`` would stop figures from reaching the page).
 
 The package: :mod:`.common` (paths, page header, toc), :mod:`.runner` (one notebook with
 papermill), :mod:`.generated` (the pages the build writes itself), :mod:`.build` (the
-build and ``ctlib book``). Every name is re-exported here.
+build and ``ctlib book``), :mod:`.page` (a notebook's first cell, :func:`start_page`).
+Every name is re-exported here.
 """
 from __future__ import annotations
 
@@ -65,5 +66,6 @@ from ctlib.book.generated import (  # noqa: F401
     _train_config, _schedule_words, _sha256, export_embeddings, _fmt_mae, embeddings_fragment,
     _run_ids, _notebook_facts, _fmt_seconds, execution_report, campaign_fragment,
     write_generated_pages)
+from ctlib.book.page import Page, start_page  # noqa: F401
 from ctlib.book.build import (  # noqa: F401
     stage_book, build_html, build, _write_timings, add_arguments, run_args, main)
