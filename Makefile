@@ -16,7 +16,7 @@ ifneq ($(wildcard ../shared/data),)
 export CTLIB_DATA ?= $(abspath ../shared/data)
 endif
 
-.PHONY: venv test book check-book bench clean
+.PHONY: venv test test-slow book check-book bench clean
 venv: .venv/.stamp
 
 .venv/.stamp: requirements.txt pyproject.toml
@@ -25,8 +25,14 @@ venv: .venv/.stamp
 	.venv/bin/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . $(QUIET)
 	touch $@
 
+# `make test`: the fast inner loop (every test not marked slow). `make test-slow`: the
+# end-to-end tests (notebooks on smoke, the book build, the campaign, documented commands).
+# .ci/run runs both, so CI drops nothing.
 test: venv
-	$(PY) -m pytest -q --durations=30
+	$(PY) -m pytest -q -m "not slow" --durations=20
+
+test-slow: venv
+	$(PY) -m pytest -q -m slow --durations=20
 
 book: venv
 	.venv/bin/ctlib book --profile $(PROFILE)

@@ -12,7 +12,7 @@ budget is spent (the epoch's checkpoint is written first) and before starting
 a new run after it; the next call continues there. It prints a table of the
 steps, done / running / pending, with the CPU-hours spent and an estimate of
 the hours left, and every epoch of every run it trains prints one line to
-stderr (:func:`ctlib.experiments.epoch_log`).
+stderr (the :class:`ctlib.context.RunContext` it passes down has ``log_every=1``).
 
 With ``workers`` > 1 (``--workers``; on CPU the default is one per core), a
 step of many CGCNN runs with no front to pretrain (``Step.parallel``: the
@@ -23,7 +23,7 @@ structures/s of one 2-thread process; on the MP-2018 E_f back end 1.25x at 500
 training cells and 1.33x at 8,000, but only 1.06x at the tables' 4,000, so
 Tables II-IV stay one process (``benchmarks/workers.py``). The workers walk
 the same step side by side and claim each run before training it
-(:func:`ctlib.runs.claiming`), so no run is trained twice; a run whose input
+(``RunContext(claim=True)``, :func:`ctlib.runs.claim`), so no run is trained twice; a run whose input
 another worker is still training is taken up once that input is stored.
 
 Everything a run stores is the same whichever device trained it: the device is
@@ -57,10 +57,11 @@ class Step:
             ``fronts/megnet-``), used to show a running step in the progress
             table; a table step lists the fronts it pretrains too, and the
             folders of runs it shares with a later step.
-        train: ``train(profile, train: bool, device: str)`` -> the step's runs,
+        train: ``train(profile, train: bool, device: str, context=None)`` -> the step's runs,
             as a list of records (None = not stored) or a tidy DataFrame of
             :mod:`ctlib.experiments` (``run_id`` NaN = not stored); with
-            ``train=False`` it only looks runs up.
+            ``train=False`` it only looks runs up. ``context`` (a
+            :class:`ctlib.context.RunContext`) goes down to every run it trains.
         parallel: many small runs, which campaign workers may share
             (one core each); False trains the step in one process.
     """
@@ -76,70 +77,70 @@ class Step:
 def _ct_front(short: str | None):
     """A step function for one CT pretraining, seed 0: ``None`` = multi-task, ``"alt"`` =
     multi-task under the profile's other schedule, else the single target ``short``."""
-    def train(p: Profile, train: bool, device: str) -> list:
+    def train(p: Profile, train: bool, device: str, context=None) -> list:
         from ctlib import experiments as ex
 
         if short is None:
-            return [ex.pretrain_ct_multitask(p, 0, device=device, train=train)]
+            return [ex.pretrain_ct_multitask(p, 0, device=device, train=train, context=context)]
         if short == "alt":
-            return [ex.pretrain_ct_alt_schedule(p, 0, device=device, train=train)]
-        return [ex.pretrain_front("ct", short, p, 0, device=device, train=train)]
+            return [ex.pretrain_ct_alt_schedule(p, 0, device=device, train=train, context=context)]
+        return [ex.pretrain_front("ct", short, p, 0, device=device, train=train, context=context)]
     return train
 
 
 def _table(name: str):
     """A step function that runs one table function of :mod:`ctlib.experiments`."""
-    def train(p: Profile, train: bool, device: str):
+    def train(p: Profile, train: bool, device: str, context=None):
         from ctlib import experiments as ex
 
-        return getattr(ex, name)(p, device=device, train=train)
+        return getattr(ex, name)(p, device=device, train=train, context=context)
     return train
 
 
 def _table2(backs):
     """A step function for Table II with the back ends ``backs`` only."""
-    def train(p: Profile, train: bool, device: str):
+    def train(p: Profile, train: bool, device: str, context=None):
         from ctlib import experiments as ex
 
-        return ex.table2(p, device=device, train=train, backs=backs)
+        return ex.table2(p, device=device, train=train, backs=backs, context=context)
     return train
 
 
 def _table4(variants):
     """A step function for the Table IV columns ``variants`` (None: all)."""
-    def train(p: Profile, train: bool, device: str):
+    def train(p: Profile, train: bool, device: str, context=None):
         from ctlib import experiments as ex
 
-        return ex.table4(p, device=device, train=train, variants=variants)
+        return ex.table4(p, device=device, train=train, variants=variants, context=context)
     return train
 
 
 def _ct_multitask_seeds(seeds):
     """A step function for CT multi-task pretrainings with the front ``seeds``."""
-    def train(p: Profile, train: bool, device: str) -> list:
+    def train(p: Profile, train: bool, device: str, context=None) -> list:
         from ctlib import experiments as ex
 
-        return [ex.pretrain_ct_multitask(p, s, device=device, train=train) for s in seeds]
+        return [ex.pretrain_ct_multitask(p, s, device=device, train=train, context=context) for s in seeds]
     return train
 
 
-def _fractions(p: Profile, train: bool, device: str) -> list:
+def _fractions(p: Profile, train: bool, device: str, context=None) -> list:
     """The step function of the pretraining-data curve: the CT pretrainings on each of the
     profile's ``pretraining_fractions`` of the train split, then their Castelli transfer runs."""
     from ctlib import experiments as ex
 
-    recs = [ex.pretrain_ct_fraction(p, f, ex.front_seed(p, 0), device=device, train=train)
-            for f in p.extra.get("pretraining_fractions", ())]
-    return recs + ex.fraction_transfer(p, device=device, train=train).to_dict("records")
+    recs = [ex.pretrain_ct_fraction(p, f, ex.front_seed(p, 0), device=device, train=train, context=context)
+            for f in p.sizes.pretraining_fractions]
+    return recs + ex.fraction_transfer(p, device=device, train=train, context=context).to_dict("records")
 
 
-def _table2_fronts(p: Profile, train: bool, device: str) -> list:
+def _table2_fronts(p: Profile, train: bool, device: str, context=None) -> list:
     """The step function of Table II's fronts other than CT (whose pretraining is tier 1):
     one record (None = not stored) per front model, target and front seed."""
     from ctlib import experiments as ex
 
     fronts = [f for f in ex.table2_fronts(p) if f != "ct"]
-    return [ex.pretrain_front(f, short, p, s, device=device, train=train)
+    return [ex.pretrain_front(f, short, p, s, device=device, train=train, context=context)
             for short in ex.TARGETS for f in fronts for s in ex.front_seeds(p)]
 
 
@@ -167,7 +168,7 @@ def plan(profile) -> list[Step]:
 
     1. CT pretraining on the full MP-2018 train split, seed 0: multi-task
        (E_f + E_g), then E_f, then E_g; then, where the profile defines
-       ``extra["ct_alt_schedule"]``, the multi-task one under that schedule.
+       ``recipe.ct_alt_schedule``, the multi-task one under that schedule.
     2. The data-scarce transfer (:func:`ctlib.experiments.scarce_transfer`).
     3. Tables III, II and IV with a CGCNN back end. Table II pretrains its
        CGCNN and MEGNet fronts itself, each before its back ends; a step after
@@ -186,11 +187,11 @@ def plan(profile) -> list[Step]:
 
     ef, eg = TARGETS["E_f"], TARGETS["E_g"]
     other_fronts = [f for f in table2_fronts(p) if f != "ct"]   # CT's pretraining is tier 1
-    alt = p.extra.get("ct_alt_schedule")
+    alt = p.recipe.ct_alt_schedule
     ct_alt = [Step(1, f"CT pretraining, multi-task, {alt_schedule_text(p)}",
                    hours(2, alt.get("epochs")), (f"{ALT_SCHEDULE_EXPERIMENT}/ct-{ef}+{eg}-",),
                    _ct_front("alt"))] if alt else []
-    return [
+    steps = [
         Step(1, "CT pretraining, multi-task E_f + E_g", hours(2), (f"fronts/ct-{ef}+{eg}-",),
              _ct_front(None)),
         Step(1, "CT pretraining, E_f", hours(1), (f"fronts/ct-{ef}-",), _ct_front("E_f")),
@@ -217,8 +218,7 @@ def plan(profile) -> list[Step]:
         Step(3, "Table IV (E_a+E_c, E_a^f)", 1.2, ("table4/cgcnn-",), _table4(TABLE4_FIRST)),
         Step(4, "learning curve (500-8,000 cells)", 2.7, ("learning_curve/cgcnn-",),
              _table("learning_curve"), parallel=True),
-        *([] if not p.extra.get("second_campaign") else [
-            # the second campaign (issues 35 and 37): 12 more Table IV back ends at ~6 min
+        # the second campaign (issues 35 and 37): 12 more Table IV back ends at ~6 min
             Step(5, "Table IV, one change per contrast (table at the back end's lr; "
                     "E_a+E_c without augmentation)", 1.2, ("table4/cgcnn-",), _table4(None)),
             # 11 published tables x 2 sets x 5 seeds, as tier 2's 130 runs in 2.1 h
@@ -239,8 +239,8 @@ def plan(profile) -> list[Step]:
             # CT multi-task on 25 % and 50 % of the train split (~1.1 and 2.2 h), 10 Castelli runs
             Step(11, "CT pretrained on less data, and its Castelli transfer", 3.6,
                  (f"{FRACTION_EXPERIMENT}/ct-", "fraction/cgcnn-"), _fractions),
-        ]),
     ]
+    return [s for s in steps if s.tier <= p.campaign.last_tier]
 
 
 def _progress(profile: str, step: Step, shown: set = frozenset()) -> dict | None:
@@ -415,24 +415,23 @@ def _worker(p: Profile, index: int, hours: float | None, core: int | None, devic
     """Body of one campaign worker: train the runs of step ``index`` that no other worker
     holds, on one core, until every run of the step is stored (0), the budget is spent (3),
     or the runs still missing wait for inputs that no worker is training (0)."""
-    from ctlib import runs
-    from ctlib.experiments import epoch_log
-    from ctlib.train import TimeBudgetReached, time_budget
+    from ctlib.context import RunContext, TimeBudgetReached
 
     if core is not None and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {core})  # one core: the trainer then uses one torch thread
     step = plan(p)[index]
+    ctx = RunContext.with_budget(hours, claim=True, log_every=1)
+    stats = ctx.stats
     try:
-        with runs.claiming() as stats, time_budget(hours), epoch_log(1):
-            while True:
-                trained, busy = stats["trained"], stats["busy"]
-                if all(r is not None for r in _runs(step.train(p, True, device))):
-                    return 0
-                if stats["trained"] > trained:
-                    continue  # what it stored may be the input of a run still missing
-                if stats["busy"] == busy:
-                    return 0  # missing runs whose inputs no worker trains
-                time.sleep(POLL_S)
+        while True:
+            trained, busy = stats["trained"], stats["busy"]
+            if all(r is not None for r in _runs(step.train(p, True, device, ctx))):
+                return 0
+            if stats["trained"] > trained:
+                continue  # what it stored may be the input of a run still missing
+            if stats["busy"] == busy:
+                return 0  # missing runs whose inputs no worker trains
+            time.sleep(POLL_S)
     except TimeBudgetReached:
         return 3
 
@@ -441,18 +440,18 @@ def _worker_main(*args) -> None:
     sys.exit(_worker(*args))
 
 
-def _train_parallel(p: Profile, index: int, workers: int, device: str) -> int:
-    """Train step ``index`` with ``workers`` processes, one core each; 3 = budget spent."""
+def _train_parallel(p: Profile, index: int, workers: int, device: str, hours: float | None) -> int:
+    """Train step ``index`` with ``workers`` processes, one core each, within ``hours``;
+    3 = budget spent."""
     import multiprocessing
 
     from ctlib import runs
-    from ctlib.train import budget_left
 
     runs.clear_stale_locks()
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     ctx = multiprocessing.get_context("spawn")  # no fork of a process that has run torch
     procs = [ctx.Process(target=_worker_main,
-                         args=(p, index, budget_left(), cores[i % len(cores)] if cores else None, device))
+                         args=(p, index, hours, cores[i % len(cores)] if cores else None, device))
              for i in range(workers)]
     for proc in procs:
         proc.start()
@@ -485,33 +484,32 @@ def run_campaign(profile, hours: float | None = None, device: str = "auto",
     first (call again to continue). Errors propagate after the status table
     is printed.
     """
-    from ctlib.experiments import epoch_log
-    from ctlib.train import TimeBudgetReached, budget_spent, time_budget
+    from ctlib.context import RunContext, TimeBudgetReached
 
     p = profile if isinstance(profile, Profile) else get_profile(profile)
     t0 = time.time()
     out(f"campaign {p.name}: budget {'none' if hours is None else f'{hours:g} h'}")
     out(format_status(status(p)))
+    ctx = RunContext.with_budget(hours, log_every=1)
     code, started = 0, False
     try:
-        with time_budget(hours), epoch_log(1):
-            for index, step in enumerate(plan(p)):
-                if tiers is not None and step.tier not in tiers:
-                    continue
-                if all(r is not None for r in _runs(step.train(p, False, device))):
-                    continue
-                if started and budget_spent():  # the first pending step always gets a start
-                    code = 3
-                    break
-                share = step.parallel and workers > 1
-                out(f"[{time.strftime('%H:%M:%S')}] tier {step.tier}: {step.name}"
-                    + (f" ({workers} workers, one core each)" if share else ""))
-                started = True
-                if not share:
-                    step.train(p, True, device)
-                elif _train_parallel(p, index, workers, device) == 3:
-                    code = 3
-                    break
+        for index, step in enumerate(plan(p)):
+            if tiers is not None and step.tier not in tiers:
+                continue
+            if all(r is not None for r in _runs(step.train(p, False, device))):
+                continue
+            if started and ctx.spent():  # the first pending step always gets a start
+                code = 3
+                break
+            share = step.parallel and workers > 1
+            out(f"[{time.strftime('%H:%M:%S')}] tier {step.tier}: {step.name}"
+                + (f" ({workers} workers, one core each)" if share else ""))
+            started = True
+            if not share:
+                step.train(p, True, device, ctx)
+            elif _train_parallel(p, index, workers, device, ctx.hours_left()) == 3:
+                code = 3
+                break
     except TimeBudgetReached as stop:
         out(str(stop))
         code = 3

@@ -22,9 +22,9 @@ nothing else; experiments read the sizes, epochs and seeds from :func:`get_profi
   1. CT pretraining on the full MP-2018 train split (44,441 cells), seed 0:
      multi-task E_f + E_g for 30 epochs (~3 h), E_f and E_g for 20 epochs each
      (~2 h each), cosine-decayed AdamW 1e-4, element-table snapshots at the
-     epochs of ``extra["snapshot_epochs"]``. About 7 CPU-hours. Then the
+     epochs of ``recipe.snapshot_epochs``. About 7 CPU-hours. Then the
      multi-task pretraining once more under another schedule
-     (``extra["ct_alt_schedule"]``: OneCycle, warm-up to a peak of 3e-4, 12
+     (``recipe.ct_alt_schedule``: OneCycle, warm-up to a peak of 3e-4, 12
      epochs; ~1.2 h), to measure whether the schedule, not only the length,
      decides how much chemistry the table learns. A probe before the campaign
      (3e-4 cosine over 12 epochs; not stored in results/) reached a mean
@@ -46,10 +46,10 @@ nothing else; experiments read the sizes, epochs and seeds from :func:`get_profi
      the learned parts (``ctlib.experiments.learned_part``: a pretrained table
      minus its untrained start) were added after them.
      The perovskite page (chapter 06) reads its ``cgcnn92`` and ``CT E_f``
-     runs (``extra["perovskites_from_scarce"]``); its MEGNet, HOIP-gap and
+     runs (``campaign.perovskites_from_scarce``); its MEGNet, HOIP-gap and
      Matbench runs are not part of this profile (Matbench is a later tier).
   3. Tables III, II and IV with a CGCNN back end trained on 4,000 cells of the
-     train split (``extra["n_backend"]``; full validation and test splits),
+     train split (``sizes.n_backend``; full validation and test splits),
      3 seeds, every table with the random and untrained-CT controls: 66
      back ends of about 6 minutes (6.5 h), plus C and M fronts pretrained on
      the full train split (30 and 20 epochs, about 2 h).
@@ -59,7 +59,7 @@ nothing else; experiments read the sizes, epochs and seeds from :func:`get_profi
 
   Table I (four models trained on the whole train split, 3 seeds each) does not
   fit the budget. The cpu profile's Table I is therefore CT alone
-  (``extra["table1_models"]``), and its run is the tier-1 single-task
+  (``campaign.table1_models``), and its run is the tier-1 single-task
   pretraining on the full train split (1 seed); its claims against CGCNN,
   MEGNet and ALIGNN are "not run on this profile". The CGCNN baseline of the
   later tables is the 4,000-cell back end, not a Table I column.
@@ -74,7 +74,7 @@ nothing else; experiments read the sizes, epochs and seeds from :func:`get_profi
   probe (``tools/stop_probe.py``, validation split only), whose records are in
   ``results/cpu/analysis/stop_probe/``; :func:`ctlib.notes.stop_probe_note`
   states what they show on the methods page. The small perovskite sets of
-  tier 2 train 100 epochs (``extra["scarce_epochs"]``), about 1.5 minutes a run.
+  tier 2 train 100 epochs (``recipe.scarce_epochs``), about 1.5 minutes a run.
 * ``paper``  — full MP-2018 subset, paper training lengths, 3 seeds: a GPU,
   resumable, results committed under ``results/paper``.
 """
@@ -86,6 +86,154 @@ from dataclasses import dataclass, field
 from ctlib.utils import StrictConfig
 
 MODELS = ("cgcnn", "megnet", "alignn", "ct")
+
+
+# ============================================================== profile sections
+#: The base training recipe of every model (:func:`base_recipe`): ``paper`` is the authors'
+#: (CT: SGD, momentum 0.9, weight decay 1e-3, StepLR; single task lr 1e-4 with StepLR(10,
+#: 0.96), multi-task lr 6e-3 with StepLR(20, 0.5); MEGNet Adam 1e-3; ALIGNN AdamW 1e-3 /
+#: 1e-5 with OneCycle; CGCNN AdamW 1e-3 with a cosine schedule). ``short`` is for runs of a
+#: handful to a few dozen epochs, where SGD at 1e-4 would barely move: AdamW 1e-3 with a
+#: OneCycle schedule for every model (a stated deviation), CT on augmented frames.
+RECIPES = ("paper", "short")
+
+
+def base_recipe(recipe: str, model: str, n_tasks: int = 1) -> dict:
+    """The train-config keys of ``recipe`` (:data:`RECIPES`) for one model.
+
+    Args:
+        recipe: ``"paper"`` or ``"short"``.
+        model: one of :data:`MODELS`.
+        n_tasks: targets trained together (the paper's CT recipe differs for multi-task).
+
+    Returns:
+        a dict of :class:`TrainConfig` keys (optimizer, lr, schedule, ...).
+    """
+    if recipe == "short":
+        return dict(optimizer="adamw", lr=1e-3, weight_decay=1e-5, scheduler="onecycle",
+                    augment=model == "ct")
+    if recipe != "paper":
+        raise ValueError(f"unknown recipe {recipe!r}; choose one of {RECIPES}")
+    if model == "ct":
+        multi = n_tasks > 1
+        return dict(optimizer="sgd", momentum=0.9, weight_decay=1e-3, scheduler="step",
+                    lr=6e-3 if multi else 1e-4, step_size=20 if multi else 10,
+                    gamma=0.5 if multi else 0.96, augment=True)
+    if model == "alignn":
+        return dict(optimizer="adamw", lr=1e-3, weight_decay=1e-5, scheduler="onecycle")
+    if model == "megnet":
+        return dict(optimizer="adam", lr=1e-3, weight_decay=0.0, scheduler="none")
+    return dict(optimizer="adamw", lr=1e-3, weight_decay=1e-5, scheduler="cosine")
+
+
+def _models_only(section: str, key: str, value) -> None:
+    bad = [m for m in value if m not in MODELS]
+    if bad:
+        raise ValueError(f"{section}.{key}: unknown model(s) {bad}; models are {MODELS}")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a profile trains its models: a base recipe, then the profile's departures.
+
+    Attributes:
+        base: ``"paper"`` or ``"short"`` (:func:`base_recipe`).
+        model: model -> model-config keys (quick and cpu run ALIGNN at hidden 64 instead of
+            256, ~10x faster on CPU, and CT with positions in nm, ``coord_scale=0.1``).
+        train: model -> train-config keys after the base recipe (quick CT: lr 3e-4 and at
+            most 2,048 padded atoms per batch; chosen on validation MAE, never on test).
+        multitask_epochs: model -> epochs of its multi-task run, when they differ.
+        front_epochs: model -> epochs of a pretraining (front) run on the full train split.
+        scarce_epochs: model -> epochs of the data-scarce transfer runs.
+        headline_epochs: epochs of the whole-split headline back ends (None: the profile's).
+        ct_alt_schedule: train-config keys of a second multi-task CT pretraining under
+            another schedule, stored under ``fronts_schedule`` (None: no such run).
+        snapshot_epochs: epochs at which pretraining runs keep a copy of their element table.
+        embedding_lr: learning rate of a transferred table (the authors': 1e-5).
+    """
+
+    base: str = "short"
+    model: dict = field(default_factory=dict)
+    train: dict = field(default_factory=dict)
+    multitask_epochs: dict = field(default_factory=dict)
+    front_epochs: dict = field(default_factory=dict)
+    scarce_epochs: dict = field(default_factory=dict)
+    headline_epochs: int | None = None
+    ct_alt_schedule: dict | None = None
+    snapshot_epochs: tuple[int, ...] | None = None
+    embedding_lr: float = 1e-5
+
+    def __post_init__(self):
+        if self.base not in RECIPES:
+            raise ValueError(f"Recipe.base: {self.base!r} is not one of {RECIPES}")
+        for key in ("model", "train", "multitask_epochs", "front_epochs", "scarce_epochs"):
+            _models_only("Recipe", key, getattr(self, key))
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """The sizes of a profile beyond its split sizes (:class:`Profile` ``n_train``...).
+
+    Attributes:
+        max_atoms: drop cells with more atoms before sampling (smoke only).
+        matbench_train_cap: cap on the Matbench training structures of one fold.
+        n_backend: training cells of a back end (cpu: 4,000 of the train split; None: all).
+        learning_curve: the back-end sizes of the learning curve.
+        pretraining_fractions: shares of the train split for CT pretrained on less data.
+        probe_trees: trees of the forest that measures a table's chemistry (chapters 03 and
+            11; None: :data:`ctlib.analysis.pretraining.chemistry.PROBE_TREES`).
+    """
+
+    max_atoms: int | None = None
+    matbench_train_cap: int | None = None
+    n_backend: int | None = None
+    learning_curve: tuple[int, ...] = ()
+    pretraining_fractions: tuple[float, ...] = ()
+    probe_trees: int | None = None
+
+    def __post_init__(self):
+        for key in ("max_atoms", "matbench_train_cap", "n_backend", "probe_trees"):
+            v = getattr(self, key)
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
+                raise ValueError(f"Sizes.{key}: expected a positive int or None, got {v!r}")
+        if not all(0 < f < 1 for f in self.pretraining_fractions):
+            raise ValueError(f"Sizes.pretraining_fractions: shares in (0, 1), got {self.pretraining_fractions}")
+
+
+@dataclass(frozen=True)
+class CampaignPlan:
+    """What a profile's campaign trains (:func:`ctlib.campaign.plan` holds the steps).
+
+    Attributes:
+        only: notebooks read this profile's runs and never train them (cpu: runs come from
+            ``ctlib campaign``; a missing run shows as pending).
+        last_tier: the campaign's last tier (4: the first campaign; 11: the second's too).
+        front_seed: one pretraining seed that feeds every back-end seed (None: one front
+            per seed; pretraining on the full split is the costly part).
+        scarce_seeds: seeds of the data-scarce transfer (None: the profile's seeds).
+        table1_models: the models of Table I (None: all four).
+        table2_fronts: the fronts of Table II.
+        table2_backs: the back ends of Table II.
+        table2_plain_starts: back end -> the plain starts it trains (default: all).
+        perovskites_from_scarce: the perovskite page reads the CGCNN runs of the data-scarce
+            transfer instead of training its own.
+    """
+
+    only: bool = False
+    last_tier: int = 4
+    front_seed: int | None = None
+    scarce_seeds: tuple[int, ...] | None = None
+    table1_models: tuple[str, ...] | None = None
+    table2_fronts: tuple[str, ...] = MODELS
+    table2_backs: tuple[str, ...] = ("cgcnn", "megnet", "alignn")
+    table2_plain_starts: dict = field(default_factory=dict)
+    perovskites_from_scarce: bool = False
+
+    def __post_init__(self):
+        if self.last_tier not in range(1, 12):
+            raise ValueError(f"CampaignPlan.last_tier: a tier 1-11, got {self.last_tier!r}")
+        for key in ("table1_models", "table2_fronts", "table2_backs", "table2_plain_starts"):
+            _models_only("CampaignPlan", key, getattr(self, key) or ())
 
 
 @dataclass(frozen=True)
@@ -110,28 +258,13 @@ class Profile:
         matbench_folds: how many Matbench folds of the full Castelli set to run.
         rp_repeats: seeds of repeated 5-fold CV in reverse prediction.
         catboost_iterations: CatBoost trees in reverse prediction.
-        extra: ``max_atoms`` (drop larger cells before sampling; smoke only) and
-            ``matbench_train_cap`` (cap on Matbench training structures) and
-            ``model_overrides`` (model -> model-config keys; quick and cpu run
-            ALIGNN at hidden 64 instead of 256, ~10x faster on CPU, and CT with
-            positions in nm, ``coord_scale=0.1``) and ``train_overrides``
-            (model -> train-config keys; quick CT: lr 3e-4 and at most 2,048
-            padded atoms per batch) and ``multitask_epochs`` (model -> epochs
-            of its multi-task run, when they differ from ``epochs``) and
-            ``snapshot_epochs`` (epochs at which pretraining runs keep a copy of
-            their element table) and ``probe_trees`` (trees of the forest that
-            measures the tables' chemistry in chapters 03 and 11; default 30,
-            smoke 10) and ``ct_alt_schedule`` (train-config keys of a
-            second multi-task CT pretraining under another schedule, stored
-            under ``fronts_schedule``) and the cpu campaign's keys (``front_seed``,
-            ``front_epochs``, ``n_backend``, ``learning_curve``, ``scarce_seeds``,
-            ``scarce_epochs`` (model -> epochs of the data-scarce transfer),
-            ``table2_fronts``/``table2_backs``, ``table1_models``,
-            ``perovskites_from_scarce``: the perovskite page reads the CGCNN
-            runs of the data-scarce transfer instead of training its own, and
-            ``campaign_only``: notebooks read its runs and never train them; see
-            ctlib.campaign). The quick choices were made on validation MAE of
-            1,500-structure runs, never on the test split.
+        recipe: how the models train (:class:`Recipe`).
+        sizes: the other sizes (:class:`Sizes`).
+        campaign: what the campaign trains (:class:`CampaignPlan`).
+
+    A key that a section does not have fails when ``config`` is imported, with the
+    key's name (``TypeError: ... unexpected keyword argument 'n_bakend'``); a train key
+    that :class:`TrainConfig` lacks fails there too (:func:`_check_profiles`).
     """
 
     name: str
@@ -149,7 +282,9 @@ class Profile:
     matbench_folds: int
     rp_repeats: int
     catboost_iterations: int
-    extra: dict = field(default_factory=dict)
+    recipe: Recipe = field(default_factory=Recipe)
+    sizes: Sizes = field(default_factory=Sizes)
+    campaign: CampaignPlan = field(default_factory=CampaignPlan)
 
     def replace(self, **kw) -> "Profile":
         """A copy with some fields overridden (unknown names raise TypeError)."""
@@ -166,10 +301,9 @@ PROFILES: dict[str, Profile] = {
         batch_size={"cgcnn": 16, "megnet": 16, "alignn": 16, "ct": 16},
         seeds=(0,), tiny=True, perovskite_n=64, matbench_folds=1,
         rp_repeats=1, catboost_iterations=50,
-        extra={"max_atoms": 40, "matbench_train_cap": 64, "learning_curve": (16, 32),
-               "ct_alt_schedule": {"scheduler": "onecycle", "lr": 3e-4, "epochs": 2},
-               "model_overrides": {"ct": {"coord_scale": 0.1}},
-               "train_overrides": {"ct": {"max_tokens": 256}}, "probe_trees": 10},
+        recipe=Recipe(model={"ct": {"coord_scale": 0.1}}, train={"ct": {"max_tokens": 256}},
+                      ct_alt_schedule={"scheduler": "onecycle", "lr": 3e-4, "epochs": 2}),
+        sizes=Sizes(max_atoms=40, matbench_train_cap=64, learning_curve=(16, 32), probe_trees=10),
     ),
     "quick": Profile(
         name="quick", n_train=1500, n_val=250, n_test=None,
@@ -180,9 +314,9 @@ PROFILES: dict[str, Profile] = {
         batch_size={"cgcnn": 64, "megnet": 64, "alignn": 32, "ct": 64},
         seeds=(0,), tiny=False, perovskite_n=3334, matbench_folds=1,
         rp_repeats=2, catboost_iterations=100,
-        extra={"matbench_train_cap": 1500,
-               "model_overrides": {"alignn": {"hidden": 64}, "ct": {"coord_scale": 0.1}},
-               "train_overrides": {"ct": {"lr": 3e-4, "max_tokens": 2048}}},
+        recipe=Recipe(model={"alignn": {"hidden": 64}, "ct": {"coord_scale": 0.1}},
+                      train={"ct": {"lr": 3e-4, "max_tokens": 2048}}),
+        sizes=Sizes(matbench_train_cap=1500),
     ),
     "cpu": Profile(
         name="cpu", n_train=None, n_val=None, n_test=None,
@@ -193,24 +327,27 @@ PROFILES: dict[str, Profile] = {
         batch_size={"cgcnn": 64, "megnet": 64, "alignn": 32, "ct": 64},
         seeds=(0, 1, 2), tiny=False, perovskite_n=3334, matbench_folds=5,
         rp_repeats=5, catboost_iterations=300,
-        extra={"model_overrides": {"alignn": {"hidden": 64}, "ct": {"coord_scale": 0.1}},
-               "train_overrides": {"ct": {"lr": 1e-4, "max_tokens": 2048, "scheduler": "cosine",
-                                          "patience": None, "precision": "bf16"}},
-               "multitask_epochs": {"ct": 30},
-               "snapshot_epochs": (0, 1, 2, 3, 4, 6, 8, 10, 12, 15, 20, 25, 30),
-               "ct_alt_schedule": {"scheduler": "onecycle", "lr": 3e-4, "epochs": 12},
-               "front_seed": 0, "front_epochs": {"cgcnn": 30, "megnet": 20},
-               "n_backend": 4000, "learning_curve": (500, 2000, 4000, 8000),
-               "scarce_seeds": (0, 1, 2, 3, 4), "scarce_epochs": {"cgcnn": 100},
-               "table2_fronts": ("cgcnn", "megnet", "ct"),
-               "table1_models": ("ct",), "perovskites_from_scarce": True,
-               "campaign_only": True, "second_campaign": True,
-               # the second campaign (ctlib.campaign.plan tiers 5-11): MEGNet back ends for the
-               # CT-M claims from MEGNet's default start only; the headline on the whole train
-               # split for the CGCNN front's 30 epochs (its validation MAE flat over the last 3);
-               # CT pretrained on a quarter and a half of the train split
-               "table2_backs": ("cgcnn", "megnet"), "table2_plain_starts": {"megnet": ("default",)},
-               "headline_epochs": 30, "pretraining_fractions": (0.25, 0.5)},
+        recipe=Recipe(
+            model={"alignn": {"hidden": 64}, "ct": {"coord_scale": 0.1}},
+            train={"ct": {"lr": 1e-4, "max_tokens": 2048, "scheduler": "cosine",
+                          "patience": None, "precision": "bf16"}},
+            multitask_epochs={"ct": 30}, front_epochs={"cgcnn": 30, "megnet": 20},
+            scarce_epochs={"cgcnn": 100},
+            # the headline on the whole train split for the CGCNN front's 30 epochs (its
+            # validation MAE flat over the last 3)
+            headline_epochs=30,
+            ct_alt_schedule={"scheduler": "onecycle", "lr": 3e-4, "epochs": 12},
+            snapshot_epochs=(0, 1, 2, 3, 4, 6, 8, 10, 12, 15, 20, 25, 30)),
+        sizes=Sizes(n_backend=4000, learning_curve=(500, 2000, 4000, 8000),
+                    pretraining_fractions=(0.25, 0.5)),
+        # the second campaign (ctlib.campaign.plan tiers 5-11): MEGNet back ends for the CT-M
+        # claims from MEGNet's default start only; CT pretrained on a quarter and a half of
+        # the train split
+        campaign=CampaignPlan(
+            only=True, last_tier=11, front_seed=0, scarce_seeds=(0, 1, 2, 3, 4),
+            table1_models=("ct",), table2_fronts=("cgcnn", "megnet", "ct"),
+            table2_backs=("cgcnn", "megnet"), table2_plain_starts={"megnet": ("default",)},
+            perovskites_from_scarce=True),
     ),
     "paper": Profile(
         name="paper", n_train=None, n_val=None, n_test=None,
@@ -221,6 +358,7 @@ PROFILES: dict[str, Profile] = {
         batch_size={"cgcnn": 128, "megnet": 128, "alignn": 64, "ct": 128},
         seeds=(0, 1, 2), tiny=False, perovskite_n=3334, matbench_folds=5,
         rp_repeats=10, catboost_iterations=1000,
+        recipe=Recipe(base="paper"),
     ),
 }
 
@@ -332,3 +470,19 @@ class TrainConfig(StrictConfig):
                 raise ValueError(f"TrainConfig.task_weights must be null, 'uncertainty' or a "
                                  f"list of non-negative numbers (one per target), got {tw!r}")
             self.task_weights = [float(w) for w in tw]
+
+
+def _check_profiles() -> None:
+    """Every train key of every profile's recipe is a :class:`TrainConfig` field (run at import)."""
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    for p in PROFILES.values():
+        alt = p.recipe.ct_alt_schedule or {}
+        for where, keys in [*((f"recipe.train[{m!r}]", kv) for m, kv in p.recipe.train.items()),
+                            ("recipe.ct_alt_schedule", alt)]:
+            bad = sorted(set(keys) - known)
+            if bad:
+                raise ValueError(f"profile {p.name!r}: {where} has unknown train-config key(s) {bad}; "
+                                 f"TrainConfig has {sorted(known)}")
+
+
+_check_profiles()

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from ctlib.results import default_root
+from ctlib.results import ResultStore, default_root
 
 __all__ = [
     "CT_KINDS", "CT_TABLE_ORDER", "EmbeddingNotFound", "EmbeddingSource",
-    "store_root", "profile_dir", "store_file", "display_path", "stored_records",
+    "store_root", "profile_dir", "snapshot_dir", "snapshot_files", "store_file", "display_path", "stored_records",
     "record_embedding_path", "record_snapshots", "folder_snapshots", "ct_kind",
     "ct_table_records", "ct_tables", "resolve_embeddings", "run_checkpoint", "run_progress",
     "unfinished_run_ids",
@@ -86,7 +86,7 @@ def store_root(results_root: str | Path | None = None) -> Path:
 
 def profile_dir(profile: str, results_root: str | Path | None = None) -> Path:
     """``<store root>/<profile>``, the folder of a profile's records (it may not exist)."""
-    return store_root(results_root) / profile
+    return ResultStore(store_root(results_root)).profile_dir(profile)
 
 
 def analysis_dir(profile: str, name: str, results_root: str | Path | None = None) -> Path:
@@ -97,7 +97,7 @@ def analysis_dir(profile: str, name: str, results_root: str | Path | None = None
     Its files are content-addressed: a changed table gets a new entry, never a
     stale one. The folder may not exist.
     """
-    return profile_dir(profile, results_root) / "analysis" / name
+    return ResultStore(store_root(results_root)).analysis_dir(profile, name)
 
 
 def store_file(rel: str | Path | None, results_root: str | Path | None = None) -> Path | None:
@@ -139,9 +139,8 @@ def stored_records(profile: str, results_root: str | Path | None = None, *, expe
     Returns:
         ``[(record path, record), ...]`` sorted by path.
     """
-    root = store_root(results_root)
     out = []
-    for path in sorted(root.glob(f"{profile}/{experiment}/{name}.json")) if root.is_dir() else []:
+    for path in ResultStore(store_root(results_root)).record_paths(profile, experiment, name):
         try:
             rec = json.loads(path.read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -203,9 +202,9 @@ def run_checkpoint(profile: str, experiment: str, run_id: str) -> dict | None:
         written, or damaged: the run itself reports that).
     """
     from ctlib.checkpoints import load_checkpoint
-    from ctlib.runs import default_run_root
+    from ctlib.runs import checkpoint_dir
 
-    path = default_run_root() / profile / experiment / run_id / "last.pt"
+    path = checkpoint_dir(profile, experiment, run_id) / "last.pt"
     if not path.is_file():
         return None
     try:
@@ -236,14 +235,15 @@ def unfinished_run_times(profile: str, experiment: str, prefixes: Sequence[str],
                          results_root: str | Path | None = None) -> dict[str, float]:
     """``{run id: time it was last written (s since the epoch)}`` of the runs
     :func:`unfinished_run_ids` finds, so that runs of several experiments can be ordered."""
-    from ctlib.runs import default_run_root
+    from ctlib.runs import checkpoint_dir
 
     names = "|".join(re.escape(p) for p in prefixes)
     seed_part = str(int(seed)) if seed is not None else r"\d+"
     pattern = re.compile(rf"(?:{names})(?:\S*-)?[0-9a-f]{{8}}-s{seed_part}")
     found: dict[str, float] = {}
-    for base, probe in ((profile_dir(profile, results_root) / experiment / "embeddings", None),
-                        (default_run_root() / profile / experiment, "last.pt")):
+    store = ResultStore(store_root(results_root))
+    for base, probe in ((store.kind_dir(profile, experiment, "embeddings"), None),
+                        (checkpoint_dir(profile, experiment), "last.pt")):
         if not base.is_dir():
             continue
         for d in base.iterdir():
@@ -251,6 +251,18 @@ def unfinished_run_times(profile: str, experiment: str, prefixes: Sequence[str],
             if d.is_dir() and pattern.fullmatch(d.name) and f.exists():
                 found[d.name] = max(found.get(d.name, 0.0), f.stat().st_mtime)
     return found
+
+
+def snapshot_dir(profile: str, experiment: str, run_id: str,
+                 results_root: str | Path | None = None) -> Path:
+    """The folder of a run's element-table snapshots and progress (it may not exist)."""
+    return ResultStore(store_root(results_root)).snapshot_dir(profile, experiment, run_id)
+
+
+def snapshot_files(profile: str, experiment: str = "*", run_id: str = "*",
+                   results_root: str | Path | None = None) -> list[Path]:
+    """Element-table snapshot files of the matching runs (glob patterns), sorted."""
+    return ResultStore(store_root(results_root)).snapshot_paths(profile, experiment, run_id)
 
 
 def run_progress(profile: str, experiment: str, run_id: str,
@@ -264,7 +276,7 @@ def run_progress(profile: str, experiment: str, run_id: str,
     Returns:
         the dict, or ``None`` when there is none or it cannot be read.
     """
-    path = profile_dir(profile, results_root) / experiment / "embeddings" / run_id / "progress.json"
+    path = ResultStore(store_root(results_root)).progress_path(profile, experiment, run_id)
     try:
         out = json.loads(path.read_text())
     except (OSError, ValueError):

@@ -29,7 +29,9 @@ PATIENCE = 15
 
 def stop_probe_records(results_root: str | Path, profile: str = "cpu") -> dict[str, dict]:
     """``{stem: record}`` of ``<results_root>/<profile>/analysis/stop_probe/*.json``."""
-    folder = Path(results_root) / profile / "analysis" / "stop_probe"
+    from ctlib.results import ResultStore
+
+    folder = ResultStore(results_root).analysis_dir(profile, "stop_probe")
     return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
 
 

@@ -165,6 +165,63 @@ def make_run_id(model: str, targets, cfg_hash: str, seed: int) -> str:
 
 
 # ---------------------------------------------------------------------- store
+def fit_record(*, model, train_config, targets: list[str], units: dict, dataset, split_counts: dict,
+               split_hash: str, device, machine_share: float, started: str, wall_s: float,
+               history: list[dict], best_epoch: int | None, stopped_early: bool,
+               resumed_from: int | None, mean, std, val: dict | None, test: dict | None,
+               run_dir: str | None) -> dict:
+    """The record of one finished fit, as :meth:`ctlib.train.Trainer.fit` returns it.
+
+    The trainer hands over what it measured; this adds the provenance (code version,
+    package versions, device, finish time) and makes it JSON-able. :func:`ctlib.runs.run`
+    then adds the config, its hash and the artefacts' paths, and stores it.
+
+    Args:
+        model: the trained model (name, config and parameter count are read from it).
+        train_config: its :class:`~ctlib.config.TrainConfig`.
+        dataset: the full dataset the split indexes (name, sha256, fingerprint, size).
+        split_counts: structures per part, e.g. ``{"train": 4000, "val": 5553, "test": 5553}``.
+        device: the ``torch.device`` it trained on.
+        machine_share: share of the machine's cores the run had (1 thread of 2: 0.5).
+        started: ISO time of the first epoch (of the first process, for a resumed run).
+        wall_s: wall seconds over every process of the run.
+        history: one dict per epoch (train loss, val MAE, lr, time_s, structures/s).
+        mean, std: (K,) normaliser of the training labels, original units.
+        val, test: per-target metrics (:func:`ctlib.train.regression_metrics`) or None.
+        run_dir: the checkpoint folder, relative where possible.
+    """
+    cfg = getattr(model, "config", None)
+    return to_jsonable({
+        "model": getattr(model, "name", None) or type(model).__name__,
+        "targets": targets,
+        "units": units,
+        "train_config": train_config.to_dict(),
+        "model_config": cfg.to_dict() if hasattr(cfg, "to_dict") else None,
+        "dataset": {"name": dataset.name, "sha256": dataset.source_sha256,
+                    "fingerprint": dataset.fingerprint, "n": len(dataset),
+                    "split_counts": split_counts, "split_hash": split_hash},
+        "seed": train_config.seed,
+        "code": code_version(),
+        "packages": package_versions(),
+        "device": device_info(device),
+        "machine_share": machine_share,
+        "started": started,
+        "finished": now_iso(),
+        "wall_s": wall_s,
+        "train_s": float(sum(h["time_s"] for h in history)),
+        "history": history,
+        "best_epoch": best_epoch,
+        "epochs_run": len(history),
+        "stopped_early": stopped_early,
+        "resumed_from_epoch": resumed_from,
+        "normaliser": {"mean": mean, "std": std},
+        "n_parameters": int(sum(p.numel() for p in model.parameters())),
+        "val": val,
+        "test": test,
+        "run_dir": run_dir,
+    })
+
+
 class ResultStore:
     """A folder of run records, ``<root>/<profile>/<experiment>/<run_id>.json``.
 
@@ -199,6 +256,42 @@ class ResultStore:
         """Path of a run's side file, e.g. ``<root>/<profile>/<experiment>/embeddings/<run_id>.json``."""
         return self.root / profile / experiment / kind / f"{run_id}{suffix}"
 
+    def profile_dir(self, profile: str) -> Path:
+        """``<root>/<profile>``: every record and side file of one profile (may not exist)."""
+        return self.root / profile
+
+    def analysis_dir(self, profile: str, name: str) -> Path:
+        """``<root>/<profile>/analysis/<name>``: a committed, content-addressed cache of one analysis."""
+        return self.root / profile / "analysis" / name
+
+    def kind_dir(self, profile: str, experiment: str, kind: str) -> Path:
+        """``<root>/<profile>/<experiment>/<kind>``, the folder of one kind of side file
+        (``embeddings``: element tables, and per run a folder of snapshots and progress)."""
+        return self.root / profile / experiment / kind
+
+    def snapshot_dir(self, profile: str, experiment: str, run_id: str) -> Path:
+        """``<root>/<profile>/<experiment>/embeddings/<run_id>``: a run's element-table
+        snapshots (``epoch_<e>.json``) and its progress (``progress.json``)."""
+        return self.kind_dir(profile, experiment, "embeddings") / run_id
+
+    def snapshot_path(self, profile: str, experiment: str, run_id: str, epoch: int) -> Path:
+        """The element table of run ``run_id`` after ``epoch`` (0: untrained)."""
+        return self.snapshot_dir(profile, experiment, run_id) / f"epoch_{int(epoch):03d}.json"
+
+    def progress_path(self, profile: str, experiment: str, run_id: str) -> Path:
+        """The committed progress (history so far) of a run that keeps snapshots."""
+        return self.snapshot_dir(profile, experiment, run_id) / "progress.json"
+
+    def snapshot_paths(self, profile: str, experiment: str = "*", run_id: str = "*") -> list[Path]:
+        """Snapshot files of matching runs (each argument a glob pattern), sorted."""
+        if not self.root.is_dir():
+            return []
+        return sorted(self.root.glob(f"{profile}/{experiment}/embeddings/{run_id}/epoch_*.json"))
+
+    def record_paths(self, profile: str = "*", experiment: str = "*", name: str = "*") -> list[Path]:
+        """Record files ``<root>/<profile>/<experiment>/<name>.json`` (each a glob pattern), sorted."""
+        return sorted(self.root.glob(f"{profile}/{experiment}/{name}.json")) if self.root.is_dir() else []
+
     def resolve(self, relpath: str | None) -> Path | None:
         """Absolute path of a record's ``embedding_path``/``predictions_path``."""
         return None if relpath is None else self.root / relpath
@@ -214,10 +307,7 @@ class ResultStore:
 
     # read
     def _files(self, profile: str | None = None, experiment: str | None = None):
-        if not self.root.is_dir():
-            return []
-        pattern = f"{profile or '*'}/{experiment or '*'}/*.json"
-        return sorted(self.root.glob(pattern))
+        return self.record_paths(profile or "*", experiment or "*")
 
     @staticmethod
     def _read(path: Path) -> dict:

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import os
 import random
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ctlib.config import TrainConfig
+from ctlib.context import RunContext, default_context
 from ctlib.results import SCHEMA_VERSION, ResultStore, config_hash, make_run_id, split_hash
 from ctlib.train import Trainer, use_progress_bar
 from ctlib.utils import atomic_write, code_version, to_jsonable, write_json_atomic
@@ -44,6 +44,15 @@ def default_run_root() -> Path:
     return Path(cache_root()) / "runs"
 
 
+def checkpoint_dir(profile: str, experiment: str, run_id: str | None = None,
+                   run_root: str | Path | None = None) -> Path:
+    """``<run root>/<profile>/<experiment>/<run_id>``: a run's checkpoint folder (``last.pt``,
+    ``best.pt``, ``model/``), outside the results store (:func:`default_run_root`);
+    ``run_id=None``: the folder of all of that experiment's runs."""
+    folder = Path(run_root if run_root is not None else default_run_root()) / profile / experiment
+    return folder if run_id is None else folder / run_id
+
+
 #: Profiles whose runs are committed: trained only from a clean git tree.
 COMMITTED_PROFILES = ("quick", "cpu", "paper")
 ALLOW_DIRTY_ENV = "CTLIB_ALLOW_DIRTY"
@@ -61,32 +70,6 @@ def check_clean_tree(profile: str) -> None:
 
 
 # ------------------------------------------------------------------ claims
-#: Within :func:`claiming`: runs this process trained, and runs it skipped because another
-#: live process held them (``ctlib campaign --workers``).
-CLAIM_STATS = {"trained": 0, "busy": 0}
-_CLAIMING: list[bool] = []
-
-
-@contextmanager
-def claiming():
-    """Within this block, :func:`run` trains a missing run only after claiming it.
-
-    The claim is a lock file beside the run's checkpoint folder,
-    ``<run_root>/<profile>/<experiment>/<run_id>.lock``, created atomically and
-    holding the process id. A run that another live process holds is skipped:
-    :func:`run` returns None, as for a run not stored, and counts it in
-    ``CLAIM_STATS["busy"]``. Several campaign workers can so walk the same table
-    function side by side and never train one run twice. The lock is removed
-    when the run ends, stored or failed; a killed worker's lock is cleared by
-    :func:`clear_stale_locks`.
-    """
-    _CLAIMING.append(True)
-    try:
-        yield CLAIM_STATS
-    finally:
-        _CLAIMING.pop()
-
-
 def _lock_path(run_dir: Path) -> Path:
     return run_dir.parent / f"{run_dir.name}.lock"
 
@@ -154,7 +137,7 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
         run_root: str | Path | None = None, force: bool = False, embedding=None,
         extra: dict | None = None, graphs=None, save_predictions: bool = False,
         dry_run: bool = False, progress: bool | None = None,
-        snapshot_epochs=None) -> dict | None:
+        snapshot_epochs=None, context: RunContext | None = None) -> dict | None:
     """Train one model (or return its stored result) and record it.
 
     Args:
@@ -193,8 +176,11 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
     ``CTLIB_ALLOW_DIRTY=1`` to experiment anyway (such records say
     ``"dirty": true`` and must not be committed).
 
-    Within :func:`claiming` (campaign workers), a missing run is trained only
-    after claiming it; one that another live process holds returns None.
+    ``context`` (:class:`ctlib.context.RunContext`) carries the caller's deadline, epoch log
+    and claims: with ``context.claim`` (campaign workers) a missing run is trained only after
+    claiming it with a lock file beside its checkpoint folder; one that another live process
+    holds returns None and counts in ``context.stats["busy"]``. A killed worker's lock is
+    cleared by :func:`clear_stale_locks`.
 
     Returns:
         the run record (also written to the store), or None for a ``dry_run``
@@ -208,6 +194,7 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
     from ctlib.models import MODEL_CLASSES
     from ctlib.versions import behaviour
 
+    ctx = default_context(context)
     targets = [targets] if isinstance(targets, str) else list(targets)
     if model_name not in MODEL_CLASSES:
         raise ValueError(f"unknown model {model_name!r}; choose one of {sorted(MODEL_CLASSES)}")
@@ -247,13 +234,14 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
     if dry_run:
         return None
     check_clean_tree(profile)
-    run_rel = Path(profile) / experiment / rid
-    run_dir = Path(run_root if run_root is not None else default_run_root()) / run_rel
+    ckpt_root = Path(run_root if run_root is not None else default_run_root())
+    run_dir = checkpoint_dir(profile, experiment, rid, ckpt_root)
+    run_rel = run_dir.relative_to(ckpt_root)
     lock = None
-    if _CLAIMING:
+    if ctx.claim:
         lock = claim(run_dir)
         if lock is None:  # another live process is training it
-            CLAIM_STATS["busy"] += 1
+            ctx.stats["busy"] += 1
             return None
         found = None if force else store.find(h, profile=profile, experiment=experiment)
         if found is not None:  # stored by that process between the look-up and the claim
@@ -279,14 +267,13 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
 
             def on_epoch(epoch, m, history):
                 if epoch in keep:
-                    path = store.artifact_path(profile, experiment, "embeddings", f"{rid}/epoch_{epoch:03d}",
-                                               ".json")
+                    path = store.snapshot_path(profile, experiment, rid, epoch)
                     ElementEmbedding.from_model(m, provenance={**prov, "epoch": epoch}).save(path)
-                write_json_atomic(store.artifact_path(profile, experiment, "embeddings", f"{rid}/progress",
-                                                      ".json"),
+                write_json_atomic(store.progress_path(profile, experiment, rid),
                                   {**prov, "epochs_planned": tc.epochs, "history": history})
 
-        trainer = Trainer(model, tc, run_dir, resume=not force, progress=progress, on_epoch=on_epoch)
+        trainer = Trainer(model, tc, run_dir, resume=not force, progress=progress, on_epoch=on_epoch,
+                          context=ctx)
         rec = trainer.fit(dataset, split, targets, graphs=graphs)
         rec["run_dir"] = str(run_rel)  # relative to the checkpoint root: no machine path in records
 
@@ -312,8 +299,8 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
             "config": config, "config_hash": h,
             "embedding_path": str(emb_path.relative_to(store.root)),
             "embedding_snapshots": sorted(
-                str(store.artifact_path(profile, experiment, "embeddings", f"{rid}/epoch_{e:03d}", ".json")
-                    .relative_to(store.root)) for e in {int(e) for e in snapshot_epochs or ()}
+                str(store.snapshot_path(profile, experiment, rid, e).relative_to(store.root))
+                for e in {int(e) for e in snapshot_epochs or ()}
                 if e <= rec["epochs_run"]),
             "predictions_path": pred_rel,
             "extra": to_jsonable(extra or {}),
@@ -321,7 +308,7 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
         }
         store.save(record)
         if lock is not None:
-            CLAIM_STATS["trained"] += 1
+            ctx.stats["trained"] += 1
         return record
     finally:
         if lock is not None:

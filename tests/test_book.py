@@ -102,7 +102,7 @@ def test_math_is_rendered_offline():
 def test_default_profile_reads_stored_runs():
     from ctlib.config import get_profile
 
-    assert book.DEFAULT_PROFILE == "cpu" and get_profile("cpu").extra["campaign_only"]
+    assert book.DEFAULT_PROFILE == "cpu" and get_profile("cpu").campaign.only
     parser = __import__("argparse").ArgumentParser()
     book.add_arguments(parser)
     assert parser.parse_args([]).profile == "cpu"

@@ -123,9 +123,13 @@ def test_whole_smoke_campaign_stores_every_planned_run(stores, monkeypatch):
                                 *ex.EXTERNAL_TABLES}
     # a profile whose perovskite page reads the scarce runs (cpu) judges its claim on them
     from ctlib import claims
-    from ctlib.config import get_profile
+    import dataclasses
 
-    monkeypatch.setitem(get_profile("smoke").extra, "perovskites_from_scarce", True)
+    from ctlib.config import PROFILES
+
+    smoke = PROFILES["smoke"]
+    monkeypatch.setitem(PROFILES, "smoke", smoke.replace(
+        campaign=dataclasses.replace(smoke.campaign, perovskites_from_scarce=True)))
     pv = ex.perovskites("smoke", train=False)
     assert sorted(set(pv["column"])) == ["C", "CT-C"] and set(pv["table"]) == {"perovskites"}
     same = df[df["start"].isin(["cgcnn92", "CT E_f"])]
@@ -239,35 +243,37 @@ def test_table2_trains_each_front_then_its_back_ends_for_every_seed_before_the_n
 
 def test_a_claimed_run_is_skipped_by_other_workers_and_a_dead_workers_claim_is_cleared(stores,
                                                                                       monkeypatch):
-    """runs.claiming: a run that another live process holds is not trained twice."""
+    """RunContext(claim=True): a run that another live process holds is not trained twice."""
     import subprocess
     import sys
 
     from ctlib import experiments as ex
     from ctlib import runs
+    from ctlib.context import RunContext
 
     ds, split = ex.hoip_data("smoke")
+    ctx = RunContext(claim=True)
     one = lambda seed: ex.train_one("cgcnn", ["atomization_energy_per_atom"], ds, split,  # noqa: E731
-                                    profile="smoke", seed=seed, experiment="scarce", train=True)
+                                    profile="smoke", seed=seed, experiment="scarce", train=True, context=ctx)
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
     try:
-        with runs.claiming() as stats:
-            start = dict(stats)
-            assert one(0) is not None                                   # free: trained and stored
-            assert stats["trained"] == start["trained"] + 1
-            dirs = []                                                   # where seed 1's lock goes
-            with monkeypatch.context() as m:
-                m.setattr(runs, "claim", lambda d: dirs.append(d))
-                assert one(1) is None
-            lock = dirs[0].parent / f"{dirs[0].name}.lock"
-            lock.write_text(f"{other.pid}\n")                          # held by a live process
-            assert one(1) is None and stats["busy"] == start["busy"] + 2
-            assert runs.clear_stale_locks() == [] and lock.exists()
-            other.kill()
-            other.wait()
-            assert runs.clear_stale_locks() == [lock]                  # its process is gone
-            assert one(1) is not None and not lock.exists()
-            assert stats["trained"] == start["trained"] + 2
+        stats = ctx.stats
+        start = dict(stats)
+        assert one(0) is not None                                   # free: trained and stored
+        assert stats["trained"] == start["trained"] + 1
+        dirs = []                                                   # where seed 1's lock goes
+        with monkeypatch.context() as m:
+            m.setattr(runs, "claim", lambda d: dirs.append(d))
+            assert one(1) is None
+        lock = dirs[0].parent / f"{dirs[0].name}.lock"
+        lock.write_text(f"{other.pid}\n")                          # held by a live process
+        assert one(1) is None and stats["busy"] == start["busy"] + 2
+        assert runs.clear_stale_locks() == [] and lock.exists()
+        other.kill()
+        other.wait()
+        assert runs.clear_stale_locks() == [lock]                  # its process is gone
+        assert one(1) is not None and not lock.exists()
+        assert stats["trained"] == start["trained"] + 2
     finally:
         other.kill()
 

@@ -125,10 +125,13 @@ def test_broken_trainer_json_names_the_file(tmp_path):
 
 # ------------------------------------------------------------ budget and snapshots
 def test_time_budget_stops_at_an_epoch_boundary_and_resumes(ds, tmp_path):
+    from ctlib.context import RunContext, TimeBudgetReached
+
     run_dir = tmp_path / "run"
-    with train.time_budget(0.0):
-        with pytest.raises(train.TimeBudgetReached, match="after epoch 1/3"):
-            train.Trainer(tiny_ct(), cfg(), run_dir).fit(ds, SPLIT, ["vpa"])
+    spent = RunContext.with_budget(0.0)
+    assert spent.spent() and spent.hours_left() == 0.0 and RunContext().hours_left() is None
+    with pytest.raises(TimeBudgetReached, match="after epoch 1/3"):
+        train.Trainer(tiny_ct(), cfg(), run_dir, context=spent).fit(ds, SPLIT, ["vpa"])
     first = torch.load(run_dir / "last.pt", weights_only=True)
     assert first["epoch"] == 1 and first["wall_s"] > 0
     rec = train.Trainer(tiny_ct(), cfg(), run_dir).fit(ds, SPLIT, ["vpa"])

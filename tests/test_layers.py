@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: Bottom to top; a module belongs to the first layer with a prefix matching its dotted name.
 LAYERS = (
-    ("ctlib", "ctlib.utils", "ctlib.versions", "ctlib.elements", "ctlib.plotting", "ctlib.report"),
+    ("ctlib", "ctlib.utils", "ctlib.versions", "ctlib.elements", "ctlib.plotting", "ctlib.report", "ctlib.context"),
     ("ctlib.config",),
     ("ctlib.data", "ctlib.models", "ctlib.embeddings", "ctlib.zoo", "ctlib.checkpoints"),
     ("ctlib.train", "ctlib.results"),

@@ -8,6 +8,7 @@ page's finding, and the layout of the package (one job per module, imports downw
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -329,7 +330,7 @@ def test_real_smoke_pretraining_with_snapshots(tmp_path, monkeypatch, data_root)
     monkeypatch.setenv("CTLIB_RESULTS", str(tmp_path / "res"))
     monkeypatch.setenv("CTLIB_RUNS", str(tmp_path / "runs"))
     base = get_profile("smoke")
-    p = base.replace(extra={**base.extra, "snapshot_epochs": (0, 1, 2)})
+    p = base.replace(recipe=dataclasses.replace(base.recipe, snapshot_epochs=(0, 1, 2)))
     rec = ex.pretrain_ct_multitask(p, 0, train=True)
     assert len(rec["embedding_snapshots"]) == 3
     runs = pretraining.find_pretraining_runs(p, kinds=("mt",))

@@ -130,3 +130,20 @@ def test_store_rejects_incomplete_and_corrupt(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(ValueError, match="not valid JSON"):
         store.find("abcdef123456")
+
+
+def test_the_store_alone_spells_its_layout(tmp_path):
+    """Every path of the store comes from ResultStore; the layout it spells is the one the
+    committed results use (a change here would lose every stored run)."""
+    s = ResultStore(tmp_path)
+    rel = lambda p: p.relative_to(tmp_path).as_posix()  # noqa: E731
+    assert rel(s.path_for({"profile": "cpu", "experiment": "table2", "run_id": "r-1"})) == "cpu/table2/r-1.json"
+    assert rel(s.analysis_dir("cpu", "zoo_reverse")) == "cpu/analysis/zoo_reverse"
+    assert rel(s.snapshot_path("cpu", "fronts", "ct-x", 3)) == "cpu/fronts/embeddings/ct-x/epoch_003.json"
+    assert rel(s.progress_path("cpu", "fronts", "ct-x")) == "cpu/fronts/embeddings/ct-x/progress.json"
+    assert rel(s.artifact_path("cpu", "fronts", "embeddings", "ct-x", ".json")) == "cpu/fronts/embeddings/ct-x.json"
+    for p in (s.path_for({"profile": "cpu", "experiment": "a", "run_id": "r"}), s.snapshot_path("cpu", "a", "r", 0)):
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("{}")
+    assert [rel(p) for p in s.record_paths("cpu")] == ["cpu/a/r.json"]
+    assert [rel(p) for p in s.snapshot_paths("cpu", run_id="r")] == ["cpu/a/embeddings/r/epoch_000.json"]

@@ -103,7 +103,7 @@ def lookups(profile: str):
 
     p = get_profile(profile)
     out = [(name, (lambda fn=fn: fn(p, train=False))) for name, fn in _table_functions()]
-    seeds = set(p.seeds) | set(p.extra.get("scarce_seeds", ()))
+    seeds = set(p.seeds) | set(p.campaign.scarce_seeds or ())
     front_seeds = sorted({ex.front_seed(p, s) for s in seeds} | set(p.seeds))
     for seed in front_seeds:
         for model in MODELS:
@@ -112,7 +112,7 @@ def lookups(profile: str):
                             lambda m=model, t=short, s=seed: [ex.pretrain_front(m, t, p, s, train=False)]))
         out.append((f"pretrain_ct_multitask(seed {seed})",
                     lambda s=seed: [ex.pretrain_ct_multitask(p, s, train=False)]))
-        if p.extra.get("ct_alt_schedule"):
+        if p.recipe.ct_alt_schedule:
             out.append((f"pretrain_ct_alt_schedule(seed {seed})",
                         lambda s=seed: [ex.pretrain_ct_alt_schedule(p, s, train=False)]))
     return out

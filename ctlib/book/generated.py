@@ -28,7 +28,7 @@ def results_root_for(src_root: str | Path = REPO_ROOT) -> Path:
 
 #: (experiment, kind of CT table (:data:`ctlib.lookup.CT_KINDS`)) -> (label, file tag, title)
 #: of its download. The multi-task table under the profile's other schedule
-#: (``extra["ct_alt_schedule"]``, experiment ``fronts_schedule``) gets its scheduler's name
+#: (``recipe.ct_alt_schedule``, experiment ``fronts_schedule``) gets its scheduler's name
 #: in its tag and title (e.g. ``ct_mt_onecycle_s0``).
 _CT_DOWNLOADS = {("fronts", "ct-multitask"): ("mt", "mt", "Multi-task CT table ($E_f$ + $E_g$)"),
                  ("fronts", "ct-Ef"): ("E_f", "Ef", "CT table pretrained on formation energy $E_f$"),
@@ -41,8 +41,8 @@ _SCHEDULERS = {"onecycle": "OneCycle", "cosine": "cosine", "step": "step"}
 
 
 def _alt_scheduler(profile: str) -> str | None:
-    """The scheduler's name of the profile's ``extra["ct_alt_schedule"]`` (None: it has none)."""
-    alt = get_profile(profile).extra.get("ct_alt_schedule") if profile in PROFILES else None
+    """The scheduler's name of the profile's ``recipe.ct_alt_schedule`` (None: it has none)."""
+    alt = get_profile(profile).recipe.ct_alt_schedule if profile in PROFILES else None
     return _SCHEDULERS.get(alt.get("scheduler"), alt.get("scheduler") or "other") if alt else None
 
 

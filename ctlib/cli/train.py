@@ -249,7 +249,7 @@ def _make_split(ds, spec: dict | None) -> dict:
 
 def _cmd_train(args) -> int:
     from ctlib.results import ResultStore
-    from ctlib.runs import run
+    from ctlib.runs import checkpoint_dir, run
     from ctlib.config import TrainConfig
 
     cfg_path = Path(args.config)
@@ -292,7 +292,7 @@ def _cmd_train(args) -> int:
     # is it stored already? (a dry run only looks it up: nothing is trained or written)
     stored = None if args.force else run(cfg["model"], cfg["targets"], ds, split, dry_run=True, **kw)
     rec = run(cfg["model"], cfg["targets"], ds, split, force=args.force, **kw)
-    run_dir = out / "runs" / "cli" / experiment / rec["run_id"]
+    run_dir = checkpoint_dir("cli", experiment, rec["run_id"], out / "runs")
     if stored is not None and rec.get("copied_from"):
         print(f"reused: this configuration was already trained in experiment "
               f"{rec['copied_from']!r} of {_show(out / 'results')}; its record was copied, "

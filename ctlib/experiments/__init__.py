@@ -35,7 +35,7 @@ A test that replaces a function (``monkeypatch``) patches it in the module that 
 from __future__ import annotations
 
 from ctlib.experiments.common import (  # noqa: F401
-    _compact, _DATA_CACHE, DEFAULT_INIT, embedding_path, _EPOCH_LOG, epoch_log, front_seed, front_seeds,
+    _compact, _DATA_CACHE, data_memo, DEFAULT_INIT, embedding_path, front_seed, front_seeds,
     model_config, MODEL_LETTER, model_split, mp_data, _profile, results_root, _row, _sample,
     SAMPLE_SEED, _sample_split, _seeds, TARGETS, train_config, train_one, UNITS)
 from ctlib.experiments.pretrain import (  # noqa: F401

@@ -7,13 +7,14 @@ modules of this package import it.
 """
 from __future__ import annotations
 
-import contextlib
 import math
+import os
 from pathlib import Path
 
 import numpy as np
 
-from ctlib.config import Profile, get_profile
+from ctlib.config import Profile, base_recipe, get_profile
+from ctlib.context import RunContext
 
 TARGETS = {"E_f": "formation_energy_per_atom", "E_g": "band_gap"}
 UNITS = {"E_f": "eV/atom", "E_g": "eV"}
@@ -29,7 +30,21 @@ def results_root() -> Path:
 
 
 # ----------------------------------------------------------------------------- data
-_DATA_CACHE: dict = {}  # at most one entry per (dataset, profile): bounded
+_DATA_CACHE: dict = {}  # a memo only: see data_memo
+
+
+def data_memo(key: tuple, make):
+    """``make()`` once per process for each ``key``, then the same object again.
+
+    A memo, not state: ``key`` must hold every value the data depend on (the data set's
+    name and the profile's sizes); the data root (``$CTLIB_DATA``) is added here. A profile
+    replaced in a test with other sizes so gets its own entry. Bounded: one entry per
+    (data set, sizes) a process asks for.
+    """
+    full = (os.environ.get("CTLIB_DATA", ""), *key)
+    if full not in _DATA_CACHE:
+        _DATA_CACHE[full] = make()
+    return _DATA_CACHE[full]
 
 
 def _profile(profile) -> Profile:
@@ -67,25 +82,24 @@ def mp_data(profile) -> tuple:
 
     Structures are drawn once per profile with a fixed seed (``SAMPLE_SEED``),
     from the standard split, so every experiment of a profile sees the same set.
-    ``profile.extra["max_atoms"]`` (smoke only) drops large cells before drawing.
+    ``profile.sizes.max_atoms`` (smoke only) drops large cells before drawing.
     """
     p = _profile(profile)
-    key = ("mp2018", p.name)
-    if key not in _DATA_CACHE:
+
+    def make():
         from ctlib import data
 
         ds = data.load("mp2018")
         split = data.get_split(ds)
         rng = np.random.default_rng(SAMPLE_SEED)
-        max_atoms = p.extra.get("max_atoms")
         parts = {}
         for part, n in (("train", p.n_train), ("val", p.n_val), ("test", p.n_test)):
             idx = split[part]
-            if max_atoms:
-                idx = idx[ds.natoms[idx] <= max_atoms]
+            if p.sizes.max_atoms:
+                idx = idx[ds.natoms[idx] <= p.sizes.max_atoms]
             parts[part] = _sample(idx, n, rng)
-        _DATA_CACHE[key] = _compact(ds, parts)
-    return _DATA_CACHE[key]
+        return _compact(ds, parts)
+    return data_memo(("mp2018", p.n_train, p.n_val, p.n_test, p.sizes.max_atoms), make)
 
 
 def model_split(split: dict, model: str, profile, *, front: bool = False,
@@ -95,7 +109,7 @@ def model_split(split: dict, model: str, profile, *, front: bool = False,
     ``profile.n_train_model`` / ``n_test_model``: a fixed seeded draw from the
     profile's split, so a capped split is a subset of the full one and the
     same for every experiment. Back ends (``front=False``) of a profile with
-    ``extra["n_backend"]`` (cpu: 4,000) train on that many cells; ``n_train``
+    ``sizes.n_backend`` (cpu: 4,000) train on that many cells; ``n_train``
     asks for another back-end size (the learning curve). Back-end training sets
     are the first n cells of one seeded permutation of the training split, so
     they are nested (500 in 2,000 in 4,000 in 8,000); validation and test stay whole.
@@ -104,7 +118,7 @@ def model_split(split: dict, model: str, profile, *, front: bool = False,
     out = dict(split)
     for part, caps in (("train", p.n_train_model), ("test", p.n_test_model)):
         out[part] = _sample(split[part], caps.get(model), np.random.default_rng(SAMPLE_SEED))
-    n = n_train if n_train is not None else (None if front else p.extra.get("n_backend"))
+    n = n_train if n_train is not None else (None if front else p.sizes.n_backend)
     if n is not None:
         if n > len(out["train"]):
             raise ValueError(f"a back-end training set of {n} cells was asked for, but the "
@@ -118,10 +132,11 @@ def front_seed(profile, seed: int) -> int:
     """The pretraining seed whose table feeds back-end seed ``seed``.
 
     Quick and paper pretrain one front per seed; profiles with
-    ``extra["front_seed"]`` (cpu) pretrain once and feed every back-end seed
+    ``campaign.front_seed`` (cpu) pretrain once and feed every back-end seed
     from that one table (pretraining on the full split is the costly part).
     """
-    return int(_profile(profile).extra.get("front_seed", seed))
+    fs = _profile(profile).campaign.front_seed
+    return int(seed if fs is None else fs)
 
 
 def front_seeds(profile, seeds=None) -> list[int]:
@@ -146,7 +161,7 @@ def model_config(model: str, profile, *, init: str | None = None, trainable: boo
 
     p = _profile(profile)
     cfg = tiny_config(model) if p.tiny else {}
-    cfg.update(p.extra.get("model_overrides", {}).get(model, {}))
+    cfg.update(p.recipe.model.get(model, {}))
     init = init or DEFAULT_INIT[model]
     if init != DEFAULT_INIT[model]:
         cfg["embedding_init"] = init
@@ -167,88 +182,53 @@ def model_config(model: str, profile, *, init: str | None = None, trainable: boo
 
 def train_config(model: str, profile, n_tasks: int = 1, *, device: str = "auto",
                  transfer: bool = False, front: bool = False) -> dict:
-    """Training settings per model and profile.
-
-    ``paper``: the authors' CT recipe (SGD, momentum 0.9, weight decay 1e-3,
-    lr 1e-4 with StepLR(10, 0.96); multi-task lr 6e-3 with StepLR(20, 0.5)),
-    MEGNet's Adam 1e-3, ALIGNN's AdamW 1e-3 / 1e-5 with OneCycle, and AdamW
-    1e-3 for CGCNN. ``quick``/``smoke`` train for a handful of epochs, where
-    SGD at 1e-4 would barely move; there every model uses AdamW 1e-3 with a
-    OneCycle schedule (a stated deviation); ``profile.extra["train_overrides"]``
-    then adjusts single models (quick CT: lr 3e-4 and token-capped batches,
-    chosen on validation MAE). A transferred table is fine-tuned at 1e-5, as
-    the authors did. ``front``: a pretraining run, whose epochs may differ
-    (``extra["front_epochs"]``; cpu: GNN fronts over the full training split).
+    """Training settings per model and profile: the profile's base recipe
+    (:func:`ctlib.config.base_recipe`: the authors' on ``paper``; AdamW 1e-3 with
+    OneCycle elsewhere, a stated deviation), then ``profile.recipe.train`` adjusts
+    single models (quick CT: lr 3e-4 and token-capped batches, chosen on validation
+    MAE). A transferred table is fine-tuned at ``recipe.embedding_lr`` (1e-5, as the
+    authors did). ``front``: a pretraining run, whose epochs may differ
+    (``recipe.front_epochs``; cpu: GNN fronts over the full training split).
     """
     p = _profile(profile)
     cfg = {
         "epochs": p.epochs[model], "batch_size": p.batch_size[model], "patience": p.patience,
         "loss": "mse", "device": device,
     }
-    if p.name == "paper":
-        if model == "ct":
-            cfg.update(optimizer="sgd", momentum=0.9, weight_decay=1e-3, scheduler="step",
-                       lr=6e-3 if n_tasks > 1 else 1e-4, step_size=20 if n_tasks > 1 else 10,
-                       gamma=0.5 if n_tasks > 1 else 0.96, augment=True)
-        elif model == "alignn":
-            cfg.update(optimizer="adamw", lr=1e-3, weight_decay=1e-5, scheduler="onecycle")
-        elif model == "megnet":
-            cfg.update(optimizer="adam", lr=1e-3, weight_decay=0.0, scheduler="none")
-        else:
-            cfg.update(optimizer="adamw", lr=1e-3, weight_decay=1e-5, scheduler="cosine")
-    else:
-        cfg.update(optimizer="adamw", lr=1e-3, weight_decay=1e-5, scheduler="onecycle",
-                   augment=model == "ct")
-    cfg.update(p.extra.get("train_overrides", {}).get(model, {}))
-    if n_tasks > 1 and model in p.extra.get("multitask_epochs", {}):
-        cfg["epochs"] = p.extra["multitask_epochs"][model]
-    if front and model in p.extra.get("front_epochs", {}):
-        cfg["epochs"] = p.extra["front_epochs"][model]
+    cfg.update(base_recipe(p.recipe.base, model, n_tasks))
+    cfg.update(p.recipe.train.get(model, {}))
+    if n_tasks > 1 and model in p.recipe.multitask_epochs:
+        cfg["epochs"] = p.recipe.multitask_epochs[model]
+    if front and model in p.recipe.front_epochs:
+        cfg["epochs"] = p.recipe.front_epochs[model]
     if transfer:
-        cfg["embedding_lr"] = 1e-5
+        cfg["embedding_lr"] = p.recipe.embedding_lr
     return cfg
 
 
 # ------------------------------------------------------------------------ one run
-_EPOCH_LOG: list[int] = []
-
-
-@contextlib.contextmanager
-def epoch_log(every: int = 1):
-    """Within this block, every run :func:`train_one` trains prints a line to
-    stderr each ``every`` epochs: time, model, epoch, training loss, validation
-    MAE, learning rate and structures/s.
-
-    ``ctlib campaign`` uses it, so that its log shows how a run of hours is
-    going. Logging is a runtime setting (``TrainConfig.log_every``), not part
-    of a run's config hash: it never changes which run is stored or resumed.
-    """
-    _EPOCH_LOG.append(int(every))
-    try:
-        yield
-    finally:
-        _EPOCH_LOG.pop()
-
-
 def train_one(model: str, targets: list[str], dataset, split, *, profile, seed: int,
               experiment: str, init: str | None = None, embedding: str | None = None,
               trainable: bool | None = None, with_coordinates: bool = False,
               device: str = "auto", force: bool = False, train: bool | None = None,
               save_predictions: bool = False, model_overrides: dict | None = None,
               train_overrides: dict | None = None, snapshots: bool = False,
-              front: bool = False) -> dict | None:
+              front: bool = False, context: RunContext | None = None) -> dict | None:
     """Train (or fetch from ``results/``) one model; return its results record.
 
     ``train``: True trains a missing run, False only looks it up; None (the
     default of every table function) trains unless the profile is one whose
-    runs come from ``ctlib campaign`` (``extra["campaign_only"]``, cpu): a
+    runs come from ``ctlib campaign`` (``campaign.only``, cpu): a
     notebook or ``make book`` on cpu reads the stored runs and shows the
     others as pending, never starting hours of training.
 
     ``model_overrides`` / ``train_overrides`` change model- / train-config
     keys after the profile's own (an ablation, another schedule).
     ``snapshots`` keeps the element table at the profile's
-    ``extra["snapshot_epochs"]`` (pretraining runs). Returns None when
+    ``recipe.snapshot_epochs`` (pretraining runs). ``context``
+    (:class:`ctlib.context.RunContext`): the caller's deadline, claims and epoch log
+    (``ctlib campaign``: one line per epoch), passed to :func:`ctlib.runs.run`; it never
+    changes which run is stored or resumed. Every table function takes it too. Returns None when
     ``train=False`` and no stored run matches.
     """
     from ctlib import runs
@@ -256,7 +236,7 @@ def train_one(model: str, targets: list[str], dataset, split, *, profile, seed: 
 
     p = _profile(profile)
     if train is None:
-        train = not p.extra.get("campaign_only", False)
+        train = not p.campaign.only
     if embedding is not None:
         init = "external"
     mcfg = model_config(model, p, init=init, trainable=trainable, with_coordinates=with_coordinates)
@@ -266,13 +246,14 @@ def train_one(model: str, targets: list[str], dataset, split, *, profile, seed: 
     if with_coordinates:  # an E_a+E_c front reads positions, so it is trained on augmented frames as CT
         tcfg["augment"] = True
     tcfg.update(train_overrides or {})
-    if _EPOCH_LOG:
-        tcfg["log_every"] = _EPOCH_LOG[-1]
+    if context is not None and context.log_every:
+        tcfg["log_every"] = context.log_every
     return runs.run(
         model, list(targets), dataset, split, model_config=mcfg, train_config=tcfg, seed=seed,
         store=ResultStore(results_root()), experiment=experiment, profile=p.name,
         force=force, embedding=embedding, dry_run=not train, save_predictions=save_predictions,
-        progress=False, snapshot_epochs=p.extra.get("snapshot_epochs") if snapshots else None,
+        progress=False, snapshot_epochs=p.recipe.snapshot_epochs if snapshots else None,
+        context=context,
     )
 
 

@@ -16,7 +16,7 @@ from ctlib.experiments.common import (MODEL_LETTER, TARGETS, _profile, _row, fro
 
 # ------------------------------------------------------------------------ fronts
 def pretrain_front(model: str, short: str, profile, seed: int, *, device="auto", force=False,
-                   train=None) -> dict | None:
+                   train=None, context=None) -> dict | None:
     """Pretrain a front end from the one-hot start (methods A/B) on one target.
 
     CT's one-hot start is its standard one, so CT's front end *is* its Table I run.
@@ -24,15 +24,15 @@ def pretrain_front(model: str, short: str, profile, seed: int, *, device="auto",
     ds, split = mp_data(profile)
     return train_one(model, [TARGETS[short]], ds, model_split(split, model, profile, front=True),
                      profile=profile, seed=seed, experiment="fronts", init="onehot", device=device,
-                     force=force, train=train, snapshots=True, front=True)
+                     force=force, train=train, context=context, snapshots=True, front=True)
 
 
-def pretrain_ct_multitask(profile, seed: int, *, device="auto", force=False, train=None) -> dict | None:
+def pretrain_ct_multitask(profile, seed: int, *, device="auto", force=False, train=None, context=None) -> dict | None:
     """CT trained on E_f and E_g together (eq. 9, equal weights): the 'mt' embedding."""
     ds, split = mp_data(profile)
     return train_one("ct", list(TARGETS.values()), ds, model_split(split, "ct", profile, front=True),
                      profile=profile, seed=seed, experiment="fronts", device=device, force=force,
-                     train=train, snapshots=True, front=True)
+                     train=train, context=context, snapshots=True, front=True)
 
 
 #: Experiment of the multi-task CT pretraining under the profile's other schedule.
@@ -41,15 +41,15 @@ ALT_SCHEDULE_EXPERIMENT = "fronts_schedule"
 
 def alt_schedule_text(profile) -> str:
     """The profile's ``ct_alt_schedule`` in words, e.g. ``"onecycle to lr 3e-4, 12 epochs"``."""
-    alt = _profile(profile).extra.get("ct_alt_schedule") or {}
+    alt = _profile(profile).recipe.ct_alt_schedule or {}
     lr = f"{alt['lr']:.0e}".replace("e-0", "e-") if "lr" in alt else "the profile's lr"
     epochs = f", {alt['epochs']} epochs" if "epochs" in alt else ""
     return f"{alt.get('scheduler', 'same schedule')} to lr {lr}{epochs}"
 
 
 def pretrain_ct_alt_schedule(profile, seed: int, *, device="auto", force=False,
-                             train=None) -> dict | None:
-    """The multi-task CT pretraining again, under ``extra["ct_alt_schedule"]``.
+                             train=None, context=None) -> dict | None:
+    """The multi-task CT pretraining again, under ``recipe.ct_alt_schedule``.
 
     Same data, model, seed and snapshots as :func:`pretrain_ct_multitask`; only
     the training keys of the profile's ``ct_alt_schedule`` (e.g. OneCycle to a
@@ -61,14 +61,14 @@ def pretrain_ct_alt_schedule(profile, seed: int, *, device="auto", force=False,
         ValueError: the profile defines no ``ct_alt_schedule``.
     """
     p = _profile(profile)
-    alt = p.extra.get("ct_alt_schedule")
+    alt = p.recipe.ct_alt_schedule
     if not alt:
-        raise ValueError(f"profile {p.name!r} has no extra['ct_alt_schedule']; only "
-                         f"{[n for n, q in PROFILES.items() if q.extra.get('ct_alt_schedule')]} do")
+        raise ValueError(f"profile {p.name!r} has no recipe.ct_alt_schedule; only "
+                         f"{[n for n, q in PROFILES.items() if q.recipe.ct_alt_schedule]} do")
     ds, split = mp_data(p)
     return train_one("ct", list(TARGETS.values()), ds, model_split(split, "ct", p, front=True),
                      profile=p, seed=seed, experiment=ALT_SCHEDULE_EXPERIMENT, device=device,
-                     force=force, train=train, train_overrides=dict(alt), snapshots=True, front=True)
+                     force=force, train=train, context=context, train_overrides=dict(alt), snapshots=True, front=True)
 
 
 def untrained_ct_table(profile, seed: int = 0, n_tasks: int = 2):
@@ -144,12 +144,12 @@ def control_starts(profile) -> dict:
 
 # ------------------------------------------------------------------------ Table II
 def table2_fronts(profile) -> tuple[str, ...]:
-    """The front models of a profile's Table II (``extra["table2_fronts"]``, default all four)."""
-    return tuple(_profile(profile).extra.get("table2_fronts", ("cgcnn", "megnet", "alignn", "ct")))
+    """The front models of a profile's Table II (``campaign.table2_fronts``, default all four)."""
+    return tuple(_profile(profile).campaign.table2_fronts)
 
 
 
-def fronts(profile="quick", seeds=None, *, device="auto", train=False) -> pd.DataFrame:
+def fronts(profile="quick", seeds=None, *, device="auto", train=False, context=None) -> pd.DataFrame:
     """Every Table II front's own run (:func:`pretrain_front`, from one-hot on the whole
     train split, its front seeds): ``table`` = ``"fronts"``, ``column`` = the model's letter
     (``C``, ``M``, ``A``, ``CT``), ``target`` = ``E_f`` / ``E_g``. A claim that sets one
@@ -158,7 +158,7 @@ def fronts(profile="quick", seeds=None, *, device="auto", train=False) -> pd.Dat
     rows = []
     for model in table2_fronts(p):
         for short, target in TARGETS.items():
-            rows += [_row(pretrain_front(model, short, p, s, device=device, train=train), target,
+            rows += [_row(pretrain_front(model, short, p, s, device=device, train=train, context=context), target,
                           table="fronts", column=MODEL_LETTER[model], model=model, init="onehot",
                           target=short, seed=s) for s in front_seeds(p, seeds)]
     return pd.DataFrame(rows)
@@ -172,7 +172,7 @@ FRACTION_EXPERIMENT = "fronts_fraction"
 
 
 def pretrain_ct_fraction(profile, fraction: float, seed: int = 0, *, device="auto", force=False,
-                         train=None) -> dict | None:
+                         train=None, context=None) -> dict | None:
     """The multi-task CT pretraining on the first ``fraction`` of the training split (the
     nested seeded permutation of :func:`model_split`: 25 % lies inside 50 %), with the same
     epochs, schedule and snapshots as :func:`pretrain_ct_multitask`; stored under
@@ -184,7 +184,7 @@ def pretrain_ct_fraction(profile, fraction: float, seed: int = 0, *, device="aut
     n = int(round(fraction * len(model_split(split, "ct", p, front=True)["train"])))
     return train_one("ct", list(TARGETS.values()), ds, model_split(split, "ct", p, front=True, n_train=n),
                      profile=p, seed=seed, experiment=FRACTION_EXPERIMENT, device=device, force=force,
-                     train=train, snapshots=True, front=True)
+                     train=train, context=context, snapshots=True, front=True)
 
 
 def fraction_label(fraction: float) -> str:

@@ -18,27 +18,27 @@ from ctlib.experiments.pretrain import (control_starts, pretrain_ct_multitask, p
 
 # ------------------------------------------------------------------------ Table I
 def table1(profile="quick", seeds=None, *, device="auto", force=False, train=None,
-           models=None) -> pd.DataFrame:
+           models=None, context=None) -> pd.DataFrame:
     """Table I: each model on MP-2018 E_f and E_g with its own standard start.
 
-    ``models`` defaults to the profile's ``extra["table1_models"]``, else all
+    ``models`` defaults to the profile's ``campaign.table1_models``, else all
     four. A profile that names ``table1_models`` (cpu: CT alone) takes CT's
     Table I run from its single-task pretraining (:func:`pretrain_front`: the
     full train split, seed :func:`front_seed`), which is what the paper's CT
     column is; its other columns are not run.
     """
     if models is None:
-        models = _profile(profile).extra.get("table1_models", ("cgcnn", "megnet", "alignn", "ct"))
+        models = _profile(profile).campaign.table1_models or ("cgcnn", "megnet", "alignn", "ct")
     ds, split = mp_data(profile)
     rows = []
     for model in models:
         for short, target in TARGETS.items():
             if model == "ct" and _table1_ct_is_pretraining(profile):
-                runs = [(s, pretrain_front("ct", short, profile, s, device=device, force=force, train=train))
+                runs = [(s, pretrain_front("ct", short, profile, s, device=device, force=force, train=train, context=context))
                         for s in front_seeds(profile, seeds)]
             else:
                 runs = [(s, train_one(model, [target], ds, model_split(split, model, profile), profile=profile,
-                                      seed=s, experiment="table1", device=device, force=force, train=train,
+                                      seed=s, experiment="table1", device=device, force=force, train=train, context=context,
                                       save_predictions=True))
                         for s in _seeds(profile, seeds)]
             rows += [_row(rec, target, table="I", column=model, model=model, init=DEFAULT_INIT[model],
@@ -46,7 +46,7 @@ def table1(profile="quick", seeds=None, *, device="auto", force=False, train=Non
     return pd.DataFrame(rows)
 
 
-def table1_fronts(profile="quick", seeds=None, *, device="auto", force=False, train=None) -> pd.DataFrame:
+def table1_fronts(profile="quick", seeds=None, *, device="auto", force=False, train=None, context=None) -> pd.DataFrame:
     """The GNN fronts of Table II as Table I-shaped rows, where Table I runs CT only (cpu).
 
     They are CGCNN and MEGNet trained on the whole train split (Table I's data)
@@ -62,7 +62,7 @@ def table1_fronts(profile="quick", seeds=None, *, device="auto", force=False, tr
     rows = []
     for model in (m for m in table2_fronts(p) if m != "ct"):
         for short, target in TARGETS.items():
-            rows += [_row(pretrain_front(model, short, p, s, device=device, force=force, train=train), target,
+            rows += [_row(pretrain_front(model, short, p, s, device=device, force=force, train=train, context=context), target,
                           table="I (fronts)", column=model, model=model, init="onehot", target=short, seed=s)
                      for s in front_seeds(p, seeds)]
     return pd.DataFrame(rows)
@@ -70,8 +70,8 @@ def table1_fronts(profile="quick", seeds=None, *, device="auto", force=False, tr
 
 
 def _table1_ct_is_pretraining(profile) -> bool:
-    """Whether the profile's Table I CT run is its single-task pretraining (``extra["table1_models"]``, cpu)."""
-    return "table1_models" in _profile(profile).extra
+    """Whether the profile's Table I CT run is its single-task pretraining (``campaign.table1_models``, cpu)."""
+    return _profile(profile).campaign.table1_models is not None
 
 
 def mean_baseline(profile="quick") -> pd.DataFrame:
@@ -93,13 +93,13 @@ def mean_baseline(profile="quick") -> pd.DataFrame:
 
 
 def ct_coord_scale(profile="quick", seeds=None, *, device="auto", force=False, train=None,
-                   scales=(1.0, 0.1)) -> pd.DataFrame:
+                   scales=(1.0, 0.1), context=None) -> pd.DataFrame:
     """CT on E_f with positions in Å (``coord_scale`` 1, the paper) and in nm (0.1).
 
     Everything else is the profile's Table I CT run, which is reused for the
     profile's own scale. Each row adds ``best_val_mae``, the lowest validation
     MAE of the run: the quick profile's choice of 0.1 was made on validation.
-    A profile whose Table I is its pretraining (``extra["table1_models"]``, cpu)
+    A profile whose Table I is its pretraining (``campaign.table1_models``, cpu)
     does not run this comparison: the frame is empty.
     """
     if _table1_ct_is_pretraining(profile):
@@ -111,7 +111,7 @@ def ct_coord_scale(profile="quick", seeds=None, *, device="auto", force=False, t
         for seed in _seeds(profile, seeds):
             rec = train_one("ct", [target], ds, model_split(split, "ct", profile), profile=profile,
                             seed=seed, experiment="ct_coord_scale", device=device, force=force,
-                            train=train, model_overrides={"coord_scale": float(scale)})
+                            train=train, context=context, model_overrides={"coord_scale": float(scale)})
             vals = [h.get("val_mae_mean") for h in (rec or {}).get("history", [])]
             vals = [v for v in vals if v is not None]
             rows.append({**_row(rec, target, table="ct_coord_scale", column=f"coord_scale {scale:g}",
@@ -123,11 +123,11 @@ def ct_coord_scale(profile="quick", seeds=None, *, device="auto", force=False, t
 
 
 def table2(profile="quick", seeds=None, *, device="auto", force=False, train=None,
-           backs=None) -> pd.DataFrame:
+           backs=None, context=None) -> pd.DataFrame:
     """Table II: front-end embeddings (pretrained on the same target) into back ends.
 
     Columns: ``<F>-<B>`` for each front F and back end B (C-C, M-C, A-C, CT-C,
-    CT-M, CT-A on quick; the profile's ``extra["table2_fronts"]`` /
+    CT-M, CT-A on quick; the profile's ``campaign.table2_fronts`` /
     ``["table2_backs"]`` restrict them, cpu: C, M and CT fronts into a CGCNN
     back end), plus every back end's plain starts (``<B> onehot``, ``<B> default``)
     and the controls (``<B> random``, ``CT0-<B>`` = untrained CT table).
@@ -139,15 +139,15 @@ def table2(profile="quick", seeds=None, *, device="auto", force=False, train=Non
     the hours of the next front begin; then the plain starts and the controls.
     ``backs``: only these of the profile's back ends (the campaign trains the
     CGCNN back ends and the MEGNet ones in different tiers). A back end's plain
-    starts are ``onehot`` and ``default`` unless ``extra["table2_plain_starts"]``
+    starts are ``onehot`` and ``default`` unless ``campaign.table2_plain_starts``
     names fewer (cpu MEGNet: ``default`` only, the baseline of the CT-M claims).
     """
     p = _profile(profile)
     ds, split = mp_data(p)
     fronts_used = table2_fronts(p)
-    backs = [b for b in p.extra.get("table2_backs", ("cgcnn", "megnet", "alignn"))
+    backs = [b for b in p.campaign.table2_backs
              if backs is None or b in backs]
-    plain = p.extra.get("table2_plain_starts", {})
+    plain = p.campaign.table2_plain_starts
     controls = control_starts(p)
     pairs = [(f, "cgcnn") for f in fronts_used if "cgcnn" in backs] + [("ct", b) for b in backs if b != "cgcnn"]
     rows = []
@@ -155,12 +155,12 @@ def table2(profile="quick", seeds=None, *, device="auto", force=False, train=Non
         for front, back in pairs:
             for seed in _seeds(p, seeds):
                 emb = embedding_path(pretrain_front(front, short, p, front_seed(p, seed), device=device,
-                                                    force=force, train=train))
+                                                    force=force, train=train, context=context))
                 rec = None
                 if emb is not None:
                     rec = train_one(back, [target], ds, model_split(split, back, p), profile=p,
                                     seed=seed, experiment="table2", embedding=emb, device=device,
-                                    force=force, train=train)
+                                    force=force, train=train, context=context)
                 rows.append(_row(rec, target, table="II",
                                  column=f"{MODEL_LETTER[front]}-{MODEL_LETTER[back]}", model=back,
                                  init=f"{front} embedding", target=short, seed=seed))
@@ -174,7 +174,7 @@ def table2(profile="quick", seeds=None, *, device="auto", force=False, train=Non
                 for label, kw in starts.items():
                     rec = train_one(back, [target], ds, model_split(split, back, p), profile=p,
                                     seed=seed, experiment="table2", device=device, force=force,
-                                    train=train, **kw)
+                                    train=train, context=context, **kw)
                     letter = MODEL_LETTER[back]
                     column = f"CT0-{letter}" if label == "CT untrained" else f"{letter} {label}"
                     rows.append(_row(rec, target, table="II", column=column, model=back,
@@ -182,34 +182,34 @@ def table2(profile="quick", seeds=None, *, device="auto", force=False, train=Non
     return pd.DataFrame(rows)
 
 
-def _ct_embeddings(profile, seed, *, device, force, train) -> dict:
+def _ct_embeddings(profile, seed, *, device, force, train, context=None) -> dict:
     """CT embeddings feeding back-end seed ``seed``: pretrained on E_f, on E_g, and multi-task."""
     fs = front_seed(profile, seed)
     out = {short: embedding_path(pretrain_front("ct", short, profile, fs, device=device, force=force,
-                                                train=train)) for short in TARGETS}
-    out["mt"] = embedding_path(pretrain_ct_multitask(profile, fs, device=device, force=force, train=train))
+                                                train=train, context=context)) for short in TARGETS}
+    out["mt"] = embedding_path(pretrain_ct_multitask(profile, fs, device=device, force=force, train=train, context=context))
     return out
 
 
-def _cgcnn_baseline(target, ds, split, profile, seed, *, device, force, train) -> dict | None:
+def _cgcnn_baseline(target, ds, split, profile, seed, *, device, force, train, context=None) -> dict | None:
     return train_one("cgcnn", [target], ds, model_split(split, "cgcnn", profile), profile=profile,
-                     seed=seed, experiment="table1", device=device, force=force, train=train)
+                     seed=seed, experiment="table1", device=device, force=force, train=train, context=context)
 
 
 def _control_rows(target, short, ds, split, profile, seed, controls, *, table, device, force,
-                  train) -> list[dict]:
+                  train, context=None) -> list[dict]:
     """CGCNN back ends from the control starts (same runs in every table: trained once)."""
     rows = []
     for label, kw in controls.items():
         rec = train_one("cgcnn", [target], ds, model_split(split, "cgcnn", profile), profile=profile,
-                        seed=seed, experiment="table2", device=device, force=force, train=train, **kw)
+                        seed=seed, experiment="table2", device=device, force=force, train=train, context=context, **kw)
         rows.append(_row(rec, target, table=table, column=f"CGCNN({label})", model="cgcnn",
                          init=label, target=short, seed=seed))
     return rows
 
 
 # ------------------------------------------------------------------------ Table III
-def table3(profile="quick", seeds=None, *, device="auto", force=False, train=None) -> pd.DataFrame:
+def table3(profile="quick", seeds=None, *, device="auto", force=False, train=None, context=None) -> pd.DataFrame:
     """Table III: CGCNN with CT embeddings pretrained on E_f, on E_g, or multi-task,
     each evaluated on both targets (cross-task transfer), beside the controls."""
     p = _profile(profile)
@@ -217,9 +217,9 @@ def table3(profile="quick", seeds=None, *, device="auto", force=False, train=Non
     controls = control_starts(p)
     rows = []
     for seed in _seeds(p, seeds):
-        embs = _ct_embeddings(p, seed, device=device, force=force, train=train)
+        embs = _ct_embeddings(p, seed, device=device, force=force, train=train, context=context)
         for short, target in TARGETS.items():
-            rec = _cgcnn_baseline(target, ds, split, p, seed, device=device, force=force, train=train)
+            rec = _cgcnn_baseline(target, ds, split, p, seed, device=device, force=force, train=train, context=context)
             rows.append(_row(rec, target, table="III", column="CGCNN", model="cgcnn", init="cgcnn92",
                              target=short, seed=seed))
             for src in ("E_f", "E_g", "mt"):
@@ -227,11 +227,11 @@ def table3(profile="quick", seeds=None, *, device="auto", force=False, train=Non
                 if embs[src] is not None:
                     rec = train_one("cgcnn", [target], ds, model_split(split, "cgcnn", p),
                                     profile=p, seed=seed, experiment="table3", embedding=embs[src],
-                                    device=device, force=force, train=train)
+                                    device=device, force=force, train=train, context=context)
                 rows.append(_row(rec, target, table="III", column=f"CGCNN({src})", model="cgcnn",
                                  init=f"ct {src} embedding", target=short, seed=seed))
             rows += _control_rows(target, short, ds, split, p, seed, controls, table="III",
-                                  device=device, force=force, train=train)
+                                  device=device, force=force, train=train, context=context)
     return pd.DataFrame(rows)
 
 
@@ -258,7 +258,7 @@ TABLE4_FIRST = ("CGCNN(E_a^f)", "CGCNN(E_a), table lr 1e-5", "CGCNN(E_a+E_c), ta
 
 
 def table4(profile="quick", seeds=None, *, device="auto", force=False, train=None,
-           variants=None) -> pd.DataFrame:
+           variants=None, context=None) -> pd.DataFrame:
     """Table IV: CGCNN with CT embeddings trainable (E_a), with CT's coordinate
     embedding added (E_a+E_c), and frozen (E_a^f); pretrained on the same target;
     beside the controls. ``variants``: the columns of :data:`TABLE4_VARIANTS` to
@@ -270,21 +270,21 @@ def table4(profile="quick", seeds=None, *, device="auto", force=False, train=Non
     variants = {k: v for k, v in TABLE4_VARIANTS.items() if variants is None or k in variants}
     for seed in _seeds(p, seeds):
         for short, target in TARGETS.items():
-            rec = _cgcnn_baseline(target, ds, split, p, seed, device=device, force=force, train=train)
+            rec = _cgcnn_baseline(target, ds, split, p, seed, device=device, force=force, train=train, context=context)
             rows.append(_row(rec, target, table="IV", column="CGCNN", model="cgcnn", init="cgcnn92",
                              target=short, seed=seed))
             emb = embedding_path(pretrain_front("ct", short, p, front_seed(p, seed), device=device,
-                                                force=force, train=train))
+                                                force=force, train=train, context=context))
             for col, kw in variants.items():
                 rec = None
                 if emb is not None:
                     rec = train_one("cgcnn", [target], ds, model_split(split, "cgcnn", p),
                                     profile=p, seed=seed, experiment="table4", embedding=emb,
-                                    device=device, force=force, train=train, **kw)
+                                    device=device, force=force, train=train, context=context, **kw)
                 rows.append(_row(rec, target, table="IV", column=col, model="cgcnn",
                                  init="ct embedding", target=short, seed=seed))
             rows += _control_rows(target, short, ds, split, p, seed, controls, table="IV",
-                                  device=device, force=force, train=train)
+                                  device=device, force=force, train=train, context=context)
     return pd.DataFrame(rows)
 
 
@@ -292,28 +292,28 @@ def table4(profile="quick", seeds=None, *, device="auto", force=False, train=Non
 HEADLINE_TABLE = "III (whole split)"
 
 
-def headline(profile="cpu", seeds=None, *, device="auto", force=False, train=None) -> pd.DataFrame:
+def headline(profile="cpu", seeds=None, *, device="auto", force=False, train=None, context=None) -> pd.DataFrame:
     """The headline at the paper's back-end size: CGCNN on the whole train split (44,441
     cells on cpu; full validation and test splits), from ``cgcnn92`` (``CGCNN``) and from
     the multi-task CT table pretrained with the back end's own seed (``CGCNN(mt)``: front
     seed = back seed, so the interval holds the pretraining's noise too), on E_f and E_g,
-    for ``extra["headline_epochs"]`` epochs. Empty for a profile without that key. Rows as
+    for ``recipe.headline_epochs`` epochs. Empty for a profile without that key. Rows as
     Table III's, ``table`` = :data:`HEADLINE_TABLE`, plus ``n_train`` and ``front_seed``."""
     p = _profile(profile)
-    epochs = p.extra.get("headline_epochs")
+    epochs = p.recipe.headline_epochs
     if not epochs:
         return pd.DataFrame()
     ds, split = mp_data(p)
     sp = model_split(split, "cgcnn", p, front=True)
     rows = []
     for seed in _seeds(p, seeds):
-        mt = embedding_path(pretrain_ct_multitask(p, seed, device=device, force=force, train=train))
+        mt = embedding_path(pretrain_ct_multitask(p, seed, device=device, force=force, train=train, context=context))
         for short, target in TARGETS.items():
             for column, kw in (("CGCNN", {}), ("CGCNN(mt)", None if mt is None else {"embedding": mt})):
                 rec = None
                 if kw is not None:
                     rec = train_one("cgcnn", [target], ds, sp, profile=p, seed=seed, experiment="headline",
-                                    device=device, force=force, train=train,
+                                    device=device, force=force, train=train, context=context,
                                     train_overrides={"epochs": int(epochs)}, **kw)
                 rows.append(_row(rec, target, table=HEADLINE_TABLE, column=column, model="cgcnn",
                                  init="cgcnn92" if column == "CGCNN" else "ct mt embedding", target=short,
@@ -333,7 +333,7 @@ def jarvis_path() -> Path | None:
     return None
 
 
-def table5(profile="quick", seeds=None, *, device="auto", force=False, train=None) -> pd.DataFrame:
+def table5(profile="quick", seeds=None, *, device="auto", force=False, train=None, context=None) -> pd.DataFrame:
     """Table V on JARVIS-DFT: CGCNN vs CT-C. Runs only where a ``dft_3d`` file exists;
     otherwise returns an empty frame (the page then explains why)."""
     path = jarvis_path()
@@ -352,11 +352,11 @@ def table5(profile="quick", seeds=None, *, device="auto", force=False, train=Non
                  "test": ok[_sample(sp["test"], p.n_test, rng)]}
         ds, split = _compact(full, parts)
         for seed in _seeds(p, seeds):
-            emb = embedding_path(pretrain_front("ct", short, p, seed, device=device, force=force, train=train))
+            emb = embedding_path(pretrain_front("ct", short, p, seed, device=device, force=force, train=train, context=context))
             for label, kw in (("CGCNN", {}), ("CT-C", {"embedding": emb})):
                 rec = None  # without its CT run, CT-C is missing (never a plain CGCNN under its name)
                 if "embedding" not in kw or emb is not None:
                     rec = train_one("cgcnn", [target], ds, split, profile=p, seed=seed,
-                                    experiment="table5", device=device, force=force, train=train, **kw)
+                                    experiment="table5", device=device, force=force, train=train, context=context, **kw)
                 rows.append(_row(rec, target, table="V", column=label, model="cgcnn", target=short, seed=seed))
     return pd.DataFrame(rows)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ctlib.experiments.common import (DEFAULT_INIT, MODEL_LETTER, SAMPLE_SEED, TARGETS, _DATA_CACHE, _compact,
+from ctlib.experiments.common import (DEFAULT_INIT, MODEL_LETTER, SAMPLE_SEED, TARGETS, _compact, data_memo,
                                       _profile, _row, _sample, _sample_split, _seeds, embedding_path,
                                       front_seed, model_split, mp_data, train_one)
 from ctlib.experiments.pretrain import (fraction_label, learned_part, pretrain_ct_fraction,
@@ -22,8 +22,8 @@ def perovskite_data(profile) -> tuple:
     perovskite result; Matbench's ``e_form`` stays in eV per cell.
     """
     p = _profile(profile)
-    key = ("castelli_sample", p.name)
-    if key not in _DATA_CACHE:
+
+    def make():
         from ctlib import data
 
         ds = data.load("castelli_perovskites")
@@ -32,31 +32,30 @@ def perovskite_data(profile) -> tuple:
         sub = ds.subset(pick)
         sub.targets["e_form_per_atom"] = sub.targets["e_form"] / sub.natoms
         sub.units["e_form_per_atom"] = "eV/atom"
-        _DATA_CACHE[key] = (sub, _sample_split(len(sub)))
-    return _DATA_CACHE[key]
+        return sub, _sample_split(len(sub))
+    return data_memo(("castelli_sample", p.perovskite_n), make)
 
 
 def hoip_data(profile) -> tuple:
     """The HOIP set (Kim et al. 2017) with its registry split (seeded 80/10/10).
     On ``smoke`` a seeded sample of ``perovskite_n`` structures."""
     p = _profile(profile)
-    key = ("hoip", p.name)
-    if key not in _DATA_CACHE:
+
+    def make():
         from ctlib import data
 
         ds = data.load("hoip")
         if p.tiny:
             ds = ds.subset(_sample(np.arange(len(ds)), p.perovskite_n, np.random.default_rng(SAMPLE_SEED)))
-            _DATA_CACHE[key] = (ds, _sample_split(len(ds)))
-        else:
-            _DATA_CACHE[key] = (ds, data.get_split(ds))
-    return _DATA_CACHE[key]
+            return ds, _sample_split(len(ds))
+        return ds, data.get_split(ds)
+    return data_memo(("hoip", p.tiny, p.perovskite_n), make)
 
 
 def matbench_data(profile, fold: int) -> tuple:
     """Full Castelli set on Matbench fold ``fold`` (test = that fold).
 
-    ``profile.extra["matbench_train_cap"]`` caps the training part (quick/smoke,
+    ``profile.sizes.matbench_train_cap`` caps the training part (quick/smoke,
     stated on the page); the test fold is always complete except on smoke.
     """
     from ctlib import data
@@ -64,27 +63,27 @@ def matbench_data(profile, fold: int) -> tuple:
     p = _profile(profile)
     ds = data.load("castelli_perovskites")
     split = data.get_split(ds, scheme="matbench", fold=fold)
-    cap = p.extra.get("matbench_train_cap")
+    cap = p.sizes.matbench_train_cap
     rng = np.random.default_rng(SAMPLE_SEED + fold)
     parts = {"train": _sample(split["train"], cap, rng), "val": _sample(split["val"], p.n_val, rng),
              "test": _sample(split["test"], p.n_test, rng)}
     return _compact(ds, parts)
 
 
-def perovskites(profile="quick", seeds=None, *, device="auto", force=False, train=None) -> pd.DataFrame:
+def perovskites(profile="quick", seeds=None, *, device="auto", force=False, train=None, context=None) -> pd.DataFrame:
     """The perovskite application: CGCNN and MEGNet with and without the CT E_f
     embedding (pretrained on MP-2018), on 3,334 Castelli perovskites, on HOIP, and
     on Matbench's folds of the full Castelli set.
 
-    A profile with ``extra["perovskites_from_scarce"]`` (cpu) runs none of these
+    A profile with ``campaign.perovskites_from_scarce`` (cpu) runs none of these
     itself: its rows are the ``cgcnn92`` (``C``) and ``CT E_f`` (``CT-C``) runs of
     :func:`scarce_transfer` (Castelli-3,334 formation energy, HOIP atomization
     energy, the scarce seeds), so one set of runs answers both pages and their
     verdicts agree.
     """
     p = _profile(profile)
-    if p.extra.get("perovskites_from_scarce"):
-        df = scarce_transfer(p, seeds, device=device, force=force, train=train)
+    if p.campaign.perovskites_from_scarce:
+        df = scarce_transfer(p, seeds, device=device, force=force, train=train, context=context)
         df = df[df["start"].isin(PEROVSKITE_FROM_SCARCE)].copy()
         df["column"] = df["start"].map(PEROVSKITE_FROM_SCARCE)
         df["table"] = "perovskites"
@@ -96,7 +95,7 @@ def perovskites(profile="quick", seeds=None, *, device="auto", force=False, trai
     tasks += [(f"matbench-fold{k}", matbench_data(p, k), "e_form", ("cgcnn",)) for k in range(p.matbench_folds)]
     for seed in _seeds(p, seeds):
         emb = embedding_path(pretrain_front("ct", "E_f", p, front_seed(p, seed), device=device, force=force,
-                                            train=train))
+                                            train=train, context=context))
         for name, (ds, split), target, models in tasks:
             for model in models:
                 letter = MODEL_LETTER[model]
@@ -104,7 +103,7 @@ def perovskites(profile="quick", seeds=None, *, device="auto", force=False, trai
                     rec = None
                     if "embedding" not in kw or emb is not None:
                         rec = train_one(model, [target], ds, split, profile=p, seed=seed,
-                                        experiment="perovskites", device=device, force=force, train=train, **kw)
+                                        experiment="perovskites", device=device, force=force, train=train, context=context, **kw)
                     rows.append(_row(rec, target, table="perovskites", column=label, model=model,
                                      init="ct embedding" if kw else DEFAULT_INIT[model], dataset=name,
                                      target=target, unit=ds.units.get(target, ""), seed=seed,
@@ -137,19 +136,19 @@ def cgcnn_set(name: str, profile, *, n_train: int | None = None) -> tuple:
     raise ValueError(f"unknown set {name!r}; choose castelli, hoip, mp_E_f or mp_E_g")
 
 
-#: scarce-transfer start -> perovskite-page column, for ``extra["perovskites_from_scarce"]``.
+#: scarce-transfer start -> perovskite-page column, for ``campaign.perovskites_from_scarce``.
 PEROVSKITE_FROM_SCARCE = {"cgcnn92": "C", "CT E_f": "CT-C"}
 
 
 def scarce_schedule(profile) -> tuple[list[int], int]:
-    """``(seeds, CGCNN epochs)`` of the data-scarce transfer: ``extra["scarce_seeds"]``
-    and ``extra["scarce_epochs"]["cgcnn"]``, else the profile's seeds and epochs."""
+    """``(seeds, CGCNN epochs)`` of the data-scarce transfer: ``campaign.scarce_seeds``
+    and ``recipe.scarce_epochs["cgcnn"]``, else the profile's seeds and epochs."""
     p = _profile(profile)
-    return (list(p.extra.get("scarce_seeds", p.seeds)),
-            int(p.extra.get("scarce_epochs", {}).get("cgcnn", p.epochs["cgcnn"])))
+    return (list(p.campaign.scarce_seeds or p.seeds),
+            int(p.recipe.scarce_epochs.get("cgcnn", p.epochs["cgcnn"])))
 
 
-def scarce_starts(profile, *, device="auto", force=False, train=None) -> dict:
+def scarce_starts(profile, *, device="auto", force=False, train=None, context=None) -> dict:
     """label -> ``train_one`` keywords of every start in the data-scarce transfer.
 
     ``cgcnn92`` (CGCNN's own), ``onehot``, the controls (``random``, ``CT
@@ -162,8 +161,8 @@ def scarce_starts(profile, *, device="auto", force=False, train=None) -> dict:
     p = _profile(profile)
     fs = front_seed(p, 0)
     starts = {"cgcnn92": {}, "onehot": {"init": "onehot"}, **control_starts(p)}
-    mt = embedding_path(pretrain_ct_multitask(p, fs, device=device, force=force, train=train))
-    ef = embedding_path(pretrain_front("ct", "E_f", p, fs, device=device, force=force, train=train))
+    mt = embedding_path(pretrain_ct_multitask(p, fs, device=device, force=force, train=train, context=context))
+    ef = embedding_path(pretrain_front("ct", "E_f", p, fs, device=device, force=force, train=train, context=context))
     starts["CT mt"] = None if mt is None else {"embedding": mt}
     starts["CT E_f"] = None if ef is None else {"embedding": ef}
     for label, path in (("CT mt, learned part", mt), ("CT E_f, learned part", ef)):
@@ -174,7 +173,7 @@ def scarce_starts(profile, *, device="auto", force=False, train=None) -> dict:
 
 
 def scarce_transfer(profile="cpu", seeds=None, *, device="auto", force=False, train=None,
-                    tasks=None, starts=None, experiment="scarce") -> pd.DataFrame:
+                    tasks=None, starts=None, experiment="scarce", context=None) -> pd.DataFrame:
     """CGCNN from every start of :func:`scarce_starts` on small perovskite sets.
 
     Castelli-3,334 (``e_form_per_atom``) and HOIP (``atomization_energy_per_atom``),
@@ -189,7 +188,7 @@ def scarce_transfer(profile="cpu", seeds=None, *, device="auto", force=False, tr
     default_seeds, epochs = scarce_schedule(p)
     seeds = list(seeds) if seeds is not None else default_seeds
     if starts is None:
-        starts = scarce_starts(p, device=device, force=force, train=train)
+        starts = scarce_starts(p, device=device, force=force, train=train, context=context)
     rows = []
     for name, data_fn, target in (tasks or SCARCE_TASKS):
         ds, split = globals()[data_fn](p)
@@ -199,7 +198,7 @@ def scarce_transfer(profile="cpu", seeds=None, *, device="auto", force=False, tr
                 if kw is not None:
                     rec = train_one("cgcnn", [target], ds, split, profile=p, seed=seed,
                                     experiment=experiment, device=device, force=force,
-                                    train=train, train_overrides={"epochs": epochs}, **kw)
+                                    train=train, context=context, train_overrides={"epochs": epochs}, **kw)
                 rows.append(_row(rec, target, table="scarce", column=label, model="cgcnn",
                                  init=label, dataset=name, start=label, target=target,
                                  unit=ds.units.get(target, ""), seed=seed,
@@ -208,14 +207,14 @@ def scarce_transfer(profile="cpu", seeds=None, *, device="auto", force=False, tr
 
 
 def zoo_transfer(profile="cpu", seeds=None, *, device="auto", force=False, train=None,
-                 tables=None) -> pd.DataFrame:
+                 tables=None, context=None) -> pd.DataFrame:
     """The data-scarce transfer (:func:`scarce_transfer`: same sets, seeds, epochs and
     transfer rate) from the published reference tables of :mod:`ctlib.zoo` (default all),
     stored under ``zoo/``. Compare with the scarce step's starts on the same seeds."""
     from ctlib import zoo
 
     starts = {name: {"embedding": zoo.load(name)} for name in (tables or zoo.TABLES)}
-    return scarce_transfer(profile, seeds, device=device, force=force, train=train,
+    return scarce_transfer(profile, seeds, device=device, force=force, train=train, context=context,
                            starts=starts, experiment="zoo")
 
 
@@ -225,7 +224,7 @@ def zoo_transfer(profile="cpu", seeds=None, *, device="auto", force=False, train
 MATBENCH_REFERENCE = "TensorNet MatPES"
 
 
-def matbench(profile="cpu", seeds=None, *, device="auto", force=False, train=None) -> pd.DataFrame:
+def matbench(profile="cpu", seeds=None, *, device="auto", force=False, train=None, context=None) -> pd.DataFrame:
     """CGCNN on Matbench's ``matbench_perovskites`` task, all of the profile's folds.
 
     The full Castelli set (18,928 cells, ``e_form`` in eV per cell), Matbench's own
@@ -240,7 +239,7 @@ def matbench(profile="cpu", seeds=None, *, device="auto", force=False, train=Non
 
     p = _profile(profile)
     _, epochs = scarce_schedule(p)
-    mt = embedding_path(pretrain_ct_multitask(p, front_seed(p, 0), device=device, force=force, train=train))
+    mt = embedding_path(pretrain_ct_multitask(p, front_seed(p, 0), device=device, force=force, train=train, context=context))
     starts = {"cgcnn92": {}, "onehot": {"init": "onehot"}, "CT mt": None if mt is None else {"embedding": mt},
               MATBENCH_REFERENCE: {"embedding": zoo.load(MATBENCH_REFERENCE)}}
     folds = list(range(p.matbench_folds)) if seeds is None else [int(s) for s in seeds]
@@ -251,7 +250,7 @@ def matbench(profile="cpu", seeds=None, *, device="auto", force=False, train=Non
             rec = None
             if kw is not None:
                 rec = train_one("cgcnn", ["e_form"], ds, split, profile=p, seed=0, experiment="matbench",
-                                device=device, force=force, train=train,
+                                device=device, force=force, train=train, context=context,
                                 train_overrides={"epochs": epochs}, **kw)
             rows.append(_row(rec, "e_form", table="matbench", column=label, model="cgcnn", init=label,
                              dataset="matbench-perovskites", start=label, target="e_form",
@@ -261,38 +260,38 @@ def matbench(profile="cpu", seeds=None, *, device="auto", force=False, train=Non
 
 
 
-def fraction_transfer(profile="cpu", seeds=None, *, device="auto", force=False, train=None) -> pd.DataFrame:
+def fraction_transfer(profile="cpu", seeds=None, *, device="auto", force=False, train=None, context=None) -> pd.DataFrame:
     """How the table's value grows with pretraining data: CGCNN on Castelli-3,334 (the
     data-scarce transfer's set, seeds and epochs) from the multi-task CT tables pretrained
-    on each of ``extra["pretraining_fractions"]`` of the train split (a table not stored yet
+    on each of ``sizes.pretraining_fractions`` of the train split (a table not stored yet
     gives pending rows), stored under ``fraction/``. The full-split table's runs are the
     scarce step's ``CT mt``."""
     p = _profile(profile)
     starts = {}
-    for f in p.extra.get("pretraining_fractions", ()):
+    for f in p.sizes.pretraining_fractions:
         path = embedding_path(pretrain_ct_fraction(p, f, front_seed(p, 0), device=device, force=force,
-                                                   train=train))
+                                                   train=train, context=context))
         starts[fraction_label(f)] = None if path is None else {"embedding": path}
     if not starts:
         return pd.DataFrame()
-    return scarce_transfer(p, seeds, device=device, force=force, train=train, tasks=SCARCE_TASKS[:1],
+    return scarce_transfer(p, seeds, device=device, force=force, train=train, context=context, tasks=SCARCE_TASKS[:1],
                            starts=starts, experiment="fraction")
 
 
 # ------------------------------------------------------------------------ learning curve
 def learning_curve(profile="cpu", seeds=None, *, device="auto", force=False, train=None,
-                   sizes=None) -> pd.DataFrame:
+                   sizes=None, context=None) -> pd.DataFrame:
     """CGCNN E_f from ``cgcnn92``, ``onehot`` and the multi-task CT table, against
     the number of back-end training cells (cpu: 500, 2,000, 4,000, 8,000; nested
     draws, the same validation and test splits). Rows add ``n_train``."""
     p = _profile(profile)
     ds, split = mp_data(p)
-    sizes = list(sizes) if sizes is not None else list(p.extra.get("learning_curve", ()))
+    sizes = list(sizes) if sizes is not None else list(p.sizes.learning_curve)
     target = TARGETS["E_f"]
     rows = []
     for seed in _seeds(p, seeds):
         mt = embedding_path(pretrain_ct_multitask(p, front_seed(p, seed), device=device, force=force,
-                                                  train=train))
+                                                  train=train, context=context))
         starts = {"cgcnn92": {}, "onehot": {"init": "onehot"},
                   "CT mt": None if mt is None else {"embedding": mt}}
         for n in sizes:
@@ -302,7 +301,7 @@ def learning_curve(profile="cpu", seeds=None, *, device="auto", force=False, tra
                 if kw is not None:
                     rec = train_one("cgcnn", [target], ds, sp, profile=p, seed=seed,
                                     experiment="learning_curve", device=device, force=force,
-                                    train=train, **kw)
+                                    train=train, context=context, **kw)
                 rows.append(_row(rec, target, table="learning_curve", column=label, model="cgcnn",
                                  init=label, target="E_f", seed=seed, n_train=n))
     return pd.DataFrame(rows)

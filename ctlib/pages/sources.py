@@ -28,8 +28,7 @@ def find_ct_sources(embedding: str, profile: str, *, seeds=None,
     except lookup.EmbeddingNotFound:
         if str(embedding) != "auto":
             raise
-    root = lookup.profile_dir(profile, results_root)
-    snaps = sorted(root.glob("*/embeddings/ct-*/epoch_*.json")) if root.is_dir() else []
+    snaps = lookup.snapshot_files(profile, run_id="ct-*", results_root=results_root)
     progress = ""
     if snaps:
         last = max(snaps, key=lambda q: q.stem)
@@ -38,7 +37,7 @@ def find_ct_sources(embedding: str, profile: str, *, seeds=None,
     from ctlib.config import get_profile
 
     how = (f"`ctlib campaign --profile {profile}` has stored the run"
-           if get_profile(profile).extra.get("campaign_only") else
+           if get_profile(profile).campaign.only else
            f"the training pages of profile `{profile}` (02 and 04) have stored the run")
     return [], (f"**{PENDING.capitalize()}: the CT pretraining of profile `{profile}` is not stored yet.** "
                 f"This page analyses the CT element table (multi-task, else single-task E_f) and shows "

@@ -164,13 +164,13 @@ def budget_note(profile: str, table: str, *, df: pd.DataFrame | None = None) -> 
             if {ct1, ctm} != {P.epochs["ct"]}:
                 fr += f" (CT: {ct1} epochs" + (f", multi-task {ctm}" if ctm != ct1 else "")
                 fr += f"; the `paper` profile: {P.epochs['ct']})"
-            if "front_seed" in p.extra:
-                fr += f", once (seed {p.extra['front_seed']}) for every back-end seed"
+            if p.campaign.front_seed is not None:
+                fr += f", once (seed {p.campaign.front_seed}) for every back-end seed"
             parts.append(fr)
     elif table == "perovskites":
         parts.append(f"{_n(p.perovskite_n)} Castelli perovskites instead of the paper's merged HOIP + "
                      "Pb-free set")
-        scarce = bool(p.extra.get("perovskites_from_scarce"))
+        scarce = p.campaign.perovskites_from_scarce
         seeds, ep = experiments.scarce_schedule(p) if scarce else (p.seeds, p.epochs["cgcnn"])
         if ep != P.epochs["cgcnn"]:
             parts.append(f"{_stop_rule(p, str(ep))} (the `paper` profile: {P.epochs['cgcnn']})")

@@ -4,7 +4,7 @@ The paper pretrains CrystalTransformer on MP* and claims that the element table
 it learns (method A) carries chemistry: it clusters (Figures 3-5) and it
 predicts elemental properties (Table VI). A final table only shows where
 training ended. This package follows the table through pretraining, from the
-snapshots a pretraining run keeps at the profile's ``extra["snapshot_epochs"]``
+snapshots a pretraining run keeps at the profile's ``recipe.snapshot_epochs``
 (``results/<profile>/fronts/embeddings/<run_id>/epoch_NNN.json``; epoch 0 =
 the untrained table), and measures for every snapshot its drift from the
 untrained start, its best k-means silhouette and the reverse-prediction R² of

@@ -60,7 +60,7 @@ __all__ = [
 REFERENCES = ("cgcnn92", "megnet16", "mat2vec", "random128")
 #: Numbers of k-means clusters scanned for the best silhouette.
 KS = tuple(range(2, 9))
-#: Trees of the forest probe, unless a profile's ``extra["probe_trees"]`` says otherwise.
+#: Trees of the forest probe, unless a profile's ``sizes.probe_trees`` says otherwise.
 PROBE_TREES = 30
 #: Entries of the bounded memo of per-table metrics.
 MEMO_SIZE = 512
@@ -126,10 +126,10 @@ def _digest(*arrays) -> str:
 
 def probe_trees(profile) -> int:
     """Trees of the forest probe on ``profile``: :data:`PROBE_TREES` (30), or the profile's
-    ``extra["probe_trees"]`` (smoke: 10, enough to check that the pages run)."""
+    ``sizes.probe_trees`` (smoke: 10, enough to check that the pages run)."""
     from ctlib.config import get_profile
 
-    return int(get_profile(profile).extra.get("probe_trees", PROBE_TREES))
+    return int(get_profile(profile).sizes.probe_trees or PROBE_TREES)
 
 
 # --------------------------------------------------------------------------- #

@@ -165,7 +165,7 @@ def status_markdown(runs: Mapping[str, PretrainingRun], profile) -> str:
                          "Everything shown for it is provisional.")
         else:
             how = (" (the `cpu` runs come from `ctlib campaign --profile cpu`)"
-                   if prof.extra.get("campaign_only") else "")
+                   if prof.campaign.only else "")
             lines.append(f"- **{r.label}**: *pending*, not in the store for `{prof.name}`{how}.")
     seed = next(iter(runs.values())).seed if runs else None
     return f"Pretraining seed {seed}.\n\n" + "\n".join(lines)

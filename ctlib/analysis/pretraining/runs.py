@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from ctlib.lookup import (
-    folder_snapshots, profile_dir, record_embedding_path, record_snapshots, run_checkpoint,
-    run_progress, stored_records, unfinished_run_ids,
+    folder_snapshots, record_embedding_path, record_snapshots, run_checkpoint,
+    run_progress, snapshot_dir, stored_records, unfinished_run_ids,
 )
 from ctlib.results import default_root
 
@@ -40,7 +40,7 @@ __all__ = [
 
 #: The three CT pretrainings of a profile: multi-task E_f + E_g, E_f alone, E_g alone.
 KINDS = ("mt", "E_f", "E_g")
-#: The multi-task pretraining once more under the profile's ``extra["ct_alt_schedule"]``
+#: The multi-task pretraining once more under the profile's ``recipe.ct_alt_schedule``
 #: (:func:`ctlib.experiments.pretrain_ct_alt_schedule`), where the profile has one.
 ALT = "mt_alt"
 #: Display names of :data:`KINDS` and :data:`ALT`.
@@ -140,7 +140,7 @@ def find_pretraining_runs(profile, seed: int | None = None, *, kinds: Sequence[s
         seed: pretraining seed (default: :func:`ctlib.experiments.front_seed` of
             seed 0, the front every back end of cpu uses).
         kinds: which of :data:`KINDS` and :data:`ALT` (default: :data:`KINDS`, plus
-            :data:`ALT` where the profile has ``extra["ct_alt_schedule"]``).
+            :data:`ALT` where the profile has ``recipe.ct_alt_schedule``).
         unfinished: look for unfinished runs' snapshots and checkpoints.
 
     Returns:
@@ -151,7 +151,7 @@ def find_pretraining_runs(profile, seed: int | None = None, *, kinds: Sequence[s
     p = ex._profile(profile)
     seed = ex.front_seed(p, 0) if seed is None else int(seed)
     root = default_root()
-    alt = p.extra.get("ct_alt_schedule") or {}
+    alt = p.recipe.ct_alt_schedule or {}
     if kinds is None:
         kinds = (*KINDS, ALT) if alt else KINDS
     out = {}
@@ -196,7 +196,7 @@ def unfinished_run(profile: str, experiment: str, prefix: str, seed: int,
     if not ids:
         return None
     rid = ids[0]
-    snaps = folder_snapshots(profile_dir(profile, root) / experiment / "embeddings" / rid)
+    snaps = folder_snapshots(snapshot_dir(profile, experiment, rid, root))
     return rid, snaps, run_checkpoint(profile, experiment, rid) or run_progress(profile, experiment, rid, root)
 
 
@@ -390,7 +390,7 @@ def budget_table(profile, runs: Mapping[str, PretrainingRun] | None = None) -> p
     rows += [{"setting": k, "paper": paper[k], p.name: ours[k]} for k in ours]
     rows.append({"setting": "seeds", "paper": "not stated",
                  p.name: f"one pretraining per kind, seed {fs}"})
-    if p.extra.get("ct_alt_schedule"):
+    if p.recipe.ct_alt_schedule:
         rows.append({"setting": "other schedule (multi-task, a second run)", "paper": "—",
                      p.name: ex.alt_schedule_text(p)})
     return pd.DataFrame(rows, columns=["setting", "paper", p.name])

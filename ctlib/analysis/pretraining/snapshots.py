@@ -1,7 +1,7 @@
 """The element tables of the CT pretraining runs: snapshots, final tables, and how far they moved.
 
 A pretraining run keeps snapshots of its element table at the profile's
-``extra["snapshot_epochs"]`` (``results/<profile>/fronts/embeddings/<run_id>/
+``recipe.snapshot_epochs`` (``results/<profile>/fronts/embeddings/<run_id>/
 epoch_NNN.json``; epoch 0 = the untrained table) and stores its final table
 (the best epoch's). This module lists the tables to measure, one per (run,
 epoch) (:func:`snapshot_frame`: the snapshots, the final table where no

@@ -1,42 +1,7 @@
-"""One trainer for every model: fit, evaluate, predict, checkpoint and resume.
-
-* :class:`Trainer` — ``fit(ds, split, targets)`` trains any ctlib model on a
-  :class:`~ctlib.data.dataset.CrystalDataset` with a multi-task masked loss on
-  standardised targets, keeps ``best.pt`` (lowest validation MAE) and
-  ``last.pt`` (every epoch) in its run folder, and resumes from ``last.pt``.
-* :func:`time_budget` — stop training at an epoch boundary once a wall-clock
-  budget is spent (``ctlib campaign --hours``).
-
-The trainer knows nothing of the results store: :func:`ctlib.runs.run` looks a
-run up by config hash and stores what the trainer returns.
-
-Run folder (checkpoints; git-ignored, never under ``results/``)::
-
-    <run_dir>/
-      last.pt        model, optimizer, scheduler, epoch, RNG states, history,
-                     normaliser, early-stopping state   (every epoch)
-      best.pt        model weights of the best validation epoch
-      model/         save_model() of the best model (model.json + weights.pt)
-      trainer.json   targets, units, normaliser, train config, best epoch
-
-Reproducibility: the shuffling, augmentation and dropout of epoch ``e`` are
-drawn from generators seeded by ``(seed, e)``, so a run killed at any point
-and resumed from ``last.pt`` ends with the same weights as one that was never
-interrupted (on the same device and thread count). The CPU kernels the models
-use (matmul, ``index_add_``, attention) are deterministic, so the same seed gives
-the same result on CPU; on CUDA, ``index_add_`` uses atomics and graph models
-can differ in the last digits between runs. (``torch.use_deterministic_algorithms``
-is not switched on: it costs seconds of imports per process.)
-
-Test hook: when the environment variable ``CTLIB_TEST_KILL_AFTER_EPOCH=k`` is
-set, the process kills itself with SIGKILL right after ``last.pt`` of epoch
-``k`` is written (used by the test suite to check resume; never set it
-otherwise).
-"""
+"""The :class:`Trainer`: fit, evaluate, predict, checkpoint and resume (see :mod:`ctlib.train`)."""
 from __future__ import annotations
 
 import contextlib
-import copy
 import math
 import os
 import random
@@ -52,92 +17,13 @@ import torch
 from ctlib.checkpoints import epoch_seed, load_checkpoint, rng_state, save_atomic, set_rng_state
 from ctlib.config import TrainConfig  # noqa: F401 (the trainer's settings; also ctlib.train.TrainConfig)
 from ctlib.models import CrystalModel, load_model, param_groups, save_model
-from ctlib.results import config_hash, device_info, now_iso, package_versions, split_hash
-from ctlib.utils import available_cores, code_version, to_jsonable, write_json_atomic
+from ctlib.context import RunContext, TimeBudgetReached, default_context  # noqa: F401
+from ctlib.results import config_hash, fit_record, now_iso, split_hash
+from ctlib.train.parts import (_display_path, _normaliser, _with_targets, cpu_has_native_bf16,  # noqa: F401
+                               regression_metrics, resolve_device, use_progress_bar)
+from ctlib.utils import available_cores, write_json_atomic
 
 KILL_HOOK_ENV = "CTLIB_TEST_KILL_AFTER_EPOCH"
-
-
-class TimeBudgetReached(Exception):
-    """Raised at an epoch boundary, after ``last.pt`` is written, once the time
-    budget set by :func:`time_budget` is spent. The run resumes from there."""
-
-
-_DEADLINE: list[float] = []  # stack of time.time() deadlines set by time_budget()
-
-
-@contextlib.contextmanager
-def time_budget(hours: float | None):
-    """Within this block, :meth:`Trainer.fit` stops at the first epoch boundary
-    after ``hours`` (wall clock) by raising :class:`TimeBudgetReached`.
-
-    ``None`` sets no budget. Used by ``ctlib campaign --hours``; the checkpoint
-    of that epoch is written first, so the next call continues from it.
-    """
-    if hours is None:
-        yield
-        return
-    _DEADLINE.append(time.time() + 3600.0 * float(hours))
-    try:
-        yield
-    finally:
-        _DEADLINE.pop()
-
-
-def budget_spent() -> bool:
-    """True when a :func:`time_budget` is active and its deadline has passed."""
-    return bool(_DEADLINE) and time.time() >= min(_DEADLINE)
-
-
-def budget_left() -> float | None:
-    """Hours left of the active :func:`time_budget` (0 when spent), None without one."""
-    return max(0.0, (min(_DEADLINE) - time.time()) / 3600.0) if _DEADLINE else None
-
-
-def resolve_device(name: str) -> torch.device:
-    """``"auto"`` -> cuda when available, else cpu; ``"cuda"`` without a GPU raises."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device 'cuda' requested but torch sees no CUDA GPU; use 'auto' or 'cpu'")
-    return torch.device(name)
-
-
-# ===================================================================== metrics
-def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
-    """MAE, RMSE, R² and n over the finite entries of two (n,) arrays (same units).
-
-    R² is ``None`` when fewer than 2 labels or zero variance.
-    """
-    y_true = np.asarray(y_true, dtype=np.float64)
-    y_pred = np.asarray(y_pred, dtype=np.float64)
-    ok = np.isfinite(y_true)
-    t, p = y_true[ok], y_pred[ok]
-    n = int(ok.sum())
-    if n == 0:
-        return {"mae": None, "rmse": None, "r2": None, "n": 0}
-    err = p - t
-    ss_tot = float(((t - t.mean()) ** 2).sum())
-    r2 = 1.0 - float((err ** 2).sum()) / ss_tot if n > 1 and ss_tot > 0 else None
-    return {"mae": float(np.abs(err).mean()), "rmse": float(np.sqrt((err ** 2).mean())),
-            "r2": r2, "n": n}
-
-
-def use_progress_bar(progress: bool | None) -> bool:
-    """tqdm bars on? ``None``: only when stderr is a terminal."""
-    if progress is None:
-        return sys.stderr.isatty()
-    return bool(progress)
-
-
-# ===================================================================== trainer
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX), as oneDNN
-    reports it. Without it, bf16 autocast is emulated and slower than fp32."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):  # a private oneDNN query; absent from some builds
-        return False
 
 
 class Trainer:
@@ -159,6 +45,9 @@ class Trainer:
             before that epoch's ``last.pt`` is written; ``history`` is the list of
             per-epoch dicts so far (train loss, val MAE, lr, structures/s). Used to
             keep element-table snapshots and the progress of a run under way.
+        context: a :class:`ctlib.context.RunContext`; its deadline stops :meth:`fit` at the
+            first epoch boundary after it (:class:`~ctlib.context.TimeBudgetReached`, raised
+            after that epoch's ``last.pt``). None: no deadline.
 
     After :meth:`fit` (or :meth:`load`), ``targets``, ``mean`` and ``std``
     ((K,) normaliser of the training split, original units) are set.
@@ -166,7 +55,7 @@ class Trainer:
 
     def __init__(self, model: torch.nn.Module, cfg: TrainConfig | dict | None = None,
                  run_dir: str | Path | None = None, *, resume: bool = True,
-                 progress: bool | None = None, on_epoch=None):
+                 progress: bool | None = None, on_epoch=None, context: RunContext | None = None):
         if not isinstance(model, CrystalModel):
             raise TypeError(f"{type(model).__name__} is not a ctlib model; Trainer trains ctlib "
                             f"models (see ctlib.models.build_model)")
@@ -175,6 +64,7 @@ class Trainer:
         self.resume = resume
         self.progress = progress
         self.on_epoch = on_epoch
+        self.context = default_context(context)
         self.device = resolve_device(self.cfg.device)
         if self.cfg.precision == "bf16" and self.device.type == "cpu" and not cpu_has_native_bf16():
             warnings.warn(
@@ -553,7 +443,7 @@ class Trainer:
                         bar.write(msg)
                     else:
                         print(msg, file=sys.stderr)
-                if not done and budget_spent():
+                if not done and self.context.spent():
                     raise TimeBudgetReached(f"time budget spent after epoch {epoch}/{c.epochs}; "
                                             f"the run resumes from {last_path}")
         finally:
@@ -571,40 +461,17 @@ class Trainer:
                         if "test" in sp and len(sp["test"]) else None)
         if self.run_dir is not None:
             self._save_final(targets)
-        counts = {k: int(len(v)) for k, v in sp.items()}
-        return to_jsonable({
-            "model": getattr(self.model, "name", None) or type(self.model).__name__,
-            "targets": targets,
-            "units": self.units,
-            "train_config": c.to_dict(),
-            "model_config": (self.model.config.to_dict()
-                             if hasattr(getattr(self.model, "config", None), "to_dict") else None),
-            "dataset": {"name": full_ds.name, "sha256": full_ds.source_sha256,
-                        "fingerprint": full_ds.fingerprint, "n": len(full_ds),
-                        "split_counts": counts, "split_hash": s_hash},
-            "seed": c.seed,
-            "code": code_version(),
-            "packages": package_versions(),
-            "device": device_info(self.device),
+        return fit_record(
+            model=self.model, train_config=c, targets=targets, units=self.units, dataset=full_ds,
+            split_counts={k: int(len(v)) for k, v in sp.items()}, split_hash=s_hash, device=self.device,
             # the machine's cores this run had (a campaign worker on 1 of 2 cores: 0.5), so
             # that wall_s x machine_share is the run's share of the machine's hours
-            "machine_share": (min(1.0, torch.get_num_threads() / (os.cpu_count() or 1))
-                              if self.device.type == "cpu" else 1.0),
-            "started": started,
-            "finished": now_iso(),
-            "wall_s": wall_before + time.perf_counter() - t0,   # every process of a resumed run
-            "train_s": float(sum(h["time_s"] for h in history)),
-            "history": history,
-            "best_epoch": best_epoch,
-            "epochs_run": len(history),
-            "stopped_early": stopped_early,
-            "resumed_from_epoch": resumed_from,
-            "normaliser": {"mean": self.mean, "std": self.std},
-            "n_parameters": int(sum(p.numel() for p in self.model.parameters())),
-            "val": val_metrics,
-            "test": test_metrics,
-            "run_dir": _display_path(self.run_dir),
-        })
+            machine_share=(min(1.0, torch.get_num_threads() / (os.cpu_count() or 1))
+                           if self.device.type == "cpu" else 1.0),
+            started=started, wall_s=wall_before + time.perf_counter() - t0,  # every process of a resumed run
+            history=history, best_epoch=best_epoch, stopped_early=stopped_early, resumed_from=resumed_from,
+            mean=self.mean, std=self.std, val=val_metrics, test=test_metrics,
+            run_dir=_display_path(self.run_dir))
 
     def _train_epoch(self, loader, epoch, opt, sched, weights, use_bar) -> dict:
         c = self.cfg
@@ -687,41 +554,3 @@ class Trainer:
         tr.std = np.asarray(meta["std"], dtype=np.float64)
         tr.best_epoch = meta.get("best_epoch")
         return tr
-
-
-def _display_path(path: Path | None) -> str | None:
-    """``path`` relative to the working folder when inside it (records stay portable)."""
-    if path is None:
-        return None
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def _normaliser(y: np.ndarray, targets) -> tuple[np.ndarray, np.ndarray]:
-    """(K,) mean and std of the finite training labels of each task."""
-    mean = np.zeros(y.shape[1])
-    std = np.ones(y.shape[1])
-    for j, t in enumerate(targets):
-        col = y[:, j][np.isfinite(y[:, j])]
-        if len(col) == 0:
-            raise ValueError(f"target {t!r} has no finite label in the training split")
-        mean[j] = col.mean()
-        s = col.std()
-        if s > 1e-12:
-            std[j] = s
-        else:
-            warnings.warn(f"target {t!r} is constant on the training split; std set to 1",
-                          UserWarning, stacklevel=3)
-    return mean, std
-
-
-def _with_targets(ds, targets):
-    """``ds`` with NaN columns added for targets it lacks (prediction on unlabelled data)."""
-    missing = [t for t in targets if t not in ds.targets]
-    if not missing:
-        return ds
-    new = copy.copy(ds)
-    new.targets = {**ds.targets, **{t: np.full(len(ds), np.nan) for t in missing}}
-    return new
