@@ -5,6 +5,7 @@ and every notebook documents and validates all of its parameters.
 experiments iterated character by character (ValueError: invalid literal for int()).
 """
 import ast
+import json
 
 import nbformat
 import pytest
@@ -227,36 +228,32 @@ def test_every_parameter_has_a_parser_and_a_description(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_first_cell_after_parameters_validates_all_of_them(path):
+    """The cell after the parameters passes every parameter, by name, to start_page; after
+    that call no cell of the notebook reads a raw parameter unless it was rebound from the
+    validated ``page`` (``seeds = page.seeds``)."""
     declared = book._notebook_parameters(path)
     _, setup = _cells(path)
     tree = ast.parse(setup.source)
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
-             and getattr(n.func, "id", None) == "notebook_params"]
-    assert len(calls) == 1, f"{path.name}: the cell after the parameters must call notebook_params once"
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "start_page"]
+    assert len(calls) == 1, f"{path.name}: the cell after the parameters must call start_page once"
     kw = {k.arg: k.value for k in calls[0].keywords}
     assert set(kw) == declared and all(isinstance(v, ast.Name) and v.id == k for k, v in kw.items())
-    # each parameter is rebound from the validated values before anything else uses it
-    rebound, first_use = set(), None
-    for i, node in enumerate(tree.body):
-        pairs = []
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Tuple) \
-                and isinstance(node.value, ast.Tuple):
-            pairs = list(zip(node.targets[0].elts, node.value.elts))
-        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Attribute):
-            pairs = [(node.targets[0], node.value)]
-        if pairs and all(isinstance(v, ast.Attribute) and getattr(v.value, "id", None) == "params"
-                         for _, v in pairs):
-            for t, v in pairs:
-                assert v.attr == t.id, f"{path.name}: {t.id} rebound from params.{v.attr}"
-                rebound.add(t.id)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)) or (
-                isinstance(node, ast.Assign) and calls[0] in ast.walk(node)):
-            continue
-        elif first_use is None:
-            first_use = i
-            assert rebound == declared, f"{path.name}: not rebound before line {node.lineno}: " \
-                                        f"{sorted(declared - rebound)}"
-    assert "params.show()" in setup.source
+    call_stmt = next(i for i, node in enumerate(tree.body) if calls[0] in ast.walk(node))
+    rebound = set()
+    later = tree.body[call_stmt + 1:]
+    for node in later:   # rebinding statements: name = page.name, or a tuple of them
+        if isinstance(node, ast.Assign) and isinstance(node.value, (ast.Tuple, ast.Attribute)):
+            targets = node.targets[0].elts if isinstance(node.targets[0], ast.Tuple) else [node.targets[0]]
+            values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
+            for t, v in zip(targets, values):
+                if isinstance(v, ast.Attribute) and getattr(v.value, "id", None) == "page" and v.attr in declared:
+                    assert isinstance(t, ast.Name) and t.id == v.attr, f"{path.name}: {ast.unparse(t)} = page.{v.attr}"
+                    rebound.add(v.attr)
+    cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    after = [ast.unparse(n) for n in later] + ["".join(c["source"]) for c in cells[2:]]
+    raw = sorted({n.id for src in after for n in ast.walk(ast.parse(src))
+                  if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in declared - rebound})
+    assert not raw, f"{path.name}: reads the raw parameter(s) {raw}; use page.<name> or rebind from page"
 
 
 def test_start_page_validates_and_keeps_page_attributes_out_of_the_parameters(tmp_path):

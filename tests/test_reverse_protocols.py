@@ -28,7 +28,7 @@ def _problem():
 
 
 class _CountFits:
-    """Wraps reverse.fit_catboost (n_jobs=1 keeps the fits in this process) and counts the calls."""
+    """Wraps reverse.fitting.fit_catboost (n_jobs=1 keeps the fits in this process) and counts the calls."""
 
     def __init__(self):
         self.n = 0
@@ -51,7 +51,7 @@ def scored(tmp_path_factory):
     caches = tmp_path_factory.mktemp("reverse_protocols")
     count = _CountFits()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(reverse, "fit_catboost", count)
+        mp.setattr(reverse.fitting, "fit_catboost", count)
         pt = _run(tables, props, caches)
     return tables, props, caches, pt, count.n
 
@@ -93,7 +93,7 @@ def test_an_informative_table_scores_high_under_every_protocol(scored):
 def test_a_second_call_reads_every_fit_from_the_caches(scored, monkeypatch):
     tables, props, caches, pt, _ = scored
     count = _CountFits()
-    monkeypatch.setattr(reverse, "fit_catboost", count)
+    monkeypatch.setattr(reverse.fitting, "fit_catboost", count)
     again = _run(tables, props, caches)
     assert count.n == 0 and again["cached"].all()
     pd.testing.assert_frame_equal(again.drop(columns="cached"), pt.drop(columns="cached"))
@@ -105,7 +105,7 @@ def test_a_second_call_reads_every_fit_from_the_caches(scored, monkeypatch):
 def test_five_fold_pooled_is_the_chapters_protocol_and_shares_its_cache(scored, monkeypatch):
     tables, props, caches, pt, _ = scored
     count = _CountFits()
-    monkeypatch.setattr(reverse, "fit_catboost", count)
+    monkeypatch.setattr(reverse.fitting, "fit_catboost", count)
     cv, _ = reverse.reverse_prediction_table(tables, props, props=["p"], folds=5, repeats=2, iterations=ITER,
                                              seed=0, thread_count=1, progress=False, cache_dir=caches / "cv")
     assert count.n == 0 and cv["cached"].all()

@@ -1,5 +1,6 @@
-"""Figures of the clustering page (07): the clustered heatmap of a table and the elbow and
-silhouette panels (Figure 4)."""
+"""Figures of the clustering page (07): the clustered heatmap of a table, the elbow and
+silhouette panels (Figure 4), the cumulative PCA variance and the clusters on the periodic
+table (Figure 5)."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -88,3 +89,69 @@ def plot_elbow_silhouette(scan: pd.DataFrame, k_chosen: int | None = None, elbow
         ax.set_xticks(list(s["k"]))
     fig.tight_layout()
     return fig
+
+
+def plot_pca_variance(full_ratio, n_components: int, *, figsize: tuple[float, float] = (6.4, 3.6)):
+    """Cumulative explained variance against the number of principal components, with the
+    number kept marked.
+
+    Args:
+        full_ratio: explained-variance ratios of all components (fractions, decreasing).
+        n_components: the components kept (``1 <= n_components <= len(full_ratio)``); the
+            dashed line's label gives the cumulative fraction they keep.
+
+    Returns:
+        the matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    ratio = np.asarray(full_ratio, dtype=float)
+    if not 1 <= n_components <= len(ratio):
+        raise ValueError(f"n_components={n_components} must be between 1 and {len(ratio)}")
+    cum = np.cumsum(ratio)
+    fig, ax = plt.subplots(figsize=figsize)
+    ax.plot(np.arange(1, len(cum) + 1), cum, "o-", ms=3)
+    ax.axvline(n_components, ls="--", color="grey", label=f"{n_components} components: {cum[n_components - 1]:.1%}")
+    ax.set(xlabel="number of principal components", ylabel="cumulative explained variance", ylim=(0, 1.02))
+    ax.legend(loc="lower right")
+    return fig
+
+
+def plot_cluster_periodic_tables(elements: Sequence[str], labels: dict, k_chosen: int) -> dict:
+    """One periodic table per clustering, elements coloured by cluster (Figure 5).
+
+    Args:
+        elements: ``n`` element symbols.
+        labels: k -> ``(n,)`` 0-based cluster labels (drawn 1-based, ``"cluster 1"``, ...),
+            e.g. ``ClusterAnalysis.labels``.
+        k_chosen: the k the page chose (titled "chosen"; any other k is "the paper's").
+
+    Returns:
+        k -> matplotlib Figure, in the order of ``labels``.
+    """
+    from ctlib.analysis.periodic_table import plot_periodic_table
+
+    figs = {}
+    for k, lab in labels.items():
+        lab = _check_labels(elements, lab)
+        which = "chosen" if k == k_chosen else "the paper's"
+        figs[k] = plot_periodic_table({e: f"cluster {int(l) + 1}" for e, l in zip(elements, lab)},
+                                      categorical=True, legend_title=f"k = {k}",
+                                      title=f"k-means clusters of the embedding, k = {k} ({which})")
+    return figs
+
+
+def save_all(figs: dict, prefix: str, out_dir) -> list:
+    """Save each figure of ``figs`` with :func:`ctlib.plotting.savefig` as ``<prefix><key>``.
+
+    Args:
+        figs: key -> matplotlib Figure (e.g. :func:`plot_cluster_periodic_tables`: k -> Figure).
+        prefix: the file stem before the key, e.g. ``"07_clusters_periodic_table_k"``.
+        out_dir: the page's output folder (the files go to its ``figures`` subfolder).
+
+    Returns:
+        the PNG paths, in the order of ``figs``.
+    """
+    from ctlib.plotting import savefig
+
+    return [savefig(fig, f"{prefix}{key}", out_dir) for key, fig in figs.items()]

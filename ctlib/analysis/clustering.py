@@ -3,7 +3,8 @@
 The paper standardises the 89 x 128 CT embedding, reduces it with PCA to
 89 x 32, draws a clustered heatmap, and picks the number of k-means clusters
 from an elbow plot and a silhouette plot (it finds k = 3).  This module holds
-the reusable parts; ``notebooks/07_clusters.ipynb`` puts them together.
+the reusable parts; :mod:`ctlib.analysis.cluster_page` puts them together for
+``notebooks/07_clusters.ipynb``.
 
 The embedding a page analyses is found in the results store by
 :func:`ctlib.lookup.resolve_embeddings` (the profile's CT table: :func:`ctlib.lookup.ct_tables`).

@@ -14,6 +14,11 @@ set of Nakajima & Sawada) CGCNN's formation-energy MAE falls from 0.054 to
 
 Rows missing from the store (``run_id`` None, ``mae`` NaN) are *pending*:
 they count in ``n_planned`` but not in ``n``.
+
+Page 03 (Table II) also reads :func:`table2_fronts`, :func:`fronts_waiting` and
+:func:`fronts_table` here: each front's table measured beside the column it starts.
+What page 12 shows of these numbers (its tables, readings and figures) is in
+:mod:`ctlib.analysis.scarce`.
 """
 from __future__ import annotations
 
@@ -29,7 +34,7 @@ __all__ = [
     "paper_numbers", "paper_rel", "start_group", "summarize_starts", "summary_table",
     "scarce_verdicts", "paired_verdicts", "learning_curve_summary", "LEARNING_CURVE_COMPARISONS",
     "learning_curve_changes", "learning_curve_trend", "plot_scarce", "plot_learning_curve",
-    "plot_learning_curve_changes",
+    "plot_learning_curve_changes", "table2_fronts", "fronts_waiting", "fronts_table",
 ]
 
 #: Starts that carry no pretrained information: a seeded random table and the untrained CT table.
@@ -333,6 +338,76 @@ def matbench_table(df: pd.DataFrame) -> pd.DataFrame:
                      "folds": 5, "cell": f"{e['mae']:g}" + ("" if e.get("std") is None else f" ± {e['std']:g}")})
     out = pd.DataFrame(rows, columns=["entry", "source", "MAE (eV/cell)", "std", "folds", "cell"])
     return out.sort_values("MAE (eV/cell)", na_position="last", kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- #
+# Table II's fronts (page 03): what each front's table carries
+# --------------------------------------------------------------------------- #
+def table2_fronts(df: pd.DataFrame, profile) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every Table II front's table measured (nothing trains), beside the column it starts.
+
+    :func:`ctlib.analysis.fronts.table2_front_runs`, then
+    :func:`~ctlib.analysis.fronts.front_chemistry` with the profile's forest probe
+    (:func:`ctlib.analysis.pretraining.probe_trees`), cached under the profile's
+    ``analysis/chemistry`` folder, then :func:`~ctlib.analysis.fronts.front_summary`.
+
+    Args:
+        df: Table II's tidy rows (:func:`ctlib.experiments.table2`).
+        profile: the profile's name or :class:`ctlib.config.Profile`.
+
+    Returns:
+        ``(chem, fronts)``: the chemistry of every stored front's table (empty while
+        none is stored) and one row per front (:func:`~ctlib.analysis.fronts.front_summary`).
+    """
+    from ctlib import lookup
+    from ctlib.analysis import fronts as front_analysis
+    from ctlib.analysis.pretraining import probe_trees
+
+    runs = front_analysis.table2_front_runs(profile)
+    chem = front_analysis.front_chemistry(runs, profile, n_estimators=probe_trees(profile),
+                                          cache_dir=lookup.analysis_dir(profile, "chemistry"))
+    return chem, front_analysis.front_summary(runs, chem, df)
+
+
+def fronts_waiting(fronts: pd.DataFrame) -> str:
+    """One Markdown line naming the fronts not stored yet (``""`` when every front is stored).
+
+    Args:
+        fronts: :func:`ctlib.analysis.fronts.front_summary` rows (``front, task, status, epochs``).
+
+    Returns:
+        e.g. ``"Not measured yet: CGCNN front, E_g (pending, epoch 0/30)."``
+    """
+    waiting = fronts[fronts["status"] != "stored"]
+    if not len(waiting):
+        return ""
+    return "Not measured yet: " + "; ".join(f"{r.front} front, {r.task} ({r.status}, epoch {r.epochs})"
+                                            for r in waiting.itertuples()) + "."
+
+
+def fronts_table(fronts: pd.DataFrame):
+    """The stored fronts' chemistry beside the test MAE of the column each one starts.
+
+    Args:
+        fronts: :func:`ctlib.analysis.fronts.front_summary` rows.
+
+    Returns:
+        a pandas ``Styler`` without index over the stored fronts, columns ``task, front,
+        epochs, drift, silhouette, best k, mean R², as stored, mean R², learned part,
+        transferred into, test MAE`` (``"0.0912 ± 0.0031 (3/3 seeds)"``, MAE in the
+        target's unit: eV/atom for E_f, eV for E_g); measures with 3 decimals, ``—`` when missing.
+    """
+    from ctlib.report import fmt_sig
+
+    show = fronts[fronts["status"] == "stored"]
+    show = show.assign(**{"test MAE": [f"{fmt_sig(m)} ± {fmt_sig(s)} ({n}/{p} seeds)" for m, s, n, p in
+                                       zip(show["mae"], show["mae_std"], show["n"], show["n_planned"])]})
+    show = show[["task", "front", "epochs", "drift", "silhouette", "k_best", "r2_stored", "r2_learned",
+                 "column", "test MAE"]].rename(columns={
+        "r2_stored": "mean R², as stored", "r2_learned": "mean R², learned part", "k_best": "best k",
+        "column": "transferred into"})
+    three = {c: "{:.3f}" for c in ("drift", "silhouette", "mean R², as stored", "mean R², learned part")}
+    return show.style.format(three | {"best k": "{:.0f}"}, na_rep="—").hide(axis="index")
 
 
 # --------------------------------------------------------------------------- #

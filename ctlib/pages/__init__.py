@@ -17,7 +17,8 @@ MAE is shown by :func:`fmt_mae` (3 significant digits). Pages 07 and 08 use
 
 The package: :mod:`.common` (formats, pending, summaries), :mod:`.tables`, :mod:`.figures`,
 :mod:`.text` (the top of a page, budget notes, direction tables), :mod:`.sources` (the
-CT table pages 07 and 08 analyse). Every name is re-exported here.
+CT table pages 07 and 08 analyse). Every name of these is re-exported here. Two page modules
+are imported by name: :mod:`.table1` (page 02) and :mod:`.jarvis` (page 09).
 """
 from __future__ import annotations
 
