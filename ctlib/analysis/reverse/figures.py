@@ -34,7 +34,14 @@ def plot_shap_beeswarm(values, X, *, names: Sequence[str] | None = None, title: 
     names = list(names) if names is not None else feature_names(v.shape[1])
     fig, ax = plt.subplots(figsize=(6.5, 0.33 * max_display + 1.5))
     expl = shap.Explanation(values=v, data=np.asarray(X, dtype=np.float64), feature_names=names)
-    shap.plots.beeswarm(expl, max_display=max_display, ax=ax, show=False, plot_size=None)
+    # shap jitters the dots with numpy's global generator: a fixed draw makes the figure (and
+    # the built book) the same on every build; the caller's generator state is restored
+    state = np.random.get_state()
+    np.random.seed(0)
+    try:
+        shap.plots.beeswarm(expl, max_display=max_display, ax=ax, show=False, plot_size=None)
+    finally:
+        np.random.set_state(state)
     if title:
         ax.set_title(title)
     fig.tight_layout()
