@@ -31,6 +31,7 @@ not part of a run's config hash, only of its record.
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -74,54 +75,54 @@ class Step:
     parallel: bool = False
 
 
+# Step functions are module-level functions (bound with functools.partial), so that they
+# pickle by reference: a campaign worker process or a Dask task receives them as they are.
+def _ct_front_step(short: str | None, p: Profile, train: bool, device: str, context=None) -> list:
+    from ctlib import experiments as ex
+
+    if short is None:
+        return [ex.pretrain_ct_multitask(p, 0, device=device, train=train, context=context)]
+    if short == "alt":
+        return [ex.pretrain_ct_alt_schedule(p, 0, device=device, train=train, context=context)]
+    return [ex.pretrain_front("ct", short, p, 0, device=device, train=train, context=context)]
+
+
 def _ct_front(short: str | None):
     """A step function for one CT pretraining, seed 0: ``None`` = multi-task, ``"alt"`` =
     multi-task under the profile's other schedule, else the single target ``short``."""
-    def train(p: Profile, train: bool, device: str, context=None) -> list:
-        from ctlib import experiments as ex
-
-        if short is None:
-            return [ex.pretrain_ct_multitask(p, 0, device=device, train=train, context=context)]
-        if short == "alt":
-            return [ex.pretrain_ct_alt_schedule(p, 0, device=device, train=train, context=context)]
-        return [ex.pretrain_front("ct", short, p, 0, device=device, train=train, context=context)]
-    return train
+    return functools.partial(_ct_front_step, short)
 
 
-def _table(name: str):
-    """A step function that runs one table function of :mod:`ctlib.experiments`."""
-    def train(p: Profile, train: bool, device: str, context=None):
-        from ctlib import experiments as ex
+def _table_step(name: str, p: Profile, train: bool, device: str, context=None, **kw):
+    from ctlib import experiments as ex
 
-        return getattr(ex, name)(p, device=device, train=train, context=context)
-    return train
+    return getattr(ex, name)(p, device=device, train=train, context=context, **kw)
+
+
+def _table(name: str, **kw):
+    """A step function that runs one table function of :mod:`ctlib.experiments` (with ``kw``)."""
+    return functools.partial(_table_step, name, **kw)
 
 
 def _table2(backs):
     """A step function for Table II with the back ends ``backs`` only."""
-    def train(p: Profile, train: bool, device: str, context=None):
-        from ctlib import experiments as ex
-
-        return ex.table2(p, device=device, train=train, backs=backs, context=context)
-    return train
+    return _table("table2", backs=backs)
 
 
 def _table4(variants):
     """A step function for the Table IV columns ``variants`` (None: all)."""
-    def train(p: Profile, train: bool, device: str, context=None):
-        from ctlib import experiments as ex
+    return _table("table4", variants=variants)
 
-        return ex.table4(p, device=device, train=train, variants=variants, context=context)
-    return train
+
+def _ct_multitask_step(seeds, p: Profile, train: bool, device: str, context=None) -> list:
+    from ctlib import experiments as ex
+
+    return [ex.pretrain_ct_multitask(p, s, device=device, train=train, context=context) for s in seeds]
 
 
 def _ct_multitask_seeds(seeds):
     """A step function for CT multi-task pretrainings with the front ``seeds``."""
-    def train(p: Profile, train: bool, device: str, context=None) -> list:
-        from ctlib import experiments as ex
-
-        return [ex.pretrain_ct_multitask(p, s, device=device, train=train, context=context) for s in seeds]
-    return train
+    return functools.partial(_ct_multitask_step, tuple(seeds))
 
 
 def _fractions(p: Profile, train: bool, device: str, context=None) -> list:
@@ -411,21 +412,20 @@ def format_status(df: pd.DataFrame) -> str:
 POLL_S = 20.0  # a worker with nothing to claim waits this long for the others' runs
 
 
-def _worker(p: Profile, index: int, hours: float | None, core: int | None, device: str) -> int:
-    """Body of one campaign worker: train the runs of step ``index`` that no other worker
-    holds, on one core, until every run of the step is stored (0), the budget is spent (3),
-    or the runs still missing wait for inputs that no worker is training (0)."""
+def _worker(p: Profile, train: Callable, hours: float | None, core: int | None, device: str) -> int:
+    """Body of one lock-file worker: train the runs of the step function ``train`` that no
+    other worker holds, on one core, until every run of the step is stored (0), the budget
+    is spent (3), or the runs still missing wait for inputs that no worker is training (0)."""
     from ctlib.context import RunContext, TimeBudgetReached
 
     if core is not None and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {core})  # one core: the trainer then uses one torch thread
-    step = plan(p)[index]
     ctx = RunContext.with_budget(hours, claim=True, log_every=1)
     stats = ctx.stats
     try:
         while True:
             trained, busy = stats["trained"], stats["busy"]
-            if all(r is not None for r in _runs(step.train(p, True, device, ctx))):
+            if all(r is not None for r in _runs(train(p, True, device, ctx))):
                 return 0
             if stats["trained"] > trained:
                 continue  # what it stored may be the input of a run still missing
@@ -440,9 +440,12 @@ def _worker_main(*args) -> None:
     sys.exit(_worker(*args))
 
 
-def _train_parallel(p: Profile, index: int, workers: int, device: str, hours: float | None) -> int:
-    """Train step ``index`` with ``workers`` processes, one core each, within ``hours``;
-    3 = budget spent."""
+def train_processes(p: Profile, train: Callable, workers: int, device: str = "auto",
+                    hours: float | None = None) -> int:
+    """Train the runs of the step function ``train`` with ``workers`` processes that claim
+    runs through lock files (``executor="processes"``), one core each, within ``hours``;
+    returns 0, or 3 when the budget was spent. ``train`` must pickle (a module-level
+    function or a :func:`functools.partial` of one)."""
     import multiprocessing
 
     from ctlib import runs
@@ -451,7 +454,7 @@ def _train_parallel(p: Profile, index: int, workers: int, device: str, hours: fl
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     ctx = multiprocessing.get_context("spawn")  # no fork of a process that has run torch
     procs = [ctx.Process(target=_worker_main,
-                         args=(p, index, hours, cores[i % len(cores)] if cores else None, device))
+                         args=(p, train, hours, cores[i % len(cores)] if cores else None, device))
              for i in range(workers)]
     for proc in procs:
         proc.start()
@@ -473,12 +476,19 @@ def default_workers(device: str = "auto") -> int:
 
 
 def run_campaign(profile, hours: float | None = None, device: str = "auto",
-                 out: Callable[[str], None] = print, tiers=None, workers: int = 1) -> int:
+                 out: Callable[[str], None] = print, tiers=None, workers: int = 1,
+                 scheduler: str | None = None, executor: str = "dask") -> int:
     """Train the missing runs of ``profile`` in plan order, within ``hours``.
 
     ``tiers``: train only the steps of these tiers (default: all).
     ``workers``: processes that share a ``parallel`` step, one core each
     (:func:`default_workers`); 1 trains every step in this process.
+    ``scheduler``: the address of a Dask scheduler (``tcp://host:8786``); every step's runs
+    are then submitted to that cluster, one task per run (:mod:`ctlib.cluster`).
+    ``executor``: how ``workers`` > 1 share a parallel step without a scheduler: ``dask``
+    (a :func:`ctlib.cluster.local_cluster`, the default) or ``processes`` (worker processes
+    that claim runs through lock files; kept to measure one against the other,
+    ``benchmarks/workers.py``).
 
     Returns 0 when every planned run is stored, 3 when the budget ran out
     first (call again to continue). Errors propagate after the status table
@@ -486,14 +496,17 @@ def run_campaign(profile, hours: float | None = None, device: str = "auto",
     """
     from ctlib.context import RunContext, TimeBudgetReached
 
+    if executor not in ("dask", "processes"):
+        raise ValueError(f"executor must be 'dask' or 'processes', got {executor!r}")
     p = profile if isinstance(profile, Profile) else get_profile(profile)
     t0 = time.time()
-    out(f"campaign {p.name}: budget {'none' if hours is None else f'{hours:g} h'}")
+    out(f"campaign {p.name}: budget {'none' if hours is None else f'{hours:g} h'}"
+        + (f", runs on the Dask scheduler {scheduler}" if scheduler else ""))
     out(format_status(status(p)))
     ctx = RunContext.with_budget(hours, log_every=1)
-    code, started = 0, False
+    code, started, dask = 0, False, None
     try:
-        for index, step in enumerate(plan(p)):
+        for step in plan(p):
             if tiers is not None and step.tier not in tiers:
                 continue
             if all(r is not None for r in _runs(step.train(p, False, device))):
@@ -501,19 +514,34 @@ def run_campaign(profile, hours: float | None = None, device: str = "auto",
             if started and ctx.spent():  # the first pending step always gets a start
                 code = 3
                 break
-            share = step.parallel and workers > 1
-            out(f"[{time.strftime('%H:%M:%S')}] tier {step.tier}: {step.name}"
-                + (f" ({workers} workers, one core each)" if share else ""))
+            share = scheduler is not None or (step.parallel and workers > 1)
+            how = ("" if not share else f" (Dask scheduler {scheduler})" if scheduler else
+                   f" ({workers} workers, one core each)")
+            out(f"[{time.strftime('%H:%M:%S')}] tier {step.tier}: {step.name}{how}")
             started = True
             if not share:
                 step.train(p, True, device, ctx)
-            elif _train_parallel(p, index, workers, device, ctx.hours_left()) == 3:
-                code = 3
-                break
+            elif executor == "processes" and scheduler is None:
+                if train_processes(p, step.train, workers, device, ctx.hours_left()) == 3:
+                    code = 3
+                    break
+            else:
+                from ctlib import cluster
+
+                if dask is None:
+                    dask = (None, cluster.connect(scheduler)) if scheduler else cluster.local_cluster(workers)
+                if cluster.train_step(dask[1], p, step.train, device=device, hours=ctx.hours_left(),
+                                      pin=scheduler is None, out=out) == 3:
+                    code = 3
+                    break
     except TimeBudgetReached as stop:
         out(str(stop))
         code = 3
     finally:
+        if dask is not None:
+            dask[1].close()
+            if dask[0] is not None:
+                dask[0].close()
         out(f"after {(time.time() - t0) / 3600:.2f} h:")
         out(format_status(status(p)))
     if code == 3:

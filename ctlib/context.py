@@ -32,12 +32,19 @@ class RunContext:
         log_every: print one line to stderr every this many epochs of each run (0: none).
         stats: ``{"trained": n, "busy": n}``: runs this context trained after claiming them,
             and runs it skipped because another process held them.
+        collect: plan only: a missing run is not trained but its run id is appended here
+            (a step function walked with it lists the runs it would train now; a back end
+            whose front is missing is not listed until that front is stored).
+        only: train only the missing runs with these ids; any other missing run is only
+            looked up (a cluster task that walks a step function to train one run).
     """
 
     deadline: float | None = None
     claim: bool = False
     log_every: int = 0
     stats: dict = field(default_factory=lambda: {"trained": 0, "busy": 0})
+    collect: list | None = None
+    only: frozenset | None = None
 
     @classmethod
     def with_budget(cls, hours: float | None, **kw) -> "RunContext":

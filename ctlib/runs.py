@@ -233,6 +233,12 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
             return rec
     if dry_run:
         return None
+    if ctx.collect is not None:   # plan only: name the run, train nothing
+        if rid not in ctx.collect:
+            ctx.collect.append(rid)
+        return None
+    if ctx.only is not None and rid not in ctx.only:
+        return None
     check_clean_tree(profile)
     ckpt_root = Path(run_root if run_root is not None else default_run_root())
     run_dir = checkpoint_dir(profile, experiment, rid, ckpt_root)

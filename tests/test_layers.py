@@ -15,7 +15,7 @@ LAYERS = (
     ("ctlib.data", "ctlib.models", "ctlib.embeddings", "ctlib.zoo", "ctlib.checkpoints"),
     ("ctlib.train", "ctlib.results"),
     ("ctlib.runs", "ctlib.lookup"),
-    ("ctlib.experiments", "ctlib.campaign"),
+    ("ctlib.experiments", "ctlib.campaign", "ctlib.cluster"),
     ("ctlib.analysis",),
     ("ctlib.claims", "ctlib.pages", "ctlib.notes", "ctlib.params", "ctlib.book", "ctlib.cli", "ctlib.__main__"),
 )

@@ -577,7 +577,7 @@ def test_notebook_11_follows_the_page_conventions():
     assert code[-1].metadata.get("tags") == ["remove-cell"] and "write_summary(out, NB" in code[-1].source
     assert all(c.outputs == [] and c.execution_count is None for c in code)
     src = "\n".join(c.source for c in code)
-    assert "notebook_params(" in code[1].source and "params.show()" in code[1].source
+    assert "start_page(\"11_pretraining\"" in code[1].source
     assert 'NB = "11_pretraining"' in src or 'NB, out = "11_pretraining"' in src
     assert "savefig(" in src
     for line in code[0].source.splitlines():          # every parameter is commented

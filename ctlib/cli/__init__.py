@@ -232,15 +232,18 @@ def build_parser() -> argparse.ArgumentParser:
                 CPU-hours spent and an estimate of the hours left. Exit status: 0 when
                 every planned run is stored, 3 when the budget ran out first.
                 A committed profile's runs are trained only from a clean git tree.
-                On CPU the runs of the data-scarce transfer and of the learning curve
-                (many CGCNN runs, no front to pretrain) are shared by --workers
-                processes, one core each (default: one per core); every other step
-                trains in one process with every core.
+                On CPU the runs of the many-run steps (data-scarce transfer, zoo,
+                Matbench, learning curve) are shared by a local Dask cluster of
+                --workers single-thread processes, one core each (default: one per
+                core); every other step trains in one process with every core. With
+                --scheduler every step's runs go to that Dask cluster, one task per
+                run; its workers must share the run folder, results and data.
                 """,
                 """
                 ctlib campaign --profile cpu --status
                 nohup nice -n 19 ctlib campaign --profile cpu --hours 2.5 > campaign.log 2>&1 &
                 ctlib campaign --profile cpu --device cuda
+                ctlib campaign --profile cpu --scheduler tcp://scheduler-host:8786
                 """)
     camp.add_argument("--profile", default="cpu", help="profile to train (default: cpu)")
     camp.add_argument("--hours", type=float, default=None,
@@ -252,6 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
     camp.add_argument("--workers", type=int, default=None, metavar="N",
                       help="processes sharing the many-run steps (scarce transfer, learning curve), "
                            "one core each (default: one per core on CPU, 1 on a GPU)")
+    camp.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                      help="a running Dask scheduler (tcp://host:8786): every step's runs are its tasks "
+                           "(default: this machine; many-run steps on a local Dask cluster)")
+    camp.add_argument("--executor", default="dask", choices=("dask", "processes"),
+                      help="how --workers share a many-run step without --scheduler: a local Dask "
+                           "cluster (default) or processes that claim runs through lock files")
     camp.add_argument("--status", action="store_true", help="print the progress table and exit")
     camp.set_defaults(func=_cmd_campaign)
     return p
@@ -270,7 +279,7 @@ def _cmd_campaign(args) -> int:
     workers = args.workers if args.workers is not None else campaign.default_workers(args.device)
     return campaign.run_campaign(args.profile, hours=args.hours, device=args.device,
                                  out=lambda msg: print(msg, flush=True), tiers=args.tier,
-                                 workers=workers)
+                                 workers=workers, scheduler=args.scheduler, executor=args.executor)
 
 
 def main(argv: list[str] | None = None) -> int:

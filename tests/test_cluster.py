@@ -1,0 +1,84 @@
+"""Campaign steps on a Dask cluster (ctlib.cluster): plan mode names the runs a step would
+train without training them, one task trains one run, a back end waits for its front,
+and a worker killed mid-run loses nothing (the run resumes from its epoch checkpoint)."""
+import json
+import sys
+
+import cloudpickle
+import pytest
+
+from ctlib import cluster
+from ctlib import experiments as ex
+from ctlib.config import get_profile
+from ctlib.context import RunContext
+from ctlib.train import KILL_HOOK_ENV
+
+
+# the step functions below travel to the workers by value (tests/ is not on their path)
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+@pytest.fixture
+def stores(tmp_path, monkeypatch, data_root):
+    monkeypatch.setenv("CTLIB_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("CTLIB_RUNS", str(tmp_path / "runs"))
+    return tmp_path
+
+
+def two_seeds(p, train, device, context=None):
+    """A step function: two smoke CGCNN runs on HOIP (seeds 0 and 1)."""
+    ds, split = ex.hoip_data(p)
+    return [ex.train_one("cgcnn", ["atomization_energy_per_atom"], ds, split, profile=p, seed=s,
+                         experiment="scarce", device=device, train=train, context=context) for s in (0, 1)]
+
+
+def front_then_back(p, train, device, context=None):
+    """A step function whose back end needs its front's table (as Table II's)."""
+    front = ex.pretrain_front("cgcnn", "E_f", p, 0, device=device, train=train, context=context)
+    emb = ex.embedding_path(front)
+    if emb is None:
+        return [front, None]
+    ds, split = ex.hoip_data(p)
+    return [front, ex.train_one("cgcnn", ["atomization_energy_per_atom"], ds, split, profile=p, seed=0,
+                                experiment="scarce", embedding=emb, device=device, train=train,
+                                context=context)]
+
+
+def test_plan_mode_names_the_runs_and_trains_nothing(stores):
+    p = get_profile("smoke")
+    ids = cluster.pending_runs(p, two_seeds)
+    assert len(ids) == 2 and all(i.startswith("cgcnn-") and i.endswith(f"-s{s}") for i, s in zip(ids, (0, 1)))
+    assert not (stores / "results").exists() and not (stores / "runs").exists()
+    # only=: a task trains its own run and looks the other one up
+    recs = two_seeds(p, True, "cpu", RunContext(only=frozenset(ids[1:])))
+    assert recs[0] is None and recs[1]["run_id"] == ids[1]
+    assert cluster.pending_runs(p, two_seeds) == ids[:1]
+
+
+def test_a_back_end_is_named_only_once_its_front_is_stored(stores):
+    p = get_profile("smoke")
+    first = cluster.pending_runs(p, front_then_back)
+    assert len(first) == 1 and first[0].startswith("cgcnn-formation_energy_per_atom-")   # the front only
+    front_then_back(p, True, "cpu", RunContext(only=frozenset(first)))
+    second = cluster.pending_runs(p, front_then_back)
+    assert len(second) == 1 and second[0] != first[0]                                    # now its back end
+
+
+@pytest.mark.slow
+def test_a_local_cluster_trains_a_step_and_a_killed_worker_loses_no_run(stores):
+    """Every worker process kills itself (SIGKILL) right after epoch 1's checkpoint of each
+    run; the nanny starts a new worker, the scheduler gives it the task again, and the run
+    resumes from epoch 1: both runs are stored, each resumed, none trained twice."""
+    p = get_profile("smoke")
+    lines = []
+    clu, client = cluster.local_cluster(2, env={KILL_HOOK_ENV: "1"})
+    try:
+        assert cluster.train_step(client, p, two_seeds, device="cpu", pin=True, out=lines.append) == 0
+        assert cluster.train_step(client, p, front_then_back, device="cpu", pin=True, out=lines.append) == 0
+    finally:
+        client.close()
+        clu.close()
+    recs = [json.loads(f.read_text()) for f in sorted((stores / "results" / "smoke").glob("*/*.json"))]
+    assert len(recs) == 4 and len(lines) == 4                       # 2 seeds, then a front and its back end
+    assert all(r["resumed_from_epoch"] == 1 and r["epochs_run"] == 2 for r in recs)
+    assert cluster.pending_runs(p, two_seeds) == [] and cluster.pending_runs(p, front_then_back) == []
