@@ -498,6 +498,13 @@ def run_campaign(profile, hours: float | None = None, device: str = "auto",
 
     if executor not in ("dask", "processes"):
         raise ValueError(f"executor must be 'dask' or 'processes', got {executor!r}")
+    from ctlib.train import distributed
+
+    if distributed.requested():   # under torchrun: every process walks the plan; each run uses them all
+        if scheduler is not None:
+            raise ValueError("--scheduler and torchrun do not mix: run the campaign under torchrun "
+                             "(one run on several processes) or on a Dask cluster (one run per worker)")
+        workers = 1
     p = profile if isinstance(profile, Profile) else get_profile(profile)
     t0 = time.time()
     out(f"campaign {p.name}: budget {'none' if hours is None else f'{hours:g} h'}"

@@ -24,7 +24,7 @@ import torch
 from ctlib.config import TrainConfig
 from ctlib.context import RunContext, default_context
 from ctlib.results import SCHEMA_VERSION, ResultStore, config_hash, make_run_id, split_hash
-from ctlib.train import Trainer, use_progress_bar
+from ctlib.train import Trainer, distributed, use_progress_bar
 from ctlib.utils import atomic_write, code_version, to_jsonable, write_json_atomic
 
 
@@ -283,11 +283,12 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
         rec = trainer.fit(dataset, split, targets, graphs=graphs)
         rec["run_dir"] = str(run_rel)  # relative to the checkpoint root: no machine path in records
 
+        main = distributed.world()[0] == 0   # under torchrun only process 0 writes
         emb_path = store.artifact_path(profile, experiment, "embeddings", rid, ".json")
-        emb = ElementEmbedding.from_model(trainer.model, provenance=prov)
-        emb.save(emb_path)
+        if main:
+            ElementEmbedding.from_model(trainer.model, provenance=prov).save(emb_path)
         pred_rel = None
-        if save_predictions and "test" in split and len(split["test"]):
+        if main and save_predictions and "test" in split and len(split["test"]):
             import pandas as pd
 
             te = np.asarray(split["test"], dtype=np.int64)
@@ -312,7 +313,9 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
             "extra": to_jsonable(extra or {}),
             "filled_elements": list(getattr(front, "filled_elements", []) or []),
         }
-        store.save(record)
+        if main:
+            store.save(record)
+        distributed.barrier()   # every process sees the stored record before it goes on
         if lock is not None:
             ctx.stats["trained"] += 1
         return record

@@ -154,22 +154,32 @@ class Loader:
         return len(self.sampler)
 
     def __iter__(self):
+        for batch, _ in self.shards():
+            yield batch
+
+    def shards(self, rank: int = 0, size: int = 1):
+        """``(batch, real)`` per global batch: process ``rank`` of ``size``'s part of it
+        (structures ``rank, rank + size, ...``; all of it for one process). A part that
+        would be empty (a batch smaller than ``size``) is the batch's first structure with
+        ``real=False``, whose loss the trainer weighs 0, so that every process takes part in
+        every step of a DistributedDataParallel run."""
         gen = None
         if self.augment is not None:
             state = np.random.SeedSequence([self.seed, self.epoch]).generate_state(1, np.uint64)
             gen = torch.Generator().manual_seed(int(state[0]) >> 1)
         for pos in self.sampler:
             sel = self.idx[pos]
+            mine = sel[rank::size] if size > 1 else sel
+            real = len(mine) > 0
+            if not real:
+                mine = sel[:1]
             if self.kind == "ct":
-                batch = collate_ct(self.ds, sel, self.targets)
-                if self.augment is not None:
-                    batch = self.augment(batch, gen)
-                yield batch
+                batch = collate_ct(self.ds, mine, self.targets)
             else:
-                batch = collate_graphs(self.ds, self.graphs, sel, self.targets)
-                if self.augment is not None:
-                    batch = self.augment(batch, gen)
-                yield batch
+                batch = collate_graphs(self.ds, self.graphs, mine, self.targets)
+            if self.augment is not None:
+                batch = self.augment(batch, gen)
+            yield batch, real
 
 
 def make_loader(ds: CrystalDataset, kind: str, idx, targets: Sequence[str], batch_size: int,

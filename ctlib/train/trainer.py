@@ -19,6 +19,7 @@ from ctlib.config import TrainConfig  # noqa: F401 (the trainer's settings; also
 from ctlib.models import CrystalModel, load_model, param_groups, save_model
 from ctlib.context import RunContext, TimeBudgetReached, default_context  # noqa: F401
 from ctlib.results import config_hash, fit_record, now_iso, split_hash
+from ctlib.train import distributed
 from ctlib.train.parts import (_display_path, _normaliser, _with_targets, cpu_has_native_bf16,  # noqa: F401
                                regression_metrics, resolve_device, use_progress_bar)
 from ctlib.utils import available_cores, write_json_atomic
@@ -65,7 +66,7 @@ class Trainer:
         self.progress = progress
         self.on_epoch = on_epoch
         self.context = default_context(context)
-        self.device = resolve_device(self.cfg.device)
+        self.device = distributed.setup(resolve_device(self.cfg.device))
         if self.cfg.precision == "bf16" and self.device.type == "cpu" and not cpu_has_native_bf16():
             warnings.warn(
                 f"precision 'bf16' on a CPU without native bfloat16 ({torch.backends.cpu.get_cpu_capability()}): "
@@ -181,8 +182,10 @@ class Trainer:
             raise ValueError(f"task_weights has {len(tw)} entries but there are {k} targets")
         return torch.tensor(tw, dtype=torch.float32, device=self.device)
 
-    def _loss(self, pred: torch.Tensor, y: torch.Tensor, weights) -> torch.Tensor:
-        """Masked loss on standardised targets. pred, y: (B, K); y may hold NaN."""
+    def _loss(self, pred: torch.Tensor, y: torch.Tensor, weights, count=None) -> torch.Tensor:
+        """Masked loss on standardised targets. pred, y: (B, K); y may hold NaN. ``count``:
+        (K,) labels per task to divide by (default: this batch's; several processes pass
+        the whole global batch's, :mod:`ctlib.train.distributed`)."""
         mean = torch.as_tensor(self.mean, dtype=pred.dtype, device=pred.device)
         std = torch.as_tensor(self.std, dtype=pred.dtype, device=pred.device)
         y = y.to(pred.dtype)
@@ -190,7 +193,7 @@ class Trainer:
         ys = (torch.where(mask, y, mean) - mean) / std
         diff = torch.where(mask, pred - ys, torch.zeros_like(pred))
         per = diff * diff if self.cfg.loss == "mse" else diff.abs()
-        count = mask.sum(0).to(pred.dtype)
+        count = mask.sum(0).to(pred.dtype) if count is None else count.to(pred.dtype)
         task = per.sum(0) / count.clamp(min=1.0)  # (K,)
         if weights is None:
             return task.sum()
@@ -316,7 +319,7 @@ class Trainer:
         c = self.cfg
         prev_threads = torch.get_num_threads()
         if self.device.type == "cpu":
-            torch.set_num_threads(c.num_threads or available_cores())
+            torch.set_num_threads(c.num_threads or max(1, available_cores() // distributed.local_size()))
         try:
             return self._fit(full_ds, ds, sp, targets, graphs, s_hash)
         finally:
@@ -343,6 +346,12 @@ class Trainer:
         # one loader; loader.set_epoch(e) picks the shuffle and augmentation of (seed, e)
         loader = self._loader(ds, tr, targets, shuffle=True, seed=c.seed, graphs=graphs,
                               augment=augment)
+        rank, size = distributed.world()
+        loader.shard = (rank, size)
+        if size > 1 and isinstance(weights, str):
+            raise ValueError("task_weights='uncertainty' is not supported on several processes "
+                             "(its loss is not a sum over structures); use fixed weights or one process")
+        self._net = distributed.wrap(self.model, self.device)
         opt = self._optimizer(self._param_groups())
         sched = self._scheduler(opt, loader)
 
@@ -373,7 +382,7 @@ class Trainer:
             # checkpoints before wall_s was kept: the epochs' own times, a lower bound
             wall_before = float(ck.get("wall_s", sum(h["time_s"] for h in history)))
 
-        if self.on_epoch is not None and start_epoch == 0:
+        if self.on_epoch is not None and start_epoch == 0 and rank == 0:
             self.on_epoch(0, self.model, [])
         use_bar = use_progress_bar(self.progress)
         from tqdm.auto import tqdm
@@ -402,7 +411,7 @@ class Trainer:
                 if score < best_val or best_epoch is None:
                     best_val, best_epoch, bad = score, epoch, 0
                     state = {n: v.detach().clone() for n, v in self.model.state_dict().items()}
-                    if best_path is not None:
+                    if best_path is not None and rank == 0:
                         save_atomic({"model": state, "epoch": epoch, "identity": ident,
                                             "mean": self.mean.tolist(), "std": self.std.tolist()},
                                            best_path)
@@ -414,9 +423,9 @@ class Trainer:
                     done, stopped_early = True, True
                 if epoch >= c.epochs:
                     done = True
-                if self.on_epoch is not None:
+                if self.on_epoch is not None and rank == 0:
                     self.on_epoch(epoch, self.model, history)
-                if last_path is not None:
+                if last_path is not None and rank == 0:
                     save_atomic({
                         "identity": ident, "epoch": epoch, "model": self.model.state_dict(),
                         "optimizer": opt.state_dict(),
@@ -443,7 +452,8 @@ class Trainer:
                         bar.write(msg)
                     else:
                         print(msg, file=sys.stderr)
-                if not done and self.context.spent():
+                distributed.barrier()   # the epoch's checkpoint is written before anyone goes on
+                if not done and distributed.agree(self.context.spent()):
                     raise TimeBudgetReached(f"time budget spent after epoch {epoch}/{c.epochs}; "
                                             f"the run resumes from {last_path}")
         finally:
@@ -459,14 +469,15 @@ class Trainer:
         val_metrics = self._metrics(ds, va, targets, graphs) if has_val else None
         test_metrics = (self._metrics(ds, sp["test"], targets, graphs)
                         if "test" in sp and len(sp["test"]) else None)
-        if self.run_dir is not None:
+        if self.run_dir is not None and rank == 0:
             self._save_final(targets)
+        distributed.barrier()
         return fit_record(
             model=self.model, train_config=c, targets=targets, units=self.units, dataset=full_ds,
             split_counts={k: int(len(v)) for k, v in sp.items()}, split_hash=s_hash, device=self.device,
             # the machine's cores this run had (a campaign worker on 1 of 2 cores: 0.5), so
             # that wall_s x machine_share is the run's share of the machine's hours
-            machine_share=(min(1.0, torch.get_num_threads() / (os.cpu_count() or 1))
+            machine_share=(min(1.0, torch.get_num_threads() * distributed.local_size() / (os.cpu_count() or 1))
                            if self.device.type == "cpu" else 1.0),
             started=started, wall_s=wall_before + time.perf_counter() - t0,  # every process of a resumed run
             history=history, best_epoch=best_epoch, stopped_early=stopped_early, resumed_from=resumed_from,
@@ -481,27 +492,34 @@ class Trainer:
         torch.manual_seed(epoch_seed(c.seed, epoch, 1))
         np.random.seed(epoch_seed(c.seed, epoch, 2))
         random.seed(epoch_seed(c.seed, epoch, 3))
-        self.model.train()
+        self._net.train()
         lr = opt.param_groups[0]["lr"]
         t0 = time.perf_counter()
         total, n_seen = 0.0, 0
         from tqdm.auto import tqdm
 
-        for batch in tqdm(loader, desc=f"epoch {epoch}", leave=False, unit="batch",
-                          disable=not use_bar):
+        rank, size = distributed.world()
+        for batch, real in tqdm(loader.shards(rank, size), total=len(loader), desc=f"epoch {epoch}",
+                                leave=False, unit="batch", disable=not use_bar):
             batch = batch.to(self.device)
             with self._autocast():
-                pred = self.model(batch)
-            loss = self._loss(pred.float(), batch.y, weights)
+                pred = self._net(batch)
+            count = None
+            if size > 1:   # divide by the global batch's labels; DDP averages, so scale by size
+                count = distributed.all_sum(torch.isfinite(batch.y).sum(0).float() * float(real))
+            loss = self._loss(pred.float(), batch.y, weights, count) * float(real)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss * size).backward()
             if c.clip_grad is not None:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.clip_grad)
             opt.step()
             if sched is not None and c.scheduler == "onecycle":
                 sched.step()
-            b = int(batch.num_graphs)
+            b = int(batch.num_graphs) if real else 0
             lv = float(loss.detach())
+            if size > 1:
+                lv, b = (float(v) for v in distributed.all_sum(torch.tensor([lv, float(b)], dtype=torch.float64)))
+                b = int(b)
             if not math.isfinite(lv):
                 raise FloatingPointError(f"training loss became {lv} at epoch {epoch}; lower "
                                          f"lr (now {lr:g}) or set clip_grad")
