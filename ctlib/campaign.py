@@ -16,15 +16,17 @@ stderr (the :class:`ctlib.context.RunContext` it passes down has ``log_every=1``
 
 With ``workers`` > 1 (``--workers``; on CPU the default is one per core), a
 step of many CGCNN runs with no front to pretrain (``Step.parallel``: the
-data-scarce transfer and the learning curve) is trained by that many worker
-processes, each pinned to one core with one torch thread. One run leaves its
-second thread partly idle: on Castelli-3,334 two such workers train 1.82x the
-structures/s of one 2-thread process; on the MP-2018 E_f back end 1.25x at 500
-training cells and 1.33x at 8,000, but only 1.06x at the tables' 4,000, so
-Tables II-IV stay one process (``benchmarks/workers.py``). The workers walk
-the same step side by side and claim each run before training it
-(``RunContext(claim=True)``, :func:`ctlib.runs.claim`), so no run is trained twice; a run whose input
-another worker is still training is taken up once that input is stored.
+data-scarce transfer, the zoo, Matbench, the learning curve) is trained by a
+local Dask cluster of that many single-thread worker processes, one run per
+task (:mod:`ctlib.cluster`). One run leaves its second thread partly idle: on
+Castelli-3,334 two single-core workers train 1.82x the structures/s of one
+2-thread process; on the MP-2018 E_f back end 1.25x at 500 training cells and
+1.33x at 8,000, but only 1.06x at the tables' 4,000, so Tables II-IV stay one
+process (``benchmarks/workers.py``). ``executor="processes"`` keeps the older
+workers, which walk the same step side by side and claim each run through a lock
+file (``RunContext(claim=True)``, :func:`ctlib.runs.claim`); ``scheduler`` sends
+every step's runs to a Dask cluster elsewhere. Under ``torchrun`` every process
+walks the plan and each run is trained by all of them (:mod:`ctlib.train.distributed`).
 
 Everything a run stores is the same whichever device trained it: the device is
 not part of a run's config hash, only of its record.
