@@ -60,7 +60,6 @@ class RunContext:
         return None if self.deadline is None else max(0.0, (self.deadline - time.time()) / 3600.0)
 
 
-#: The context of a call that passes none: no deadline, no claims, no epoch log.
 def default_context(context: RunContext | None) -> RunContext:
     """``context``, or a fresh default :class:`RunContext` when it is None."""
     return context if context is not None else RunContext()
