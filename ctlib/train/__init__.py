@@ -9,7 +9,8 @@
   stops (``ctlib campaign --hours``), after writing that epoch's checkpoint.
 
 The package: :mod:`.trainer` (the :class:`Trainer` and its resumable loop), :mod:`.parts`
-(device, metrics, label normaliser, progress bars, the bf16 check). The record a fit
+(device, metrics, label normaliser, progress bars, the bf16 check), :mod:`.distributed`
+(one run on several processes under ``torchrun``). The record a fit
 returns is assembled by :func:`ctlib.results.fit_record` from what the trainer measured.
 
 The trainer knows nothing of the results store: :func:`ctlib.runs.run` looks a

@@ -52,6 +52,9 @@ class Trainer:
 
     After :meth:`fit` (or :meth:`load`), ``targets``, ``mean`` and ``std``
     ((K,) normaliser of the training split, original units) are set.
+
+    Under ``torchrun`` (``WORLD_SIZE`` > 1) every process trains the same run on its share
+    of each batch, and only process 0 writes (:mod:`ctlib.train.distributed`).
     """
 
     def __init__(self, model: torch.nn.Module, cfg: TrainConfig | dict | None = None,
