@@ -253,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     camp.add_argument("--tier", type=int, nargs="+", default=None, metavar="N",
                       help="train only the steps of these tiers (default: all, in order)")
     camp.add_argument("--workers", type=int, default=None, metavar="N",
-                      help="processes sharing the many-run steps (scarce transfer, learning curve), "
+                      help="workers sharing the many-run steps (scarce transfer, zoo, Matbench, learning curve), "
                            "one core each (default: one per core on CPU, 1 on a GPU)")
     camp.add_argument("--scheduler", default=None, metavar="ADDRESS",
                       help="a running Dask scheduler (tcp://host:8786): every step's runs are its tasks "
