@@ -122,7 +122,7 @@ def learning_curve_parts(lc: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, 
 
 def no_curve_note(profile: str) -> str:
     """The page's line for a profile without learning-curve sizes."""
-    return (f"The `{profile}` profile defines no learning-curve sizes (`extra[\"learning_curve\"]`); "
+    return (f"The `{profile}` profile defines no learning-curve sizes (`sizes.learning_curve`); "
             "the `cpu` profile runs 500, 2,000, 4,000 and 8,000 cells.")
 
 
