@@ -26,7 +26,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ctlib.analysis.reverse.data import PROPERTIES, common_elements, cv_splits, property_matrix
+from ctlib.analysis.reverse.data import PROPERTIES, cv_splits, property_elements, property_matrix
 from ctlib.analysis.reverse.fitting import FitGroup, _check_iterations_threads, _r2, fit_groups, pooled_predictions
 
 __all__ = ["reverse_prediction_cv", "summarize_cv", "reverse_prediction_table", "cv_cache_key"]
@@ -196,11 +196,7 @@ def reverse_prediction_table(tables: Mapping[str, tuple[Sequence[str], np.ndarra
     order = list(order) if order is not None else list(next(iter(tables.values()))[0])
     groups, labels, counts = [], [], []
     for prop in props:
-        col = properties[prop].astype(float)
-        keep = common_elements(tables, col, order)
-        if len(keep) < folds:
-            raise ValueError(f"property {prop!r}: only {len(keep)} elements have a value and a row "
-                             f"in every table; need at least {folds}")
+        col, keep = property_elements(tables, properties, prop, order, folds, f"need at least {folds}")
         with_value = [e for e in order if e in col.index and np.isfinite(col.get(e, np.nan))]
         counts.append({"property": prop, "n_elements": len(keep), "n_with_value": len(with_value),
                        "dropped": " ".join(e for e in order if e not in set(keep))})

@@ -76,6 +76,29 @@ def common_elements(tables: Mapping[str, tuple[Sequence[str], np.ndarray]], y: p
     return [e for e in first if e in have]
 
 
+def property_elements(tables: Mapping[str, tuple[Sequence[str], np.ndarray]], properties: pd.DataFrame,
+                      prop: str, order: Sequence[str] | None, need: int, need_text: str) -> tuple[pd.Series, list[str]]:
+    """One property's values and the elements a CV of it uses (:func:`common_elements`).
+
+    Args:
+        properties: element properties (rows: symbols; columns: property names).
+        need: the fewest elements the caller's scoring can use; ``need_text`` says why in
+            the error (``"need at least 5"``).
+
+    Returns:
+        ``(values as float, ordered symbols)``.
+
+    Raises:
+        ValueError: fewer than ``need`` elements have a value and a row in every table.
+    """
+    col = properties[prop].astype(float)
+    keep = common_elements(tables, col, order)
+    if len(keep) < need:
+        raise ValueError(f"property {prop!r}: only {len(keep)} elements have a value and a row "
+                         f"in every table; {need_text}")
+    return col, keep
+
+
 def property_matrix(elements: Sequence[str], matrix, y: pd.Series,
                     keep: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Rows of ``matrix`` and values of ``y`` for the symbols ``keep``, in that order.

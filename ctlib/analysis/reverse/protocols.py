@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ctlib.analysis.reverse.cv import _cv_group, _props
-from ctlib.analysis.reverse.data import common_elements, cv_splits, property_matrix
+from ctlib.analysis.reverse.data import cv_splits, property_elements, property_matrix
 from ctlib.analysis.reverse.fitting import FitGroup, _check_iterations_threads, _r2, fit_groups, pooled_predictions
 
 __all__ = ["PROTOCOLS", "SPLIT_SEEDS", "SPLIT_TEST", "protocol_table", "protocol_cache_key", "protocol_scope"]
@@ -248,11 +248,8 @@ def protocol_table(tables: Mapping[str, tuple[Sequence[str], np.ndarray]], prope
 
     groups, labels = [], []   # one group per (table, property, protocol)
     for prop in props:
-        col = properties[prop].astype(float)
-        keep = common_elements(tables, col, order)
-        if len(keep) < need:
-            raise ValueError(f"property {prop!r}: only {len(keep)} elements have a value and a row in every "
-                             f"table; the protocols {protocols} need at least {need}")
+        col, keep = property_elements(tables, properties, prop, order, need,
+                                      f"the protocols {protocols} need at least {need}")
         for name in names:
             els, mat = tables[name]
             X, y = property_matrix(els, mat, col, keep)
