@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import glob
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from ctlib.results import ResultStore, default_root
 
 __all__ = [
     "CT_KINDS", "CT_TABLE_ORDER", "EmbeddingNotFound", "EmbeddingSource",
-    "store_root", "profile_dir", "snapshot_dir", "snapshot_files", "store_file", "display_path", "stored_records",
+    "use_store", "store_root", "profile_dir", "snapshot_dir", "snapshot_files", "store_file", "display_path", "stored_records",
     "record_embedding_path", "record_snapshots", "folder_snapshots", "ct_kind",
     "ct_table_records", "ct_tables", "resolve_embeddings", "run_checkpoint", "run_progress",
     "unfinished_run_ids",
@@ -79,6 +80,14 @@ class EmbeddingSource:
 
 
 # --------------------------------------------------------------------- paths
+def use_store(results_root: str | Path | None) -> None:
+    """Point every later lookup of this process at ``results_root`` (sets ``$CTLIB_RESULTS``
+    to its resolved path, which a notebook's kernel then reads everywhere, the pretraining
+    runs included); None leaves the environment as it is."""
+    if results_root is not None:
+        os.environ["CTLIB_RESULTS"] = str(Path(results_root).resolve())
+
+
 def store_root(results_root: str | Path | None = None) -> Path:
     """The store's folder: ``results_root``, else :func:`ctlib.results.default_root`."""
     return Path(results_root) if results_root is not None else default_root()

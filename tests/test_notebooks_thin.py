@@ -1,6 +1,6 @@
 """Notebooks are thin (issue 33 item 6): a notebook calls ctlib and shows the result.
 
-Every code cell is hidden on the rendered page, has at most 15 non-blank lines, and holds
+Every code cell is hidden on the rendered page, has at most 15 lines (blank ones counted), and holds
 no loop (statement or comprehension), no function or class definition, no pivot or
 group-by and no model fit; logic that needs those lives in ctlib, with tests."""
 import ast
@@ -22,7 +22,7 @@ def problems(cell_source: str, tags: list[str]) -> list[str]:
     out = []
     if not HIDDEN & set(tags):
         out.append(f"code is shown (tag it one of {sorted(HIDDEN)})")
-    n = len([line for line in cell_source.splitlines() if line.strip()])
+    n = len(cell_source.splitlines())
     if n > MAX_LINES:
         out.append(f"{n} lines (at most {MAX_LINES})")
     for node in ast.walk(ast.parse(cell_source)):
@@ -40,6 +40,7 @@ def test_the_checker_flags_each_kind_of_thick_cell():
     assert problems("x = f()\n", ["hide-input"]) == []
     assert problems("x = f()\n", []) == [f"code is shown (tag it one of {sorted(HIDDEN)})"]
     assert "16 lines (at most 15)" in problems("x = 1\n" * 16, ["remove-cell"])
+    assert "16 lines (at most 15)" in problems("x = 1\n\n" * 8, ["remove-cell"])   # blank lines count
     assert any("ListComp" in p for p in problems("y = [a for a in b]\n", ["hide-input"]))
     assert any("For" in p for p in problems("for a in b:\n    pass\n", ["hide-input"]))
     assert any("FunctionDef" in p for p in problems("def f():\n    pass\n", ["hide-input"]))

@@ -268,3 +268,16 @@ def test_start_page_validates_and_keeps_page_attributes_out_of_the_parameters(tm
     assert start_page("99_x", show=False, profile="smoke").out.parts[-2:] == ("book", "generated")
     with pytest.raises(ParameterError, match="seeds"):
         start_page("99_x", show=False, profile="smoke", seeds="zero")
+
+
+def test_start_page_points_the_kernel_at_its_results_root(tmp_path, monkeypatch):
+    import os
+
+    from ctlib import lookup
+    from ctlib.book import start_page
+
+    monkeypatch.setenv("CTLIB_RESULTS", str(tmp_path / "elsewhere"))
+    start_page("99_x", show=False, profile="smoke")
+    assert os.environ["CTLIB_RESULTS"] == str(tmp_path / "elsewhere")          # no results_root: untouched
+    start_page("99_x", show=False, profile="smoke", results_root=str(tmp_path / "store"))
+    assert lookup.store_root() == (tmp_path / "store").resolve()

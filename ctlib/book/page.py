@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ctlib import lookup
 from ctlib.book.common import GENERATED, REPO_ROOT, page_header
 from ctlib.config import get_profile
 from ctlib.params import NotebookParams, notebook_params
@@ -56,6 +57,8 @@ def start_page(nb: str, *, show: bool = True, **values: Any) -> Page:
         show: display the page header and the parameter line (a test may pass False).
         **values: every parameter of the notebook's ``parameters`` cell, by name
             (``profile`` is required; the others as :func:`ctlib.params.notebook_params`).
+            A ``results_root`` becomes the store of every lookup of the kernel
+            (:func:`ctlib.lookup.use_store`).
 
     Returns:
         a :class:`Page`; ``page.out`` is a :class:`pathlib.Path`.
@@ -66,6 +69,7 @@ def start_page(nb: str, *, show: bool = True, **values: Any) -> Page:
     from ctlib.plotting import set_style
 
     params = notebook_params(**values).as_dict()
+    lookup.use_store(params.get("results_root"))   # the whole kernel reads that store
     out = Path(params["out_dir"]) if params.get("out_dir") is not None else _default_out()
     page = Page(**params, nb=nb, prof=get_profile(params["profile"]), out=out,
                 t_start=time.perf_counter())

@@ -16,7 +16,6 @@ passes ``pretraining.final_tables`` in.
 """
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,8 +99,7 @@ def page_settings(profile: str, *, results_root: str | Path | None = None, rp_re
     unknown = [b for b in baselines if b not in BASELINE_DESCRIPTIONS]
     if unknown:
         raise ValueError(f"unknown baseline(s) {unknown}; choose from {list(BASELINE_DESCRIPTIONS)}")
-    if results_root is not None:
-        os.environ["CTLIB_RESULTS"] = str(Path(results_root).resolve())
+    lookup.use_store(results_root)
     prof = get_profile(profile)
     return PageSettings(
         profile=prof.name, repeats=int(rp_repeats if rp_repeats is not None else prof.rp_repeats),
