@@ -221,7 +221,7 @@ def parse_existing_folder(value: Any, name: str = "data_root") -> str | None:
     """``None`` (the default: ``$CTLIB_DATA``, else ``data/``) or an existing folder."""
     folder = parse_folder(value, name)
     if folder is not None and not Path(folder).expanduser().is_dir():
-        raise _fail(name, value, f"None ($CTLIB_DATA, else data/) or an existing folder",
+        raise _fail(name, value, "None ($CTLIB_DATA, else data/) or an existing folder",
                     "no such folder")
     return folder
 

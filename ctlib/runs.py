@@ -267,18 +267,17 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
             front.check_data_elements(dataset.subset(np.unique(used)).numbers)
         prov = {"run_id": rid, "config_hash": h, "profile": profile, "experiment": experiment,
                 "model_name": model_name, "targets": targets, "dataset": dataset.name, "seed": int(seed)}
-        on_epoch = None
-        if snapshot_epochs:
-            keep = {int(e) for e in snapshot_epochs}
+        keep = {int(e) for e in snapshot_epochs or ()}
 
-            def on_epoch(epoch, m, history):
-                if epoch in keep:
-                    path = store.snapshot_path(profile, experiment, rid, epoch)
-                    ElementEmbedding.from_model(m, provenance={**prov, "epoch": epoch}).save(path)
-                write_json_atomic(store.progress_path(profile, experiment, rid),
-                                  {**prov, "epochs_planned": tc.epochs, "history": history})
+        def snapshot(epoch, m, history):
+            if epoch in keep:
+                path = store.snapshot_path(profile, experiment, rid, epoch)
+                ElementEmbedding.from_model(m, provenance={**prov, "epoch": epoch}).save(path)
+            write_json_atomic(store.progress_path(profile, experiment, rid),
+                              {**prov, "epochs_planned": tc.epochs, "history": history})
 
-        trainer = Trainer(model, tc, run_dir, resume=not force, progress=progress, on_epoch=on_epoch,
+        trainer = Trainer(model, tc, run_dir, resume=not force, progress=progress,
+                          on_epoch=snapshot if keep else None,
                           context=ctx)
         rec = trainer.fit(dataset, split, targets, graphs=graphs)
         rec["run_dir"] = str(run_rel)  # relative to the checkpoint root: no machine path in records

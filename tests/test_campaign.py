@@ -395,6 +395,7 @@ def test_status_scales_the_plan_by_the_runs_stored_on_this_cpu():
     assert campaign.speed_factor(steps, cpu="Fake CPU 9") == pytest.approx((3.0, 3))  # median of 2, 3, 4
     assert campaign.speed_factor(steps[:1], cpu="Fake CPU 9") == (1.0, 2)     # too few runs: the plan
     assert campaign.speed_factor(steps, cpu="") == (1.0, 0)
+    assert campaign.speed_factor([(step, [old, old, old])], cpu="Fake CPU 9") == (1.0, 0)  # no CPU model
     # only the latest SPEED_WINDOW runs of this CPU set the pace: code that got faster shows at once
     many = [(SimpleNamespace(hours=16.0), [here(i, 3.0 if i < 8 else 1.0) for i in range(16)])]   # all: 2.0
     assert campaign.speed_factor(many, cpu="Fake CPU 9") == (1.0, campaign.SPEED_WINDOW)

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 import torch
 
-from ctlib.data.batch import CTBatch, GraphBatch
 from ctlib.data.collate import collate_ct, collate_graphs
 from ctlib.data.dataset import CrystalDataset
 from ctlib.data.graphs import build_graphs

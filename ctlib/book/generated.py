@@ -200,9 +200,9 @@ def embeddings_fragment(manifest: dict, downloads_rel: str) -> str:
     if not tables:
         lines += [":::{note}",
                   f"**Pending.** No trained CT element table of the `{profile}` profile is stored "
-                  f"yet, so this build offers no files. "
-                  + (f"The `cpu` tables come from the CT pretraining of `ctlib campaign --profile "
-                     f"cpu` (tier 1); " if profile == "cpu" else "")
+                  "yet, so this build offers no files. "
+                  + ("The `cpu` tables come from the CT pretraining of `ctlib campaign --profile "
+                     "cpu` (tier 1); " if profile == "cpu" else "")
                   + f"they appear here, with their files, once the runs' records are under "
                     f"`results/{profile}/fronts/` and the book is built again.",
                   ":::", ""]
