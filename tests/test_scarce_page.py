@@ -53,16 +53,16 @@ def test_verdict_table_and_reasons_of_known_verdicts():
     v = transfer.scarce_verdicts(_scarce_frame())
     t = scarce.verdict_table(v)
     assert list(t.columns) == ["data set", "claim", "verdict", "our change (mean)", "95% interval", "seeds",
-                               "paper", "effect size differs"]
+                               "paper"]
     assert list(t["data set"]) == ["Castelli-3,334 (formation energy)"] * 2 + ["HOIP (atomization energy)"] * 2
     ct = t.iloc[0]
     assert ct["claim"] == "CT mt vs cgcnn92" and ct["our change (mean)"] == "-20.0%"
     assert ct["95% interval"] == "[-20.0%, -20.0%]" and ct["seeds"] == 3   # the same change every seed
-    assert ct["paper"] == "-14.8%" and ct["effect size differs"] == "yes"
+    assert ct["paper"] == "-14.8%" and ct["verdict"] == report.STRONGER   # -20 % lies beyond -14.8 %
     assert t.iloc[1]["verdict"] == report.CONTRADICTED and t.iloc[1]["our change (mean)"] == "+20.0%"
     pending = t.iloc[2]
     assert pending["verdict"] == report.MISSING and pending["95% interval"] == "—"
-    assert pending["our change (mean)"] == "—" and pending["effect size differs"] == "—"
+    assert pending["our change (mean)"] == "—"
     text = scarce.verdict_reasons(v)
     assert text.count("\n") == 3 and text.startswith("- *Castelli-3,334 (formation energy), CT mt vs cgcnn92:* ")
     assert scarce.verdict_reasons(v, labels={}).startswith("- *castelli-3334, CT mt vs cgcnn92:* ")

@@ -48,8 +48,9 @@ def verdict_table(verdicts: pd.DataFrame, labels: Mapping[str, str] = transfer.D
 
     Returns:
         one row per verdict row, columns ``data set, claim, verdict, our change (mean),
-        95% interval, seeds, paper, effect size differs`` (text; percentages signed
-        with one decimal, ``"—"`` where missing; the last ``"yes"``/``"no"``/``"—"``).
+        95% interval, seeds, paper`` (text; percentages signed with one decimal,
+        ``"—"`` where missing). The verdict's word already says whether the paper's
+        change lies in our interval (``effect_size_differs`` stays in the page's JSON).
     """
     return pd.DataFrame({
         "data set": [labels.get(d, d) for d in verdicts["dataset"]],
@@ -59,7 +60,6 @@ def verdict_table(verdicts: pd.DataFrame, labels: Mapping[str, str] = transfer.D
         "95% interval": [_interval(a, b) for a, b in zip(verdicts["rel_lo"], verdicts["rel_hi"])],
         "seeds": verdicts["n_seeds"],
         "paper": [fmt_pct(v) for v in verdicts["paper_rel"]],
-        "effect size differs": [{True: "yes", False: "no"}.get(v, "—") for v in verdicts["effect_size_differs"]],
     })
 
 

@@ -21,12 +21,13 @@ def r2_verdict(paper_r2: float, values=None, *, mean: float | None = None, std: 
     predicts the property, i.e. does better than predicting the mean. In the
     rule's terms the error is the unexplained variance ``1 - R²`` and the
     baseline the no-information predictor (``1 - R² = 1``), so the change of
-    repeat ``i`` is ``-R²_i`` and the paper's is ``-paper_r2``. Hence:
-    **reproduced** when the 95 % t-interval of our R² over the CV repeats lies
-    above 0, **contradicted** when below 0, **inconclusive** when it contains
-    0, **inconclusive (1 seed)** with one repeat; ``effect_size_differs`` when
-    the paper's R² lies outside our interval. ``Verdict.mean_rel`` and
-    ``interval`` are in terms of ``-R²`` (negate and swap for R²).
+    repeat ``i`` is ``-R²_i`` and the paper's is ``-paper_r2``, and the six
+    words of :func:`ctlib.report.word` follow from the 95 % t-interval of our R²
+    over the CV repeats against the paper's R²: e.g. **weaker than claimed** when
+    it lies above 0 but below the paper's R², **not reproduced** when it
+    contains 0 but not the paper's R²; **inconclusive (1 seed)** with one
+    repeat. ``Verdict.mean_rel`` and ``interval`` are in terms of ``-R²``
+    (negate and swap for R²).
 
     Args:
         paper_r2: the paper's R² (non-zero).
