@@ -137,6 +137,16 @@ def _fractions(p: Profile, train: bool, device: str, context=None) -> list:
     return recs + ex.fraction_transfer(p, device=device, train=train, context=context).to_dict("records")
 
 
+def _matched(p: Profile, train: bool, device: str, context=None) -> list:
+    """The step function of front seed = back seed: Table III's multi-task rows, then the
+    data-scarce transfer's (:func:`ctlib.experiments.matched_fronts`, ``matched_scarce``)."""
+    from ctlib import experiments as ex
+
+    kw = dict(device=device, train=train, context=context)
+    return (ex.matched_fronts(p, **kw).to_dict("records")
+            + ex.matched_scarce(p, **kw).to_dict("records"))
+
+
 def _table2_fronts(p: Profile, train: bool, device: str, context=None) -> list:
     """The step function of Table II's fronts other than CT (whose pretraining is tier 1):
     one record (None = not stored) per front model, target and front seed."""
@@ -233,6 +243,9 @@ def plan(profile) -> list[Step]:
             # as tier 1's multi-task run: 30 epochs, ~4 h each on 2 cores
             Step(8, "CT pretraining, multi-task, front seeds 1 and 2", 8.0,
                  (f"fronts/ct-{ef}+{eg}-",), _ct_multitask_seeds((1, 2))),
+            # back-end seed s from front seed s: 4 Table III back ends at ~6 min, 4 scarce runs
+            Step(8, "the multi-task table of each back end's own seed (Table III, data-scarce)", 0.5,
+                 ("table3/cgcnn-", "scarce/cgcnn-"), _matched),
             # 12 MEGNet back ends of 4,000 cells, 60 epochs: ~20 min each (250 structures/s)
             Step(9, "CT-M: MEGNet back ends from the CT tables and MEGNet's default start", 4.0,
                  ("table2/megnet-",), _table2(("megnet",))),

@@ -440,10 +440,10 @@ def test_jarvis_page_says_unavailable_and_claims_are_judged(smoke_book):
     verdicts = _summary(smoke_book[0], "10_claims")["verdicts"]
     assert len(verdicts) == len(CLAIMS)
     # one smoke seed: no spread, so the rule may never say "reproduced"; the headline on the
-    # whole train split is a cpu step, not run on smoke
+    # whole train split and the matched fronts are cpu steps, not run on smoke
     assert all(v["verdict"].startswith("inconclusive (1 seed") for v in verdicts if v["run_here"])
-    assert {v["id"] for v in verdicts if not v["run_here"]} == {"III-mt-whole-split-E_f",
-                                                                "III-mt-whole-split-E_g"}
+    assert {v["id"] for v in verdicts if not v["run_here"]} == {
+        "III-mt-whole-split-E_f", "III-mt-whole-split-E_g", "III-mt-own-front-E_f", "III-mt-own-front-E_g"}
     # beyond the paper: each pretrained CT table against its untrained start, on Table III's six
     # back ends and on both perovskite sets (every start is trained on smoke, with one seed)
     pretraining = _summary(smoke_book[0], "10_claims")["pretraining"]

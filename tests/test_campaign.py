@@ -241,6 +241,36 @@ def test_table2_trains_each_front_then_its_back_ends_for_every_seed_before_the_n
     first_megnet = ef.index(("front", "megnet", "E_f", 0))
     assert [c[3] for c in ef[:first_megnet] if c[0] == "back"] == [0, 1, 2]           # every C-C seed first
 
+def test_matched_fronts_start_back_end_seed_s_from_pretraining_seed_s(monkeypatch):
+    """cpu pretrains one CT table for every back-end seed; the matched step pairs them instead,
+    with seed 0 the very runs of Table III and of the scarce step (same experiment, same table)."""
+    from ctlib import experiments as ex
+    from ctlib.experiments import tables, transfer
+
+    for mod in (tables, transfer):
+        monkeypatch.setattr(mod, "pretrain_ct_multitask", lambda p, seed, **kw: {"seed": seed})
+        monkeypatch.setattr(mod, "embedding_path", lambda rec: f"mt-s{rec['seed']}.json")
+    backs = []
+    fake = lambda model, targets, ds, sp, **kw: backs.append(  # noqa: E731
+        (kw["experiment"], kw.get("embedding"), kw["seed"], targets[0])) or None
+    monkeypatch.setattr(tables, "train_one", fake)
+    m = ex.matched_fronts("cpu", train=False)
+    assert set(m["table"]) == {ex.MATCHED_TABLE} and len(m) == 3 * 2 * 2
+    mt = m[m["column"] == "CGCNN(mt)"]
+    assert list(mt["front_seed"]) == list(mt["seed"]) == [0, 0, 1, 1, 2, 2]
+    assert [b for b in backs if b[1]] == [("table3", f"mt-s{s}.json", s, t) for s in (0, 1, 2)
+                                          for t in ("formation_energy_per_atom", "band_gap")]
+    assert {b[0] for b in backs if not b[1]} == {"table1"}          # the cgcnn92 baselines
+    backs.clear()
+    monkeypatch.setattr(transfer, "train_one", fake)
+    sc = ex.matched_scarce("cpu", train=False)
+    assert set(sc["start"]) == {"cgcnn92", ex.MATCHED_START} and sorted(set(sc["seed"])) == [0, 1, 2]
+    assert {(b[1], b[2]) for b in backs if b[1]} == {(f"mt-s{s}.json", s) for s in (0, 1, 2)}
+    assert {b[0] for b in backs} == {"scarce"}
+    # profiles that pretrain per seed are matched already
+    assert ex.matched_fronts("quick", train=False).empty and ex.matched_scarce("paper", train=False).empty
+
+
 def test_a_claimed_run_is_skipped_by_other_workers_and_a_dead_workers_claim_is_cleared(stores,
                                                                                       monkeypatch):
     """RunContext(claim=True): a run that another live process holds is not trained twice."""

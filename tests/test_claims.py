@@ -261,9 +261,10 @@ def test_collect_tables_reads_the_store_only(tmp_path, monkeypatch):
     assert t["mae"].isna().all() and t["run_id"].isna().all()          # nothing trained
     out = claims.judge(t)
     assert set(out["verdict"]) == {report.MISSING}
-    # smoke has no headline on the whole train split (a cpu step): only those claims are not run
-    whole = out["id"].str.contains("whole-split")
-    assert whole.sum() == 2 and out.loc[~whole, "run_here"].all() and not out.loc[whole, "run_here"].any()
+    # smoke has no headline on the whole train split and no matched fronts (cpu steps; smoke
+    # pretrains per seed): only those claims are not run
+    whole = out["id"].str.contains("whole-split|own-front")
+    assert whole.sum() == 4 and out.loc[~whole, "run_here"].all() and not out.loc[whole, "run_here"].any()
     assert out.loc[whole, "reason"].str.startswith("Not run on this profile: it has no table").all()
     # a claim that sets two fronts' tables against each other names both fronts' own accuracy
     fronts = out.set_index("id")["fronts"]

@@ -49,6 +49,16 @@ def test_fmt_pct_signs_one_decimal_and_dashes_missing():
     assert scarce.fmt_pct(None) == "—" and scarce.fmt_pct(math.nan) == "—"
 
 
+def test_matched_verdicts_judge_the_own_seed_start_against_cgcnn92():
+    from ctlib.experiments import MATCHED_START
+
+    assert transfer.matched_verdicts(pd.DataFrame()).empty              # profiles matched already
+    rows = _scarce_frame().replace({"start": {"CT mt": MATCHED_START}})
+    v = transfer.matched_verdicts(rows)
+    assert list(v["claim"]) == [f"{MATCHED_START} vs cgcnn92"] * 2 and list(v["dataset"]) == ["castelli-3334", "hoip"]
+    assert list(v["verdict"]) == [report.STRONGER, report.MISSING]     # -20 % every seed; HOIP pending
+
+
 def test_verdict_table_and_reasons_of_known_verdicts():
     v = transfer.scarce_verdicts(_scarce_frame())
     t = scarce.verdict_table(v)

@@ -175,6 +175,15 @@ def scarce_verdicts(df: pd.DataFrame, comparisons: Sequence[tuple[str, str]] = C
     return paired_verdicts(df, comparisons, rel=paper_rel() if rel is None else rel, metric=metric)
 
 
+def matched_verdicts(matched: pd.DataFrame) -> pd.DataFrame:
+    """The paper's perovskite change judged on :func:`ctlib.experiments.matched_scarce`'s rows:
+    the multi-task CT table of each back end's own pretraining seed against ``cgcnn92``, per
+    data set (:func:`scarce_verdicts`); empty without rows (profiles already matched)."""
+    from ctlib.experiments import MATCHED_START
+
+    return scarce_verdicts(matched, [(MATCHED_START, "cgcnn92")]) if len(matched) else pd.DataFrame()
+
+
 def paired_verdicts(df: pd.DataFrame, comparisons: Sequence[tuple[str, str]], *, rel: float | None = None,
                     metric: str = "mae", group: str = "dataset", label: str = "start") -> pd.DataFrame:
     """The paired verdict of each (variant, baseline) pair within each group of rows.

@@ -19,9 +19,10 @@ def collect_tables(profile: str, seeds=None, *, device: str = "auto") -> pd.Data
     """Every experiment frame a claim reads, from the results store only (nothing trains).
 
     Tables I-IV, the perovskites, the fronts' own runs (``table`` = ``"fronts"``,
-    :func:`ctlib.experiments.fronts`) and the headline on the whole train split
-    (:func:`ctlib.experiments.headline`, cpu only), concatenated; runs not stored come back
-    as rows with NaN metrics (their claims are then *missing*, shown as pending).
+    :func:`ctlib.experiments.fronts`), and, on cpu only, Table III's multi-task rows with
+    front seed = back seed (:func:`ctlib.experiments.matched_fronts`) and the headline on the
+    whole train split (:func:`ctlib.experiments.headline`), concatenated; runs not stored
+    come back as rows with NaN metrics (their claims are then *missing*, shown as pending).
     """
     from ctlib import experiments
 
@@ -29,6 +30,7 @@ def collect_tables(profile: str, seeds=None, *, device: str = "auto") -> pd.Data
     return pd.concat([experiments.table1(profile, seeds, **kw), experiments.table2(profile, seeds, **kw),
                       experiments.table3(profile, seeds, **kw), experiments.table4(profile, seeds, **kw),
                       experiments.perovskites(profile, seeds, **kw), experiments.fronts(profile, seeds, **kw),
+                      experiments.matched_fronts(profile, seeds, **kw),
                       experiments.headline(profile, seeds, **kw)], ignore_index=True)
 
 

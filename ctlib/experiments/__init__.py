@@ -25,9 +25,10 @@ The package, one module per job (each imports only those above it in this list):
   configs, :func:`train_one`, tidy rows;
 * :mod:`.pretrain`: pretrainings (CT, GNN fronts, other schedule, less data), the untrained
   table, learned parts, control starts, each front's own run;
-* :mod:`.tables`: Tables I-V, Table IV's variants, the headline on the whole train split;
-* :mod:`.transfer`: perovskites, the data-scarce transfer, the zoo, Matbench, the
-  pretraining-data curve, the learning curve.
+* :mod:`.tables`: Tables I-V, Table IV's variants, the headline on the whole train split,
+  Table III's multi-task rows with front seed = back seed;
+* :mod:`.transfer`: perovskites, the data-scarce transfer (and its multi-task start with
+  front seed = back seed), the zoo, Matbench, the pretraining-data curve, the learning curve.
 
 Every name is re-exported here: ``from ctlib import experiments as ex; ex.table2(...)``.
 A test that replaces a function (``monkeypatch``) patches it in the module that calls it.
@@ -44,9 +45,9 @@ from ctlib.experiments.pretrain import (  # noqa: F401
     pretrain_front, table2_fronts, untrained_ct_table)
 from ctlib.experiments.tables import (  # noqa: F401
     _cgcnn_baseline, _control_rows, ct_coord_scale, _ct_embeddings, headline, HEADLINE_TABLE,
-    jarvis_path, mean_baseline, table1, _table1_ct_is_pretraining, table1_fronts, table2, table3,
-    table4, TABLE4_FIRST, TABLE4_VARIANTS, table5)
+    jarvis_path, matched_fronts, MATCHED_TABLE, mean_baseline, table1, _table1_ct_is_pretraining,
+    table1_fronts, table2, table3, table4, TABLE4_FIRST, TABLE4_VARIANTS, table5)
 from ctlib.experiments.transfer import (  # noqa: F401
     cgcnn_set, EXTERNAL_TABLES, fraction_transfer, hoip_data, learning_curve, matbench, matbench_data,
-    MATBENCH_REFERENCE, perovskite_data, PEROVSKITE_FROM_SCARCE, perovskites, scarce_schedule,
+    MATBENCH_REFERENCE, MATCHED_START, matched_scarce, perovskite_data, PEROVSKITE_FROM_SCARCE, perovskites, scarce_schedule,
     scarce_starts, SCARCE_TASKS, scarce_transfer, zoo_transfer)

@@ -206,6 +206,32 @@ def scarce_transfer(profile="cpu", seeds=None, *, device="auto", force=False, tr
     return pd.DataFrame(rows)
 
 
+#: The data-scarce start of :func:`matched_scarce`: the multi-task CT table of the back end's seed.
+MATCHED_START = "CT mt, front seed = back seed"
+
+
+def matched_scarce(profile="cpu", seeds=None, *, device="auto", force=False, train=None,
+                   context=None) -> pd.DataFrame:
+    """The data-scarce transfer (:func:`scarce_transfer`: Castelli-3,334 and HOIP, same
+    epochs and transfer rate) from ``cgcnn92`` and from the multi-task CT table pretrained
+    with the back end's own seed (:data:`MATCHED_START`), on the profile's seeds (cpu: 0-2,
+    the pretraining seeds there are; the scarce step's seeds 3 and 4 have none).
+
+    For a profile whose one front seed feeds every back-end seed (cpu); empty for the others.
+    Seed 0's runs are the scarce step's ``cgcnn92`` and ``CT mt`` runs (same configs).
+    """
+    p = _profile(profile)
+    if p.campaign.front_seed is None:
+        return pd.DataFrame()
+    frames = []
+    for seed in _seeds(p, seeds):
+        mt = embedding_path(pretrain_ct_multitask(p, seed, device=device, force=force, train=train, context=context))
+        starts = {"cgcnn92": {}, MATCHED_START: None if mt is None else {"embedding": mt}}
+        frames.append(scarce_transfer(p, [seed], device=device, force=force, train=train, context=context,
+                                      starts=starts))
+    return pd.concat(frames, ignore_index=True)
+
+
 def zoo_transfer(profile="cpu", seeds=None, *, device="auto", force=False, train=None,
                  tables=None, context=None) -> pd.DataFrame:
     """The data-scarce transfer (:func:`scarce_transfer`: same sets, seeds, epochs and
