@@ -131,7 +131,7 @@ def bottom_line(out_dir: str | Path) -> str:
     if judged:
         counts = {w: sum(v["verdict"] == w for v in judged) for w in report.SIX_WORDS}
         words = ", ".join(f"{n} {w}" for w, n in counts.items() if n)
-        out.append(f"Of the {len(verdicts)} claims of the paper that our tables can test, "
+        out.append(f"Of the {len(verdicts)} claims on the claims page that our tables can test, "
                    f"{len(judged)} are judged on profile `{claims.get('profile', '?')}`: {words}.")
     head = {v.get("id"): v for v in judged}
     if "II-CT-C-E_f" in head and "II-CT-C-E_g" in head:
@@ -147,7 +147,10 @@ def bottom_line(out_dir: str | Path) -> str:
     scarce = [v for v in (_read(out_dir, "12_scarce_transfer").get("verdicts") or [])
               if v.get("claim") == "CT mt vs cgcnn92" and v.get("verdict") in report.SIX_WORDS]
     if scarce:
-        each = "; ".join(f"{v.get('dataset')}: {_interval(v)}, *{v['verdict']}*" for v in scarce)
+        from ctlib.analysis.transfer import DATASET_LABELS
+
+        name = lambda d: DATASET_LABELS.get(d, d).split(" (")[0]  # noqa: E731  ("HOIP", not "hoip")
+        each = "; ".join(f"{name(v.get('dataset'))}: {_interval(v)}, *{v['verdict']}*" for v in scarce)
         out.append(f"On the small perovskite sets, against the paper's {100 * scarce[0]['paper_rel']:+.1f} %, "
                    f"the multi-task table changes CGCNN's error by {each}.")
     fronts = [r for r in (_read(out_dir, "02_models").get("table1_fronts") or [])

@@ -400,11 +400,11 @@ def test_the_bottom_line_is_computed_from_the_chapter_summaries(tmp_path):
         {"column": "cgcnn", "target": "E_f", "mae": 0.0447}, {"column": "megnet", "target": "E_f", "mae": 0.11}]}))
     text = notes.bottom_line(tmp_path)
     assert text.count(". ") + 1 <= 5
-    assert "Of the 3 claims of the paper that our tables can test, 2 are judged" in text
+    assert "Of the 3 claims on the claims page that our tables can test, 2 are judged" in text
     assert "1 not reproduced, 1 inconclusive" in text
     assert "*not reproduced* on formation energy (+1.4 % [-5.2, +8.1] against the paper's -14 %)" in text
     assert "less chemistry than CGCNN's handcrafted features: mean reverse-prediction R² 0.27 against 0.55" in text
-    assert "castelli-3334: -0.2 % [-4.2, +3.8], *not reproduced*" in text
+    assert "Castelli-3,334: -0.2 % [-4.2, +3.8], *not reproduced*" in text
     assert "(0.083 eV/atom) is 2.1 times the published CGCNN (0.039); our CGCNN" in text and "0.045" in text
 
 

@@ -109,8 +109,20 @@ def test_a_table_page_judges_each_pretrained_table_against_its_untrained_start_p
     assert shown["pretraining lowers the MAE?"].tolist() == ["yes", "no: it raises it"]
     assert shown["our change (mean)"].iloc[0] == "-10.0%" and shown["seeds"].tolist() == [3, 3]
     assert pages.direction_reading(v, "Pretraining", "targets") == (
-        "**Reading.** Pretraining lowers the MAE in 1 and raises it in 1 of the 2 targets judged; "
-        "the other 0 intervals contain 0.")
+        "**Reading.** Pretraining lowers the MAE in 1 and raises it in 1 of the 2 targets judged.")
+    same = v.assign(verdict=report.REPRODUCED)
+    assert pages.direction_reading(same, "Pretraining", "targets") == (
+        "**Reading.** Pretraining lowers the MAE in all 2 targets judged.")
+    three = pd.concat([v, v.iloc[:1].assign(verdict=report.INCONCLUSIVE)])
+    assert pages.direction_reading(three, "Pretraining", "targets") == (
+        "**Reading.** Pretraining lowers the MAE in 1 and raises it in 1 of the 3 targets judged; "
+        "the other interval contains 0.")
+    assert pages.direction_reading(v.iloc[1:], "Pretraining", "targets") == (
+        "**Reading.** Pretraining raises the MAE in the one comparison judged.")
+    assert pages.direction_reading(three.iloc[1:], "Pretraining", "targets") == (
+        "**Reading.** Pretraining raises the MAE in 1 of the 2 targets judged; the other interval contains 0.")
+    assert pages.direction_reading(v.assign(verdict=report.INCONCLUSIVE), "Pretraining", "targets") == (
+        "**Reading.** Every one of the 2 targets judged has an interval that contains 0.")
     assert pages.direction_reading(v.assign(verdict=report.MISSING), "Pretraining", "targets") == ""
     waiting = pages.direction_table(v.assign(verdict=report.MISSING), "lower?", group="target").data
     assert waiting["lower?"].tolist() == ["pending", "pending"]

@@ -58,15 +58,27 @@ def direction_table(v: pd.DataFrame, question: str, *, group: str = "dataset",
 
 def direction_reading(v: pd.DataFrame, subject: str, pairs: str) -> str:
     """One Markdown sentence counting the answers of a :func:`direction_table`, e.g.
-    "**Reading.** Pretraining lowers the MAE in 6 and raises it in 0 of the 6 (target,
-    table) pairs judged; the other 0 intervals contain 0." Empty while none is judged."""
+    "**Reading.** Pretraining lowers the MAE in 4 and raises it in 1 of the 6 (target,
+    table) pairs judged; the other interval contains 0.", or "... lowers the MAE in all 6
+    (target, table) pairs judged." (a count of 0 is left out). Empty while none is judged."""
     judged = v[v["verdict"].isin([report.REPRODUCED, report.CONTRADICTED, report.INCONCLUSIVE])]
     if not len(judged):
         return ""
+    n = len(judged)
     lower = int((judged["verdict"] == report.REPRODUCED).sum())
     higher = int((judged["verdict"] == report.CONTRADICTED).sum())
-    return (f"**Reading.** {subject} lowers the MAE in {lower} and raises it in {higher} of the "
-            f"{len(judged)} {pairs} judged; the other {len(judged) - lower - higher} intervals contain 0.")
+    rest = n - lower - higher
+    for count, verb in ((lower, "lowers"), (higher, "raises")):
+        if count == n:
+            where = f"all {n} {pairs}" if n > 1 else "the one comparison"
+            return f"**Reading.** {subject} {verb} the MAE in {where} judged."
+    if not lower and not higher:
+        return f"**Reading.** Every one of the {n} {pairs} judged has an interval that contains 0."
+    done = (f"lowers the MAE in {lower} and raises it in {higher}" if lower and higher else
+            f"lowers the MAE in {lower}" if lower else f"raises the MAE in {higher}")
+    tail = ("" if not rest else "; the other interval contains 0" if rest == 1 else
+            f"; the other {rest} intervals contain 0")
+    return f"**Reading.** {subject} {done} of the {n} {pairs} judged{tail}."
 
 
 def headline(verdicts, profile: str, *, budget: str | None = None, lead: str | None = None) -> str:
