@@ -131,8 +131,8 @@ def bottom_line(out_dir: str | Path) -> str:
     if judged:
         counts = {w: sum(v["verdict"] == w for v in judged) for w in report.SIX_WORDS}
         words = ", ".join(f"{n} {w}" for w, n in counts.items() if n)
-        out.append(f"Of the {len(verdicts)} claims on the claims page that our tables can test, "
-                   f"{len(judged)} are judged on profile `{claims.get('profile', '?')}`: {words}.")
+        out.append(f"Of the {len(verdicts)} claims on the claims page, {len(judged)} are judged on profile "
+                   f"`{claims.get('profile', '?')}` (the others are pending or not run there): {words}.")
     head = {v.get("id"): v for v in judged}
     if "II-CT-C-E_f" in head and "II-CT-C-E_g" in head:
         f, g = head["II-CT-C-E_f"], head["II-CT-C-E_g"]

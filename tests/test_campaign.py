@@ -400,7 +400,7 @@ def test_the_bottom_line_is_computed_from_the_chapter_summaries(tmp_path):
         {"column": "cgcnn", "target": "E_f", "mae": 0.0447}, {"column": "megnet", "target": "E_f", "mae": 0.11}]}))
     text = notes.bottom_line(tmp_path)
     assert text.count(". ") + 1 <= 5
-    assert "Of the 3 claims on the claims page that our tables can test, 2 are judged" in text
+    assert "Of the 3 claims on the claims page, 2 are judged on profile `cpu` (the others are pending" in text
     assert "1 not reproduced, 1 inconclusive" in text
     assert "*not reproduced* on formation energy (+1.4 % [-5.2, +8.1] against the paper's -14 %)" in text
     assert "less chemistry than CGCNN's handcrafted features: mean reverse-prediction R² 0.27 against 0.55" in text

@@ -313,3 +313,13 @@ def test_table2_claims_are_judged_again_against_the_published_baselines():
     assert out.loc[("CT embeddings improve CGCNN on E_g (CT-C vs CGCNN)", "E_g"), "holds"] == "yes"
     with pytest.raises(KeyError, match="no published E_f number for 'ct'"):
         report.published_value("ct", "E_f")
+
+
+def test_scorecard_rows_of_claims_judged_twice_keep_their_target():
+    from ctlib.claims.display import _row_label
+
+    labels = {c.id: _row_label(c.table, c.text) for c in claims.CLAIMS}
+    assert labels["III-mt-own-front-E_f"] == "III (front = back seed) · Multi-task CT embeddings improve CGCNN on E_f"
+    assert labels["III-mt-whole-split-E_g"] == "III (whole split) · Multi-task CT embeddings improve CGCNN on E_g"
+    assert all(len(x) <= 72 for x in labels.values())
+    assert len(set(labels.values())) == len(labels)          # no two rows read the same

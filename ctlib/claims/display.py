@@ -64,6 +64,16 @@ def _short(text: str, width: int = 70) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
+def _row_label(table: str, claim: str, width: int = 72) -> str:
+    """``table · claim`` in at most ``width`` characters. A claim's qualifier after its first
+    comma goes first, since the table's own label says it (``III (whole split)``): the end
+    of the claim proper, e.g. its target, must stay readable."""
+    label = f"{table} · {claim}"
+    if len(label) > width and ", " in claim:
+        label = f"{table} · {claim.split(', ')[0]}"
+    return _short(label, width)
+
+
 def scorecard_figure(verdicts: pd.DataFrame, interp: pd.DataFrame | None = None, *, title: str | None = None):
     """Every claim in one figure: the paper's relative change, ours with its 95 % interval, the verdict.
 
@@ -106,7 +116,7 @@ def scorecard_figure(verdicts: pd.DataFrame, interp: pd.DataFrame | None = None,
     for i, r in v.iterrows():
         y = -float(i)
         ys.append(y)
-        labels.append(_short(f"{r['table']} · {r['claim']}"))
+        labels.append(_row_label(r["table"], r["claim"]))
         verdict = r["verdict"] if shown_verdict(r) != NOT_RUN else NOT_RUN
         present.append(verdict)
         col = VERDICT_COLOURS.get(verdict, "#9e9e9e")
