@@ -351,3 +351,9 @@ def test_summarize_and_beside_paper():
     assert t.set_index("model").loc["a", "ours - paper"] == pytest.approx(0.5)
     assert t.set_index("model").loc["a", "ours"] == "2.000 ± 1.414 (n=2)"
     assert math.isnan(t.set_index("model").loc["b", "ours - paper"])
+
+
+def test_others_contain_zero_leaves_out_a_zero_count():
+    assert report.others_contain_zero(0) == ""
+    assert report.others_contain_zero(1) == "; the other interval contains 0"
+    assert report.others_contain_zero(3) == "; the other 3 intervals contain 0"

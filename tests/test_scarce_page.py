@@ -85,7 +85,7 @@ def _learned(verdicts):
 def test_learned_reading_counts_only_judged_pairs_against_the_stored_table():
     lower, higher, open_ = report.REPRODUCED, report.CONTRADICTED, report.INCONCLUSIVE
     text = scarce.learned_reading(_learned([higher, open_, lower]))      # the cgcnn92 row does not count
-    assert "lower MAE in 0 and a higher one in 1 of 2 (data set, table) pairs; the other 1 intervals" in text
+    assert "lower MAE in 0 and a higher one in 1 of 2 (data set, table) pairs; the other interval contains 0" in text
     assert text.endswith("does not make it a better start for CGCNN on these sets.")
     assert scarce.learned_reading(_learned([lower, open_, higher])).endswith("and never hurts it.")
     assert scarce.learned_reading(_learned([lower, higher, open_])).endswith("hurts on others.")

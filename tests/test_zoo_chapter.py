@@ -118,7 +118,7 @@ def test_finding_is_written_from_the_numbers():
     assert "HOIP it ranks #1 of 2 (test MAE 0.00800 eV/atom; the lowest)" in text
     assert "16 of the 19 tables are pending there" in text and "17 of the 19" in text
     assert "lower MAE in 1 and a higher one in 0 of the 1 (data set, table) pairs judged" in text
-    assert "intervals contain 0, 1 pair pending." in text
+    assert "(data set, table) pairs judged, 1 pair pending." in text            # no "other 0 intervals"
     high, _ = _ranked({zoo.OWN: 0.90, "oliynyk_sc": 0.70}, maes)
     text_high = zoo.finding(high, verdicts)
     assert text_high != text and "CT's table ranks #1 of 2**" in text_high

@@ -92,8 +92,8 @@ def learned_reading(learned: pd.DataFrame) -> str:
     n_lower = int((judged["verdict"] == report.REPRODUCED).sum())
     n_higher = int((judged["verdict"] == report.CONTRADICTED).sum())
     text = (f"**Reading.** Against the table as stored, the learned part gives a lower MAE in {n_lower} and a "
-            f"higher one in {n_higher} of {len(judged)} (data set, table) pairs; the other "
-            f"{len(judged) - n_lower - n_higher} intervals contain 0. ")
+            f"higher one in {n_higher} of {len(judged)} (data set, table) pairs"
+            f"{report.others_contain_zero(len(judged) - n_lower - n_higher)}. ")
     if n_lower == 0:
         return text + ("Whatever the pretraining page's probe reads from the learned part, it does not make it "
                        "a better start for CGCNN on these sets.")

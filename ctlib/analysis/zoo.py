@@ -436,8 +436,8 @@ def finding(ranked: pd.DataFrame, verdicts: pd.DataFrame | None = None) -> str:
             lower = int((judged["verdict"] == report.REPRODUCED).sum())
             higher = int((judged["verdict"] == report.CONTRADICTED).sum())
             text += (f"Paired by seed with CT's table, a zoo table gives a lower MAE in {lower} and a higher one "
-                     f"in {higher} of the {len(judged)} (data set, table) pairs judged; the other "
-                     f"{len(judged) - lower - higher} intervals contain 0"
+                     f"in {higher} of the {len(judged)} (data set, table) pairs judged"
+                     f"{report.others_contain_zero(len(judged) - lower - higher)}"
                      f"{_pending_pairs(len(v) - len(judged))}.")
     return text
 

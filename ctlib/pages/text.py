@@ -76,9 +76,7 @@ def direction_reading(v: pd.DataFrame, subject: str, pairs: str) -> str:
         return f"**Reading.** Every one of the {n} {pairs} judged has an interval that contains 0."
     done = (f"lowers the MAE in {lower} and raises it in {higher}" if lower and higher else
             f"lowers the MAE in {lower}" if lower else f"raises the MAE in {higher}")
-    tail = ("" if not rest else "; the other interval contains 0" if rest == 1 else
-            f"; the other {rest} intervals contain 0")
-    return f"**Reading.** {subject} {done} of the {n} {pairs} judged{tail}."
+    return f"**Reading.** {subject} {done} of the {n} {pairs} judged{report.others_contain_zero(rest)}."
 
 
 def headline(verdicts, profile: str, *, budget: str | None = None, lead: str | None = None) -> str:

@@ -61,7 +61,7 @@ from __future__ import annotations
 
 from ctlib.report.numbers import (  # noqa: F401
     paper_tables, paper_value, published_baselines, published_value, seed_stats, sig_decimals,
-    fmt_sig, fmt_pm, summarize, beside_paper)
+    fmt_sig, fmt_pm, summarize, beside_paper, others_contain_zero)
 from ctlib.report.rule import (  # noqa: F401
     REPRODUCED, WEAKER, STRONGER, NOT_REPRODUCED, CONTRADICTED, INCONCLUSIVE, ONE_SEED,
     NOT_COMPARABLE, MISSING, NOT_TESTABLE, SIX_WORDS, SAME_SIDE, VERDICTS, LEVEL, Verdict,

@@ -121,3 +121,9 @@ def beside_paper(summary: pd.DataFrame, paper: dict, key_cols: list[str], digits
         for _, r in out.iterrows()
     ]
     return out
+
+
+def others_contain_zero(k: int) -> str:
+    """The tail of a sentence that counts verdicts: ``""`` for 0, ``"; the other interval
+    contains 0"`` for 1, ``"; the other 3 intervals contain 0"`` for 3."""
+    return "" if k <= 0 else "; the other interval contains 0" if k == 1 else f"; the other {k} intervals contain 0"
