@@ -276,3 +276,15 @@ def test_baseline_fidelity_sets_ours_beside_the_paper_and_the_published_numbers(
     assert out.at[("MEGNet", "E_f"), "ours"] == "pending"              # planned, not stored
     assert out.at[("ALIGNN", "E_g"), "ours"] == "not run on this profile"
     assert out.at[("CT", "E_f"), "ours"].startswith("0.109") and out.at[("CT", "E_f"), "published"].startswith("—")
+
+
+def test_curves_by_target_draws_each_stored_run_and_says_pending_otherwise():
+    # a committed cpu run: Table III's CGCNN(mt) back end, seed 0, 60 epochs
+    rid = "cgcnn-formation_energy_per_atom-c3dff26b-s0"
+    df = pd.DataFrame([{"target": "E_f", "column": "CGCNN(mt)", "seed": 0, "run_id": rid},
+                       {"target": "E_g", "column": "CGCNN(mt)", "seed": 0, "run_id": None}])
+    fig = pages.curves_by_target(df, title="headline, ")
+    ef, eg = fig.axes
+    assert len(ef.lines) == 1 and len(ef.lines[0].get_xdata()) == 60 and ef.get_yscale() == "log"
+    assert ef.get_title() == "headline, E_f" and ef.get_legend().get_texts()[0].get_text().startswith("CGCNN(mt)")
+    assert not eg.lines and "pending" in eg.texts[0].get_text()

@@ -29,7 +29,7 @@ from ctlib.pages.tables import (  # noqa: F401
     compare, label_row, styled, _T1_NAMES, _T_KEYS, paper_values, table1_scale, baseline_fidelity,
     baselines, perovskite_comparison)
 from ctlib.pages.figures import (  # noqa: F401
-    bar_vs_paper, bars_by_target, learning_curves, parity, parity_grid, perovskite_bars)
+    bar_vs_paper, bars_by_target, curves_by_target, learning_curves, parity, parity_grid, perovskite_bars)
 from ctlib.pages.text import (  # noqa: F401
     _change, ANSWERS, direction_table, direction_reading, headline, _stop_rule, budget_note,
     page_top, verdict_summary)

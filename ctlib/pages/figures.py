@@ -111,6 +111,55 @@ def learning_curves(records: list[dict], *, ax=None, title="", labels: list[str]
     return ax
 
 
+def curves_by_target(df: pd.DataFrame, results_root: str | Path | None = None, *, title: str = ""):
+    """The validation MAE per epoch of every stored run of ``df``, one panel per target and
+    one line per run, coloured by ``column`` (e.g. ``CGCNN`` and ``CGCNN(mt)`` of the
+    headline): are the runs trained until the baseline's curve has flattened?
+
+    Args:
+        df: tidy rows with ``target``, ``column``, ``seed`` and ``run_id`` (a missing run
+            draws nothing; a panel with none says "pending").
+        results_root: the store to read the records from (default the project's).
+        title: the start of each panel's title, before the target.
+
+    Returns:
+        the matplotlib Figure (validation MAE in the target's unit against the epoch).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FormatStrFormatter
+
+    from ctlib.pages.common import records
+
+    recs = records(df, results_root)
+    targets = list(dict.fromkeys(df["target"]))
+    colours = dict(zip(dict.fromkeys(df["column"]), plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+    fig, axes = plt.subplots(1, len(targets), figsize=(4.6 * len(targets), 3.4), squeeze=False)
+    for ax, tg in zip(axes[0], targets):
+        drawn = set()
+        for r in df[df["target"] == tg].itertuples():
+            rec = recs.get(r.run_id) if isinstance(r.run_id, str) else None
+            if not rec or not rec.get("history"):
+                continue
+            t = rec["config"]["targets"][0]
+            ax.plot([e["epoch"] for e in rec["history"]], [e["val_mae"][t] for e in rec["history"]],
+                    color=colours[r.column], lw=1.0, alpha=0.8,
+                    label=None if r.column in drawn else f"{r.column} (one line per seed)")
+            drawn.add(r.column)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("validation MAE (log scale)")
+        ax.set_yscale("log")
+        for axis_format in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
+            axis_format(FormatStrFormatter("%.2g"))
+        ax.set_title(f"{title}{tg}", fontsize=10)
+        if drawn:
+            ax.legend(frameon=False, fontsize=7)
+        else:
+            ax.text(0.5, 0.5, f"{PENDING}: no stored run", ha="center", va="center", transform=ax.transAxes,
+                    color="#666666", style="italic")
+    fig.tight_layout()
+    return fig
+
+
 def parity(rec: dict, results_root: str | Path | None = None, *, ax=None, title=""):
     """Predicted vs true on the test split, from a run's predictions CSV ("pending" without one)."""
     import matplotlib.pyplot as plt
