@@ -191,8 +191,9 @@ def plan(profile) -> list[Step]:
     Hours are the plan's estimates on 2 cores (see :mod:`ctlib.config`).
     """
     p = profile if isinstance(profile, Profile) else get_profile(profile)
-    from ctlib.experiments import (ALT_SCHEDULE_EXPERIMENT, FRACTION_EXPERIMENT, MODEL_LETTER, TABLE4_FIRST,
-                                   TARGETS, alt_schedule_text, table2_fronts, train_config)
+    from ctlib.experiments import (ALT_SCHEDULE_EXPERIMENT, FRACTION_EXPERIMENT, LEARNING_CURVE_TABLES,
+                                   MODEL_LETTER, TABLE4_FIRST, TARGETS, alt_schedule_text, table2_fronts,
+                                   train_config)
 
     def hours(n_tasks: int, epochs: int | None = None) -> float:
         # ~6 min per epoch of 44,441 cells in bf16 on 2 cores
@@ -237,6 +238,9 @@ def plan(profile) -> list[Step]:
             # 11 published tables x 2 sets x 5 seeds, as tier 2's 130 runs in 2.1 h
             Step(6, "embedding zoo: published tables in the data-scarce transfer", 1.8,
                  ("zoo/cgcnn-",), _table("zoo_transfer"), parallel=True),
+            # 2 tables x 4 sizes x 3 seeds as tier 4's 36 runs in 3.1 h
+            Step(6, "learning curve from the two best published tables", 2.0, ("learning_curve/cgcnn-",),
+                 _table("learning_curve", tables=LEARNING_CURVE_TABLES), parallel=True),
             # 4 starts x 5 folds of ~13,600 five-atom cells, 100 epochs: ~8 min a run on one core
             Step(7, "Matbench perovskites, 5 folds (cgcnn92, one-hot, CT mt, a published table)", 2.0,
                  ("matbench/cgcnn-",), _table("matbench"), parallel=True),

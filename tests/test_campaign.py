@@ -271,6 +271,18 @@ def test_matched_fronts_start_back_end_seed_s_from_pretraining_seed_s(monkeypatc
     assert ex.matched_fronts("quick", train=False).empty and ex.matched_scarce("paper", train=False).empty
 
 
+def test_the_learning_curves_published_tables_are_zoo_tables_that_did_not_see_our_test_set():
+    from ctlib import experiments as ex, zoo
+    from ctlib.analysis import transfer
+
+    assert len(ex.LEARNING_CURVE_TABLES) == 2
+    for name in ex.LEARNING_CURVE_TABLES:
+        assert name in zoo.TABLES and not zoo.TABLES[name].sees_test
+        assert (name, "cgcnn92") in transfer.LEARNING_CURVE_COMPARISONS   # judged on chapter 12
+    step = next(s for s in campaign.plan("cpu") if s.name.startswith("learning curve from"))
+    assert step.tier == 6 and step.train.keywords == {"tables": ex.LEARNING_CURVE_TABLES}
+
+
 def test_a_claimed_run_is_skipped_by_other_workers_and_a_dead_workers_claim_is_cleared(stores,
                                                                                       monkeypatch):
     """RunContext(claim=True): a run that another live process holds is not trained twice."""
@@ -324,6 +336,7 @@ def test_hours_count_a_single_core_workers_share_of_the_machine():
                                                      "learning curve (500-8,000 cells)",
                                                      "embedding zoo: published tables in the "
                                                      "data-scarce transfer",
+                                                     "learning curve from the two best published tables",
                                                      "Matbench perovskites, 5 folds (cgcnn92, one-hot, "
                                                      "CT mt, a published table)"]
 

@@ -55,8 +55,10 @@ PRETRAINING_COMPARISONS = (("CT mt", "CT untrained"), ("CT E_f", "CT untrained")
 LEARNED_COMPARISONS = (("CT mt, learned part", "CT mt"), ("CT E_f, learned part", "CT E_f"),
                        ("CT mt, learned part", "cgcnn92"), ("CT E_f, learned part", "cgcnn92"))
 #: The learning curve's (variant, baseline) pairs: the pretrained table against CGCNN's two starts,
-#: and CGCNN's handcrafted features against one-hot (does any informed start matter less with data?).
-LEARNING_CURVE_COMPARISONS = (("CT mt", "cgcnn92"), ("CT mt", "onehot"), ("cgcnn92", "onehot"))
+#: CGCNN's handcrafted features against one-hot (does any informed start matter less with data?),
+#: and each published table of ``ctlib.experiments.LEARNING_CURVE_TABLES`` against cgcnn92.
+LEARNING_CURVE_COMPARISONS = (("CT mt", "cgcnn92"), ("CT mt", "onehot"), ("cgcnn92", "onehot"),
+                              ("ORB-v2 (last layer)", "cgcnn92"), ("CHGNet 0.3.0", "cgcnn92"))
 #: How the page names the data-scarce sets.
 DATASET_LABELS = {"castelli-3334": "Castelli-3,334 (formation energy)",
                   "hoip": "HOIP (atomization energy)"}
@@ -503,8 +505,8 @@ def plot_learning_curve(summary: pd.DataFrame, *, unit: str = "eV/atom", ax=None
         the matplotlib Figure.
     """
     fig, ax = _size_axes(ax, summary.get("n_train", []))
-    markers = {"cgcnn92": "o", "onehot": "s", "CT mt": "^"}
-    colours = {"onehot": "#8172b3"}
+    markers = {"cgcnn92": "o", "onehot": "s", "CT mt": "^", "ORB-v2 (last layer)": "D", "CHGNet 0.3.0": "v"}
+    colours = {"onehot": "#8172b3", "ORB-v2 (last layer)": "#55a868", "CHGNet 0.3.0": "#2f7d4a"}
     any_point = False
     for col, g in summary.groupby("column", sort=False):
         ok = g[g["n"] > 0]

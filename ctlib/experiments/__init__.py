@@ -48,6 +48,7 @@ from ctlib.experiments.tables import (  # noqa: F401
     jarvis_path, matched_fronts, MATCHED_TABLE, mean_baseline, table1, _table1_ct_is_pretraining,
     table1_fronts, table2, table3, table4, TABLE4_FIRST, TABLE4_VARIANTS, table5)
 from ctlib.experiments.transfer import (  # noqa: F401
-    cgcnn_set, EXTERNAL_TABLES, fraction_transfer, hoip_data, learning_curve, matbench, matbench_data,
+    cgcnn_set, EXTERNAL_TABLES, fraction_transfer, hoip_data, learning_curve, LEARNING_CURVE_TABLES, matbench,
+    matbench_data,
     MATBENCH_REFERENCE, MATCHED_START, matched_scarce, perovskite_data, PEROVSKITE_FROM_SCARCE, perovskites,
     scarce_schedule, scarce_starts, SCARCE_TASKS, scarce_transfer, zoo_transfer)

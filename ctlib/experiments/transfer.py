@@ -305,11 +305,22 @@ def fraction_transfer(profile="cpu", seeds=None, *, device="auto", force=False, 
 
 
 # ------------------------------------------------------------------------ learning curve
+#: The published tables of the learning curve (:func:`learning_curve`'s ``tables``): the two
+#: zoo tables with the highest reverse-prediction R² (chapter 13: the chemistry probe, which
+#: reads no test split of any transfer task) among the models that did not see our MP-2018
+#: test materials: ORB-v2's last-layer features (mean R² 0.58) and CHGNet 0.3.0's input
+#: table (0.55), chosen before any of their learning-curve runs was trained.
+LEARNING_CURVE_TABLES = ("ORB-v2 (last layer)", "CHGNet 0.3.0")
+
+
 def learning_curve(profile="cpu", seeds=None, *, device="auto", force=False, train=None,
-                   sizes=None, context=None) -> pd.DataFrame:
-    """CGCNN E_f from ``cgcnn92``, ``onehot`` and the multi-task CT table, against
-    the number of back-end training cells (cpu: 500, 2,000, 4,000, 8,000; nested
-    draws, the same validation and test splits). Rows add ``n_train``."""
+                   sizes=None, tables=(), context=None) -> pd.DataFrame:
+    """CGCNN E_f from ``cgcnn92``, ``onehot`` and the multi-task CT table, and from the
+    published ``tables`` of :mod:`ctlib.zoo` (e.g. :data:`LEARNING_CURVE_TABLES`; default
+    none), against the number of back-end training cells (cpu: 500, 2,000, 4,000, 8,000;
+    nested draws, the same validation and test splits). Rows add ``n_train``."""
+    from ctlib import zoo
+
     p = _profile(profile)
     ds, split = mp_data(p)
     sizes = list(sizes) if sizes is not None else list(p.sizes.learning_curve)
@@ -319,7 +330,8 @@ def learning_curve(profile="cpu", seeds=None, *, device="auto", force=False, tra
         mt = embedding_path(pretrain_ct_multitask(p, front_seed(p, seed), device=device, force=force,
                                                   train=train, context=context))
         starts = {"cgcnn92": {}, "onehot": {"init": "onehot"},
-                  "CT mt": None if mt is None else {"embedding": mt}}
+                  "CT mt": None if mt is None else {"embedding": mt},
+                  **{name: {"embedding": zoo.load(name)} for name in tables}}
         for n in sizes:
             sp = model_split(split, "cgcnn", p, n_train=n)
             for label, kw in starts.items():
