@@ -283,7 +283,9 @@ def test_curves_by_target_draws_each_stored_run_and_says_pending_otherwise():
     rid = "cgcnn-formation_energy_per_atom-c3dff26b-s0"
     df = pd.DataFrame([{"target": "E_f", "column": "CGCNN(mt)", "seed": 0, "run_id": rid},
                        {"target": "E_g", "column": "CGCNN(mt)", "seed": 0, "run_id": None}])
-    fig = pages.curves_by_target(df, title="headline, ")
+    from pathlib import Path
+
+    fig = pages.curves_by_target(df, Path(__file__).resolve().parents[1] / "results", title="headline, ")
     ef, eg = fig.axes
     assert len(ef.lines) == 1 and len(ef.lines[0].get_xdata()) == 60 and ef.get_yscale() == "log"
     assert ef.get_title() == "headline, E_f" and ef.get_legend().get_texts()[0].get_text().startswith("CGCNN(mt)")
