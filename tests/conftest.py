@@ -89,6 +89,22 @@ def tiny_structures(nacl, si_diamond, po_cubic):
     return {"NaCl": nacl, "Si": si_diamond, "Po": po_cubic}
 
 
+@pytest.fixture(autouse=True)
+def _results_env_restored():
+    """Code that points a process at another store (``lookup.use_store``: ``start_page``,
+    ``tools/check_results.py --results``) sets ``$CTLIB_RESULTS`` for good; after each test
+    it is put back as the test found it (set or unset), so no later test reads another
+    test's store."""
+    import os
+
+    before = os.environ.get("CTLIB_RESULTS")
+    yield
+    if before is None:
+        os.environ.pop("CTLIB_RESULTS", None)
+    else:
+        os.environ["CTLIB_RESULTS"] = before
+
+
 @pytest.fixture
 def tmp_cache(tmp_path, monkeypatch):
     """Point CTLIB_CACHE at a fresh temporary folder for one test."""
