@@ -116,7 +116,10 @@ def test_learning_curve_parts_tables_and_figure():
     assert pending["larger advantage where data are scarce?"] == "pending" and pending["seeds"] == 0
     assert pending["difference, 95% interval (points)"] == "—" and pending["change at 500 cells"] == "-24.0%"
     text = scarce.trend_reasons(trend)
-    assert text.count("\n") == 2 and text.startswith("- *CT mt vs cgcnn92:* At 8,000 cells: Runs pending")
+    # five pairs: the two published tables' have no runs in this curve, so they read pending
+    assert text.count("\n") == 4 and text.startswith("- *CT mt vs cgcnn92:* At 8,000 cells: Runs pending")
+    assert "\n- *CHGNet 0.3.0 vs cgcnn92:* At 500 cells: No finished run of the variant" in text
+    assert t.at["ORB-v2 (last layer) vs cgcnn92", "larger advantage where data are scarce?"] == "pending"
     assert "\n- *cgcnn92 vs onehot:* The mean change at 500 cells (3 seeds)" in text
     fig = scarce.plot_learning_curve_pair(summary, changes, unit="eV/atom")
     assert len(fig.axes) == 2 and fig.axes[0].get_ylabel() == "test MAE (eV/atom)"
