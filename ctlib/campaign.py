@@ -253,9 +253,12 @@ def plan(profile) -> list[Step]:
             # 12 MEGNet back ends of 4,000 cells, 60 epochs: ~20 min each (250 structures/s)
             Step(9, "CT-M: MEGNet back ends from the CT tables and MEGNet's default start", 4.0,
                  ("table2/megnet-",), _table2(("megnet",))),
-            # 12 CGCNN runs on 44,441 cells, 30 epochs: ~1.2 h each (the CGCNN front's cost)
+            # 12 CGCNN runs on 44,441 cells, 30 epochs: ~1.2 h each (the CGCNN front's cost). Its
+            # fronts are tier 8's, so the runs share the cores: two 1-thread workers train 1.12x
+            # the structures/s of one 2-thread process there and finish 1.23x the run-epochs per
+            # hour, at 1.2 GB each (benchmarks/workers.py --set mp_E_f --n-train 44441 --epochs 2)
             Step(10, "the headline at the paper's back-end size (whole train split)", 14.0,
-                 ("headline/cgcnn-",), _table("headline")),
+                 ("headline/cgcnn-",), _table("headline"), parallel=True),
             # CT multi-task on 25 % and 50 % of the train split (~1.1 and 2.2 h), 10 Castelli runs
             Step(11, "CT pretrained on less data, and its Castelli transfer", 3.6,
                  (f"{FRACTION_EXPERIMENT}/ct-", "fraction/cgcnn-"), _fractions),

@@ -338,7 +338,9 @@ def test_hours_count_a_single_core_workers_share_of_the_machine():
                                                      "data-scarce transfer",
                                                      "learning curve from the two best published tables",
                                                      "Matbench perovskites, 5 folds (cgcnn92, one-hot, "
-                                                     "CT mt, a published table)"]
+                                                     "CT mt, a published table)",
+                                                     "the headline at the paper's back-end size (whole "
+                                                     "train split)"]
 
 
 def test_the_methods_page_quotes_the_stored_stop_probe_records():
