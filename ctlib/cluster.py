@@ -57,16 +57,23 @@ def _pin_to_core() -> None:
     os.sched_setaffinity(0, {cores[index % len(cores)]})
 
 
-def train_run(p: Profile, train: Callable, run_id: str, device: str, hours: float | None,
+def train_run(p: Profile, train: Callable, run_id: str, device: str, deadline: float | None,
               pin: bool = False) -> str:
     """The task of one run: walk the step function and train only ``run_id``.
 
+    ``deadline``: the campaign's wall-clock deadline (``time.time()``, s; None: none), fixed
+    when the step was submitted, so a task that waited in the queue gets only what is left.
+
     Returns ``run_id``; raises :class:`TimeBudgetReached` when the budget ran out first
-    (the run's checkpoint is written; a later campaign resumes it).
+    (at once if it had before the task started; else the run's checkpoint is written and a
+    later campaign resumes it).
     """
+    ctx = RunContext(deadline=deadline, log_every=1, only=frozenset([run_id]))
+    if ctx.spent():
+        raise TimeBudgetReached(f"the campaign's budget ran out before {run_id} started")
     if pin:
         _pin_to_core()
-    train(p, True, device, RunContext.with_budget(hours, log_every=1, only=frozenset([run_id])))
+    train(p, True, device, ctx)
     return run_id
 
 
@@ -90,11 +97,12 @@ def train_step(client, p: Profile, train: Callable, *, device: str = "auto",
     from distributed import as_completed
 
     submitted: set[str] = set()
+    deadline = RunContext.with_budget(hours).deadline   # one for every task, however long it waits
 
     def submit_new() -> list:
         new = [rid for rid in pending_runs(p, train, device) if rid not in submitted]
         submitted.update(new)
-        return [client.submit(train_run, p, train, rid, device, hours, pin, key=f"ctlib-run-{rid}",
+        return [client.submit(train_run, p, train, rid, device, deadline, pin, key=f"ctlib-run-{rid}",
                               pure=False) for rid in new]
 
     futures = as_completed(submit_new())

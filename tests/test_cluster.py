@@ -82,3 +82,20 @@ def test_a_local_cluster_trains_a_step_and_a_killed_worker_loses_no_run(stores):
     assert len(recs) == 4 and len(lines) == 4                       # 2 seeds, then a front and its back end
     assert all(r["resumed_from_epoch"] == 1 and r["epochs_run"] == 2 for r in recs)
     assert cluster.pending_runs(p, two_seeds) == [] and cluster.pending_runs(p, front_then_back) == []
+
+
+def test_a_queued_task_gets_only_the_budget_left_when_the_step_was_submitted():
+    """Each task used to start its own budget when it began, so a step of many queued runs
+    never stopped; now every task shares the one deadline the step fixed."""
+    import time
+
+    from ctlib.context import TimeBudgetReached
+
+    seen = []
+    step = lambda p, train, device, ctx: seen.append((ctx.deadline, ctx.only))  # noqa: E731
+    deadline = time.time() + 60
+    assert cluster.train_run("cpu", step, "r1", "cpu", deadline) == "r1"
+    assert seen == [(deadline, frozenset(["r1"]))]
+    with pytest.raises(TimeBudgetReached, match="before r2 started"):
+        cluster.train_run("cpu", step, "r2", "cpu", time.time() - 1)
+    assert len(seen) == 1                                  # a spent budget trains nothing
