@@ -15,6 +15,7 @@ adds the other forms pages 07/08 accept (a run id, an embedding file), and
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
@@ -86,6 +87,22 @@ def use_store(results_root: str | Path | None) -> None:
     runs included); None leaves the environment as it is."""
     if results_root is not None:
         os.environ["CTLIB_RESULTS"] = str(Path(results_root).resolve())
+
+
+@contextlib.contextmanager
+def store_used(results_root: str | Path):
+    """:func:`use_store` for the ``with`` block only: the old ``$CTLIB_RESULTS`` (or its
+    absence) comes back when the block ends, so a tool that checks another store leaves
+    the process as it found it."""
+    old = os.environ.get("CTLIB_RESULTS")
+    use_store(results_root)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("CTLIB_RESULTS", None)
+        else:
+            os.environ["CTLIB_RESULTS"] = old
 
 
 def store_root(results_root: str | Path | None = None) -> Path:

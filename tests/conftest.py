@@ -91,8 +91,8 @@ def tiny_structures(nacl, si_diamond, po_cubic):
 
 @pytest.fixture(autouse=True)
 def _results_env_restored():
-    """Code that points a process at another store (``lookup.use_store``: ``start_page``,
-    ``tools/check_results.py --results``) sets ``$CTLIB_RESULTS`` for good; after each test
+    """Code that points a process at another store (``lookup.use_store``, which
+    ``start_page`` calls for a notebook's kernel) sets ``$CTLIB_RESULTS`` for good; after each test
     it is put back as the test found it (set or unset), so no later test reads another
     test's store."""
     import os

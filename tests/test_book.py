@@ -469,11 +469,20 @@ def test_check_results_fails_on_stale_records_of_strict_profiles(tmp_path, monke
     cfg.write_text("strict: [cpu]\nwarn: [quick]\n")
     import pandas as pd
 
-    found = {"cpu": [("table1", lambda: pd.DataFrame({"run_id": ["cgcnn-a-1-s0", float("nan")]}))],
-             "quick": [("fronts", lambda: [None])]}
+    import os
+
+    seen = []
+
+    def table1():
+        seen.append(os.environ.get("CTLIB_RESULTS"))
+        return pd.DataFrame({"run_id": ["cgcnn-a-1-s0", float("nan")]})
+    found = {"cpu": [("table1", table1)], "quick": [("fronts", lambda: [None])]}
     monkeypatch.setattr(cr, "lookups", lambda profile: found[profile])
+    monkeypatch.setenv("CTLIB_RESULTS", str(tmp_path / "another-store"))
     argv = ["--results", str(results), "--config", str(cfg), "--all-files", "--quiet"]
     assert cr.main(argv) == 1
+    assert seen == [str(results.resolve())]              # the lookups read the checked store
+    assert os.environ["CTLIB_RESULTS"] == str(tmp_path / "another-store")   # and it is put back
     out = capsys.readouterr().out
     assert "FAIL cpu: stale record results/cpu/table2/cgcnn-b-2-s0.json" in out
     assert "WARN quick: stale record results/quick/table1/cgcnn-c-3-s0.json" in out

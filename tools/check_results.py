@@ -154,8 +154,10 @@ def check_profile(profile: str, results: Path, *, committed_only: bool = True,
     present = record_files(results, profile, committed_only=committed_only)
     if not present:
         return {"profile": profile, "records": 0, "stale": [], "errors": []}
-    os.environ.setdefault("CTLIB_RESULTS", str(results))
-    found, errors = found_run_ids(profile, progress=progress)
+    from ctlib import lookup
+
+    with lookup.store_used(results):                 # the lookups read this store
+        found, errors = found_run_ids(profile, progress=progress)
     stale = sorted(p for rid, paths in present.items() if rid not in found for p in paths)
     return {"profile": profile, "records": sum(len(v) for v in present.values()),
             "stale": stale, "errors": errors}
@@ -187,7 +189,6 @@ def main(argv: list[str] | None = None) -> int:
     profiles = args.profile or list(dict.fromkeys(cfg["strict"] + cfg["warn"]))
     results = args.results or Path(os.environ.get("CTLIB_RESULTS") or REPO / "results")
     results = results if results.is_absolute() else Path.cwd() / results
-    os.environ["CTLIB_RESULTS"] = str(results)       # the lookups read this store
     from ctlib.config import PROFILES
 
     unknown = [p for p in profiles if p not in PROFILES]
