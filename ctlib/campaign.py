@@ -306,8 +306,11 @@ def status(profile, device: str = "cpu") -> pd.DataFrame:
     (a run an earlier step lists too is trained and counted there). ``done`` and
     ``runs`` count every run of the step; :func:`totals` counts each run once.
     Spent hours add the stored runs' wall time and the finished epochs of a
-    run under way; hours left are the plan's for pending runs, times the
-    speed of this CPU (:func:`speed_factor`), and the remaining epochs at the
+    run under way; hours left are the plan's for pending runs, times
+    ``pace``: the step's own pace on this CPU once it has
+    :data:`MIN_RUNS_FOR_SPEED` runs stored here (a whole-split run and a zoo
+    run differ), else the pace of the latest runs of any step
+    (:func:`speed_factor`); plus the remaining epochs at the
     measured epoch time for a running one. A run under way shows under the first
     unfinished step that lists its folder (the campaign trains the steps in that
     order). ``df.attrs["speed"]`` holds ``(factor, runs measured)``, ``df.attrs["distinct"]``
@@ -317,12 +320,14 @@ def status(profile, device: str = "cpu") -> pd.DataFrame:
     steps = [(step, _runs(step.train(p, False, device))) for step in plan(p)]
     factor, n_here = speed_factor(steps)
     rows, seen, shown = [], set(), set()
-    for (step, recs), own in zip(steps, _own_runs(steps)):
+    for i, ((step, recs), own) in enumerate(zip(steps, _own_runs(steps))):
+        pace, n_step = speed_factor(steps, step_index=i)
+        pace = pace if n_step >= MIN_RUNS_FOR_SPEED else factor
         done = [r for r in recs if r is not None]
         new = {r["run_id"]: r for r in done if r["run_id"] not in seen}  # a run shared by steps counts once
         seen |= set(new)
         spent = sum(r["hours"] for r in new.values())
-        per_run = _planned_per_run(step, own) * factor
+        per_run = _planned_per_run(step, own) * pace
         left = per_run * (len(recs) - len(done))
         state = "done" if len(done) == len(recs) else "pending"
         ck = None if state == "done" else _progress(p.name, step, shown)
@@ -334,7 +339,7 @@ def status(profile, device: str = "cpu") -> pd.DataFrame:
             left += per_epoch * (ck["epochs"] - ck["epoch"]) - per_run
         rows.append({"tier": step.tier, "step": step.name, "done": len(done), "runs": len(recs),
                      "state": state, "h_planned": step.hours, "cpu_h_spent": spent,
-                     "h_left": max(left, 0.0)})
+                     "pace": pace, "h_left": max(left, 0.0)})
     df = pd.DataFrame(rows)
     df.attrs["speed"] = (factor, n_here)
     df.attrs["distinct"] = (len(seen), len(seen) + sum(r is None for _, recs in steps for r in recs))
@@ -371,7 +376,8 @@ MIN_RUNS_FOR_SPEED = 3
 SPEED_WINDOW = 8
 
 
-def speed_factor(steps, cpu: str | None = None) -> tuple[float, int]:
+def speed_factor(steps, cpu: str | None = None,
+                 step_index: int | None = None) -> tuple[float, int]:
     """How much longer than planned runs take on this CPU: ``(factor, runs measured)``.
 
     The plan's hours were measured on one machine; another CPU may be several
@@ -389,14 +395,20 @@ def speed_factor(steps, cpu: str | None = None) -> tuple[float, int]:
     Args:
         steps: ``[(Step, _runs(...)), ...]`` as :func:`status` builds it.
         cpu: the CPU model to match (default: this machine's).
+        step_index: read only the runs that ``steps[step_index]`` is the first to list
+            (that step's own pace); None reads every step.
     """
     from ctlib.results import cpu_model
 
     cpu = cpu_model() if cpu is None else cpu
     ratios: dict[str, tuple[str, float]] = {}
-    for (step, recs), own in zip(steps, _own_runs(steps)):
+    seen: set[str] = set()
+    for i, ((step, recs), own) in enumerate(zip(steps, _own_runs(steps))):
         for r in recs:
-            if (r is not None and cpu and r["run_id"] not in ratios and step.hours > 0
+            if r is None or r["run_id"] in seen:
+                continue
+            seen.add(r["run_id"])
+            if (cpu and step.hours > 0 and step_index in (None, i)
                     and f", {cpu})" in str(r.get("device") or "")):
                 ratios[r["run_id"]] = (r.get("finished") or "", r["hours"] / _planned_per_run(step, own))
     if len(ratios) < MIN_RUNS_FOR_SPEED:
@@ -406,10 +418,13 @@ def speed_factor(steps, cpu: str | None = None) -> tuple[float, int]:
 
 
 def pace_text(df: pd.DataFrame, cpu: str = "this CPU") -> str | None:
-    """How the hours left of a :func:`status` table were scaled, e.g. "the plan's hours x
-    2.66, from the latest 6 runs stored on this CPU"; None while the plan's hours are used as they are."""
+    """How the hours left of a :func:`status` table were scaled (its ``pace`` column), e.g.
+    "the plan's hours x each step's own pace on this CPU once it has 3 runs stored there,
+    else x 2.66 (the latest 6 runs stored there)"; None while the plan's hours are used as
+    they are."""
     factor, n = df.attrs.get("speed", (1.0, 0))
-    return (f"the plan's hours x {factor:.2f}, from the latest {n} runs stored on {cpu}"
+    return (f"the plan's hours x each step's own pace on {cpu} once it has {MIN_RUNS_FOR_SPEED} "
+            f"runs stored there, else x {factor:.2f} (the latest {n} runs stored there)"
             if n >= MIN_RUNS_FOR_SPEED else None)
 
 

@@ -441,6 +441,13 @@ def test_status_scales_the_plan_by_the_runs_stored_on_this_cpu():
     assert campaign.speed_factor(steps[:1], cpu="Fake CPU 9") == (1.0, 2)     # too few runs: the plan
     assert campaign.speed_factor(steps, cpu="") == (1.0, 0)
     assert campaign.speed_factor([(step, [old, old, old])], cpu="Fake CPU 9") == (1.0, 0)  # no CPU model
+    # a step's own pace reads only the runs it is the first to list (r1 is the first step's)
+    two = [(SimpleNamespace(hours=3.0), [here(1, 1.0), here(2, 1.0), here(3, 1.0)]),
+           (SimpleNamespace(hours=3.0), [here(4, 6.0), here(5, 6.0), here(6, 6.0), here(1, 1.0)])]
+    assert campaign.speed_factor(two, cpu="Fake CPU 9") == pytest.approx((3.5, 6))
+    assert campaign.speed_factor(two, cpu="Fake CPU 9", step_index=0) == pytest.approx((1.0, 3))
+    assert campaign.speed_factor(two, cpu="Fake CPU 9", step_index=1) == pytest.approx((6.0, 3))
+    assert campaign.speed_factor(steps, cpu="Fake CPU 9", step_index=1) == (1.0, 1)  # too few: the plan
     # only the latest SPEED_WINDOW runs of this CPU set the pace: code that got faster shows at once
     many = [(SimpleNamespace(hours=16.0), [here(i, 3.0 if i < 8 else 1.0) for i in range(16)])]   # all: 2.0
     assert campaign.speed_factor(many, cpu="Fake CPU 9") == (1.0, campaign.SPEED_WINDOW)
@@ -448,7 +455,8 @@ def test_status_scales_the_plan_by_the_runs_stored_on_this_cpu():
                        {"tier": 2, "done": 0, "runs": 0, "cpu_h_spent": 0.5, "h_left": 0.0},
                        {"tier": 2, "done": 0, "runs": 0, "cpu_h_spent": 0.25, "h_left": 0.0}])
     df.attrs["speed"] = (2.0, 3)
-    assert "about 3.0 h left (the plan's hours x 2.00, from the latest 3 runs stored on this CPU)" in campaign.format_status(df)
+    assert ("about 3.0 h left (the plan's hours x each step's own pace on this CPU once it has 3 runs "
+            "stored there, else x 2.00 (the latest 3 runs stored there))") in campaign.format_status(df)
     df.attrs["distinct"] = (2, 5)                          # one stored run is shared by two steps
     assert "total: 2/5 distinct runs stored" in campaign.format_status(df)
     assert campaign.format_status(df).endswith("spent: tier 1 6.00, tier 2 0.75 CPU-h")

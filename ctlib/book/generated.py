@@ -373,11 +373,11 @@ def campaign_fragment(profile: str = CAMPAIGN_PROFILE) -> str:
              f"{st['cpu_h_spent'].sum():.1f} CPU-hours spent of {st['h_planned'].sum():.1f} "
              f"planned, about {st['h_left'].sum():.1f} to go (2 cores{scaled}). "
              f"CPU-hours spent per tier: {campaign.tier_hours(st)}.", "",
-             "| tier | step | runs stored | state | CPU-h planned | CPU-h spent | CPU-h left (estimate) |",
-             "|---|---|---|---|---|---|---|"]
+             "| tier | step | runs stored | state | CPU-h planned | CPU-h spent | pace | CPU-h left (estimate) |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in st.itertuples():
         lines.append(f"| {r.tier} | {r.step} | {r.done} / {r.runs} | {r.state} | {r.h_planned:.1f} | "
-                     f"{r.cpu_h_spent:.2f} | {r.h_left:.1f} |")
+                     f"{r.cpu_h_spent:.2f} | {r.pace:.2f} | {r.h_left:.1f} |")
     return "\n".join(lines) + "\n"
 
 
