@@ -116,15 +116,16 @@ def _table4(variants):
     return _table("table4", variants=variants)
 
 
-def _ct_multitask_step(seeds, p: Profile, train: bool, device: str, context=None) -> list:
+def _ct_seeds_step(seeds, p: Profile, train: bool, device: str, context=None) -> list:
     from ctlib import experiments as ex
 
-    return [ex.pretrain_ct_multitask(p, s, device=device, train=train, context=context) for s in seeds]
+    return [ex.pretrain_ct_fp32(p, s, device=device, train=train, context=context) for s in seeds]
 
 
-def _ct_multitask_seeds(seeds):
-    """A step function for CT multi-task pretrainings with the front ``seeds``."""
-    return functools.partial(_ct_multitask_step, tuple(seeds))
+def _ct_seeds(seeds):
+    """A step function for the pretraining seeds: CT multi-task in fp32
+    (:func:`ctlib.experiments.pretrain_ct_fp32`) with the front ``seeds``."""
+    return functools.partial(_ct_seeds_step, tuple(seeds))
 
 
 def _fractions(p: Profile, train: bool, device: str, context=None) -> list:
@@ -191,7 +192,8 @@ def plan(profile) -> list[Step]:
     Hours are the plan's estimates on 2 cores (see :mod:`ctlib.config`).
     """
     p = profile if isinstance(profile, Profile) else get_profile(profile)
-    from ctlib.experiments import (ALT_SCHEDULE_EXPERIMENT, FRACTION_EXPERIMENT, LEARNING_CURVE_TABLES,
+    from ctlib.experiments import (ALT_SCHEDULE_EXPERIMENT, FP32_EXPERIMENT, FRACTION_EXPERIMENT,
+                                   LEARNING_CURVE_TABLES,
                                    MODEL_LETTER, TABLE4_FIRST, TARGETS, alt_schedule_text, table2_fronts,
                                    train_config)
 
@@ -244,23 +246,28 @@ def plan(profile) -> list[Step]:
             # 4 starts x 5 folds of ~13,600 five-atom cells, 100 epochs: ~8 min a run on one core
             Step(7, "Matbench perovskites, 5 folds (cgcnn92, one-hot, CT mt, a published table)", 2.0,
                  ("matbench/cgcnn-",), _table("matbench"), parallel=True),
-            # as tier 1's multi-task run: 30 epochs, ~4 h each on 2 cores
-            Step(8, "CT pretraining, multi-task, front seeds 1 and 2", 8.0,
-                 (f"fronts/ct-{ef}+{eg}-",), _ct_multitask_seeds((1, 2))),
-            # back-end seed s from front seed s: 4 Table III back ends at ~6 min, 4 scarce runs
-            Step(8, "the multi-task table of each back end's own seed (Table III, data-scarce)", 0.5,
+            # as tier 1's multi-task run (30 epochs) but in fp32: bf16 is emulated on the AMD CPU
+            # that trains this campaign (CT fp32 87 structures/s, bf16 3.1, while two campaign
+            # workers shared the cores: benchmarks/precision.py --speed 8), so seeds 0-2 are all
+            # fp32 and differ in their seed alone; ~3 h each
+            Step(8, "CT pretraining, multi-task in fp32, front seeds 0, 1 and 2", 9.0,
+                 (f"{FP32_EXPERIMENT}/ct-{ef}+{eg}-",), _ct_seeds((0, 1, 2))),
+            # back-end seed s from front seed s: 6 Table III back ends at ~6 min, 6 scarce runs
+            Step(8, "the multi-task table of each back end's own seed (Table III, data-scarce)", 1.0,
                  ("table3/cgcnn-", "scarce/cgcnn-"), _matched),
             # 12 MEGNet back ends of 4,000 cells, 60 epochs: ~20 min each (250 structures/s)
             Step(9, "CT-M: MEGNet back ends from the CT tables and MEGNet's default start", 4.0,
                  ("table2/megnet-",), _table2(("megnet",))),
-            # 12 CGCNN runs on 44,441 cells, 30 epochs: ~1.2 h each (the CGCNN front's cost). Its
-            # fronts are tier 8's, so the runs share the cores: two 1-thread workers train 1.12x
-            # the structures/s of one 2-thread process there and finish 1.23x the run-epochs per
-            # hour, at 1.2 GB each (benchmarks/workers.py --set mp_E_f --n-train 44441 --epochs 2)
-            Step(10, "the headline at the paper's back-end size (whole train split)", 14.0,
+            # 12 CGCNN runs on 44,441 cells, 30 epochs. Its fronts are tier 8's, so the runs share
+            # the cores: two 1-thread workers train 1.12x the structures/s of one 2-thread process
+            # there and finish 1.23x the run-epochs per hour, at 1.2 GB each, 59.6 s a run-epoch
+            # (benchmarks/workers.py --set mp_E_f --n-train 44441 --epochs 2): 6.0 h of training
+            # on idle cores, plus validation
+            Step(10, "the headline at the paper's back-end size (whole train split)", 6.5,
                  ("headline/cgcnn-",), _table("headline"), parallel=True),
-            # CT multi-task on 25 % and 50 % of the train split (~1.1 and 2.2 h), 10 Castelli runs
-            Step(11, "CT pretrained on less data, and its Castelli transfer", 3.6,
+            # CT multi-task in fp32 on 25 % and 50 % of the train split (~0.8 and 1.5 h), 15
+            # Castelli runs (the whole split's point is tier 8's fp32 seed 0)
+            Step(11, "CT pretrained on less data, and its Castelli transfer", 2.8,
                  (f"{FRACTION_EXPERIMENT}/ct-", "fraction/cgcnn-"), _fractions),
     ]
     return [s for s in steps if s.tier <= p.campaign.last_tier]

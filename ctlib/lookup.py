@@ -37,6 +37,11 @@ __all__ = [
 _EF, _EG = "formation_energy_per_atom", "band_gap"
 #: Kinds of CT element table: the targets a CT run trained on from the one-hot start.
 CT_KINDS = {"ct-multitask": (_EF, _EG), "ct-Ef": (_EF,), "ct-Eg": (_EG,)}
+#: Experiments of CT pretrainings under another recipe (another schedule, fp32, less data):
+#: their runs never stand in for a profile's CT table; :func:`ct_table_records` reads them only
+#: when its ``experiment`` names one (``ctlib.experiments``' ALT_SCHEDULE_EXPERIMENT,
+#: FP32_EXPERIMENT and FRACTION_EXPERIMENT).
+RECIPE_VARIANTS = ("fronts_schedule", "fronts_fp32", "fronts_fraction")
 #: The kinds :func:`ct_tables` looks for, in order: multi-task, else single-task E_f.
 CT_TABLE_ORDER = ("ct-multitask", "ct-Ef")
 _LABELS = {"ct-multitask": "CrystalTransformer multi-task (E_f + E_g) embedding",
@@ -335,7 +340,8 @@ def ct_table_records(profile: str, kinds: Sequence[str] = CT_TABLE_ORDER, *,
     an element table (that exists, with ``existing``). Of several runs of one
     kind and seed (a copy the store keeps under another experiment, a variant
     such as ``ct_coord_scale``) the pretraining run (experiment ``fronts``)
-    wins, then the one finished last. ``problems``: see :func:`stored_records`.
+    wins, then the one finished last. The runs of :data:`RECIPE_VARIANTS` count
+    only when ``experiment`` names that folder. ``problems``: see :func:`stored_records`.
 
     Returns:
         ``[(record path, record), ...]`` in the order of ``kinds``, then by seed.
@@ -344,6 +350,8 @@ def ct_table_records(profile: str, kinds: Sequence[str] = CT_TABLE_ORDER, *,
     best: dict = {}
     for path, rec in stored_records(profile, results_root, experiment=experiment, problems=problems):
         kind, seed = ct_kind(rec), rec.get("seed")
+        if rec.get("experiment") in RECIPE_VARIANTS and rec.get("experiment") != experiment:
+            continue
         table = record_embedding_path(rec, results_root)
         if kind not in kinds or table is None or (existing and not table.is_file()) \
                 or (keep is not None and seed not in keep):

@@ -588,3 +588,30 @@ def test_top_dimension_stability_loops(cgcnn89, props):
     assert same.iloc[0]["mean Jaccard"] == pytest.approx(1.0)     # same table, same seed: same top five
     with pytest.raises(ValueError):
         reverse.embedding_seed_stability({0: (list(ELEMENTS), cgcnn89)}, props, tables)
+
+
+def test_ct_tables_never_take_a_pretraining_of_another_recipe(tmp_path):
+    """The fp32 pretraining seeds (and the other-schedule and less-data pretrainings) are
+    found only where a caller names their folder: seeds 1 and 2 in fp32 are not the profile's
+    CT table of seeds 1 and 2."""
+    import json
+
+    from ctlib import experiments as ex
+
+    assert set(lookup.RECIPE_VARIANTS) == {ex.ALT_SCHEDULE_EXPERIMENT, ex.FP32_EXPERIMENT,
+                                           ex.FRACTION_EXPERIMENT}
+    targets = list(ex.TARGETS.values())
+    for experiment, seed in (("fronts", 0), ("fronts_fp32", 0), ("fronts_fp32", 1), ("fronts_fp32", 2)):
+        rid = f"ct-mt-{experiment}-s{seed}"
+        folder = tmp_path / "cpu" / experiment
+        (folder / "embeddings").mkdir(parents=True, exist_ok=True)
+        (folder / "embeddings" / f"{rid}.json").write_text("{}")
+        (folder / f"{rid}.json").write_text(json.dumps({
+            "run_id": rid, "config_hash": rid, "model": "ct", "targets": targets, "seed": seed,
+            "experiment": experiment, "config": {}, "finished": f"2026-12-0{seed + 1}",
+            "embedding_path": f"cpu/{experiment}/embeddings/{rid}.json"}))
+    found = lookup.ct_table_records("cpu", results_root=tmp_path)
+    assert [rec["run_id"] for _, rec in found] == ["ct-mt-fronts-s0"]
+    fp32 = lookup.ct_table_records("cpu", results_root=tmp_path, experiment=ex.FP32_EXPERIMENT)
+    assert [rec["seed"] for _, rec in fp32] == [0, 1, 2]
+    assert {rec["experiment"] for _, rec in fp32} == {"fronts_fp32"}

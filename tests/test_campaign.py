@@ -242,13 +242,14 @@ def test_table2_trains_each_front_then_its_back_ends_for_every_seed_before_the_n
     assert [c[3] for c in ef[:first_megnet] if c[0] == "back"] == [0, 1, 2]           # every C-C seed first
 
 def test_matched_fronts_start_back_end_seed_s_from_pretraining_seed_s(monkeypatch):
-    """cpu pretrains one CT table for every back-end seed; the matched step pairs them instead,
-    with seed 0 the very runs of Table III and of the scarce step (same experiment, same table)."""
+    """cpu pretrains one CT table for every back-end seed; the matched step pairs each back-end
+    seed with the fp32 pretraining of its own seed instead (seed 0 too)."""
     from ctlib import experiments as ex
     from ctlib.experiments import tables, transfer
 
     for mod in (tables, transfer):
-        monkeypatch.setattr(mod, "pretrain_ct_multitask", lambda p, seed, **kw: {"seed": seed})
+        monkeypatch.setattr(mod, "pretrain_ct_multitask", lambda p, seed, **kw: pytest.fail("bf16 table"))
+        monkeypatch.setattr(mod, "pretrain_ct_fp32", lambda p, seed, **kw: {"seed": seed})
         monkeypatch.setattr(mod, "embedding_path", lambda rec: f"mt-s{rec['seed']}.json")
     backs = []
     fake = lambda model, targets, ds, sp, **kw: backs.append(  # noqa: E731
@@ -463,3 +464,35 @@ def test_status_scales_the_plan_by_the_runs_stored_on_this_cpu():
     from ctlib.results import cpu_model, device_info
 
     assert device_info("cpu").endswith(f", {cpu_model()})") or not cpu_model()
+
+
+def test_the_pretraining_seeds_and_the_less_data_curve_change_only_the_precision(monkeypatch):
+    """Tier 8's fronts and tier 11's are cpu's multi-task pretraining in fp32: same data, epochs
+    and schedule; the curve's whole-split point is the fp32 seed 0, not the bf16 table."""
+    from ctlib import experiments as ex
+    from ctlib.experiments import pretrain, transfer
+
+    calls = []
+    monkeypatch.setattr(pretrain, "mp_data", lambda p: (None, {"train": list(range(100))}))
+    monkeypatch.setattr(pretrain, "model_split", lambda split, model, p, front, n_train=None: split if n_train is None else n_train)
+    monkeypatch.setattr(pretrain, "train_one", lambda *a, **kw: calls.append(kw) or None)
+    ex.pretrain_ct_multitask("cpu", 0, train=False)
+    ex.pretrain_ct_fp32("cpu", 1, train=False)
+    ex.pretrain_ct_fraction("cpu", 0.25, 0, train=False)
+    bf16, fp32, quarter = calls
+    assert fp32["experiment"] == ex.FP32_EXPERIMENT and quarter["experiment"] == ex.FRACTION_EXPERIMENT
+    assert fp32["train_overrides"] == quarter["train_overrides"] == {"precision": "fp32"}
+    assert bf16.get("train_overrides") is None and ex.train_config("ct", "cpu", 2)["precision"] == "bf16"
+    drop = {"experiment", "train_overrides", "seed"}
+    assert {k: v for k, v in fp32.items() if k not in drop} == {k: v for k, v in bf16.items() if k not in drop}
+    # the curve: 25 %, 50 % and the whole split, all fp32 pretrainings of front seed 0
+    made = []
+    monkeypatch.setattr(transfer, "pretrain_ct_fraction", lambda p, f, s, **kw: made.append((f, s)) or {"f": f})
+    monkeypatch.setattr(transfer, "pretrain_ct_fp32", lambda p, s, **kw: made.append((1.0, s)) or {"f": 1.0})
+    monkeypatch.setattr(transfer, "pretrain_ct_multitask", lambda *a, **kw: pytest.fail("bf16 table"))
+    monkeypatch.setattr(transfer, "embedding_path", lambda rec: f"t{rec['f']}.json")
+    seen = {}
+    monkeypatch.setattr(transfer, "scarce_transfer", lambda p, seeds, **kw: seen.update(kw["starts"]) or pd.DataFrame())
+    ex.fraction_transfer("cpu", train=False)
+    assert made == [(0.25, 0), (0.5, 0), (1.0, 0)]
+    assert seen == {ex.fraction_label(f): {"embedding": f"t{f}.json"} for f in (0.25, 0.5, 1.0)}

@@ -112,9 +112,14 @@ def lookups(profile: str):
                             lambda m=model, t=short, s=seed: [ex.pretrain_front(m, t, p, s, train=False)]))
         out.append((f"pretrain_ct_multitask(seed {seed})",
                     lambda s=seed: [ex.pretrain_ct_multitask(p, s, train=False)]))
+        out.append((f"pretrain_ct_fp32(seed {seed})",
+                    lambda s=seed: [ex.pretrain_ct_fp32(p, s, train=False)]))
         if p.recipe.ct_alt_schedule:
             out.append((f"pretrain_ct_alt_schedule(seed {seed})",
                         lambda s=seed: [ex.pretrain_ct_alt_schedule(p, s, train=False)]))
+    for f in p.sizes.pretraining_fractions:
+        out.append((f"pretrain_ct_fraction({f})",
+                    lambda f=f: [ex.pretrain_ct_fraction(p, f, ex.front_seed(p, 0), train=False)]))
     return out
 
 

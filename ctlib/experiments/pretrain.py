@@ -1,5 +1,6 @@
 """The front ends: CT and GNN pretrainings (Method A/B), CT's multi-task and second-schedule
-pretrainings, the pretraining on a fraction of the train split, the untrained CT table, a
+pretrainings, the multi-task pretrainings in fp32 (the pretraining seeds), the pretraining
+on a fraction of the train split, the untrained CT table, a
 table's learned part, the control starts, and each front's own test run (:func:`fronts`).
 """
 from __future__ import annotations
@@ -33,6 +34,34 @@ def pretrain_ct_multitask(profile, seed: int, *, device="auto", force=False, tra
     return train_one("ct", list(TARGETS.values()), ds, model_split(split, "ct", profile, front=True),
                      profile=profile, seed=seed, experiment="fronts", device=device, force=force,
                      train=train, context=context, snapshots=True, front=True)
+
+
+#: Experiment of the multi-task CT pretrainings in fp32 (:func:`pretrain_ct_fp32`).
+FP32_EXPERIMENT = "fronts_fp32"
+#: The training keys that make a pretraining of :func:`pretrain_ct_fp32` or
+#: :func:`pretrain_ct_fraction` differ from :func:`pretrain_ct_multitask`'s: fp32.
+FP32_OVERRIDES = {"precision": "fp32"}
+
+
+def pretrain_ct_fp32(profile, seed: int, *, device="auto", force=False, train=None,
+                     context=None) -> dict | None:
+    """:func:`pretrain_ct_multitask` with the training forward in fp32: the pretraining seeds.
+
+    Same data, model, epochs, schedule and snapshots; only ``precision`` differs
+    (:data:`FP32_OVERRIDES`; a no-op for a profile that trains CT in fp32). The ``cpu``
+    profile's table (seed 0) was pretrained in bf16 autocast on a CPU with native
+    bfloat16; on one without it (the AMD EPYC with AVX2 that trains the second
+    campaign) bf16 is emulated and CT trained at 0.04-0.20x fp32's speed
+    (``benchmarks/precision.py --speed``), so the pretraining seeds 0, 1 and 2 are
+    trained in fp32, all three, so that they differ in their seed alone. Stored under
+    :data:`FP32_EXPERIMENT`: they never stand in for the profile's CT table
+    (:data:`ctlib.lookup.RECIPE_VARIANTS`).
+    """
+    ds, split = mp_data(profile)
+    return train_one("ct", list(TARGETS.values()), ds, model_split(split, "ct", profile, front=True),
+                     profile=profile, seed=seed, experiment=FP32_EXPERIMENT, device=device, force=force,
+                     train=train, context=context, train_overrides=dict(FP32_OVERRIDES),
+                     snapshots=True, front=True)
 
 
 #: Experiment of the multi-task CT pretraining under the profile's other schedule.
@@ -175,8 +204,8 @@ def pretrain_ct_fraction(profile, fraction: float, seed: int = 0, *, device="aut
                          train=None, context=None) -> dict | None:
     """The multi-task CT pretraining on the first ``fraction`` of the training split (the
     nested seeded permutation of :func:`model_split`: 25 % lies inside 50 %), with the same
-    epochs, schedule and snapshots as :func:`pretrain_ct_multitask`; stored under
-    :data:`FRACTION_EXPERIMENT`."""
+    epochs, schedule, snapshots and precision (fp32) as :func:`pretrain_ct_fp32`, whose
+    seed-0 table is the curve's full-data point; stored under :data:`FRACTION_EXPERIMENT`."""
     if not 0 < fraction < 1:
         raise ValueError(f"a pretraining fraction must lie in (0, 1), got {fraction}")
     p = _profile(profile)
@@ -184,9 +213,11 @@ def pretrain_ct_fraction(profile, fraction: float, seed: int = 0, *, device="aut
     n = int(round(fraction * len(model_split(split, "ct", p, front=True)["train"])))
     return train_one("ct", list(TARGETS.values()), ds, model_split(split, "ct", p, front=True, n_train=n),
                      profile=p, seed=seed, experiment=FRACTION_EXPERIMENT, device=device, force=force,
-                     train=train, context=context, snapshots=True, front=True)
+                     train=train, context=context, train_overrides=dict(FP32_OVERRIDES),
+                     snapshots=True, front=True)
 
 
 def fraction_label(fraction: float) -> str:
-    """The start label of a table pretrained on ``fraction`` of the train split."""
+    """The start label of a table pretrained on ``fraction`` of the train split (1.0: the
+    whole split, :func:`pretrain_ct_fp32` seed 0)."""
     return f"CT mt, {100 * fraction:.0f}% of the pretraining data"

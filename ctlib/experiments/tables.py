@@ -12,7 +12,8 @@ import pandas as pd
 from ctlib.experiments.common import (DEFAULT_INIT, MODEL_LETTER, SAMPLE_SEED, TARGETS, UNITS, _compact,
                                       _profile, _row, _sample, _sample_split, _seeds, embedding_path,
                                       front_seed, front_seeds, model_split, mp_data, train_one)
-from ctlib.experiments.pretrain import (control_starts, pretrain_ct_multitask, pretrain_front,
+from ctlib.experiments.pretrain import (control_starts, pretrain_ct_fp32, pretrain_ct_multitask,
+                                      pretrain_front,
                                       table2_fronts)
 
 
@@ -297,13 +298,14 @@ def matched_fronts(profile="cpu", seeds=None, *, device="auto", force=False, tra
                    context=None) -> pd.DataFrame:
     """Table III's multi-task contrast with front seed = back seed: CGCNN from ``cgcnn92``
     (``CGCNN``) and from the multi-task CT table pretrained with the back end's own seed
-    (``CGCNN(mt)``), on E_f and E_g, at Table III's back-end size, so that a claim's interval
-    holds the pretraining's noise as well as the back end's.
+    (``CGCNN(mt)``, :func:`pretrain_ct_fp32`: the pretraining seeds are trained in fp32), on
+    E_f and E_g, at Table III's back-end size, so that a claim's interval holds the
+    pretraining's noise as well as the back end's.
 
     For a profile whose one front seed feeds every back-end seed (``campaign.front_seed``:
-    cpu); empty for the others, whose Table III is matched already. Seed 0's runs are Table
-    III's (same configs, stored once). Rows as Table III's, ``table`` = :data:`MATCHED_TABLE`,
-    plus ``front_seed``.
+    cpu); empty for the others, whose Table III is matched already. The ``cgcnn92`` runs are
+    Table III's (same configs, stored once). Rows as Table III's, ``table`` =
+    :data:`MATCHED_TABLE`, plus ``front_seed``.
     """
     p = _profile(profile)
     if p.campaign.front_seed is None:
@@ -311,7 +313,7 @@ def matched_fronts(profile="cpu", seeds=None, *, device="auto", force=False, tra
     ds, split = mp_data(p)
     rows = []
     for seed in _seeds(p, seeds):
-        mt = embedding_path(pretrain_ct_multitask(p, seed, device=device, force=force, train=train, context=context))
+        mt = embedding_path(pretrain_ct_fp32(p, seed, device=device, force=force, train=train, context=context))
         for short, target in TARGETS.items():
             rec = _cgcnn_baseline(target, ds, split, p, seed, device=device, force=force, train=train, context=context)
             rows.append(_row(rec, target, table=MATCHED_TABLE, column="CGCNN", model="cgcnn", init="cgcnn92",
@@ -334,7 +336,8 @@ def headline(profile="cpu", seeds=None, *, device="auto", force=False, train=Non
     """The headline at the paper's back-end size: CGCNN on the whole train split (44,441
     cells on cpu; full validation and test splits), from ``cgcnn92`` (``CGCNN``) and from
     the multi-task CT table pretrained with the back end's own seed (``CGCNN(mt)``: front
-    seed = back seed, so the interval holds the pretraining's noise too), on E_f and E_g,
+    seed = back seed, so the interval holds the pretraining's noise too; the fp32 pretraining
+    seeds of :func:`pretrain_ct_fp32`), on E_f and E_g,
     for ``recipe.headline_epochs`` epochs. Empty for a profile without that key. Rows as
     Table III's, ``table`` = :data:`HEADLINE_TABLE`, plus ``n_train`` and ``front_seed``."""
     p = _profile(profile)
@@ -345,7 +348,7 @@ def headline(profile="cpu", seeds=None, *, device="auto", force=False, train=Non
     sp = model_split(split, "cgcnn", p, front=True)
     rows = []
     for seed in _seeds(p, seeds):
-        mt = embedding_path(pretrain_ct_multitask(p, seed, device=device, force=force, train=train, context=context))
+        mt = embedding_path(pretrain_ct_fp32(p, seed, device=device, force=force, train=train, context=context))
         for short, target in TARGETS.items():
             for column, kw in (("CGCNN", {}), ("CGCNN(mt)", None if mt is None else {"embedding": mt})):
                 rec = None

@@ -10,7 +10,7 @@ import pandas as pd
 from ctlib.experiments.common import (DEFAULT_INIT, MODEL_LETTER, SAMPLE_SEED, TARGETS, _compact, data_memo,
                                       _profile, _row, _sample, _sample_split, _seeds, embedding_path,
                                       front_seed, model_split, mp_data, train_one)
-from ctlib.experiments.pretrain import (fraction_label, learned_part, pretrain_ct_fraction,
+from ctlib.experiments.pretrain import (fraction_label, learned_part, pretrain_ct_fp32, pretrain_ct_fraction,
                                       pretrain_ct_multitask, pretrain_front, control_starts)
 
 
@@ -206,8 +206,9 @@ def scarce_transfer(profile="cpu", seeds=None, *, device="auto", force=False, tr
     return pd.DataFrame(rows)
 
 
-#: The data-scarce start of :func:`matched_scarce`: the multi-task CT table of the back end's seed.
-MATCHED_START = "CT mt, front seed = back seed"
+#: The data-scarce start of :func:`matched_scarce`: the multi-task CT table of the back end's
+#: seed (the fp32 pretraining seeds of :func:`ctlib.experiments.pretrain_ct_fp32`).
+MATCHED_START = "CT mt (fp32), front seed = back seed"
 
 
 def matched_scarce(profile="cpu", seeds=None, *, device="auto", force=False, train=None,
@@ -218,14 +219,14 @@ def matched_scarce(profile="cpu", seeds=None, *, device="auto", force=False, tra
     the pretraining seeds there are; the scarce step's seeds 3 and 4 have none).
 
     For a profile whose one front seed feeds every back-end seed (cpu); empty for the others.
-    Seed 0's runs are the scarce step's ``cgcnn92`` and ``CT mt`` runs (same configs).
+    The ``cgcnn92`` runs are the scarce step's (same configs, stored once).
     """
     p = _profile(profile)
     if p.campaign.front_seed is None:
         return pd.DataFrame()
     frames = []
     for seed in _seeds(p, seeds):
-        mt = embedding_path(pretrain_ct_multitask(p, seed, device=device, force=force, train=train, context=context))
+        mt = embedding_path(pretrain_ct_fp32(p, seed, device=device, force=force, train=train, context=context))
         starts = {"cgcnn92": {}, MATCHED_START: None if mt is None else {"embedding": mt}}
         frames.append(scarce_transfer(p, [seed], device=device, force=force, train=train, context=context,
                                       starts=starts))
@@ -289,17 +290,19 @@ def matbench(profile="cpu", seeds=None, *, device="auto", force=False, train=Non
 def fraction_transfer(profile="cpu", seeds=None, *, device="auto", force=False, train=None, context=None) -> pd.DataFrame:
     """How the table's value grows with pretraining data: CGCNN on Castelli-3,334 (the
     data-scarce transfer's set, seeds and epochs) from the multi-task CT tables pretrained
-    on each of ``sizes.pretraining_fractions`` of the train split (a table not stored yet
-    gives pending rows), stored under ``fraction/``. The full-split table's runs are the
-    scarce step's ``CT mt``."""
+    on each of ``sizes.pretraining_fractions`` of the train split, and from the whole split's
+    (``fraction_label(1.0)``: :func:`pretrain_ct_fp32` seed 0, the same recipe in fp32; a
+    table not stored yet gives pending rows), stored under ``fraction/``."""
     p = _profile(profile)
-    starts = {}
-    for f in p.sizes.pretraining_fractions:
-        path = embedding_path(pretrain_ct_fraction(p, f, front_seed(p, 0), device=device, force=force,
-                                                   train=train, context=context))
-        starts[fraction_label(f)] = None if path is None else {"embedding": path}
-    if not starts:
+    if not p.sizes.pretraining_fractions:
         return pd.DataFrame()
+    starts = {}
+    fs = front_seed(p, 0)
+    for f in (*p.sizes.pretraining_fractions, 1.0):
+        rec = (pretrain_ct_fp32(p, fs, device=device, force=force, train=train, context=context) if f == 1.0
+               else pretrain_ct_fraction(p, f, fs, device=device, force=force, train=train, context=context))
+        path = embedding_path(rec)
+        starts[fraction_label(f)] = None if path is None else {"embedding": path}
     return scarce_transfer(p, seeds, device=device, force=force, train=train, context=context, tasks=SCARCE_TASKS[:1],
                            starts=starts, experiment="fraction")
 
