@@ -150,6 +150,16 @@ def test_k3_and_r2_are_judged_over_the_stored_pretrainings_when_seeds_are_too_fe
     assert rows[0]["ours"].startswith("0.250 ± 0.050 (n=3)") and "[0.126, 0.374]" in rows[0]["ours"]
     assert rows[0]["effect_size_differs"] is True and "per-table" in rows[0]["reason"]
     assert "a 0.200, b 0.250, c 0.300" in rows[0]["reason"]
+    # over the pretraining seeds (the pages' pretrainings_over): the reason says what the tables are
+    seeds = claims.judge_r2({**summary, "pretrainings_over": "seeds"})
+    assert [r["verdict"] for r in seeds] == [report.WEAKER, report.NOT_REPRODUCED]
+    assert "Judged over 3 pretraining seeds of the multi-task table" in seeds[0]["reason"]
+    assert "over 3 pretraining seeds" in seeds[0]["reason"] and "stored CT pretrainings" not in seeds[0]["reason"]
+    k = claims.judge_k3({**full, "pretrainings": tab, "pretrainings_over": "seeds"})
+    assert k["verdict"] == report.CONTRADICTED and "3 pretraining seeds" in k["reason"]
+    from ctlib.analysis import pretraining
+
+    assert claims.MIN_TABLE_SEEDS == pretraining.SEEDS_FOR_A_VERDICT
 
 
 def test_judge_interpretability_reads_the_page_summaries(tmp_path):

@@ -153,13 +153,14 @@ def test_auto_scans_the_stored_pretrainings_against_the_same_null(monkeypatch):
 
     asked = []
 
-    def fake_final_tables(profile, seed=None):
+    def fake_judged_tables(profile, seed=None):
         asked.append((profile, seed))
         return {"CT other": (list(ELEMENTS), _blocks(seed=3))}
 
-    monkeypatch.setattr(pretraining, "final_tables", fake_final_tables)
+    monkeypatch.setattr(pretraining, "judged_tables", fake_judged_tables)
+    monkeypatch.setattr(pretraining, "judged_over", lambda profile: "pretrainings")
     cp = cluster_page.analyse_sources([_source(_blocks(), seed=2)], "quick", auto=True, **SMALL)
-    assert asked == [("quick", 2)]
+    assert asked == [("quick", 2)] and cp.summary()["pretrainings_over"] == "pretrainings"
     assert cp.across["table"].tolist() == ["CT other"] and cp.across["k_best"].tolist() == [2]
     best_null = np.quantile([max(v) for v in zip(*cp.A.null.values())], 0.95)
     assert cp.across["null_best"].iloc[0] == pytest.approx(best_null)

@@ -602,3 +602,26 @@ def test_notebook_11_follows_the_page_conventions():
     details = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.startswith("## Details"))
     assert ids.index("92d39cb4") > details and "status_markdown(" in nb.cells[ids.index("92d39cb4")].source
     assert "run_id" not in "\n".join(c.source for c in nb.cells[:details])
+
+
+def test_the_claims_are_judged_over_the_pretraining_seeds_once_three_are_stored(monkeypatch):
+    """pages 07 and 08: the fp32 pretraining seeds replace the mixed pretrainings at three."""
+    from ctlib.analysis.pretraining import snapshots
+
+    stored = {pretraining.FP32: [0, 1]}
+    monkeypatch.setattr(snapshots, "stored_seeds", lambda p, kind: stored.get(kind, []))
+    monkeypatch.setattr(snapshots, "final_tables", lambda p, seed=None: {"CT E_f": ("els", seed)})
+
+    class Run:
+        def __init__(self, s):
+            self.final_table = f"fp32-s{s}.json"
+
+    monkeypatch.setattr(snapshots, "find_pretraining_runs", lambda p, s, kinds, unfinished: {kinds[0]: Run(s)})
+    monkeypatch.setattr(snapshots, "load_table", lambda path: ("els", path))
+    assert pretraining.judged_over("cpu") == "pretrainings"
+    assert pretraining.judged_tables("cpu", 0) == {"CT E_f": ("els", 0)}
+    stored[pretraining.FP32] = [0, 1, 2]
+    assert pretraining.judged_over("cpu") == "seeds"
+    assert pretraining.judged_tables("cpu", 0) == {f"CT mt fp32, seed {s}": ("els", f"fp32-s{s}.json")
+                                                   for s in (0, 1, 2)}
+    assert pretraining.kind_targets(pretraining.FP32) == pretraining.kind_targets("mt")

@@ -179,9 +179,11 @@ def test_run_page_and_its_sections(tmp_path, props):
         asked.append((profile, seed))
         return others
 
-    rp = reverse.run_page(s, [_source(0)], None, final_tables=final_tables, properties=props)
+    rp = reverse.run_page(s, [_source(0)], None, final_tables=final_tables, over=lambda p: "seeds",
+                          properties=props)
     n = rp.numbers
     assert rp.ok and asked == [("smoke", 0)] and list(rp.tables) == ["CT (ours)", "random128"]
+    assert n["pretrainings_over"] == "seeds"
     assert n["pending"] is False and n["seeds"] == [0] and n["baselines"] == ["random128"]
     assert n["cv_cached"] == 0 and n["n_elements"] == {p: int(props[p].notna().sum()) for p in PROPS}
     assert n["pretrainings"][0]["table"] == "mt"

@@ -101,9 +101,13 @@ class ClusterPage:
         sources: the ``ctlib.lookup.EmbeddingSource`` of every seed found (the first is analysed).
         emb: the analysed table, its rows in :data:`ctlib.elements.ELEMENTS` order (89 × d).
         A: :func:`ctlib.analysis.clustering.analyse_clusters` of ``emb``.
-        across: :func:`ctlib.analysis.clustering.k_scan_per_table` of every stored CT
-            pretraining of the profile (``None`` unless ``embedding="auto"`` with a known seed).
+        across: :func:`ctlib.analysis.clustering.k_scan_per_table` of the tables the claim
+            is judged over (``ctlib.analysis.pretraining.judged_tables``: the pretraining
+            seeds once three are stored, else every stored CT pretraining of the profile;
+            ``None`` unless ``embedding="auto"`` with a known seed).
         profile, n_components, k_max, seed, n_init: the settings of the analysis.
+        over: what ``across`` holds, ``"seeds"`` or ``"pretrainings"``
+            (``ctlib.analysis.pretraining.judged_over``; None without ``across``).
     """
 
     sources: list
@@ -115,6 +119,7 @@ class ClusterPage:
     k_max: int
     seed: int
     n_init: int = N_INIT
+    over: str | None = None
 
     @property
     def src(self):
@@ -137,10 +142,12 @@ class ClusterPage:
 
     def summary(self) -> dict:
         """The key numbers of the analysis: :meth:`ClusterAnalysis.summary`, ``seeds``, and
-        ``pretrainings`` (the rows of :attr:`across`, without ``reason``) when scanned."""
+        ``pretrainings`` (the rows of :attr:`across`, without ``reason``) with
+        ``pretrainings_over`` (:attr:`over`) when scanned."""
         out = {**self.A.summary(), "seeds": self.seeds}
         if self.across is not None:
             out["pretrainings"] = self.across.drop(columns="reason").to_dict(orient="records")
+            out["pretrainings_over"] = self.over
         return out
 
     def source_summary(self, results_root: str | Path | None = None) -> dict:
@@ -213,8 +220,9 @@ def analyse_sources(sources: Sequence, profile: str, *, auto: bool = True, n_com
     The table is put in :data:`ctlib.elements.ELEMENTS` order and analysed by
     :func:`ctlib.analysis.clustering.analyse_clusters` (PCA to ``n_components``, k-means
     for k = 2 .. ``k_max`` against five random tables). With ``auto`` (the page's
-    ``embedding="auto"``) and a known seed, every stored CT pretraining of the profile
-    (``ctlib.analysis.pretraining.final_tables``) is scanned against the same null.
+    ``embedding="auto"``) and a known seed, the tables the claim is judged over
+    (``ctlib.analysis.pretraining.judged_tables``: the pretraining seeds once three are
+    stored, else every stored CT pretraining) are scanned against the same null.
 
     Args:
         sources: ``ctlib.lookup.EmbeddingSource`` list (non-empty), e.g. from
@@ -236,11 +244,12 @@ def analyse_sources(sources: Sequence, profile: str, *, auto: bool = True, n_com
     emb = src.embedding.reindex(list(ELEMENTS))
     ks = range(2, k_max + 1)
     A = analyse_clusters(emb.matrix, list(ELEMENTS), n_components=n_components, ks=ks, seed=seed, n_init=n_init)
-    across = None
+    across = over = None
     if auto and src.seed is not None:
         from ctlib.analysis import pretraining
 
-        across = k_scan_per_table(pretraining.final_tables(profile, src.seed), A.null,
+        over = pretraining.judged_over(profile)
+        across = k_scan_per_table(pretraining.judged_tables(profile, src.seed), A.null,
                                   n_components=n_components, ks=ks, seed=seed, n_init=n_init)
     return ClusterPage(list(sources), emb, A, across, profile, int(n_components), int(k_max), int(seed),
-                       int(n_init))
+                       int(n_init), over)

@@ -177,7 +177,12 @@ def judge_published(claims: list[Claim] = CLAIMS) -> pd.DataFrame:
 MIN_TABLE_SEEDS = 3
 
 
-def _pretrainings_text(n: int) -> str:
+def _pretrainings_text(n: int, over: str | None = "pretrainings") -> str:
+    """How a verdict over several tables begins; ``over`` as a page's ``pretrainings_over``
+    (``ctlib.analysis.pretraining.judged_over``): ``"seeds"`` or ``"pretrainings"``."""
+    if over == "seeds":
+        return (f"Judged over {n} pretraining seeds of the multi-task table (the same recipe in fp32, so "
+                "they differ in their seed alone), since the analysed table is one seed")
     return (f"Judged over the {n} stored CT pretrainings (one seed each; they differ in target or "
             "schedule, which moves the table more than a new seed would), since fewer than "
             f"{MIN_TABLE_SEEDS} seeds of the analysed table exist")
@@ -212,7 +217,7 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _k3_across(row: dict, tables: list[dict]) -> dict | None:
+def _k3_across(row: dict, tables: list[dict], over: str | None = "pretrainings") -> dict | None:
     """The k claim over the stored pretrainings (``tables``: rows of
     :func:`ctlib.analysis.clustering.k_scan_per_table`): reproduced or
     contradicted when every table's verdict is that one, else inconclusive;
@@ -226,7 +231,7 @@ def _k3_across(row: dict, tables: list[dict]) -> dict | None:
     return {**row, "ours": "best k " + ", ".join(str(t["k_best"]) for t in tables)
                            + f" over {len(tables)} pretrainings",
             "verdict": agreed,
-            "reason": (f"{_pretrainings_text(len(tables))}: {each}. "
+            "reason": (f"{_pretrainings_text(len(tables), over)}: {each}. "
                        + ("Every table gives the same verdict. " if agreed != report.INCONCLUSIVE
                           else "The tables do not all give the same decisive verdict. ")
                        + f"The analysed table alone: {_lower_first(row['reason'])}")}
@@ -262,7 +267,8 @@ def judge_k3(clusters: dict | None) -> dict:
                                           f"at k = {paper_k}: {v.silhouette_paper_k:.3f})")
     note = " (Null: only the maximum over the random tables was saved.)" if only_max and null else ""
     row = {**row, "ours": ours, "verdict": v.verdict, "reason": v.reason + note}
-    return _table_seeds_caveat(row, clusters, _k3_across(row, clusters.get("pretrainings") or []))
+    return _table_seeds_caveat(row, clusters, _k3_across(row, clusters.get("pretrainings") or [],
+                                                         clusters.get("pretrainings_over")))
 
 
 def _r2_cells(v, m, s, over: str, per: str) -> dict:
@@ -314,12 +320,14 @@ def judge_r2(reverse: dict | None, embedding: str = "CT (ours)") -> list[dict]:
         vals = [t["r2"][prop] for t in tables if (t.get("r2") or {}).get(prop) is not None]
         if len(vals) >= MIN_TABLE_SEEDS:
             va = report.r2_verdict(paper_v, vals)
-            cells = _r2_cells(va, float(np.mean(vals)), float(np.std(vals, ddof=1)), "CT pretrainings",
-                              "per-table")
+            cells = _r2_cells(va, float(np.mean(vals)), float(np.std(vals, ddof=1)),
+                              "pretraining seeds" if reverse.get("pretrainings_over") == "seeds"
+                              else "CT pretrainings", "per-table")
             each = ", ".join(f"{t['table']} {t['r2'][prop]:.3f}" for t in tables
                              if (t.get("r2") or {}).get(prop) is not None)
             across = {**row, **cells,
-                      "reason": (f"{_pretrainings_text(len(vals))}; mean R² over the CV repeats of each: "
+                      "reason": (f"{_pretrainings_text(len(vals), reverse.get('pretrainings_over'))}; "
+                                 f"mean R² over the CV repeats of each: "
                                  f"{each}. {cells['reason']} The analysed table alone: {_lower_first(row['reason'])}")}
         rows.append(_table_seeds_caveat(row, reverse, across))
     return rows

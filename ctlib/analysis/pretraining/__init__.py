@@ -36,12 +36,13 @@ Mutable settings (``MEMO_SIZE``) and the functions a test replaces
 from __future__ import annotations
 
 from ctlib.analysis.pretraining.runs import (  # noqa: F401
-    ALT, IN_PROGRESS, KINDS, LABELS, PENDING, PLATEAU_GAIN, PLATEAU_WINDOW, SHORT, SHORT_LABELS, STORED,
+    ALT, FP32, IN_PROGRESS, KINDS, LABELS, PENDING, PLATEAU_GAIN, PLATEAU_WINDOW, SHORT, SHORT_LABELS, STORED,
     PretrainingRun, _best_epoch, _num, _schedule, budget_table, final_metrics, find_pretraining_runs,
     kind_targets, recent_gain, run_prefix, runs_frame, stored_seeds, unfinished_run,
 )
 from ctlib.analysis.pretraining.snapshots import (  # noqa: F401
-    final_tables, load_table, relative_drift, snapshot_frame,
+    SEEDS_FOR_A_VERDICT, final_tables, judged_over, judged_tables, load_table, relative_drift, seed_tables,
+    snapshot_frame,
 )
 from ctlib.analysis.pretraining.chemistry import (  # noqa: F401
     _MEMO, KS, MEMO_SIZE, PROBE_TREES, REFERENCES, _cache_name, _common, _digest, _forest, _measures, _memo,
@@ -62,8 +63,9 @@ from ctlib.analysis.pretraining.page import (  # noqa: F401
 )
 
 __all__ = [
-    "KINDS", "ALT", "LABELS", "SHORT", "REFERENCES", "KS", "STORED", "IN_PROGRESS", "PENDING",
-    "PretrainingRun", "kind_targets", "run_prefix", "find_pretraining_runs", "final_tables", "runs_frame",
+    "KINDS", "ALT", "FP32", "LABELS", "SHORT", "REFERENCES", "KS", "STORED", "IN_PROGRESS", "PENDING",
+    "PretrainingRun", "kind_targets", "run_prefix", "find_pretraining_runs", "final_tables", "seed_tables",
+    "judged_over", "judged_tables", "SEEDS_FOR_A_VERDICT", "runs_frame",
     "validation_curves", "final_metrics", "snapshot_frame", "load_table",
     "relative_drift", "best_silhouette", "reverse_r2", "chemistry_vs_epoch", "schedule_comparison",
     "learned_part_chemistry", "plot_learned_part",

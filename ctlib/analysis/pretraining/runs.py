@@ -32,7 +32,7 @@ from ctlib.lookup import (
 from ctlib.results import default_root
 
 __all__ = [
-    "KINDS", "ALT", "LABELS", "SHORT_LABELS", "SHORT", "STORED", "IN_PROGRESS", "PENDING",
+    "KINDS", "ALT", "FP32", "LABELS", "SHORT_LABELS", "SHORT", "STORED", "IN_PROGRESS", "PENDING",
     "PLATEAU_GAIN", "PLATEAU_WINDOW", "PretrainingRun", "kind_targets", "run_prefix",
     "find_pretraining_runs", "unfinished_run", "stored_seeds", "runs_frame", "recent_gain",
     "final_metrics", "budget_table",
@@ -43,11 +43,15 @@ KINDS = ("mt", "E_f", "E_g")
 #: The multi-task pretraining once more under the profile's ``recipe.ct_alt_schedule``
 #: (:func:`ctlib.experiments.pretrain_ct_alt_schedule`), where the profile has one.
 ALT = "mt_alt"
-#: Display names of :data:`KINDS` and :data:`ALT`.
+#: The multi-task pretraining in fp32 (:func:`ctlib.experiments.pretrain_ct_fp32`): the
+#: pretraining seeds 0, 1 and 2, which differ in their seed alone.
+FP32 = "mt_fp32"
+#: Display names of :data:`KINDS`, :data:`ALT` and :data:`FP32`.
 LABELS = {"mt": "CT multi-task (E_f + E_g)", "E_f": "CT E_f", "E_g": "CT E_g",
-          ALT: "CT multi-task, other schedule"}
+          ALT: "CT multi-task, other schedule", FP32: "CT multi-task, fp32"}
 #: Short names of the kinds, for axis labels.
-SHORT_LABELS = {"mt": "CT mt", "E_f": "CT E_f", "E_g": "CT E_g", ALT: "CT mt, other schedule"}
+SHORT_LABELS = {"mt": "CT mt", "E_f": "CT E_f", "E_g": "CT E_g", ALT: "CT mt, other schedule",
+                FP32: "CT mt fp32"}
 #: Short task name of a target (the column names of the tidy frames).
 SHORT = {"formation_energy_per_atom": "E_f", "band_gap": "E_g"}
 #: Statuses of a pretraining run.
@@ -61,11 +65,11 @@ def kind_targets(kind: str) -> list[str]:
     """Target names of a pretraining kind: ``"mt"`` -> both MP-2018 targets, ``"E_f"`` -> one."""
     from ctlib.experiments import TARGETS
 
-    if kind in ("mt", ALT):
+    if kind in ("mt", ALT, FP32):
         return list(TARGETS.values())
     if kind in TARGETS:
         return [TARGETS[kind]]
-    raise ValueError(f"unknown pretraining kind {kind!r}; choose one of {[*KINDS, ALT]}")
+    raise ValueError(f"unknown pretraining kind {kind!r}; choose one of {[*KINDS, ALT, FP32]}")
 
 
 def run_prefix(kind: str) -> str:
@@ -139,8 +143,8 @@ def find_pretraining_runs(profile, seed: int | None = None, *, kinds: Sequence[s
         profile: profile name or :class:`ctlib.config.Profile`.
         seed: pretraining seed (default: :func:`ctlib.experiments.front_seed` of
             seed 0, the front every back end of cpu uses).
-        kinds: which of :data:`KINDS` and :data:`ALT` (default: :data:`KINDS`, plus
-            :data:`ALT` where the profile has ``recipe.ct_alt_schedule``).
+        kinds: which of :data:`KINDS`, :data:`ALT` and :data:`FP32` (default: :data:`KINDS`,
+            plus :data:`ALT` where the profile has ``recipe.ct_alt_schedule``).
         unfinished: look for unfinished runs' snapshots and checkpoints.
 
     Returns:
@@ -165,6 +169,9 @@ def find_pretraining_runs(profile, seed: int | None = None, *, kinds: Sequence[s
             rec = ex.pretrain_ct_alt_schedule(p, seed, train=False)
             experiment, label = ex.ALT_SCHEDULE_EXPERIMENT, f"CT multi-task, {ex.alt_schedule_text(p)}"
             planned = int(alt.get("epochs", planned))
+        elif kind == FP32:
+            rec = ex.pretrain_ct_fp32(p, seed, train=False)
+            experiment = ex.FP32_EXPERIMENT
         else:
             rec = ex.pretrain_front("ct", kind, p, seed, train=False)
         run = PretrainingRun(kind, label, targets, seed, PENDING, epochs_planned=planned)
@@ -298,11 +305,11 @@ def stored_seeds(profile, kind: str = "mt") -> list[int]:
     another configuration under the same id prefix does not count). The
     candidates are the seeds of the records named ``<run_prefix(kind)>*`` in
     the kind's experiment folder (``fronts``; ``fronts_schedule`` for
-    :data:`ALT`).
+    :data:`ALT`, ``fronts_fp32`` for :data:`FP32`).
 
     Args:
         profile: profile name or :class:`ctlib.config.Profile`.
-        kind: one of :data:`KINDS` or :data:`ALT`.
+        kind: one of :data:`KINDS`, :data:`ALT` or :data:`FP32`.
 
     Returns:
         the seeds, ascending (``[]`` when none is stored).
@@ -310,7 +317,7 @@ def stored_seeds(profile, kind: str = "mt") -> list[int]:
     from ctlib import experiments as ex
 
     p = ex._profile(profile)
-    experiment = ex.ALT_SCHEDULE_EXPERIMENT if kind == ALT else "fronts"
+    experiment = {ALT: ex.ALT_SCHEDULE_EXPERIMENT, FP32: ex.FP32_EXPERIMENT}.get(kind, "fronts")
     recs = stored_records(p.name, default_root(), experiment=experiment, name=run_prefix(kind) + "*")
     seeds = sorted({int(rec["seed"]) for _, rec in recs if isinstance(rec.get("seed"), int)})
     return [s for s in seeds

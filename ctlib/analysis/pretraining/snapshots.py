@@ -9,8 +9,10 @@ snapshot has its epoch, and the untrained table rebuilt by
 :func:`ctlib.experiments.untrained_ct_table` where a run kept no epoch-0
 snapshot), loads one as an ``(elements, (89, d) float64 matrix)`` pair
 (:func:`load_table`), gives the final table of every stored pretraining
-(:func:`final_tables`, what pages 07 and 08 judge over), and measures the
-relative drift of a table from its start (:func:`relative_drift`).
+(:func:`final_tables`), the final tables of the pretraining seeds
+(:func:`seed_tables`), the set pages 07 and 08 judge the interpretability claims
+over (:func:`judged_tables`, :func:`judged_over`), and measures the relative drift
+of a table from its start (:func:`relative_drift`).
 
 Imports: numpy, pandas, :mod:`.runs` and, inside functions, :mod:`ctlib.elements`,
 :mod:`ctlib.embeddings`, :mod:`ctlib.experiments`.
@@ -22,9 +24,14 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from ctlib.analysis.pretraining.runs import STORED, PretrainingRun, find_pretraining_runs
+from ctlib.analysis.pretraining.runs import FP32, STORED, PretrainingRun, find_pretraining_runs, stored_seeds
 
-__all__ = ["final_tables", "snapshot_frame", "load_table", "relative_drift"]
+__all__ = ["final_tables", "seed_tables", "judged_over", "judged_tables", "SEEDS_FOR_A_VERDICT",
+           "snapshot_frame", "load_table", "relative_drift"]
+
+#: Pretraining seeds of one recipe that a verdict on a CT table needs
+#: (:data:`ctlib.claims.MIN_TABLE_SEEDS`).
+SEEDS_FOR_A_VERDICT = 3
 
 
 def final_tables(profile, seed: int | None = None) -> dict[str, tuple[list[str], np.ndarray]]:
@@ -46,6 +53,33 @@ def final_tables(profile, seed: int | None = None) -> dict[str, tuple[list[str],
     runs = find_pretraining_runs(profile, seed, unfinished=False)
     return {r.label: load_table(r.final_table) for r in runs.values()
             if r.status == STORED and r.final_table is not None}
+
+
+def seed_tables(profile) -> dict[str, tuple[list[str], np.ndarray]]:
+    """The final element table of each stored pretraining seed (:data:`FP32`: the multi-task
+    pretraining in fp32, seeds 0, 1 and 2 on ``cpu``), labelled ``"CT mt fp32, seed s"``,
+    by seed; ``{}`` when none is stored."""
+    out = {}
+    for s in stored_seeds(profile, FP32):
+        run = find_pretraining_runs(profile, s, kinds=(FP32,), unfinished=False)[FP32]
+        if run.final_table is not None:
+            out[f"CT mt fp32, seed {s}"] = load_table(run.final_table)
+    return out
+
+
+def judged_over(profile) -> str:
+    """What pages 07 and 08 judge the interpretability claims over, beside the analysed table:
+    ``"seeds"`` once :data:`SEEDS_FOR_A_VERDICT` pretraining seeds of one recipe are stored
+    (:func:`seed_tables`), else ``"pretrainings"`` (:func:`final_tables`: one seed each of
+    different targets and schedules)."""
+    return "seeds" if len(stored_seeds(profile, FP32)) >= SEEDS_FOR_A_VERDICT else "pretrainings"
+
+
+def judged_tables(profile, seed: int | None = None) -> dict[str, tuple[list[str], np.ndarray]]:
+    """The tables of :func:`judged_over`: the pretraining seeds' (:func:`seed_tables`) once
+    enough are stored, else every stored pretraining of ``seed`` (:func:`final_tables`).
+    Same shape as :func:`final_tables`."""
+    return seed_tables(profile) if judged_over(profile) == "seeds" else final_tables(profile, seed)
 
 
 def snapshot_frame(runs: Mapping[str, PretrainingRun], *, rebuild_untrained: bool = True) -> pd.DataFrame:

@@ -12,7 +12,7 @@ Imports: numpy, pandas, the other modules of this package, :mod:`ctlib.lookup`,
 :mod:`ctlib.config` and :mod:`ctlib.elements`. It never imports ``ctlib.pages``,
 ``ctlib.book``, ``ctlib.claims`` or ``ctlib.cli`` (layers above), nor
 :mod:`ctlib.analysis.pretraining`, which imports this package: the notebook
-passes ``pretraining.final_tables`` in.
+passes ``pretraining.judged_tables`` and ``judged_over`` in.
 """
 from __future__ import annotations
 
@@ -278,6 +278,7 @@ def _page_tables(src, baselines: Sequence[str]):
 
 def run_page(settings: PageSettings, sources: Sequence, pending: str | None, *, embedding: str = "auto",
              final_tables: Callable[[str, int], Mapping] | None = None,
+             over: Callable[[str], str] | None = None,
              properties: pd.DataFrame | None = None) -> ReversePage:
     """The chapter's CV: the CT table and the baselines on every property, read from or added to
     the CV cache; then the same CV on every stored CT pretraining's table.
@@ -288,8 +289,12 @@ def run_page(settings: PageSettings, sources: Sequence, pending: str | None, *, 
             paragraph saying why the page is pending).
         embedding: the page's ``embedding`` parameter; the other pretrainings are
             analysed only with ``"auto"`` and a known seed.
-        final_tables: ``(profile, seed) -> {name: (elements, matrix)}`` of every stored
-            CT pretraining (``ctlib.analysis.pretraining.final_tables``); None: skipped.
+        final_tables: ``(profile, seed) -> {name: (elements, matrix)}`` of the tables
+            Table VI is judged over (``ctlib.analysis.pretraining.judged_tables``: the
+            pretraining seeds once three are stored, else every stored CT pretraining;
+            ``final_tables``: always the latter); None: skipped.
+        over: ``profile -> "seeds" | "pretrainings"``, what ``final_tables`` gives
+            (``ctlib.analysis.pretraining.judged_over``), saved as ``pretrainings_over``.
         properties: the elemental properties (default ``ctlib.elements.elemental_properties()``).
 
     Returns:
@@ -330,6 +335,7 @@ def run_page(settings: PageSettings, sources: Sequence, pending: str | None, *, 
             cv_p, _ = reverse_prediction_table(others, page.props, **s.cv_kwargs())
             page.across = summary_table(cv_p)
             numbers["pretrainings"] = pretraining_numbers(page.across)
+            numbers["pretrainings_over"] = over(s.profile) if over is not None else "pretrainings"
     numbers["n_elements"] = {p: int(n) for p, n in page.counts["n_elements"].items()}
     numbers["dropped_elements"] = {p: d.split() for p, d in page.counts["dropped"].items()}
     numbers["r2_mean_over_properties"] = mean_r2_by_table(page.summary)
