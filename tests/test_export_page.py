@@ -131,7 +131,8 @@ def test_fragment_links_every_file_and_names_the_run(store, tmp_path):
 def test_other_schedule_table_is_offered_after_the_three(store, tmp_path):
     root, recs = store
     text = book.embeddings_fragment(book.export_embeddings("cpu", root, tmp_path / "d0"), "x")
-    assert "Not stored yet for `cpu`: Multi-task CT table ($E_f$ + $E_g$), OneCycle schedule." in text
+    assert ("Not stored yet for `cpu`: Multi-task CT table ($E_f$ + $E_g$), OneCycle schedule; Multi-task CT "
+            "table ($E_f$ + $E_g$), pretrained in fp32 (the pretraining seeds).") in text
     alt = _record(root, "cpu", "ct", [EF, EG], "ffff6666", experiment="fronts_schedule",
                   train={"scheduler": "onecycle", "lr": 3e-4})
     manifest = book.export_embeddings("cpu", root, tmp_path / "downloads")
@@ -144,10 +145,18 @@ def test_other_schedule_table_is_offered_after_the_three(store, tmp_path):
     text = book.embeddings_fragment(manifest, "generated/downloads/cpu")
     assert "### Multi-task CT table ($E_f$ + $E_g$), OneCycle schedule, seed 0" in text
     assert "OneCycle schedule, peak lr 3e-4" in text and "cosine schedule, lr 1e-4" in text
-    assert "Not stored yet" not in text
-    # a profile without another schedule never lists that table as missing
+    assert "Not stored yet for `cpu`: Multi-task CT table ($E_f$ + $E_g$), pretrained in fp32" in text
+    # the fp32 pretraining seeds follow, one download per seed, never standing in for mt
+    for seed in (0, 1, 2):
+        _record(root, "cpu", "ct", [EF, EG], f"eeee000{seed}", experiment="fronts_fp32", seed=seed)
+    manifest = book.export_embeddings("cpu", root, tmp_path / "d2")
+    assert [t["stem"] for t in manifest["tables"]] == ["ct_mt_s0", "ct_Ef_s0", "ct_Eg_s0", "ct_mt_onecycle_s0",
+                                                       "ct_mt_fp32_s0", "ct_mt_fp32_s1", "ct_mt_fp32_s2"]
+    assert manifest["tables"][0]["run_id"] == recs["mt"]["run_id"]
+    assert "Not stored yet" not in book.embeddings_fragment(manifest, "x")
+    # a profile without another schedule or pretraining seeds never lists those tables as missing
     quick = book.embeddings_fragment(book.export_embeddings("quick", root, tmp_path / "d1"), "x")
-    assert "OneCycle" not in quick
+    assert "OneCycle" not in quick and "fp32" not in quick
 
 
 def test_no_stored_table_means_pending_and_no_links(tmp_path):

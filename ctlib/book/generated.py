@@ -29,12 +29,16 @@ def results_root_for(src_root: str | Path = REPO_ROOT) -> Path:
 #: (experiment, kind of CT table (:data:`ctlib.lookup.CT_KINDS`)) -> (label, file tag, title)
 #: of its download. The multi-task table under the profile's other schedule
 #: (``recipe.ct_alt_schedule``, experiment ``fronts_schedule``) gets its scheduler's name
-#: in its tag and title (e.g. ``ct_mt_onecycle_s0``).
+#: in its tag and title (e.g. ``ct_mt_onecycle_s0``). The fp32 pretraining seeds
+#: (experiment ``fronts_fp32``) are ``ct_mt_fp32_s0`` .. ``_s2``.
 _CT_DOWNLOADS = {("fronts", "ct-multitask"): ("mt", "mt", "Multi-task CT table ($E_f$ + $E_g$)"),
                  ("fronts", "ct-Ef"): ("E_f", "Ef", "CT table pretrained on formation energy $E_f$"),
                  ("fronts", "ct-Eg"): ("E_g", "Eg", "CT table pretrained on band gap $E_g$"),
                  ("fronts_schedule", "ct-multitask"):
-                     ("mt_alt", "mt_{scheduler}", "Multi-task CT table ($E_f$ + $E_g$), {scheduler} schedule")}
+                     ("mt_alt", "mt_{scheduler}", "Multi-task CT table ($E_f$ + $E_g$), {scheduler} schedule"),
+                 ("fronts_fp32", "ct-multitask"):
+                     ("mt_fp32", "mt_fp32", "Multi-task CT table ($E_f$ + $E_g$), pretrained in fp32 "
+                                            "(the pretraining seeds)")}
 
 
 _SCHEDULERS = {"onecycle": "OneCycle", "cosine": "cosine", "step": "step"}
@@ -49,7 +53,8 @@ def _alt_scheduler(profile: str) -> str | None:
 def stored_ct_tables(profile: str, results_root: str | Path) -> tuple[list[dict], list[str]]:
     """The profile's stored CT pretraining records that name an element table: CT from
     the one-hot start, multi-task, E_f and E_g (``<root>/<profile>/fronts/*.json``), then
-    the multi-task one under the profile's other schedule (``fronts_schedule/``).
+    the multi-task one under the profile's other schedule (``fronts_schedule/``), then the
+    multi-task pretraining seeds in fp32 (``fronts_fp32/``).
 
     One record per (kind, seed), the newest when several are stored
     (:func:`ctlib.lookup.ct_table_records`). Returns ``(records in the order mt, E_f,
@@ -195,8 +200,11 @@ def embeddings_fragment(manifest: dict, downloads_rel: str) -> str:
     tables = manifest["tables"]
     have = {t["label"] for t in tables}
     alt = _alt_scheduler(profile)
+    # the fp32 pretraining seeds are trained where one front seed feeds every back end (cpu)
+    seeds = profile in PROFILES and get_profile(profile).campaign.front_seed is not None
+    planned = {"fronts": True, "fronts_schedule": bool(alt), "fronts_fp32": seeds}
     missing = [title.format(scheduler=alt) for (experiment, _), (label, _, title) in _CT_DOWNLOADS.items()
-               if label not in have and (experiment == "fronts" or alt)]
+               if label not in have and planned[experiment]]
     if not tables:
         lines += [":::{note}",
                   f"**Pending.** No trained CT element table of the `{profile}` profile is stored "
