@@ -12,6 +12,7 @@ import dataclasses
 import json
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import matplotlib
 
@@ -409,7 +410,7 @@ def test_the_package_keeps_the_old_names_and_imports_downwards():
                "plot_chemistry", "clear_memo"]
     assert set(old_all) <= set(pretraining.__all__) and all(hasattr(pretraining, n) for n in pretraining.__all__)
     assert pretraining._MEMO is pretraining.chemistry._MEMO
-    order = ["runs", "snapshots", "chemistry", "curves", "finding", "page"]
+    order = ["runs", "snapshots", "chemistry", "curves", "seeds", "finding", "page"]
     folder = Path(pretraining.__file__).parent
     assert sorted(p.stem for p in folder.glob("*.py")) == sorted(["__init__", *order])
     for i, name in enumerate(order):
@@ -625,3 +626,37 @@ def test_the_claims_are_judged_over_the_pretraining_seeds_once_three_are_stored(
     assert pretraining.judged_tables("cpu", 0) == {f"CT mt fp32, seed {s}": ("els", f"fp32-s{s}.json")
                                                    for s in (0, 1, 2)}
     assert pretraining.kind_targets(pretraining.FP32) == pretraining.kind_targets("mt")
+
+
+def test_the_seed_table_sets_the_fp32_seeds_beside_the_book_table(monkeypatch):
+    """Chapter 11: each pretraining seed's own errors and its table's chemistry, and the spread."""
+    from ctlib.analysis.pretraining import seeds as sd
+
+    def run(kind, seed, stored, mae):
+        r = pretraining.PretrainingRun(kind, "x", pretraining.kind_targets("mt"), seed,
+                                       pretraining.STORED if stored else pretraining.PENDING, epochs_planned=30)
+        if stored:
+            r.record = {"test": {t: {"mae": mae * (1 + i), "n": 10} for i, t in enumerate(r.targets)},
+                        "val": {t: {"mae": mae} for t in r.targets}}
+            r.history, r.final_table = [{"epoch": e} for e in range(1, 31)], f"{kind}-{seed}"
+        return r
+
+    found = {("mt", 0): run("mt", 0, True, 0.11), (pretraining.FP32, 0): run(pretraining.FP32, 0, True, 0.10),
+             (pretraining.FP32, 1): run(pretraining.FP32, 1, True, 0.12), (pretraining.FP32, 2): run(pretraining.FP32, 2, False, 0)}
+    monkeypatch.setattr(sd, "find_pretraining_runs", lambda p, s, kinds: {kinds[0]: found[kinds[0], s]})
+    rng = np.random.default_rng(0)
+    monkeypatch.setattr(sd, "load_table", lambda path: (list(ELEMENTS), rng.normal(size=(len(ELEMENTS), 8))))
+    monkeypatch.setattr(sd, "reverse_r2", lambda tables, **kw: pd.DataFrame(
+        [{"table": t, "property": p, "r2_mean": r} for t, r in zip(tables, (0.3, 0.2, 0.4)) for p in "ab"]))
+    monkeypatch.setattr(sd, "best_silhouette", lambda X, ks, **kw: (3, 0.5))
+    runs = pretraining.seed_runs("cpu")
+    assert list(runs) == [sd.BOOK_TABLE, "fp32, seed 0", "fp32, seed 1", "fp32, seed 2"]
+    settings = SimpleNamespace(repeats=1, trees=10, cache_dir=None, ks=(2, 3, 4), cluster_seed=0)
+    t = pretraining.seed_table(runs, settings)
+    assert t["test_E_f"].tolist()[:3] == pytest.approx([0.11, 0.10, 0.12]) and np.isnan(t["test_E_f"].iloc[3])
+    assert t["r2_mean"].tolist()[:3] == [0.3, 0.2, 0.4] and t["epochs"].tolist()[0] == "30/30"
+    text = pretraining.seed_reading(t)
+    assert text.startswith("Over 2 fp32 pretraining seeds: test MAE on E_f 0.110 ± 0.014 eV/atom "
+                           "(bf16 seed 0: 0.110, +0.0 std from the seeds' mean)")
+    assert "probe R² 0.300 ± 0.141 (bf16 seed 0: 0.300" in text and "Best k of each seed's table: 3, 3." in text
+    assert "Pending" in pretraining.seed_reading(t.iloc[[0, 1, 3]])

@@ -1,0 +1,90 @@
+"""Chapter 11's answer to "your CT table is one draw": the pretraining seeds side by side.
+
+The book's table is the multi-task pretraining of seed 0 in bf16 autocast. The pretraining
+seeds (:data:`~ctlib.analysis.pretraining.runs.FP32`) are the same pretraining in fp32
+with seeds 0, 1 and 2, so they differ in their seed alone. :func:`seed_runs` finds them,
+:func:`seed_table` gives each one's own errors and the chemistry of its final table (the
+page's cheap forest probe and best k, the same settings as every other table of the page),
+and :func:`seed_reading` says how far the seeds spread and where the bf16 table falls
+within that spread: the precision's effect, against the seed's.
+
+Imports: numpy, pandas, :mod:`.runs`, :mod:`.snapshots`, :mod:`.chemistry`; nothing trains.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ctlib.analysis.pretraining.chemistry import best_silhouette, reverse_r2
+from ctlib.analysis.pretraining.runs import FP32, STORED, PretrainingRun, final_metrics, find_pretraining_runs
+from ctlib.analysis.pretraining.snapshots import load_table
+
+__all__ = ["BOOK_TABLE", "seed_runs", "seed_table", "seed_reading"]
+
+#: The label of the book's table (the multi-task pretraining, seed 0, bf16) in :func:`seed_runs`.
+BOOK_TABLE = "bf16, seed 0 (the book's table)"
+
+
+def seed_runs(profile, seeds=(0, 1, 2)) -> dict[str, PretrainingRun]:
+    """label -> run: the book's table (:data:`BOOK_TABLE`), then ``"fp32, seed s"`` for each of
+    ``seeds`` (stored, in progress or pending, as :func:`find_pretraining_runs` finds them)."""
+    out = {BOOK_TABLE: find_pretraining_runs(profile, 0, kinds=("mt",))["mt"]}
+    for s in seeds:
+        out[f"fp32, seed {s}"] = find_pretraining_runs(profile, s, kinds=(FP32,))[FP32]
+    return out
+
+
+def seed_table(runs: Mapping[str, PretrainingRun], settings) -> pd.DataFrame:
+    """One row per run of :func:`seed_runs`: ``table, status, epochs`` ("done/planned"),
+    ``val_E_f, test_E_f`` (eV/atom), ``val_E_g, test_E_g`` (eV) of its own CT model at the best
+    epoch, ``r2_mean`` (the page's forest probe: mean pooled R² over the five properties)
+    and ``k_best`` (silhouette-best k over ``settings.ks``) of its final table; NaN where the
+    run or its table is not stored.
+
+    Args:
+        runs: :func:`seed_runs`.
+        settings: the page's ``PageSettings`` (probe repeats and trees, k range, k-means seed,
+            cache folder).
+    """
+    tables = {label: load_table(r.final_table) for label, r in runs.items()
+              if r.status == STORED and r.final_table is not None}
+    r2 = (reverse_r2(tables, repeats=settings.repeats, n_estimators=settings.trees, cache_dir=settings.cache_dir)
+          .groupby("table")["r2_mean"].mean() if tables else pd.Series(dtype=float))
+    rows = []
+    for label, r in runs.items():
+        row = {"table": label, "status": r.status, "epochs": f"{r.epochs_done}/{r.epochs_planned}"}
+        for m in final_metrics({label: r}).itertuples():
+            row[f"val_{m.task}"], row[f"test_{m.task}"] = m.val_mae, m.test_mae
+        row["r2_mean"] = float(r2.get(label, np.nan))
+        row["k_best"] = (best_silhouette(tables[label][1], settings.ks, seed=settings.cluster_seed,
+                                         cache_dir=settings.cache_dir)[0] if label in tables else np.nan)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def seed_reading(table: pd.DataFrame) -> str:
+    """The spread over the stored fp32 seeds (mean ± std of the test MAEs and the probe R²,
+    the best k of each) and the bf16 table against it, in that spread's standard deviations;
+    a pending sentence while fewer than two fp32 seeds are stored."""
+    fp = table[table["table"] != BOOK_TABLE]
+    done = fp[fp["status"] == STORED]
+    if len(done) < 2:
+        return (f"**Pending:** {len(done)} of the {len(fp)} fp32 pretraining seeds are stored; the spread "
+                "over seeds needs two or more (the campaign's tier 8).")
+    book = table[table["table"] == BOOK_TABLE].iloc[0]
+    parts = []
+    for col, what, unit in (("test_E_f", "test MAE on E_f", " eV/atom"), ("test_E_g", "test MAE on E_g", " eV"),
+                            ("r2_mean", "probe R²", "")):
+        vals = done[col].to_numpy(dtype=float)
+        m, s = float(np.mean(vals)), float(np.std(vals, ddof=1))
+        text = f"{what} {m:.3f} ± {s:.3f}{unit}"
+        b = float(book.get(col, np.nan))
+        if np.isfinite(b):
+            z = f", {(b - m) / s:+.1f} std from the seeds' mean" if s > 0 else ""
+            text += f" (bf16 seed 0: {b:.3f}{z})"
+        parts.append(text)
+    ks = ", ".join(str(int(k)) for k in done["k_best"] if np.isfinite(k))
+    return (f"Over {len(done)} fp32 pretraining seeds: " + "; ".join(parts)
+            + f". Best k of each seed's table: {ks or '—'}.")
