@@ -193,9 +193,8 @@ def plan(profile) -> list[Step]:
     """
     p = profile if isinstance(profile, Profile) else get_profile(profile)
     from ctlib.experiments import (ALT_SCHEDULE_EXPERIMENT, FP32_EXPERIMENT, FRACTION_EXPERIMENT,
-                                   LEARNING_CURVE_TABLES,
-                                   MODEL_LETTER, TABLE4_FIRST, TARGETS, alt_schedule_text, table2_fronts,
-                                   train_config)
+                                   LEARNING_CURVE_TABLES, MODEL_LETTER, TABLE4_FIRST, TARGETS,
+                                   alt_schedule_text, table2_fronts, train_config)
 
     def hours(n_tasks: int, epochs: int | None = None) -> float:
         # ~6 min per epoch of 44,441 cells in bf16 on 2 cores

@@ -42,8 +42,7 @@ from ctlib.experiments.common import (  # noqa: F401
 from ctlib.experiments.pretrain import (  # noqa: F401
     ALT_SCHEDULE_EXPERIMENT, alt_schedule_text, control_starts, FP32_EXPERIMENT, FP32_OVERRIDES,
     FRACTION_EXPERIMENT, fraction_label, fronts, learned_part, pretrain_ct_alt_schedule, pretrain_ct_fp32,
-    pretrain_ct_fraction, pretrain_ct_multitask,
-    pretrain_front, table2_fronts, untrained_ct_table)
+    pretrain_ct_fraction, pretrain_ct_multitask, pretrain_front, table2_fronts, untrained_ct_table)
 from ctlib.experiments.tables import (  # noqa: F401
     _cgcnn_baseline, _control_rows, ct_coord_scale, _ct_embeddings, headline, HEADLINE_TABLE,
     jarvis_path, matched_fronts, MATCHED_TABLE, mean_baseline, table1, _table1_ct_is_pretraining,

@@ -13,8 +13,7 @@ from ctlib.experiments.common import (DEFAULT_INIT, MODEL_LETTER, SAMPLE_SEED, T
                                       _profile, _row, _sample, _sample_split, _seeds, embedding_path,
                                       front_seed, front_seeds, model_split, mp_data, train_one)
 from ctlib.experiments.pretrain import (control_starts, pretrain_ct_fp32, pretrain_ct_multitask,
-                                      pretrain_front,
-                                      table2_fronts)
+                                      pretrain_front, table2_fronts)
 
 
 # ------------------------------------------------------------------------ Table I
