@@ -15,8 +15,9 @@ the hours left, and every epoch of every run it trains prints one line to
 stderr (the :class:`ctlib.context.RunContext` it passes down has ``log_every=1``).
 
 With ``workers`` > 1 (``--workers``; on CPU the default is one per core), a
-step of many CGCNN runs with no front to pretrain (``Step.parallel``: the
-data-scarce transfer, the zoo, Matbench, the learning curve) is trained by a
+step of many runs with no front to pretrain (``Step.parallel``: the
+data-scarce transfer, the zoo, Matbench, the learning curve, CT-M's MEGNet back
+ends, the headline) is trained by a
 local Dask cluster of that many single-thread worker processes, one run per
 task (:mod:`ctlib.cluster`). One run leaves its second thread partly idle: on
 Castelli-3,334 two single-core workers train 1.82x the structures/s of one
@@ -254,9 +255,12 @@ def plan(profile) -> list[Step]:
             # back-end seed s from front seed s: 6 Table III back ends at ~6 min, 6 scarce runs
             Step(8, "the multi-task table of each back end's own seed (Table III, data-scarce)", 1.0,
                  ("table3/cgcnn-", "scarce/cgcnn-"), _matched),
-            # 12 MEGNet back ends of 4,000 cells, 60 epochs: ~20 min each (250 structures/s)
-            Step(9, "CT-M: MEGNet back ends from the CT tables and MEGNet's default start", 4.0,
-                 ("table2/megnet-",), _table2(("megnet",))),
+            # 12 MEGNet back ends of 4,000 cells, 60 epochs. On the idle AMD cores two 1-thread
+            # workers train 1.11x the structures/s of one 2-thread process and finish 1.14x the
+            # run-epochs per hour, 26.8 s a run-epoch, 1.25 GB each (benchmarks/workers.py --set
+            # mp_E_f --model megnet --epochs 4 --skip-one-thread): 5.4 h; their fronts are stored
+            Step(9, "CT-M: MEGNet back ends from the CT tables and MEGNet's default start", 5.4,
+                 ("table2/megnet-",), _table2(("megnet",)), parallel=True),
             # 12 CGCNN runs on 44,441 cells, 30 epochs. Its fronts are tier 8's, so the runs share
             # the cores: two 1-thread workers train 1.12x the structures/s of one 2-thread process
             # there and finish 1.23x the run-epochs per hour, at 1.2 GB each, 59.6 s a run-epoch
