@@ -511,7 +511,7 @@ def test_check_results_finds_every_table_function():
     assert "pretrain_ct_alt_schedule(seed 0)" in names
     # the fp32 pretraining seeds and the pretrainings on less data (tiers 8 and 11)
     assert {"pretrain_ct_fp32(seed 1)", "pretrain_ct_fp32(seed 2)", "pretrain_ct_fraction(0.25)",
-            "pretrain_ct_fraction(0.5)"} <= names
+            "pretrain_ct_fraction(0.5)", "learning_curve(tables=LEARNING_CURVE_TABLES)"} <= names
     assert not any(n.startswith("pretrain_ct_alt") for n, _ in cr.lookups("quick"))
     cfg = cr.load_config()
     assert cfg["strict"] == ["cpu"] and "quick" in cfg["warn"]

@@ -117,6 +117,9 @@ def lookups(profile: str):
         if p.recipe.ct_alt_schedule:
             out.append((f"pretrain_ct_alt_schedule(seed {seed})",
                         lambda s=seed: [ex.pretrain_ct_alt_schedule(p, s, train=False)]))
+    # the learning curve's published-table starts (tier 6), which its default call leaves out
+    out.append(("learning_curve(tables=LEARNING_CURVE_TABLES)",
+                lambda: ex.learning_curve(p, tables=ex.LEARNING_CURVE_TABLES, train=False)))
     for f in p.sizes.pretraining_fractions:
         out.append((f"pretrain_ct_fraction({f})",
                     lambda f=f: [ex.pretrain_ct_fraction(p, f, ex.front_seed(p, 0), train=False)]))
