@@ -489,9 +489,9 @@ def test_the_pretraining_seeds_and_the_less_data_curve_change_only_the_precision
     assert {k: v for k, v in fp32.items() if k not in drop} == {k: v for k, v in bf16.items() if k not in drop}
     # the curve: 25 %, 50 % and the whole split, all fp32 pretrainings of front seed 0
     made = []
-    monkeypatch.setattr(transfer, "pretrain_ct_fraction", lambda p, f, s, **kw: made.append((f, s)) or {"f": f})
-    monkeypatch.setattr(transfer, "pretrain_ct_fp32", lambda p, s, **kw: made.append((1.0, s)) or {"f": 1.0})
-    monkeypatch.setattr(transfer, "pretrain_ct_multitask", lambda *a, **kw: pytest.fail("bf16 table"))
+    monkeypatch.setattr(pretrain, "pretrain_ct_fraction", lambda p, f, s, **kw: made.append((f, s)) or {"f": f})
+    monkeypatch.setattr(pretrain, "pretrain_ct_fp32", lambda p, s, **kw: made.append((1.0, s)) or {"f": 1.0})
+    monkeypatch.setattr(pretrain, "pretrain_ct_multitask", lambda *a, **kw: pytest.fail("bf16 table"))
     monkeypatch.setattr(transfer, "embedding_path", lambda rec: f"t{rec['f']}.json")
     seen = {}
     monkeypatch.setattr(transfer, "scarce_transfer", lambda p, seeds, **kw: seen.update(kw["starts"]) or pd.DataFrame())

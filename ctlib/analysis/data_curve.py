@@ -47,14 +47,10 @@ def curve_tables(profile) -> pd.DataFrame:
     from ctlib.lookup import record_embedding_path
 
     p = ex._profile(profile)
-    fracs = list(p.sizes.pretraining_fractions)
-    if not fracs:
+    if not p.sizes.pretraining_fractions:
         return pd.DataFrame(columns=["fraction", "start", "n_cells", "run_id", "table"])
     rows = []
-    fs = ex.front_seed(p, 0)
-    for f in (*fracs, 1.0):
-        rec = (ex.pretrain_ct_fp32(p, fs, train=False) if f == 1.0
-               else ex.pretrain_ct_fraction(p, f, fs, train=False))
+    for f, rec in ex.curve_pretrainings(p, train=False).items():
         path = record_embedding_path(rec) if rec is not None else None
         n = ((rec or {}).get("dataset") or {}).get("split_counts", {}).get("train")
         rows.append({"fraction": f, "start": ex.fraction_label(f), "n_cells": float(n) if n else math.nan,

@@ -40,7 +40,7 @@ from ctlib.experiments.common import (  # noqa: F401
     model_config, MODEL_LETTER, model_split, mp_data, _profile, results_root, _row, _sample,
     SAMPLE_SEED, _sample_split, _seeds, TARGETS, train_config, train_one, UNITS)
 from ctlib.experiments.pretrain import (  # noqa: F401
-    ALT_SCHEDULE_EXPERIMENT, alt_schedule_text, control_starts, FP32_EXPERIMENT, FP32_OVERRIDES,
+    ALT_SCHEDULE_EXPERIMENT, alt_schedule_text, control_starts, curve_pretrainings, FP32_EXPERIMENT, FP32_OVERRIDES,
     FRACTION_EXPERIMENT, fraction_label, fronts, learned_part, pretrain_ct_alt_schedule, pretrain_ct_fp32,
     pretrain_ct_fraction, pretrain_ct_multitask, pretrain_front, table2_fronts, untrained_ct_table)
 from ctlib.experiments.tables import (  # noqa: F401

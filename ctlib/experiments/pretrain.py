@@ -217,6 +217,18 @@ def pretrain_ct_fraction(profile, fraction: float, seed: int = 0, *, device="aut
                      snapshots=True, front=True)
 
 
+def curve_pretrainings(profile, **kw) -> dict[float, dict | None]:
+    """The CT pretrainings of the pretraining-data curve, front seed 0: fraction -> record
+    (None: not stored), for each of ``sizes.pretraining_fractions`` (:func:`pretrain_ct_fraction`)
+    and then 1.0, the whole split (:func:`pretrain_ct_fp32`, the same recipe). Empty for a
+    profile without fractions. ``kw`` (``device``, ``force``, ``train``, ``context``) goes to
+    each pretraining."""
+    p = _profile(profile)
+    fs = front_seed(p, 0)
+    return {f: pretrain_ct_fp32(p, fs, **kw) if f == 1.0 else pretrain_ct_fraction(p, f, fs, **kw)
+            for f in ((*p.sizes.pretraining_fractions, 1.0) if p.sizes.pretraining_fractions else ())}
+
+
 def fraction_label(fraction: float) -> str:
     """The start label of a table pretrained on ``fraction`` of the train split (1.0: the
     whole split, :func:`pretrain_ct_fp32` seed 0)."""

@@ -10,7 +10,7 @@ import pandas as pd
 from ctlib.experiments.common import (DEFAULT_INIT, MODEL_LETTER, SAMPLE_SEED, TARGETS, _compact, data_memo,
                                       _profile, _row, _sample, _sample_split, _seeds, embedding_path,
                                       front_seed, model_split, mp_data, train_one)
-from ctlib.experiments.pretrain import (fraction_label, learned_part, pretrain_ct_fp32, pretrain_ct_fraction,
+from ctlib.experiments.pretrain import (curve_pretrainings, fraction_label, learned_part, pretrain_ct_fp32,
                                       pretrain_ct_multitask, pretrain_front, control_starts)
 
 
@@ -297,10 +297,7 @@ def fraction_transfer(profile="cpu", seeds=None, *, device="auto", force=False, 
     if not p.sizes.pretraining_fractions:
         return pd.DataFrame()
     starts = {}
-    fs = front_seed(p, 0)
-    for f in (*p.sizes.pretraining_fractions, 1.0):
-        rec = (pretrain_ct_fp32(p, fs, device=device, force=force, train=train, context=context) if f == 1.0
-               else pretrain_ct_fraction(p, f, fs, device=device, force=force, train=train, context=context))
+    for f, rec in curve_pretrainings(p, device=device, force=force, train=train, context=context).items():
         path = embedding_path(rec)
         starts[fraction_label(f)] = None if path is None else {"embedding": path}
     return scarce_transfer(p, seeds, device=device, force=force, train=train, context=context, tasks=SCARCE_TASKS[:1],
