@@ -660,3 +660,26 @@ def test_the_seed_table_sets_the_fp32_seeds_beside_the_book_table(monkeypatch):
                            "(bf16 seed 0: 0.110, +0.0 std from the seeds' mean)")
     assert "probe R² 0.300 ± 0.141 (bf16 seed 0: 0.300" in text and "Best k of each seed's table: 3, 3." in text
     assert "Pending" in pretraining.seed_reading(t.iloc[[0, 1, 3]])
+
+
+def test_the_seed_curves_draw_one_line_per_seed_in_its_own_colour():
+    """Chapter 11's seed figure: the fp32 seeds share a kind and a label, yet each gets its own
+    line and colour (the same in every panel); a pending seed draws nothing."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+    def run(kind, seed, epochs):
+        return pretraining.PretrainingRun(kind, pretraining.LABELS.get(kind, "CT multi-task (fp32)"),
+                                          [EF, EG], seed, pretraining.STORED if epochs else pretraining.PENDING,
+                                          history=_history([EF, EG], epochs), epochs_planned=3)
+
+    runs = {"bf16": run("mt", 0, 3), "fp32, seed 0": run(pretraining.FP32, 0, 3),
+            "fp32, seed 1": run(pretraining.FP32, 1, 2), "fp32, seed 2": run(pretraining.FP32, 2, 0)}
+    curves = pretraining.seed_curves(runs)
+    assert curves.groupby("label").size().to_dict() == {"bf16": 6, "fp32, seed 0": 6, "fp32, seed 1": 4}
+    fig = pretraining.plot_validation_curves(curves)
+    colours = [{ln.get_label(): ln.get_color() for ln in ax.get_lines()} for ax in fig.axes]
+    assert colours[0] == colours[1] == colours[2]          # E_f, E_g and the schedule panel agree
+    assert len(colours[0]) == 3 and len(set(colours[0].values())) == 3
+    assert pretraining.seed_curves({}).empty

@@ -60,6 +60,14 @@ _STYLE = {"mt": dict(color="C0", ls="-", marker="o"), "E_f": dict(color="C1", ls
           "E_g": dict(color="C2", ls=":", marker="^"), ALT: dict(color="C3", ls="-.", marker="D")}
 
 
+def _style(kind: str, label: str, extra: dict) -> dict:
+    """The line style of a run: its kind's (:data:`_STYLE`), else one colour per label from C4
+    on (the pretraining seeds share a kind), the same in every panel (``extra`` remembers)."""
+    if kind in _STYLE:
+        return dict(_STYLE[kind])
+    return dict(extra.setdefault(label, dict(color=f"C{4 + len(extra)}", ls="-", marker="o")))
+
+
 def _legend_label(label: str, status: str) -> str:
     return label if status == STORED else f"{label} ({status})"
 
@@ -83,10 +91,11 @@ def plot_validation_curves(curves: pd.DataFrame, *, units: Mapping[str, str] | N
 
     units = dict(UNITS if units is None else units)
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), gridspec_kw={"width_ratios": [1, 1, 0.8]})
+    extra: dict = {}
     for ax, task in zip(axes[:2], ("E_f", "E_g")):
         sub = curves[curves["task"] == task]
         for (kind, label, status), g in sub.groupby(["kind", "label", "status"], sort=False):
-            st = dict(_STYLE.get(kind, {}))
+            st = _style(kind, label, extra)
             g = g.sort_values("epoch")
             ax.plot(g["epoch"], g["val_mae"], ms=3.5, label=_legend_label(label, status),
                     mfc="none" if status != STORED else st.get("color"), **st)
@@ -98,9 +107,9 @@ def plot_validation_curves(curves: pd.DataFrame, *, units: Mapping[str, str] | N
             ax.text(0.5, 0.5, "pending: no epoch stored yet", ha="center", va="center",
                     transform=ax.transAxes, color="grey")
     ax = axes[2]
-    lr = curves.drop_duplicates(["kind", "epoch"])
+    lr = curves.drop_duplicates(["kind", "label", "epoch"])  # a multi-task run: one line
     for (kind, label, status), g in lr.groupby(["kind", "label", "status"], sort=False):
-        st = dict(_STYLE.get(kind, {}))
+        st = _style(kind, label, extra)
         st.pop("marker", None)
         g = g.sort_values("epoch")
         ax.plot(g["epoch"], g["lr"], label=_legend_label(label, status), **st)

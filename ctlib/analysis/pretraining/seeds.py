@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 
 from ctlib.analysis.pretraining.chemistry import best_silhouette, reverse_r2
+from ctlib.analysis.pretraining.curves import validation_curves
 from ctlib.analysis.pretraining.runs import FP32, STORED, PretrainingRun, final_metrics, find_pretraining_runs
 from ctlib.analysis.pretraining.snapshots import load_table
 
-__all__ = ["BOOK_TABLE", "seed_runs", "seed_table", "seed_reading"]
+__all__ = ["BOOK_TABLE", "seed_runs", "seed_curves", "seed_table", "seed_reading"]
 
 #: The label of the book's table (the multi-task pretraining, seed 0, bf16) in :func:`seed_runs`.
 BOOK_TABLE = "bf16, seed 0 (the book's table)"
@@ -34,6 +35,15 @@ def seed_runs(profile, seeds=(0, 1, 2)) -> dict[str, PretrainingRun]:
     for s in seeds:
         out[f"fp32, seed {s}"] = find_pretraining_runs(profile, s, kinds=(FP32,))[FP32]
     return out
+
+
+def seed_curves(runs: Mapping[str, PretrainingRun]) -> pd.DataFrame:
+    """:func:`~ctlib.analysis.pretraining.curves.validation_curves` of the runs of
+    :func:`seed_runs`, each labelled by its key (the fp32 seeds share one kind and one label
+    otherwise), for :func:`~ctlib.analysis.pretraining.curves.plot_validation_curves`: one line
+    per seed; a run with no epoch yet draws none."""
+    frames = [validation_curves({label: r}).assign(label=label) for label, r in runs.items() if r.history]
+    return pd.concat(frames, ignore_index=True) if frames else validation_curves({})
 
 
 def seed_table(runs: Mapping[str, PretrainingRun], settings) -> pd.DataFrame:
