@@ -28,6 +28,7 @@ Usage::
     python benchmarks/workers.py --set mp_E_f --n-train 500   # a learning-curve size
     python benchmarks/workers.py --set mp_E_f --n-train 44441 --epochs 2 --skip-one-thread  # the headline's
     python benchmarks/workers.py --set mp_E_f --model megnet --epochs 4 --skip-one-thread    # tier 9's
+    python benchmarks/workers.py --model ct --n-train 4000 --epochs 3 --skip-one-thread     # tiers 8 and 11's
 
 Stop other work first (a background campaign too): every figure assumes the
 cores are free.
@@ -54,13 +55,20 @@ def train(which: str, epochs: int, threads: int, n_train: int | None = None, mod
     from ctlib.models import build_model
     from ctlib.train import Trainer
 
-    ds, split, target = ex.cgcnn_set(which, "cpu", n_train=n_train)
-    tcfg = ex.train_config(model, "cpu", 1)
+    if model == "ct":   # the fp32 multi-task pretraining (tiers 8 and 11) on the first n_train cells
+        ds, split = ex.mp_data("cpu")
+        split = ex.model_split(split, "ct", "cpu", front=True, n_train=n_train)
+        targets = list(ex.TARGETS.values())
+        tcfg = ex.train_config("ct", "cpu", len(targets), front=True)
+        tcfg.update(ex.FP32_OVERRIDES)
+    else:
+        ds, split, target = ex.cgcnn_set(which, "cpu", n_train=n_train)
+        targets, tcfg = [target], ex.train_config(model, "cpu", 1)
     tcfg.update(epochs=epochs, patience=None, seed=0, num_threads=threads)  # the Trainer sets it
     torch.manual_seed(0)
-    trainer = Trainer(build_model(model, 1, ex.model_config(model, "cpu")), tcfg, progress=False)
+    trainer = Trainer(build_model(model, len(targets), ex.model_config(model, "cpu")), tcfg, progress=False)
     t0 = time.perf_counter()
-    rec = trainer.fit(ds, {"train": split["train"], "val": split["val"]}, [target])
+    rec = trainer.fit(ds, {"train": split["train"], "val": split["val"]}, targets)
     steady = [h["structures_per_s"] for h in rec["history"][1:]] or [rec["history"][0]["structures_per_s"]]
     return {"structures_per_s": sum(steady) / len(steady), "wall_s": time.perf_counter() - t0,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
@@ -86,8 +94,10 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--set", choices=SETS, default="castelli", help="training set (default castelli)")
-    ap.add_argument("--model", choices=("cgcnn", "megnet"), default="cgcnn",
-                    help="back end to train (default cgcnn; megnet: tier 9's CT-M back ends)")
+    ap.add_argument("--model", choices=("cgcnn", "megnet", "ct"), default="cgcnn",
+                    help="model to train (default cgcnn; megnet: tier 9's CT-M back ends; ct: the fp32 "
+                         "multi-task pretraining of tiers 8 and 11, on the first --n-train cells of "
+                         "its training split; --set is then ignored)")
     ap.add_argument("--epochs", type=int, default=6, help="epochs per process; the first is warm-up (default 6)")
     ap.add_argument("--cores", type=int, default=os.cpu_count() or 2, help="cores to fill (default: all)")
     ap.add_argument("--n-train", type=int, help="back-end training cells of an mp_* set "
@@ -101,7 +111,9 @@ def main(argv=None) -> int:
         which, epochs, threads, n_train = a.child[0], int(a.child[1]), int(a.child[2]), int(a.child[3])
         print(json.dumps(train(which, epochs, threads, n_train or None, a.child[4])))
         return 0
-    if a.n_train is not None and not a.set.startswith("mp_"):
+    if a.model == "ct" and a.n_train is None:
+        ap.error("--model ct needs --n-train (a pretraining epoch on the whole split takes minutes)")
+    if a.n_train is not None and a.model != "ct" and not a.set.startswith("mp_"):
         ap.error(f"--n-train applies to the MP-2018 set mp_E_f, not {a.set}")
     rows = []
     layouts = [(f"1 x {a.cores}", 1, a.cores), ("1 x 1", 1, 1), (f"{a.cores} x 1", a.cores, 1)]
@@ -115,7 +127,8 @@ def main(argv=None) -> int:
                      "wall_s": wall, "peak_rss_mb": max(r["peak_rss_mb"] for r in res),
                      "n_train": res[0]["n_train"]})
     base, base_epoch = rows[0]["structures_per_s"], rows[0]["s_per_run_epoch"]
-    print(f"{a.model.upper()} on {a.set} ({rows[0]['n_train']} training cells), {a.epochs} epochs per process")
+    on = "MP-2018 E_f + E_g, the pretraining split" if a.model == "ct" else a.set
+    print(f"{a.model.upper()} on {on} ({rows[0]['n_train']} training cells), {a.epochs} epochs per process")
     print(f"{'layout':>8} | {'train str/s':>11} | {'vs 1 x ' + str(a.cores):>8} | {'s/run-epoch':>11} | "
           f"{'runs/h vs 1 x ' + str(a.cores):>15} | {'peak RSS (MB)':>13}")
     for r in rows:
@@ -124,7 +137,7 @@ def main(argv=None) -> int:
               f" | {r['peak_rss_mb']:13.0f}")
     if a.json:
         with open(a.json, "w") as fh:
-            json.dump({"model": a.model, "set": a.set, "epochs": a.epochs, "n_train": a.n_train, "rows": rows}, fh, indent=1)
+            json.dump({"model": a.model, "set": on, "epochs": a.epochs, "n_train": a.n_train, "rows": rows}, fh, indent=1)
     return 0
 
 

@@ -459,7 +459,14 @@ def test_status_scales_the_plan_by_the_runs_stored_on_this_cpu():
                        {"tier": 2, "done": 0, "runs": 0, "cpu_h_spent": 0.25, "h_left": 0.0}])
     df.attrs["speed"] = (2.0, 3)
     assert ("about 3.0 h left (the plan's hours x each step's own pace on this CPU once it has 3 runs "
-            "stored there, else x 2.00 (the latest 3 runs stored there))") in campaign.format_status(df)
+            "stored there, else x 1 where they were measured there, else x 2.00 (the latest 3 runs "
+            "stored there))") in campaign.format_status(df)
+    # a step's hours measured on this CPU are not scaled by other steps' pace; its own pace wins
+    amd, intel = campaign.Step(8, "x", 17.0, (), None, measured_on="AMD EPYC"), campaign.Step(7, "y", 2.0, (), None)
+    assert campaign.step_pace(amd, (1.0, 0), 1.48, "AMD EPYC") == 1.0
+    assert campaign.step_pace(amd, (1.0, 0), 1.48, "Intel Xeon") == 1.48
+    assert campaign.step_pace(intel, (1.0, 2), 1.48, "AMD EPYC") == 1.48
+    assert campaign.step_pace(amd, (1.2, 3), 1.48, "AMD EPYC") == campaign.step_pace(intel, (1.2, 3), 1.48, "") == 1.2
     df.attrs["distinct"] = (2, 5)                          # one stored run is shared by two steps
     assert "total: 2/5 distinct runs stored" in campaign.format_status(df)
     assert campaign.format_status(df).endswith("spent: tier 1 6.00, tier 2 0.75 CPU-h")

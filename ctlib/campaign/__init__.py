@@ -39,11 +39,11 @@ The package has three parts: :mod:`ctlib.campaign.steps` (what a campaign trains
 """
 from ctlib.campaign.progress import (MIN_RUNS_FOR_SPEED, SPEED_WINDOW, _own_runs,
                                      _planned_per_run, format_status, pace_text, speed_factor,
-                                     status, tier_hours, totals)
+                                     status, step_pace, tier_hours, totals)
 from ctlib.campaign.runner import POLL_S, default_workers, run_campaign, train_processes
 from ctlib.campaign.steps import Step, _hours, _runs, plan
 
 __all__ = ["MIN_RUNS_FOR_SPEED", "POLL_S", "SPEED_WINDOW", "Step", "default_workers",
-           "format_status", "pace_text", "plan", "run_campaign", "speed_factor", "status",
+           "format_status", "pace_text", "plan", "run_campaign", "speed_factor", "status", "step_pace",
            "tier_hours", "totals", "train_processes", "_hours", "_own_runs",
            "_planned_per_run", "_runs"]

@@ -52,20 +52,22 @@ def status(profile, device: str = "cpu") -> pd.DataFrame:
     run under way; hours left are the plan's for pending runs, times
     ``pace``: the step's own pace on this CPU once it has
     :data:`MIN_RUNS_FOR_SPEED` runs stored here (a whole-split run and a zoo
-    run differ), else the pace of the latest runs of any step
-    (:func:`speed_factor`); plus the remaining epochs at the
+    run differ), else 1 where the step's hours were measured on this CPU, else the pace
+    of the latest runs of any step (:func:`step_pace`, :func:`speed_factor`); plus the remaining epochs at the
     measured epoch time for a running one. A run under way shows under the first
     unfinished step that lists its folder (the campaign trains the steps in that
     order). ``df.attrs["speed"]`` holds ``(factor, runs measured)``, ``df.attrs["distinct"]``
     the totals of :func:`totals`.
     """
+    from ctlib.results import cpu_model
+
     p = profile if isinstance(profile, Profile) else get_profile(profile)
     steps = [(step, _runs(step.train(p, False, device))) for step in plan(p)]
     factor, n_here = speed_factor(steps)
+    cpu = cpu_model()
     rows, seen, shown = [], set(), set()
     for i, ((step, recs), own) in enumerate(zip(steps, _own_runs(steps))):
-        pace, n_step = speed_factor(steps, step_index=i)
-        pace = pace if n_step >= MIN_RUNS_FOR_SPEED else factor
+        pace = step_pace(step, speed_factor(steps, step_index=i), factor, cpu)
         done = [r for r in recs if r is not None]
         new = {r["run_id"]: r for r in done if r["run_id"] not in seen}  # a run shared by steps counts once
         seen |= set(new)
@@ -160,6 +162,16 @@ def speed_factor(steps, cpu: str | None = None,
     return float(np.median([x for _, x in latest])), len(latest)
 
 
+def step_pace(step: Step, own: tuple[float, int], latest: float, cpu: str) -> float:
+    """The factor :func:`status` scales a step's planned hours by on ``cpu``: ``own`` (the
+    step's :func:`speed_factor` with its runs measured) once :data:`MIN_RUNS_FOR_SPEED` of
+    its runs are stored there; else 1.0 where its hours were measured on that CPU
+    (``Step.measured_on``); else ``latest``, the pace of the latest runs of every step."""
+    if own[1] >= MIN_RUNS_FOR_SPEED:
+        return own[0]
+    return 1.0 if step.measured_on and step.measured_on == cpu else latest
+
+
 def pace_text(df: pd.DataFrame, cpu: str = "this CPU") -> str | None:
     """How the hours left of a :func:`status` table were scaled (its ``pace`` column), e.g.
     "the plan's hours x each step's own pace on this CPU once it has 3 runs stored there,
@@ -167,7 +179,8 @@ def pace_text(df: pd.DataFrame, cpu: str = "this CPU") -> str | None:
     they are."""
     factor, n = df.attrs.get("speed", (1.0, 0))
     return (f"the plan's hours x each step's own pace on {cpu} once it has {MIN_RUNS_FOR_SPEED} "
-            f"runs stored there, else x {factor:.2f} (the latest {n} runs stored there)"
+            f"runs stored there, else x 1 where they were measured there, else x {factor:.2f} "
+            f"(the latest {n} runs stored there)"
             if n >= MIN_RUNS_FOR_SPEED else None)
 
 

@@ -33,6 +33,9 @@ class Step:
             :class:`ctlib.context.RunContext`) goes down to every run it trains.
         parallel: many small runs, which campaign workers may share
             (one core each); False trains the step in one process.
+        measured_on: the CPU model (:func:`ctlib.results.cpu_model`) on whose idle cores
+            ``hours`` was measured, "" where it was planned on the first campaign's machine;
+            on that CPU the status does not scale the hours by other steps' pace.
     """
 
     tier: int
@@ -41,6 +44,7 @@ class Step:
     runs: tuple[str, ...]
     train: Callable
     parallel: bool = False
+    measured_on: str = ""
 
 
 # Step functions are module-level functions (bound with functools.partial), so that they
@@ -214,9 +218,12 @@ def plan(profile) -> list[Step]:
             # as tier 1's multi-task run (30 epochs) but in fp32: bf16 is emulated on the AMD CPU
             # that trains this campaign (CT fp32 87 structures/s, bf16 3.1, while two campaign
             # workers shared the cores: benchmarks/precision.py --speed 8), so seeds 0-2 are all
-            # fp32 and differ in their seed alone; ~3 h each
-            Step(8, "CT pretraining, multi-task in fp32, front seeds 0, 1 and 2", 9.0,
-                 (f"{FP32_EXPERIMENT}/ct-{ef}+{eg}-",), _ct_seeds((0, 1, 2))),
+            # fp32 and differ in their seed alone. On the idle AMD cores one 2-thread process
+            # trains 68 structures/s and two 1-thread ones 79 in all (benchmarks/workers.py
+            # --model ct --n-train 4000 --epochs 3 --skip-one-thread): a 1-thread seed takes 1.73x
+            # a 2-thread one, so three seeds in one process (3 x 5.7 h) beat two workers (2 x 9.9 h)
+            Step(8, "CT pretraining, multi-task in fp32, front seeds 0, 1 and 2", 17.0,
+                 (f"{FP32_EXPERIMENT}/ct-{ef}+{eg}-",), _ct_seeds((0, 1, 2)), measured_on="AMD EPYC"),
             # back-end seed s from front seed s: 6 Table III back ends at ~6 min, 6 scarce runs
             Step(8, "the multi-task table of each back end's own seed (Table III, data-scarce)", 1.0,
                  ("table3/cgcnn-", "scarce/cgcnn-"), _matched),
@@ -225,17 +232,17 @@ def plan(profile) -> list[Step]:
             # run-epochs per hour, 26.8 s a run-epoch, 1.25 GB each (benchmarks/workers.py --set
             # mp_E_f --model megnet --epochs 4 --skip-one-thread): 5.4 h; their fronts are stored
             Step(9, "CT-M: MEGNet back ends from the CT tables and MEGNet's default start", 5.4,
-                 ("table2/megnet-",), _table2(("megnet",)), parallel=True),
+                 ("table2/megnet-",), _table2(("megnet",)), parallel=True, measured_on="AMD EPYC"),
             # 12 CGCNN runs on 44,441 cells, 30 epochs. Its fronts are tier 8's, so the runs share
             # the cores: two 1-thread workers train 1.12x the structures/s of one 2-thread process
             # there and finish 1.23x the run-epochs per hour, at 1.2 GB each, 59.6 s a run-epoch
             # (benchmarks/workers.py --set mp_E_f --n-train 44441 --epochs 2): 6.0 h of training
             # on idle cores, plus validation
             Step(10, "the headline at the paper's back-end size (whole train split)", 6.5,
-                 ("headline/cgcnn-",), _table("headline"), parallel=True),
-            # CT multi-task in fp32 on 25 % and 50 % of the train split (~0.8 and 1.5 h), 15
-            # Castelli runs (the whole split's point is tier 8's fp32 seed 0)
-            Step(11, "CT pretrained on less data, and its Castelli transfer", 2.8,
-                 (f"{FRACTION_EXPERIMENT}/ct-", "fraction/cgcnn-"), _fractions),
+                 ("headline/cgcnn-",), _table("headline"), parallel=True, measured_on="AMD EPYC"),
+            # CT multi-task in fp32 on 25 % and 50 % of the train split (1.6 and 3.0 h at tier 8's
+            # measured speed), 15 Castelli runs (0.3 h; the whole split's point is tier 8's seed 0)
+            Step(11, "CT pretrained on less data, and its Castelli transfer", 4.9,
+                 (f"{FRACTION_EXPERIMENT}/ct-", "fraction/cgcnn-"), _fractions, measured_on="AMD EPYC"),
     ]
     return [s for s in steps if s.tier <= p.campaign.last_tier]
