@@ -155,6 +155,13 @@ def test_figure_draws_stored_points_and_pending_ticks():
     assert "pending for all 4 tables" in " ".join(t.get_text() for t in hoip.texts)
     markers = {line.get_marker() for line in castelli.lines}
     assert "X" in markers and "|" in markers                 # megnet16 saw the test set; SevenNet-0 pending
+    legend = lambda f: [t.get_text() for t in f.legends[0].get_texts()]
+    assert "MAE pending" in legend(fig)
+    plt.close(fig)
+    done = {(d, t): 0.017 for d in ("castelli-3334", "hoip") for t in (zoo.OWN, "cgcnn92")}
+    ranked, _ = _ranked({zoo.OWN: 0.1, "cgcnn92": 0.5}, done)
+    fig = zoo.plot_zoo(ranked)                                # nothing pending: no legend entry for it
+    assert "saw our test set" in legend(fig) and "MAE pending" not in legend(fig)
     plt.close(fig)
 
 

@@ -491,11 +491,11 @@ def plot_zoo(ranked: pd.DataFrame):
     r = ranked[np.isfinite(ranked["r2_mean"].to_numpy(dtype=float))]
     units = ranked.attrs.get("units", {})
     fig, axes = plt.subplots(1, len(DATASETS), figsize=(12.4, 4.8), sharex=True, squeeze=False)
-    stored = {}
+    stored, any_pending = {}, False
     for ax, (d, k) in zip(axes[0], DATASETS.items()):
         done = r[np.isfinite(r[f"{k}_mae"].to_numpy(dtype=float))]
         pend = r[~np.isfinite(r[f"{k}_mae"].to_numpy(dtype=float))]
-        stored[k] = done
+        stored[k], any_pending = done, any_pending or len(pend) > 0
         for row in done.itertuples():
             own = row.table == OWN
             err = getattr(row, f"{k}_std")
@@ -517,8 +517,9 @@ def plot_zoo(ranked: pd.DataFrame):
         if len(stored[k]):
             _label_points(ax, stored[k], f"{k}_mae")
     handles = [Line2D([], [], ls="none", marker="o", color=c, label=f) for f, c in FAMILIES.items()]
-    handles += [Line2D([], [], ls="none", marker="X", color="0.3", label="saw our test set"),
-                Line2D([], [], ls="none", marker="|", ms=10, mew=1.5, color="0.55", label="MAE pending")]
+    handles.append(Line2D([], [], ls="none", marker="X", color="0.3", label="saw our test set"))
+    if any_pending:
+        handles.append(Line2D([], [], ls="none", marker="|", ms=10, mew=1.5, color="0.55", label="MAE pending"))
     fig.legend(handles=handles, loc="upper center", ncol=len(handles), frameon=False, fontsize=8,
                bbox_to_anchor=(0.5, 1.05))
     fig.tight_layout()
