@@ -44,6 +44,10 @@ def test_the_curve_joins_chemistry_and_transfer_per_fraction():
     assert left.get_xscale() == "log" and right.get_ylabel().startswith("CGCNN test MAE")
     assert any("pending" in t.get_text() for t in right.texts)                    # the 50 % run
     assert not any("pending" in t.get_text() for t in left.texts)
+    done = curve[np.isfinite(curve["mae"])]                                       # the error bars fit
+    lo, hi = right.get_ylim()
+    assert lo <= (done["mae"] - done["mae_std"]).min() and (done["mae"] + done["mae_std"]).max() <= hi
+    assert len(fig.legends) == 1 and len(fig.legends[0].get_texts()) == len(refs) + 1   # under the panels
 
 
 def test_a_curve_with_one_point_is_pending_and_the_references_come_from_the_ranked_zoo():

@@ -128,22 +128,24 @@ def plot_data_curve(curve: pd.DataFrame, references: Mapping[str, tuple[float, f
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharex=True)
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"][1:]
+    styles = [("0.45", "--"), ("C2", "-."), ("C4", (0, (1, 1.5))), ("C5", "--"), ("C7", "-.")]  # references
     for ax, col, err, ylabel in ((axes[0], "r2_mean", None, "mean reverse-prediction R² (5 properties)"),
                                  (axes[1], "mae", "mae_std", "CGCNN test MAE on Castelli-3,334 (eV/atom)")):
         ok = curve[np.isfinite(curve[col].to_numpy(dtype=float)) & np.isfinite(curve["n_cells"].to_numpy(dtype=float))]
         if len(ok):
             yerr = None if err is None else ok[err].fillna(0.0).to_numpy(dtype=float)
-            ax.errorbar(ok["n_cells"], ok[col], yerr=yerr, marker="o", color="#dd8452", capsize=3,
+            ax.errorbar(ok["n_cells"], ok[col], yerr=yerr, marker="o", color="C0", capsize=3,
                         label="CT mt (fp32), seed 0")
             for row in ok.itertuples():
                 ax.annotate(f"{100 * row.fraction:.0f} %", (row.n_cells, getattr(row, col)), textcoords="offset points",
                             xytext=(4, 6), fontsize=8)
         ys = list(ok[col].to_numpy(dtype=float))
-        for (name, vals), c in zip(references.items(), colours):
+        if len(ok) and yerr is not None:    # the error bars stay inside the panel
+            ys += list(ok[col].to_numpy(dtype=float) + yerr) + list(ok[col].to_numpy(dtype=float) - yerr)
+        for (name, vals), (c, ls) in zip(references.items(), styles):
             v = vals[0] if col == "r2_mean" else vals[1]
             if v is not None and np.isfinite(v):
-                ax.axhline(v, ls="--", lw=1, color=c, label=name)
+                ax.axhline(v, ls=ls, lw=1.2, color=c, label=name)
                 ys.append(v)
         if ys:     # the points and the references, with a margin (an empty panel keeps 0-1)
             lo, hi = min(ys), max(ys)
@@ -158,8 +160,10 @@ def plot_data_curve(curve: pd.DataFrame, references: Mapping[str, tuple[float, f
                     transform=ax.transAxes, fontsize=8, va="top", color="0.35")
         ax.set(xscale="log", xlabel="pretraining cells (MP-2018 train split)", ylabel=ylabel)
         ax.set_xlim(5e3, 2.5e5)
-    axes[1].legend(fontsize=8, loc="best", frameon=False)
-    fig.tight_layout()
+    handles, labels = axes[1].get_legend_handles_labels()
+    if handles:     # under the panels, where it hides no line
+        fig.legend(handles, labels, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.07 if handles else 0, 1, 1))
     return fig
 
 
