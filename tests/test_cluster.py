@@ -99,3 +99,23 @@ def test_a_queued_task_gets_only_the_budget_left_when_the_step_was_submitted():
     with pytest.raises(TimeBudgetReached, match="before r2 started"):
         cluster.train_run("cpu", step, "r2", "cpu", time.time() - 1)
     assert len(seen) == 1                                  # a spent budget trains nothing
+
+
+def test_a_local_clusters_workers_run_dasks_housekeeping_rarely_and_keep_malloc_as_it_is():
+    """local_cluster's workers inherit QUIET (no profiler, slow monitors) and start without
+    Dask's MALLOC_TRIM_THRESHOLD_, both of which cost the training runs CPU time."""
+    import os
+
+    import dask
+
+    def worker_settings():
+        return {k: dask.config.get(k) for k in cluster.QUIET} | {"trim": os.environ.get("MALLOC_TRIM_THRESHOLD_")}
+
+    clu, client = cluster.local_cluster(1)
+    try:
+        (seen,) = client.run(worker_settings).values()
+    finally:
+        client.close()
+        clu.close()
+    assert seen == {**cluster.QUIET, "trim": None}
+    assert dask.config.get("distributed.worker.profile.enabled")      # the caller's config is untouched
