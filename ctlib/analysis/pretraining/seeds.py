@@ -5,10 +5,11 @@ seeds (:data:`~ctlib.analysis.pretraining.runs.FP32`) are the same pretraining i
 with seeds 0, 1 and 2, so they differ in their seed alone. :func:`seed_runs` finds them,
 :func:`seed_table` gives each one's own errors and the chemistry of its final table (the
 page's cheap forest probe and best k, the same settings as every other table of the page),
-and :func:`seed_reading` says how far the seeds spread and where the bf16 table falls
-within that spread: the precision's effect, against the seed's.
+:func:`seed_reading` says how far the seeds spread and where the bf16 table falls
+within that spread: the precision's effect, against the seed's; :func:`seed_curves` gives
+each run's validation curve, one line per seed.
 
-Imports: numpy, pandas, :mod:`.runs`, :mod:`.snapshots`, :mod:`.chemistry`; nothing trains.
+Imports: numpy, pandas, :mod:`.runs`, :mod:`.snapshots`, :mod:`.chemistry`, :mod:`.curves`; nothing trains.
 """
 from __future__ import annotations
 
