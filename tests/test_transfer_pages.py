@@ -174,7 +174,10 @@ def test_learning_curve_summary_order_and_figures():
     assert s.set_index(["column", "n_train"]).at[("CT mt", 2000), "cell"] == "pending"
     fig = transfer.plot_learning_curve(s)
     labels = fig.axes[0].get_legend_handles_labels()[1]
-    assert "CT mt (1 size(s) pending)" in labels
+    assert "CT mt (2,000 pending)" in labels and "cgcnn92" in labels        # complete: no note
+    fewer = transfer.learning_curve_summary(lc.assign(mae=lc["mae"].where((lc["column"] != "onehot") | (lc["seed"] == 0))))
+    labels = transfer.plot_learning_curve(fewer).axes[0].get_legend_handles_labels()[1]
+    assert "onehot (1 of 3 seeds)" in labels
     empty = transfer.learning_curve_summary(lc.assign(mae=math.nan))
     fig = transfer.plot_learning_curve(empty)
     assert "pending" in " ".join(t.get_text() for t in fig.axes[0].texts)

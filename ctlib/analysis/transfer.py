@@ -494,9 +494,26 @@ def _size_axes(ax, n_train):
     return fig, ax
 
 
+def _curve_note(g: pd.DataFrame) -> str:
+    """What a start's learning-curve line lacks, for its legend label: the sizes with no run
+    stored and, where fewer seeds than planned are stored, how many, e.g. " (1 of 3 seeds;
+    8,000 pending)"; "" when every planned run is stored."""
+    parts = []
+    n, planned = g["n"].to_numpy(dtype=int), g["n_planned"].to_numpy(dtype=int)
+    short = (n > 0) & (n < planned)
+    if short.any():
+        lo, hi = int(n[short].min()), int(n[short].max())
+        parts.append(f"{lo if lo == hi else f'{lo}-{hi}'} of {int(planned.max())} seeds")
+    pend = [f"{int(s):,}" for s in g.loc[g["n"] == 0, "n_train"]]
+    if pend:
+        parts.append(f"{', '.join(pend)} pending")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
 def plot_learning_curve(summary: pd.DataFrame, *, unit: str = "eV/atom", ax=None):
     """Test MAE vs the number of back-end training cells (log x), mean ± std over
-    seeds, one line per start; pending points are left out (said in the legend).
+    seeds, one line per start; pending points are left out, and the legend says which sizes
+    are pending and where fewer seeds than planned are stored.
 
     Args:
         summary: :func:`learning_curve_summary` output.
@@ -510,11 +527,10 @@ def plot_learning_curve(summary: pd.DataFrame, *, unit: str = "eV/atom", ax=None
     any_point = False
     for col, g in summary.groupby("column", sort=False):
         ok = g[g["n"] > 0]
-        pend = int((g["n"] == 0).sum())
         colour = colours.get(col, _GROUP_COLOURS[start_group(col)])
         if len(ok):
             any_point = True
-            label = col + (f" ({pend} size(s) pending)" if pend else "")
+            label = col + _curve_note(g)
             ax.errorbar(ok["n_train"], ok["mean"], yerr=ok["std"].fillna(0.0), marker=markers.get(col, "o"),
                         ms=5, capsize=3, label=label, color=colour)
         else:
