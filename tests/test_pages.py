@@ -290,3 +290,4 @@ def test_curves_by_target_draws_each_stored_run_and_says_pending_otherwise():
     assert len(ef.lines) == 1 and len(ef.lines[0].get_xdata()) == 60 and ef.get_yscale() == "log"
     assert ef.get_title() == "headline, E_f" and ef.get_legend().get_texts()[0].get_text().startswith("CGCNN(mt)")
     assert not eg.lines and "pending" in eg.texts[0].get_text()
+    assert eg.get_yscale() == "linear" and not len(eg.get_yticks())    # no made-up axis on an empty panel

@@ -146,14 +146,17 @@ def curves_by_target(df: pd.DataFrame, results_root: str | Path | None = None, *
                     label=None if r.column in drawn else f"{r.column} (one line per seed)")
             drawn.add(r.column)
         ax.set_xlabel("epoch")
-        ax.set_ylabel("validation MAE (log scale)")
-        ax.set_yscale("log")
-        for axis_format in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
-            axis_format(FormatStrFormatter("%.2g"))
         ax.set_title(f"{title}{tg}", fontsize=10)
         if drawn:
+            ax.set_ylabel("validation MAE (log scale)")
+            ax.set_yscale("log")
+            for axis_format in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
+                axis_format(FormatStrFormatter("%.2g"))
             ax.legend(frameon=False, fontsize=7)
-        else:
+        else:             # an empty panel: no axis numbers to read
+            ax.set_ylabel("validation MAE")
+            ax.set_xticks([])
+            ax.set_yticks([])
             ax.text(0.5, 0.5, f"{PENDING}: no stored run", ha="center", va="center", transform=ax.transAxes,
                     color="#666666", style="italic")
     fig.tight_layout()
