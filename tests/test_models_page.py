@@ -58,6 +58,8 @@ def test_detail_figures_are_named_saved_and_pending_without_runs(tmp_path):
     assert "pending" in figs["x_parity_E_f"].axes[0].texts[0].get_text()
     assert [a.get_title() for a in figs["x_learning_curves"].axes] == ["E_f: validation MAE",
                                                                         "E_g: validation MAE"]
+    assert [a.get_ylabel() for a in figs["x_learning_curves"].axes] == ["validation MAE (eV/atom)",
+                                                                         "validation MAE (eV)"]
     assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == sorted(
         f"{n}.{e}" for n in figs for e in ("png", "pdf"))
     assert table1.detail_figures(df) and not (tmp_path / "figures" / "02_models_parity_E_f.png").exists()
@@ -76,7 +78,7 @@ def test_coord_scale_table_and_figure():
     base = pd.DataFrame([{"target": "E_g", "mae": 1.4}, {"target": "E_f", "mae": 0.9}])
     fig = table1.coord_scale_figure(cs, base)
     ax = fig.axes[0]
-    assert ax.get_title() == "CT, E_f: validation MAE"
+    assert ax.get_title() == "CT, E_f: validation MAE" and ax.get_ylabel() == "validation MAE (eV/atom)"
     (floor,) = ax.get_lines()                       # no stored run: the E_f floor only, dashed
     assert list(floor.get_ydata()) == [0.9, 0.9] and floor.get_linestyle() == "--"
     plt.close("all")

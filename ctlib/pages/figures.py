@@ -83,10 +83,12 @@ def bars_by_target(t: pd.DataFrame, title: str, *, units: dict | None = None):
     return fig
 
 
-def learning_curves(records: list[dict], *, ax=None, title="", labels: list[str] | None = None):
+def learning_curves(records: list[dict], *, ax=None, title="", labels: list[str] | None = None,
+                    unit: str = ""):
     """Validation MAE per epoch for a set of run records (one line per run).
 
-    ``labels``: one legend entry per record (default "<model> s<seed>").
+    ``labels``: one legend entry per record (default "<model> s<seed>"); ``unit``: the MAE's
+    unit for the axis label (e.g. "eV/atom").
     """
     import matplotlib.pyplot as plt
 
@@ -101,7 +103,7 @@ def learning_curves(records: list[dict], *, ax=None, title="", labels: list[str]
         label = labels[k] if labels is not None else f"{rec['config']['model']} s{rec['seed']}"
         ax.plot(ep, val, marker="o", ms=3, label=label)
     ax.set_xlabel("epoch")
-    ax.set_ylabel("validation MAE")
+    ax.set_ylabel(f"validation MAE ({unit})" if unit else "validation MAE")
     ax.set_title(title)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(frameon=False, fontsize=8)

@@ -94,7 +94,7 @@ def detail_figures(df: pd.DataFrame, out_dir: str | Path | None = None, stem: st
     for ax, t in zip(axes, UNITS):
         sel = first[first.target == t]
         learning_curves([recs.get(r) for r in sel.run_id], ax=ax, title=f"{t}: validation MAE",
-                        labels=list(sel.model))
+                        labels=list(sel.model), unit=UNITS[t])
     fig.tight_layout()
     figs[f"{stem}_learning_curves"] = fig
     if out_dir is not None:
@@ -141,11 +141,13 @@ def coord_scale_figure(cs: pd.DataFrame, base: pd.DataFrame):
     """
     import matplotlib.pyplot as plt
 
+    from ctlib.experiments import UNITS
+
     first_cs = cs[cs.seed == cs.seed.min()]
     recs_cs = records(cs)
     fig, ax = plt.subplots(figsize=(6, 3.4))
     learning_curves([recs_cs.get(r) for r in first_cs.run_id], ax=ax, title="CT, E_f: validation MAE",
-                    labels=[f"coord_scale {s:g}" for s in first_cs.coord_scale])
+                    labels=[f"coord_scale {s:g}" for s in first_cs.coord_scale], unit=UNITS["E_f"])
     floor = float(base.loc[base.target == "E_f", "mae"].iloc[0])
     ax.axhline(floor, color="grey", ls="--", lw=1)
     ax.text(ax.get_xlim()[0], floor, " training mean, test MAE", va="bottom", fontsize=8, color="grey")
