@@ -112,12 +112,35 @@ def _interval(v: dict) -> str:
     return f"{100 * mean:+.1f} % [{100 * v['rel_lo']:+.1f}, {100 * v['rel_hi']:+.1f}]"
 
 
+def _backend_size(profile: str | None) -> str:
+    """" (back ends of 4,000 cells)" for a profile whose back ends train on a sample
+    (``sizes.n_backend``), else ""."""
+    from ctlib.config import PROFILES, get_profile
+
+    n = get_profile(profile).sizes.n_backend if profile in PROFILES else None
+    return f" (back ends of {n:,} cells)" if n else ""
+
+
+def _whole_split(head: dict, out_dir: str | Path) -> str:
+    """The headline at the paper's back-end size, as a clause of the headline's sentence, once
+    both of its claims are judged (``III-mt-whole-split-*``, tier 10), else ""."""
+    f, g = head.get("III-mt-whole-split-E_f"), head.get("III-mt-whole-split-E_g")
+    if f is None or g is None:
+        return ""
+    n = ((_read(out_dir, "01_data").get("profile_sizes") or {}).get("train"))
+    cells = f" ({int(n):,} cells)" if n else ""
+    return (f"; on the whole train split{cells}, from the multi-task table of each back end's own seed, "
+            f"it is *{f['verdict']}* on formation energy ({_interval(f)}) and *{g['verdict']}* on band gap "
+            f"({_interval(g)})")
+
+
 def bottom_line(out_dir: str | Path) -> str:
     """The intro's bottom line: at most five sentences, each computed from a chapter summary
     of this build; a sentence whose chapter did not run (or whose runs are pending) is left out.
 
     1. the verdict words over the paper's claims (claims page);
-    2. the headline claim, CT's table into CGCNN, on E_f and E_g, with intervals;
+    2. the headline claim, CT's table into CGCNN, on E_f and E_g, with intervals and the
+       back ends' size, and at the paper's back-end size once tier 10 is judged;
     3. the chemistry of the CT table against cgcnn92 (mean reverse-prediction R², page 08);
     4. the data-scarce perovskite transfer, CT mt against cgcnn92 (page 12);
     5. the paper's CGCNN baseline against the published one and ours (page 02).
@@ -136,9 +159,11 @@ def bottom_line(out_dir: str | Path) -> str:
     head = {v.get("id"): v for v in judged}
     if "II-CT-C-E_f" in head and "II-CT-C-E_g" in head:
         f, g = head["II-CT-C-E_f"], head["II-CT-C-E_g"]
-        out.append(f"The headline, CT's element table as the input of CGCNN, is *{f['verdict']}* on formation "
+        out.append(f"The headline, CT's element table as the input of CGCNN{_backend_size(claims.get('profile'))}, "
+                   f"is *{f['verdict']}* on formation "
                    f"energy ({_interval(f)} against the paper's {100 * f['paper_rel']:+.0f} %) and "
-                   f"*{g['verdict']}* on band gap ({_interval(g)} against {100 * g['paper_rel']:+.0f} %).")
+                   f"*{g['verdict']}* on band gap ({_interval(g)} against {100 * g['paper_rel']:+.0f} %)"
+                   + _whole_split(head, out_dir) + ".")
     r2 = (_read(out_dir, "08_reverse_prediction").get("r2_mean_over_properties") or {})
     if "CT (ours)" in r2 and "cgcnn92" in r2:
         ct, c92 = float(r2["CT (ours)"]), float(r2["cgcnn92"])

@@ -421,6 +421,17 @@ def test_the_bottom_line_is_computed_from_the_chapter_summaries(tmp_path):
     assert "Of the 3 claims on the claims page, 2 are judged on profile `cpu` (the others are pending" in text
     assert "1 not reproduced, 1 inconclusive" in text
     assert "*not reproduced* on formation energy (+1.4 % [-5.2, +8.1] against the paper's -14 %)" in text
+    assert "as the input of CGCNN (back ends of 4,000 cells), is" in text and "whole train split" not in text
+    claims = json.loads((tmp_path / "10_claims.json").read_text())
+    claims["verdicts"] += [v("III-mt-whole-split-E_f", report.REPRODUCED, -0.05, -0.08, -0.02, -0.19),
+                           v("III-mt-whole-split-E_g", report.INCONCLUSIVE, 0.01, -0.03, 0.05, -0.07)]
+    (tmp_path / "10_claims.json").write_text(json.dumps(claims))
+    (tmp_path / "01_data.json").write_text(json.dumps({"profile_sizes": {"train": 44441}}))
+    text = notes.bottom_line(tmp_path)
+    assert ("against -6 %); on the whole train split (44,441 cells), from the multi-task table of each back "
+            "end's own seed, it is *reproduced* on formation energy (-5.0 % [-8.0, -2.0]) and *inconclusive* "
+            "on band gap (+1.0 % [-3.0, +5.0]).") in text
+    assert text.count(". ") + 1 <= 5
     assert "less chemistry than CGCNN's handcrafted features: mean reverse-prediction R² 0.27 against 0.55" in text
     assert "Castelli-3,334: -0.2 % [-4.2, +3.8], *not reproduced*" in text
     assert "(0.083 eV/atom) is 2.1 times the published CGCNN (0.039); our CGCNN" in text and "0.045" in text
