@@ -122,7 +122,8 @@ def scorecard_figure(verdicts: pd.DataFrame, interp: pd.DataFrame | None = None,
         col = VERDICT_COLOURS.get(verdict, "#9e9e9e")
         p = float(r["paper_rel"]) if r.get("paper_rel") is not None else math.nan
         if np.isfinite(p):
-            ax.plot([min(max(p, lo), hi)], [y], marker="D", ms=6, mfc="none", mec="black", ls="none", zorder=3)
+            ax.plot([min(max(p, lo), hi)], [y], marker="D", ms=6, mfc="none", mec="black", ls="none",
+                    zorder=5)   # above a pending row's note, whose white box would hide it
         x = float(r["rel_mean"]) if r.get("rel_mean") is not None else math.nan
         if np.isfinite(x):
             a, b = float(r.get("rel_lo", math.nan)), float(r.get("rel_hi", math.nan))
