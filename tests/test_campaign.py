@@ -516,3 +516,36 @@ def test_the_pretraining_seeds_and_the_less_data_curve_change_only_the_precision
     ex.fraction_transfer("cpu", train=False)
     assert made == [(0.25, 0), (0.5, 0), (1.0, 0)]
     assert seen == {ex.fraction_label(f): {"embedding": f"t{f}.json"} for f in (0.25, 0.5, 1.0)}
+
+
+def test_consecutive_parallel_steps_go_to_the_cluster_as_one(monkeypatch):
+    """A parallel step's runs are queued with those of the parallel steps right after it, so
+    that a worker the step's last run leaves idle takes the next step's runs; a step of one
+    process ends the chain. Stored steps are skipped and nothing else changes."""
+    from ctlib import cluster
+    from ctlib.campaign import runner
+
+    def step(tier, name, parallel, stored=False):
+        fn = lambda p, train, device, ctx=None: [{"run_id": f"{name}-r"} if stored else None]  # noqa: E731
+        return campaign.Step(tier, name, 1.0, (), fn, parallel=parallel)
+
+    steps = [step(6, "lc", True), step(7, "matbench", True), step(8, "pretrain", False),
+             step(9, "done already", True, stored=True), step(9, "ct-m", True), step(10, "headline", True)]
+    monkeypatch.setattr(runner, "plan", lambda p: steps)
+    monkeypatch.setattr(runner, "status", lambda p: None)
+    monkeypatch.setattr(runner, "format_status", lambda st: "")
+    groups, lines = [], []
+
+    class Client:
+        def close(self):
+            pass
+
+    monkeypatch.setattr(cluster, "local_cluster", lambda workers: (None, Client()))
+    monkeypatch.setattr(cluster, "train_step", lambda client, p, train, **kw: groups.append(
+        len(train(p, False, "cpu"))) or 0)
+    assert campaign.run_campaign("smoke", workers=2, out=lines.append) == 0
+    # lc + matbench as one (2 runs); matbench alone again (its runs are stored by then on a real
+    # cluster: nothing pending); ct-m + headline as one; headline again
+    assert groups == [2, 1, 2, 1]
+    assert any(line.startswith("  and tier 7: matbench (queued behind it") for line in lines)
+    assert not any("and tier 8" in line or "and tier 9: done already" in line for line in lines)

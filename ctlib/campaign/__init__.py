@@ -19,10 +19,12 @@ step of many runs with no front to pretrain (``Step.parallel``: the
 data-scarce transfer, the zoo, Matbench, the learning curve, CT-M's MEGNet back
 ends, the headline) is trained by a
 local Dask cluster of that many single-thread worker processes, one run per
-task (:mod:`ctlib.cluster`). One run leaves its second thread partly idle: on
-Castelli-3,334 two single-core workers train 1.82x the structures/s of one
-2-thread process; on the MP-2018 E_f back end 1.25x at 500 training cells and
-1.33x at 8,000, but only 1.06x at the tables' 4,000, so Tables II-IV stay one
+task (:mod:`ctlib.cluster`); the parallel steps that follow it without a step of one
+process between them are queued behind its runs (:func:`ctlib.campaign.steps.chain`), so a
+worker that a step's last run leaves idle starts on the next step's. One run leaves its
+second thread partly idle: on Castelli-3,334 two single-core workers train 1.82x the
+structures/s of one 2-thread process; on the MP-2018 E_f back end 1.25x at 500 training
+cells and 1.33x at 8,000, but only 1.06x at the tables' 4,000, so Tables II-IV stay one
 process (``benchmarks/workers.py``). ``executor="processes"`` keeps the older
 workers, which walk the same step side by side and claim each run through a lock
 file (``RunContext(claim=True)``, :func:`ctlib.runs.claim`); ``scheduler`` sends

@@ -8,7 +8,7 @@ import time
 from typing import Callable
 
 from ctlib.campaign.progress import format_status, status
-from ctlib.campaign.steps import _runs, plan
+from ctlib.campaign.steps import _runs, chain, plan
 from ctlib.config import Profile, get_profile
 
 
@@ -70,6 +70,17 @@ def train_processes(p: Profile, train: Callable, workers: int, device: str = "au
     return 3 if 3 in codes else 0
 
 
+def _parallel_after(todo: list, i: int) -> list:
+    """The parallel steps that follow ``todo[i]`` without a step of one process between them:
+    the Dask cluster queues their runs behind its own (:func:`ctlib.campaign.steps.chain`)."""
+    out = []
+    for s in todo[i + 1:]:
+        if not s.parallel:
+            break
+        out.append(s)
+    return out
+
+
 def default_workers(device: str = "auto") -> int:
     """Campaign workers: one per available core on CPU, one on a GPU."""
     from ctlib.train import resolve_device
@@ -116,9 +127,8 @@ def run_campaign(profile, hours: float | None = None, device: str = "auto",
     ctx = RunContext.with_budget(hours, log_every=1)
     code, started, dask = 0, False, None
     try:
-        for step in plan(p):
-            if tiers is not None and step.tier not in tiers:
-                continue
+        todo = [s for s in plan(p) if tiers is None or s.tier in tiers]
+        for i, step in enumerate(todo):
             if all(r is not None for r in _runs(step.train(p, False, device))):
                 continue
             if started and ctx.spent():  # the first pending step always gets a start
@@ -140,7 +150,12 @@ def run_campaign(profile, hours: float | None = None, device: str = "auto",
 
                 if dask is None:
                     dask = (None, cluster.connect(scheduler)) if scheduler else cluster.local_cluster(workers)
-                if cluster.train_step(dask[1], p, step.train, device=device, hours=ctx.hours_left(),
+                group = [step] + (_parallel_after(todo, i) if step.parallel else [])
+                for s in group[1:]:
+                    out(f"  and tier {s.tier}: {s.name} (queued behind it: its runs fill a worker that "
+                        f"the step above leaves idle)")
+                train = step.train if len(group) == 1 else chain([s.train for s in group])
+                if cluster.train_step(dask[1], p, train, device=device, hours=ctx.hours_left(),
                                       pin=scheduler is None, out=out) == 3:
                     code = 3
                     break

@@ -128,6 +128,21 @@ def _table2_fronts(p: Profile, train: bool, device: str, context=None) -> list:
             for short in ex.TARGETS for f in fronts for s in ex.front_seeds(p)]
 
 
+def _chain_step(trains: tuple, p: Profile, train: bool, device: str, context=None) -> list:
+    out = []
+    for fn in trains:
+        recs = fn(p, train, device, context)
+        out += recs.to_dict("records") if isinstance(recs, pd.DataFrame) else list(recs)
+    return out
+
+
+def chain(trains) -> Callable:
+    """One step function for several steps' ``trains``, in order: its runs are theirs, one
+    record (None = not stored) per run. The runner gives consecutive parallel steps to a Dask
+    cluster as one, so that the next step's runs fill a worker the last run of a step leaves idle."""
+    return functools.partial(_chain_step, tuple(trains))
+
+
 def _hours(rec: dict) -> float:
     """Machine-hours of a stored run: its ``wall_s`` (at least its epochs' ``train_s``: a
     record of a resumed run written before wall_s summed every process counted the last one
