@@ -63,11 +63,11 @@ def status(profile, device: str = "cpu") -> pd.DataFrame:
 
     p = profile if isinstance(profile, Profile) else get_profile(profile)
     steps = [(step, _runs(step.train(p, False, device))) for step in plan(p)]
-    factor, n_here = speed_factor(steps)
-    cpu = cpu_model()
+    cpu = cpu_model()   # read once: speed_factor would read /proc/cpuinfo again for every step
+    factor, n_here = speed_factor(steps, cpu)
     rows, seen, shown = [], set(), set()
     for i, ((step, recs), own) in enumerate(zip(steps, _own_runs(steps))):
-        pace = step_pace(step, speed_factor(steps, step_index=i), factor, cpu)
+        pace = step_pace(step, speed_factor(steps, cpu, step_index=i), factor, cpu)
         done = [r for r in recs if r is not None]
         new = {r["run_id"]: r for r in done if r["run_id"] not in seen}  # a run shared by steps counts once
         seen |= set(new)
