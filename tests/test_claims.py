@@ -137,6 +137,9 @@ def test_k3_and_r2_are_judged_over_the_stored_pretrainings_when_seeds_are_too_fe
     # two tables are too few: held back as before; enough seeds of the table: judged on it
     assert claims.judge_k3({**full, "pretrainings": tab[:2]})["verdict"] == report.ONE_SEED
     assert claims.judge_k3({**full, "seeds": [0, 1, 2], "pretrainings": tab})["verdict"] == report.REPRODUCED
+    # over the pretraining seeds of one recipe: the short cell says so
+    seeds = claims.judge_k3({**full, "pretrainings": tab, "pretrainings_over": "seeds"})
+    assert seeds["ours"] == "best k 2, 2, 2 over 3 pretraining seeds" and "3 pretraining seeds of the" in seeds["reason"]
 
     summary = {"repeats": 2, "paper_r2": {"atomic_radius": 0.784, "boiling_point": 0.864}, "seeds": [0],
                "r2": {"CT (ours)": {"atomic_radius": {"r2_pooled_mean": 0.75, "r2_pooled_std": 0.05},

@@ -660,6 +660,43 @@ def test_the_seed_table_sets_the_fp32_seeds_beside_the_book_table(monkeypatch):
                            "(bf16 seed 0: 0.110, +0.0 std from the seeds' mean)")
     assert "probe R² 0.300 ± 0.141 (bf16 seed 0: 0.300" in text and "Best k of each seed's table: 3, 3." in text
     assert "Pending" in pretraining.seed_reading(t.iloc[[0, 1, 3]])
+    # the opening finding: the seeds' reading, then where their R² range lies among the references
+    refs = [("cgcnn92", 0.55), ("random128", -0.07), ("mat2vec", 0.25)]
+    draw = pretraining.seed_finding(t, refs)
+    assert draw.startswith("**One draw or many.** Over 2 fp32 pretraining seeds")
+    assert draw.endswith("The seeds' tables span probe R² 0.200 to 0.400, all below cgcnn92 (0.550) and "
+                         "above random128 (-0.070); mat2vec (0.250) falls within that range.")
+    assert pretraining.seed_finding(t, [("mat2vec", 0.25)]).endswith(
+        "span probe R² 0.200 to 0.400; mat2vec (0.250) falls within that range.")
+    assert pretraining.seed_finding(t.iloc[[0, 1, 3]], refs) == (
+        "**One draw or many:** pending; 1 of the 2 pretraining seeds of the multi-task table (fp32, "
+        "the campaign's tier 8) stored so far.")
+    assert pretraining.seed_finding(None, refs) == ""
+
+
+def test_a_difference_between_two_one_seed_tables_is_judged_against_the_seeds_spread():
+    """Two tables of one seed each (the two schedules) differ by d in probe R². Two seeds of one
+    recipe differ with std sqrt(2) s (s: the fp32 seeds' std); |d| under 2 sqrt(2) s is within
+    what a new seed alone does."""
+    def table(r2s):
+        rows = [{"table": pretraining.BOOK_TABLE, "status": pretraining.STORED, "r2_mean": 0.9}]
+        return pd.DataFrame(rows + [{"table": f"fp32, seed {i}", "status": pretraining.STORED, "r2_mean": r}
+                                    for i, r in enumerate(r2s)])
+
+    seeds = table([0.20, 0.30, 0.25])          # std 0.05: two draws differ by 0.071 in std
+    assert pretraining.against_seeds(0.13, seeds) == (
+        "one pretraining seed each. Two seeds of one recipe differ with a standard deviation of 0.071 (the std "
+        "of the 3 fp32 pretraining seeds' R², 0.050, times sqrt 2); 0.130 is less than twice that, so a new "
+        "seed alone could move a table as far, and this does not show that the schedule changes the table's "
+        "chemistry")
+    assert pretraining.against_seeds(-0.15, seeds).endswith("a larger change than a new seed alone makes")
+    assert "no seed-to-seed spread" in pretraining.against_seeds(0.5, table([0.2]))
+    assert "no seed-to-seed spread" in pretraining.against_seeds(0.5, None)
+    # the schedule reading uses it once the seeds are stored
+    sched = pd.DataFrame([{"label": lab, "status": pretraining.STORED, "r2_last": r, "epoch_last": 30, "r2_best": r,
+                           "epochs": "30/30", "val_E_f": 0.1, "val_E_g": 0.5} for lab, r in (("A", 0.30), ("B", 0.20))])
+    assert "0.100 is less than twice that" in pretraining.schedule_reading(sched, "cpu", seeds=seeds)
+    assert "no seed-to-seed spread" in pretraining.schedule_reading(sched, "cpu")
 
 
 def test_the_seed_curves_draw_one_line_per_seed_in_its_own_colour():

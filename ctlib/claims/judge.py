@@ -229,7 +229,7 @@ def _k3_across(row: dict, tables: list[dict], over: str | None = "pretrainings")
         report.REPRODUCED, report.CONTRADICTED) else report.INCONCLUSIVE
     each = "; ".join(f"{t['table']}: k = {t['k_best']}, {t['verdict']}" for t in tables)
     return {**row, "ours": "best k " + ", ".join(str(t["k_best"]) for t in tables)
-                           + f" over {len(tables)} pretrainings",
+                           + f" over {len(tables)} {'pretraining seeds' if over == 'seeds' else 'pretrainings'}",
             "verdict": agreed,
             "reason": (f"{_pretrainings_text(len(tables), over)}: {each}. "
                        + ("Every table gives the same verdict. " if agreed != report.INCONCLUSIVE

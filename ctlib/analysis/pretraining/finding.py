@@ -7,11 +7,13 @@ every later one staying within it); :func:`finding_text` writes the page's
 opening paragraph from the stored runs, their validation curves and the
 measures of :mod:`.chemistry`: the multi-task table's mean R² from its random
 start to its plateau, whether validation MAE was still falling after it, the
-other schedule, the reference tables and the paper's Table VI, and the number
-of multi-task pretraining seeds stored. Every number is computed; none is
-typed in.
+other schedule (against the pretraining seeds' spread once they are stored), the
+reference tables and the paper's Table VI, the number of multi-task pretraining
+seeds stored, and what the fp32 pretraining seeds say about the table's draw
+(:func:`~ctlib.analysis.pretraining.seeds.seed_finding`). Every number is computed;
+none is typed in.
 
-Imports: numpy, pandas, :mod:`.runs` and, inside functions,
+Imports: numpy, pandas, :mod:`.runs`, :mod:`.seeds` and, inside functions,
 :mod:`ctlib.experiments` (units), :mod:`ctlib.report` (the paper's Table VI)
 and :mod:`ctlib.analysis.reverse` (the property names).
 """
@@ -23,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ctlib.analysis.pretraining.runs import ALT, PENDING, PLATEAU_GAIN, STORED, PretrainingRun
+from ctlib.analysis.pretraining.seeds import against_seeds, seed_finding
 
 __all__ = ["PLATEAU_FRACTION", "plateau_epoch", "plateau_epochs", "finding_text"]
 
@@ -134,7 +137,8 @@ def _seeds_line(seeds_stored: Sequence[int] | None, shown: int) -> str:
 
 
 def finding_text(runs: Mapping[str, PretrainingRun], chem: pd.DataFrame, curves: pd.DataFrame, *,
-                 learned: pd.DataFrame | None = None, seeds_stored: Sequence[int] | None = None) -> str:
+                 learned: pd.DataFrame | None = None, seeds_stored: Sequence[int] | None = None,
+                 seeds: pd.DataFrame | None = None) -> str:
     """The page's opening finding, in Markdown, computed from the stored runs and their measures.
 
     Says how the multi-task table's mean reverse-prediction R² moved from its
@@ -156,25 +160,29 @@ def finding_text(runs: Mapping[str, PretrainingRun], chem: pd.DataFrame, curves:
         learned: ``learned_part_chemistry`` output (adds the learned part's mean R²).
         seeds_stored: :func:`~ctlib.analysis.pretraining.runs.stored_seeds` of ``"mt"``
             (None: no seeds line).
+        seeds: :func:`~ctlib.analysis.pretraining.seeds.seed_table` output (the fp32
+            pretraining seeds): adds :func:`~ctlib.analysis.pretraining.seeds.seed_finding`
+            as a last paragraph (None: none).
 
     Returns:
-        Markdown: one paragraph, and the seeds line as a second.
+        Markdown: one paragraph, the seeds line as a second, and the pretraining seeds' finding.
     """
     mt = runs.get("mt")
     shown = next(iter(runs.values())).seed if runs else 0
-    seeds = _seeds_line(seeds_stored, shown)
+    draws = seed_finding(seeds, _reference_r2(chem))
+    tail = _seeds_line(seeds_stored, shown) + (f"\n\n{draws}" if draws else "")
     g = _run_rows(chem, "mt")
     if mt is None or mt.status == PENDING or not len(g):
         return (f"**Finding pending.** The multi-task CT pretraining (seed {shown}) is not in this profile's "
-                "store yet, so nothing can be said about its element table." + seeds)
+                "store yet, so nothing can be said about its element table." + tail)
     if not (g["epoch"] > 0).any():
         return (f"**Finding pending.** The multi-task CT pretraining (seed {shown}) is {mt.status}; only its "
                 f"random start (epoch 0) is measured so far, mean reverse-prediction R² "
-                f"{g['r2_mean'].iloc[0]:.3f}." + seeds)
+                f"{g['r2_mean'].iloc[0]:.3f}." + tail)
     final = _final_row(g)
-    text = (_evolution(mt, g, chem, curves) + _other_schedule(runs, chem, curves, float(final["r2_mean"]))
+    text = (_evolution(mt, g, chem, curves) + _other_schedule(runs, chem, curves, float(final["r2_mean"]), seeds)
             + _references(chem, float(final["r2_mean"]), learned))
-    return text + seeds
+    return text + tail
 
 
 def _evolution(mt: PretrainingRun, g: pd.DataFrame, chem: pd.DataFrame, curves: pd.DataFrame) -> str:
@@ -211,9 +219,10 @@ def _evolution(mt: PretrainingRun, g: pd.DataFrame, chem: pd.DataFrame, curves: 
 
 
 def _other_schedule(runs: Mapping[str, PretrainingRun], chem: pd.DataFrame, curves: pd.DataFrame,
-                    x: float) -> str:
+                    x: float, seeds: pd.DataFrame | None = None) -> str:
     """The finding's sentence on the multi-task pretraining under the other schedule ("" without
-    one); ``x``: the first schedule's final mean R²."""
+    one); ``x``: the first schedule's final mean R²; ``seeds``: the pretraining seeds' table, to
+    judge the difference against (:func:`~ctlib.analysis.pretraining.seeds.against_seeds`)."""
     from ctlib.experiments import UNITS
 
     alt, mt, ga = runs.get(ALT), runs.get("mt"), _run_rows(chem, ALT)
@@ -230,8 +239,14 @@ def _other_schedule(runs: Mapping[str, PretrainingRun], chem: pd.DataFrame, curv
     return (f"The same pretraining under the other schedule ({name}"
             f"{'' if alt.status == STORED else f'; {alt.status}, provisional'}) {level}ended at {xa:.3f}, "
             f"{xa - x:+.3f} against the first schedule's table"
-            f"{f', with a {word}validation MAE ({vals})' if vals else ''}; one pretraining seed each, so the R² "
-            "difference has no seed-to-seed spread to be judged against. ")
+            f"{f', with a {word}validation MAE ({vals})' if vals else ''}; {against_seeds(xa - x, seeds)}. ")
+
+
+def _reference_r2(chem: pd.DataFrame) -> list[tuple[str, float]]:
+    """``(label, mean R²)`` of each reference table among ``chem``'s rows."""
+    if not len(chem):
+        return []
+    return [(r.label, float(r.r2_mean)) for r in chem[chem["kind"] == "reference"].itertuples()]
 
 
 def _references(chem: pd.DataFrame, x: float, learned: pd.DataFrame | None) -> str:
@@ -240,7 +255,7 @@ def _references(chem: pd.DataFrame, x: float, learned: pd.DataFrame | None) -> s
     from ctlib import report
     from ctlib.analysis import reverse
 
-    refs = [(r.label, float(r.r2_mean)) for r in chem[chem["kind"] == "reference"].itertuples()]
+    refs = _reference_r2(chem)
     paper6 = report.paper_tables()["table6_reverse_prediction_r2"]
     paper = float(np.mean([paper6["values"][paper6["columns"].index(reverse.PROPERTIES[p])]
                            for p in reverse.PROPERTIES]))

@@ -34,6 +34,7 @@ from ctlib import lookup
 from ctlib.analysis.pretraining.chemistry import REFERENCES, chemistry_vs_epoch, probe_trees
 from ctlib.analysis.pretraining.finding import plateau_epoch, plateau_epochs
 from ctlib.analysis.pretraining.runs import ALT, IN_PROGRESS, PENDING, PLATEAU_WINDOW, STORED, PretrainingRun
+from ctlib.analysis.pretraining.seeds import against_seeds
 from ctlib.analysis.pretraining.snapshots import load_table
 
 __all__ = [
@@ -271,14 +272,18 @@ def schedule_styler(schedules: pd.DataFrame):
     return show.style.format(fmt, na_rep=_NA).hide(axis="index")
 
 
-def schedule_reading(schedules: pd.DataFrame | None, profile) -> str:
+def schedule_reading(schedules: pd.DataFrame | None, profile, seeds: pd.DataFrame | None = None) -> str:
     """The reading of the schedule comparison, in Markdown.
 
     Args:
         schedules: :func:`~ctlib.analysis.pretraining.chemistry.schedule_comparison`
             output, or None where the profile defines no second schedule.
         profile: the profile name (for that case's sentence).
+        seeds: :func:`~ctlib.analysis.pretraining.seeds.seed_table` output: the R²
+            difference is judged against the pretraining seeds' spread
+            (:func:`~ctlib.analysis.pretraining.seeds.against_seeds`).
     """
+
     if schedules is None:
         return f"The `{profile}` profile defines no second schedule."
     measured = schedules.dropna(subset=["r2_last"])
@@ -296,10 +301,8 @@ def schedule_reading(schedules: pd.DataFrame | None, profile) -> str:
         f"**Reading.** Both runs are complete ({a.label}: {a.epochs.split('/')[0]} epochs; {b.label}: "
         f"{b.epochs.split('/')[0]}). The {hi.label} table ends {hi.r2_last - lo.r2_last:.3f} "
         f"higher in mean R² ({hi.r2_last:.3f} against {lo.r2_last:.3f}; best snapshots {hi.r2_best:.3f} "
-        f"and {lo.r2_best:.3f}), from one pretraining seed each. How far one table's R² moves between "
-        "pretraining seeds is not measured on this profile (more CT seeds are a later tier), so this "
-        "does not show that either schedule lifts the table's chemistry. Their predictions differ more "
-        f"plainly: lowest validation MAE E_f {a.val_E_f:.3f} against {b.val_E_f:.3f} eV/atom and E_g "
+        f"and {lo.r2_best:.3f}): {against_seeds(hi.r2_last - lo.r2_last, seeds)}. Their predictions differ "
+        f"more plainly: lowest validation MAE E_f {a.val_E_f:.3f} against {b.val_E_f:.3f} eV/atom and E_g "
         f"{a.val_E_g:.3f} against {b.val_E_g:.3f} eV ({a.label} first).")
 
 

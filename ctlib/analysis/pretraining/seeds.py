@@ -13,7 +13,7 @@ Imports: numpy, pandas, :mod:`.runs`, :mod:`.snapshots`, :mod:`.chemistry`, :mod
 """
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,8 @@ from ctlib.analysis.pretraining.curves import validation_curves
 from ctlib.analysis.pretraining.runs import FP32, STORED, PretrainingRun, final_metrics, find_pretraining_runs
 from ctlib.analysis.pretraining.snapshots import load_table
 
-__all__ = ["BOOK_TABLE", "seed_runs", "seed_curves", "seed_table", "seed_reading"]
+__all__ = ["BOOK_TABLE", "seed_runs", "seed_curves", "seed_table", "seed_reading", "seed_r2", "seed_finding",
+           "against_seeds"]
 
 #: The label of the book's table (the multi-task pretraining, seed 0, bf16) in :func:`seed_runs`.
 BOOK_TABLE = "bf16, seed 0 (the book's table)"
@@ -73,6 +74,68 @@ def seed_table(runs: Mapping[str, PretrainingRun], settings) -> pd.DataFrame:
                                          cache_dir=settings.cache_dir)[0] if label in tables else np.nan)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def seed_r2(table: pd.DataFrame | None) -> np.ndarray:
+    """The probe's mean R² of each stored fp32 seed's final table in :func:`seed_table`
+    output (empty for None or while none is stored)."""
+    if table is None or not len(table):
+        return np.array([])
+    done = table[(table["table"] != BOOK_TABLE) & (table["status"] == STORED)]
+    vals = done["r2_mean"].to_numpy(dtype=float)
+    return vals[np.isfinite(vals)]
+
+
+def against_seeds(diff: float, table: pd.DataFrame | None) -> str:
+    """A clause judging ``diff``, the difference in probe R² between two tables of one seed each
+    (e.g. two schedules), against the spread of the fp32 pretraining seeds of :func:`seed_table`:
+    two draws of one recipe differ with standard deviation sqrt(2) x the seeds' std, and a
+    difference under twice that is within what a new seed alone moves a table. Says so when
+    fewer than two seeds are stored. The seeds are fp32 and the schedules' tables bf16, so the
+    seeds' spread stands in for the noise of a draw."""
+    r2 = seed_r2(table)
+    if len(r2) < 2:
+        return "one pretraining seed each, so the R² difference has no seed-to-seed spread to be judged against"
+    s = float(np.std(r2, ddof=1))
+    sd = float(np.sqrt(2.0) * s)
+    out = (f"one pretraining seed each. Two seeds of one recipe differ with a standard deviation of {sd:.3f} "
+           f"(the std of the {len(r2)} fp32 pretraining seeds' R², {s:.3f}, times sqrt 2); {abs(diff):.3f} is ")
+    if sd == 0 or abs(diff) >= 2 * sd:
+        return out + "more than twice that, a larger change than a new seed alone makes"
+    return out + ("less than twice that, so a new seed alone could move a table as far, and this does not "
+                  "show that the schedule changes the table's chemistry")
+
+
+def seed_finding(table: pd.DataFrame | None, references: Sequence[tuple[str, float]] = ()) -> str:
+    """The pretraining page's answer to "the table is one draw", for its opening finding:
+    :func:`seed_reading` once two or more fp32 seeds are stored, then where the seeds' probe
+    R² range lies against the reference tables (``(label, mean R²)``, the page's probe);
+    while fewer are stored, how many are. Empty for None (a profile without the seeds)."""
+    if table is None:
+        return ""
+    r2 = seed_r2(table)
+    fp = table[table["table"] != BOOK_TABLE]
+    if len(r2) < 2:
+        return (f"**One draw or many:** pending; {len(r2)} of the {len(fp)} pretraining seeds of the "
+                "multi-task table (fp32, the campaign's tier 8) stored so far.")
+    lo, hi = float(r2.min()), float(r2.max())
+
+    def listing(refs):
+        return ", ".join(f"{n} ({v:.3f})" for n, v in refs)
+
+    above = [(n, v) for n, v in references if v > hi]
+    below = [(n, v) for n, v in references if v < lo]
+    inside = [(n, v) for n, v in references if lo <= v <= hi]
+    span = ""
+    if references:
+        span = f" The seeds' tables span probe R² {lo:.3f} to {hi:.3f}"
+        sides = ([f"below {listing(above)}"] if above else []) + ([f"above {listing(below)}"] if below else [])
+        if sides:
+            span += ", all " + " and ".join(sides)
+        if inside:
+            span += f"; {listing(inside)} {'falls' if len(inside) == 1 else 'fall'} within that range"
+        span += "."
+    return "**One draw or many.** " + seed_reading(table) + span
 
 
 def seed_reading(table: pd.DataFrame) -> str:
