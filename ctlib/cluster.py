@@ -58,22 +58,26 @@ def _pin_to_core() -> None:
 
 
 def train_run(p: Profile, train: Callable, run_id: str, device: str, deadline: float | None,
-              pin: bool = False) -> str:
+              pin: bool = False) -> str | None:
     """The task of one run: walk the step function and train only ``run_id``.
 
     ``deadline``: the campaign's wall-clock deadline (``time.time()``, s; None: none), fixed
     when the step was submitted, so a task that waited in the queue gets only what is left.
 
-    Returns ``run_id``; raises :class:`TimeBudgetReached` when the budget ran out first
-    (at once if it had before the task started; else the run's checkpoint is written and a
-    later campaign resumes it).
+    Returns ``run_id``, or None when the budget ran out first: at once if it had before the
+    task started; else after the run's checkpoint is written, and a later campaign resumes
+    it. A budget stop is returned, not raised, so that Dask does not log it as a failed
+    task with a traceback at every campaign's end.
     """
     ctx = RunContext(deadline=deadline, log_every=1, only=frozenset([run_id]))
     if ctx.spent():
-        raise TimeBudgetReached(f"the campaign's budget ran out before {run_id} started")
+        return None
     if pin:
         _pin_to_core()
-    train(p, True, device, ctx)
+    try:
+        train(p, True, device, ctx)
+    except TimeBudgetReached:
+        return None
     return run_id
 
 
@@ -107,11 +111,11 @@ def train_step(client, p: Profile, train: Callable, *, device: str = "auto",
 
     futures = as_completed(submit_new())
     for fut in futures:
-        try:
-            out(f"stored {fut.result()}")
-        except TimeBudgetReached:
+        run_id = fut.result()
+        if run_id is None:                    # the budget ran out: the other tasks stop too
             client.cancel([f for f in futures.futures])
             return 3
+        out(f"stored {run_id}")
         for new in submit_new():
             futures.add(new)
     return 0
