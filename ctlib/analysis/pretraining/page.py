@@ -283,7 +283,6 @@ def schedule_reading(schedules: pd.DataFrame | None, profile, seeds: pd.DataFram
             difference is judged against the pretraining seeds' spread
             (:func:`~ctlib.analysis.pretraining.seeds.against_seeds`).
     """
-
     if schedules is None:
         return f"The `{profile}` profile defines no second schedule."
     measured = schedules.dropna(subset=["r2_last"])

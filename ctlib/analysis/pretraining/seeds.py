@@ -7,7 +7,10 @@ with seeds 0, 1 and 2, so they differ in their seed alone. :func:`seed_runs` fin
 page's cheap forest probe and best k, the same settings as every other table of the page),
 :func:`seed_reading` says how far the seeds spread and where the bf16 table falls
 within that spread: the precision's effect, against the seed's; :func:`seed_curves` gives
-each run's validation curve, one line per seed.
+each run's validation curve, one line per seed. :func:`seed_finding` is that reading for
+the page's opening finding, with where the seeds' R² falls among the reference tables, and
+:func:`against_seeds` judges a difference between two one-seed tables (the two schedules)
+against the seeds' spread.
 
 Imports: numpy, pandas, :mod:`.runs`, :mod:`.snapshots`, :mod:`.chemistry`, :mod:`.curves`; nothing trains.
 """
