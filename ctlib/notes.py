@@ -134,11 +134,28 @@ def _whole_split(head: dict, out_dir: str | Path) -> str:
             f"({_interval(g)})")
 
 
+def _holm(claims: dict) -> str:
+    """The first sentence's end: the verdict words after Holm's correction over every judged
+    verdict of the claims page, the reverse-prediction claims included (as its
+    :func:`ctlib.claims.holm_line`); "" when no verdict carries its p-values."""
+    from ctlib import report
+
+    rows = list(claims.get("verdicts") or [])
+    extra = [r["holm"] for r in claims.get("interpretability") or [] if isinstance(r.get("holm"), dict)]
+    words = [w for w in report.holm_words(rows + extra) if w is not None]
+    if not words:
+        return ""
+    counts = ", ".join(f"{sum(w == x for w in words)} {x}" for x in report.SIX_WORDS if x in words)
+    with_rp = f" with the {len(extra)} reverse-prediction claim{'s' if len(extra) != 1 else ''}" if extra else ""
+    return f"; tested all at once{with_rp} ({len(words)} verdicts, Holm's correction), they read {counts}"
+
+
 def bottom_line(out_dir: str | Path) -> str:
     """The intro's bottom line: at most five sentences, each computed from a chapter summary
     of this build; a sentence whose chapter did not run (or whose runs are pending) is left out.
 
-    1. the verdict words over the paper's claims (claims page);
+    1. the verdict words over the paper's claims (claims page), and the words they keep when
+       corrected together (Holm);
     2. the headline claim, CT's table into CGCNN, on E_f and E_g, with intervals and the
        back ends' size, and at the paper's back-end size once tier 10 is judged;
     3. the chemistry of the CT table against cgcnn92 (mean reverse-prediction R², page 08);
@@ -155,7 +172,8 @@ def bottom_line(out_dir: str | Path) -> str:
         counts = {w: sum(v["verdict"] == w for v in judged) for w in report.SIX_WORDS}
         words = ", ".join(f"{n} {w}" for w, n in counts.items() if n)
         out.append(f"Of the {len(verdicts)} claims on the claims page, {len(judged)} are judged on profile "
-                   f"`{claims.get('profile', '?')}` (the others are pending or not run there): {words}.")
+                   f"`{claims.get('profile', '?')}` (the others are pending or not run there): {words}"
+                   + _holm(claims) + ".")
     head = {v.get("id"): v for v in judged}
     if "II-CT-C-E_f" in head and "II-CT-C-E_g" in head:
         f, g = head["II-CT-C-E_f"], head["II-CT-C-E_g"]

@@ -466,7 +466,16 @@ def test_the_bottom_line_is_computed_from_the_chapter_summaries(tmp_path):
     text = notes.bottom_line(tmp_path)
     assert text.count(". ") + 1 <= 5
     assert "Of the 3 claims on the claims page, 2 are judged on profile `cpu` (the others are pending" in text
-    assert "1 not reproduced, 1 inconclusive" in text
+    assert "1 not reproduced, 1 inconclusive." in text                # no p-values: no Holm clause
+    claims = json.loads((tmp_path / "10_claims.json").read_text())
+    claims["verdicts"][0].update(p_value=0.6, p_value_paper=0.001)       # stays not reproduced
+    claims["verdicts"][1].update(p_value=0.08, p_value_paper=0.2)
+    claims["interpretability"] = [{"claim": "R² radius", "holm": {
+        "verdict": report.WEAKER, "mean_rel": -0.3, "paper_rel": -0.8, "p_value": 0.03, "p_value_paper": 0.02}}]
+    (tmp_path / "10_claims.json").write_text(json.dumps(claims))
+    text = notes.bottom_line(tmp_path)
+    assert ("1 not reproduced, 1 inconclusive; tested all at once with the 1 reverse-prediction claim (3 verdicts, "
+            "Holm's correction), they read 1 not reproduced, 2 inconclusive.") in text
     assert "*not reproduced* on formation energy (+1.4 % [-5.2, +8.1] against the paper's -14 %)" in text
     assert "as the input of CGCNN (back ends of 4,000 cells), is" in text and "whole train split" not in text
     claims = json.loads((tmp_path / "10_claims.json").read_text())
