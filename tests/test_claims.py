@@ -214,7 +214,8 @@ def test_jarvis_claims_and_untested_rows():
 def _colour_of(fig, label):
     from matplotlib.colors import to_hex
 
-    return [to_hex(t.get_color()) for t in fig.axes[0].texts if t.get_text() == label]
+    return [to_hex(t.get_color()) for t in fig.axes[0].texts
+            if t.get_text() == label or t.get_text().startswith(f"{label} (Holm: ")]
 
 
 def test_scorecard_draws_every_claim_coloured_by_verdict():
@@ -239,6 +240,13 @@ def test_scorecard_draws_every_claim_coloured_by_verdict():
     diamonds = [ln for ln in fig.axes[0].lines if ln.get_marker() == "D"]
     assert len(diamonds) == len(v)
     assert any("pending (no stored run)" == t.get_text() for t in fig.axes[0].texts)
+    # where Holm's correction over the judged claims changes a word, the label gives both
+    words = report.holm_words(v)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    for r, w in zip(v.to_dict("records"), words):
+        if w is not None and w != r["verdict"]:
+            assert f"{r['verdict']} (Holm: {w})" in texts
+    assert any(w is not None and w != r for r, w in zip(v["verdict"], words))   # the case is exercised
     with pytest.raises(ValueError):
         claims.scorecard_figure(v.iloc[:0])
 

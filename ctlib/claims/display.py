@@ -90,6 +90,10 @@ def scorecard_figure(verdicts: pd.DataFrame, interp: pd.DataFrame | None = None,
     paper's change. Dot and bar: our mean paired change over seeds and its 95 %
     t-interval (no bar with one seed), coloured by the verdict; a triangle at the
     edge marks a value beyond the axis. Claims without stored runs read "pending".
+    Where the word differs once every judged verdict (the interpretability rows'
+    ``holm`` included) is corrected together with Holm's method
+    (:func:`ctlib.report.holm_words`, as the claims page's Holm line), the label adds
+    it: "not reproduced (Holm: inconclusive)".
 
     Returns:
         the matplotlib Figure.
@@ -102,6 +106,12 @@ def scorecard_figure(verdicts: pd.DataFrame, interp: pd.DataFrame | None = None,
     v = verdicts.reset_index(drop=True)
     extra = interp.reset_index(drop=True) if interp is not None and len(interp) else pd.DataFrame()
     n, m = len(v), len(extra)
+    holm = report.holm_words(v.to_dict("records") + [r.get("holm") if isinstance(r.get("holm"), dict) else {}
+                                                      for r in extra.to_dict("records")])
+
+    def label(verdict: str, k: int) -> str:
+        word = holm[k]
+        return verdict_label(verdict) + (f" (Holm: {word})" if word is not None and word != verdict else "")
     if n + m == 0:
         raise ValueError("no claim to draw")
     num = pd.concat([v[c] for c in ("rel_mean", "rel_lo", "rel_hi", "paper_rel") if c in v]).astype(float)
@@ -109,7 +119,8 @@ def scorecard_figure(verdicts: pd.DataFrame, interp: pd.DataFrame | None = None,
     lo = max(-1.0, min([-0.3, *(num.tolist())]) - 0.05)
     hi = min(1.5, max([0.3, *(num.tolist())]) + 0.05)
     gap = 0.8 if m else 0.0
-    fig, ax = plt.subplots(figsize=(10, 0.3 * (n + m) + 0.6 * bool(m) + 1.4))
+    wide = any(w is not None for w in holm)          # room for "(Holm: ...)" after the words
+    fig, ax = plt.subplots(figsize=(12 if wide else 10, 0.3 * (n + m) + 0.6 * bool(m) + 1.4))
     ax.axvline(0, color="black", lw=0.8)
     ys, labels = [], []
     present = []
@@ -141,7 +152,7 @@ def scorecard_figure(verdicts: pd.DataFrame, interp: pd.DataFrame | None = None,
                     report.MISSING else " (not comparable)" if verdict == report.NOT_COMPARABLE else ""),
                     va="center", fontsize=7.5, style="italic", color="#616161",
                     bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
-        ax.text(1.01, y, verdict_label(verdict), transform=ax.get_yaxis_transform(), va="center",
+        ax.text(1.01, y, label(verdict, i), transform=ax.get_yaxis_transform(), va="center",
                 fontsize=8, color=col, fontweight="bold")
     for j, r in extra.iterrows():
         y = -float(n + j) - gap
@@ -156,7 +167,7 @@ def scorecard_figure(verdicts: pd.DataFrame, interp: pd.DataFrame | None = None,
         ax.text(lo + 0.01 * (hi - lo), y, _short(f"ours: {ours}; paper: {r.get('paper', '—')}", 70),
                 va="center", fontsize=7.5, color="#424242",
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
-        ax.text(1.01, y, verdict_label(verdict), transform=ax.get_yaxis_transform(), va="center",
+        ax.text(1.01, y, label(verdict, n + j), transform=ax.get_yaxis_transform(), va="center",
                 fontsize=8, color=col, fontweight="bold")
     if m:
         ax.axhline(-(n - 0.5) - gap / 2, color="grey", lw=0.6, ls=":")
