@@ -362,6 +362,17 @@ PROFILES: dict[str, Profile] = {
     ),
 }
 
+# The cpu campaign's plan (tiers 1-11, one front seed, the fp32 pretraining seeds, the headline
+# on the whole split, CT on less data) at smoke's sizes, 3 seeds: a dry run of the campaign and
+# of the book it feeds, in minutes (`ctlib campaign --profile rehearsal`, then `make book
+# PROFILE=rehearsal`), before a long tier's runs start. Like cpu's, its pages only read the runs.
+PROFILES["rehearsal"] = PROFILES["smoke"].replace(
+    name="rehearsal", seeds=(0, 1, 2),
+    recipe=dataclasses.replace(PROFILES["smoke"].recipe, headline_epochs=1, multitask_epochs={"ct": 2},
+                               front_epochs={"cgcnn": 2, "megnet": 2}, scarce_epochs={"cgcnn": 2}),
+    sizes=dataclasses.replace(PROFILES["smoke"].sizes, pretraining_fractions=(0.25, 0.5)),
+    campaign=dataclasses.replace(PROFILES["cpu"].campaign, scarce_seeds=(0, 1)))
+
 
 def get_profile(name: str) -> Profile:
     """Return the named profile, with a clear error for an unknown name."""

@@ -1,4 +1,6 @@
 """ctlib campaign: plan order, status table, budget stop and resume, no repeats (smoke profile)."""
+import dataclasses
+
 import pandas as pd
 import pytest
 
@@ -123,8 +125,6 @@ def test_whole_smoke_campaign_stores_every_planned_run(stores, monkeypatch):
                                 *ex.EXTERNAL_TABLES}
     # a profile whose perovskite page reads the scarce runs (cpu) judges its claim on them
     from ctlib import claims
-    import dataclasses
-
     from ctlib.config import PROFILES
 
     smoke = PROFILES["smoke"]
@@ -139,47 +139,38 @@ def test_whole_smoke_campaign_stores_every_planned_run(stores, monkeypatch):
 
 
 @pytest.mark.slow
-def test_the_cpu_plan_in_miniature_trains_tiers_1_to_11_and_the_claims_page_judges_them(stores, monkeypatch):
-    """cpu's campaign plan (tiers 1-11, one front seed, fp32 pretraining seeds, the headline
-    on the whole split, CT on less data) at smoke's sizes, 3 seeds: every step trains and
-    stores its runs, back-end seed s of the matched and whole-split runs starts from fp32
-    pretraining seed s, and the claims they feed are judged on 3 seeds. The smoke campaign
-    stops at tier 4, so without this the cpu tiers that follow the stored ones would first
-    run in the campaign itself."""
-    import dataclasses
-
+def test_the_cpu_plan_in_miniature_trains_tiers_1_to_11_and_the_claims_page_judges_them(stores):
+    """The rehearsal profile: cpu's campaign plan (tiers 1-11, one front seed, the fp32
+    pretraining seeds, the headline on the whole split, CT on less data) at smoke's sizes, 3
+    seeds. Every step trains and stores its runs, back-end seed s of the matched and
+    whole-split runs starts from fp32 pretraining seed s, and the claims they feed are judged
+    on 3 seeds. The smoke campaign stops at tier 4, so without this the cpu tiers that follow
+    the stored ones would first run in the campaign itself."""
     from ctlib import claims
     from ctlib import experiments as ex
     from ctlib.config import PROFILES
     from ctlib.lookup import stored_records
     from ctlib.runs import embedding_fingerprint
 
-    smoke, cpu = PROFILES["smoke"], PROFILES["cpu"]
-    monkeypatch.setitem(PROFILES, "smoke", smoke.replace(
-        seeds=(0, 1, 2),
-        recipe=dataclasses.replace(smoke.recipe, headline_epochs=1, multitask_epochs={"ct": 2},
-                                   front_epochs={"cgcnn": 2, "megnet": 2}, scarce_epochs={"cgcnn": 2}),
-        sizes=dataclasses.replace(smoke.sizes, pretraining_fractions=(0.25, 0.5)),
-        campaign=dataclasses.replace(cpu.campaign, only=False, scarce_seeds=(0, 1))))
-    # one worker trains in this process, where the profile above is seen (Dask workers would not)
-    assert campaign.run_campaign("smoke", workers=1) == 0
-    st = campaign.status("smoke")
-    assert set(st["tier"]) == set(range(1, 12)) and len(st) == len(campaign.plan(cpu))
+    assert PROFILES["rehearsal"].campaign == dataclasses.replace(PROFILES["cpu"].campaign, scarce_seeds=(0, 1))
+    assert campaign.run_campaign("rehearsal", workers=1) == 0
+    st = campaign.status("rehearsal")
+    assert set(st["tier"]) == set(range(1, 12)) and len(st) == len(campaign.plan("cpu"))
     assert (st["state"] == "done").all() and (st["done"] == st["runs"]).all() and (st["runs"] > 0).all()
     # front seed = back seed: each whole-split and matched CGCNN(mt) run starts from its own fp32 table
-    tables = {s: embedding_fingerprint(ex.embedding_path(ex.pretrain_ct_fp32("smoke", s, train=False)))
+    tables = {s: embedding_fingerprint(ex.embedding_path(ex.pretrain_ct_fp32("rehearsal", s, train=False)))
               for s in (0, 1, 2)}
     assert len(set(tables.values())) == 3 and None not in tables.values()
-    records = {r["run_id"]: r for _, r in stored_records("smoke", experiment="headline")}
-    hl = ex.headline("smoke", train=False)
+    records = {r["run_id"]: r for _, r in stored_records("rehearsal", experiment="headline")}
+    hl = ex.headline("rehearsal", train=False)
     mt = hl[hl["column"] == "CGCNN(mt)"]
     assert len(mt) == 6 and (mt["seed"] == mt["front_seed"]).all()
     assert all(records[r.run_id]["config"]["embedding_sha256"] == tables[r.seed] for r in mt.itertuples())
-    fractions = ex.fraction_transfer("smoke", train=False)
+    fractions = ex.fraction_transfer("rehearsal", train=False)
     assert fractions["run_id"].notna().all() and fractions["start"].nunique() == 3
-    mb = ex.matbench("smoke", train=False)
+    mb = ex.matbench("rehearsal", train=False)
     assert mb["mae"].notna().all() and mb["start"].nunique() == 4
-    v = claims.judge(claims.collect_tables("smoke", None)).set_index("id")
+    v = claims.judge(claims.collect_tables("rehearsal", None)).set_index("id")
     for cid in ("III-mt-whole-split-E_f", "III-mt-whole-split-E_g", "III-mt-own-front-E_f",
                 "III-mt-own-front-E_g", "II-CT-M-E_f", "II-CT-M-E_g"):
         assert v.loc[cid, "n_seeds"] == 3 and v.loc[cid, "verdict"] != "missing", cid

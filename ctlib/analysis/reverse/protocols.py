@@ -272,8 +272,11 @@ def protocol_table(tables: Mapping[str, tuple[Sequence[str], np.ndarray]], prope
 
 def protocol_scope(profile: str) -> dict:
     """The properties and protocols page 08 scores on a profile, as keyword arguments of
-    :func:`protocol_table`: all of them, except on ``smoke`` (a plumbing check), where only
-    atomic radius is scored and leave-one-out (one fit per element) is skipped to stay quick."""
-    if profile == "smoke":
+    :func:`protocol_table`: all of them, except on a tiny profile (``smoke``, ``rehearsal``: a
+    plumbing check), where only atomic radius is scored and leave-one-out (one fit per element)
+    is skipped to stay quick."""
+    from ctlib.config import PROFILES
+
+    if profile in PROFILES and PROFILES[profile].tiny:
         return {"props": ["atomic_radius"], "protocols": [p for p in PROTOCOLS if p != "leave-one-out"]}
     return {"props": None, "protocols": list(PROTOCOLS)}
