@@ -106,14 +106,15 @@ def scorecard_figure(verdicts: pd.DataFrame, interp: pd.DataFrame | None = None,
     v = verdicts.reset_index(drop=True)
     extra = interp.reset_index(drop=True) if interp is not None and len(interp) else pd.DataFrame()
     n, m = len(v), len(extra)
+    if n + m == 0:
+        raise ValueError("no claim to draw")
     holm = report.holm_words(v.to_dict("records") + [r.get("holm") if isinstance(r.get("holm"), dict) else {}
                                                       for r in extra.to_dict("records")])
 
     def label(verdict: str, k: int) -> str:
         word = holm[k]
         return verdict_label(verdict) + (f" (Holm: {word})" if word is not None and word != verdict else "")
-    if n + m == 0:
-        raise ValueError("no claim to draw")
+
     num = pd.concat([v[c] for c in ("rel_mean", "rel_lo", "rel_hi", "paper_rel") if c in v]).astype(float)
     num = num[np.isfinite(num)]
     lo = max(-1.0, min([-0.3, *(num.tolist())]) - 0.05)
