@@ -651,6 +651,8 @@ def test_the_seed_table_sets_the_fp32_seeds_beside_the_book_table(monkeypatch):
     monkeypatch.setattr(sd, "best_silhouette", lambda X, ks, **kw: (3, 0.5))
     runs = pretraining.seed_runs("cpu")
     assert list(runs) == [sd.BOOK_TABLE, "fp32, seed 0", "fp32, seed 1", "fp32, seed 2"]
+    # a profile that pretrains its book's table in fp32 says so (rehearsal: smoke's recipe)
+    assert list(pretraining.seed_runs("rehearsal"))[0] == "fp32, seed 0 (the book's table)"
     settings = SimpleNamespace(repeats=1, trees=10, cache_dir=None, ks=(2, 3, 4), cluster_seed=0)
     t = pretraining.seed_table(runs, settings)
     assert t["test_E_f"].tolist()[:3] == pytest.approx([0.11, 0.10, 0.12]) and np.isnan(t["test_E_f"].iloc[3])

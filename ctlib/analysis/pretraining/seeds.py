@@ -1,11 +1,11 @@
 """Chapter 11's answer to "your CT table is one draw": the pretraining seeds side by side.
 
-The book's table is the multi-task pretraining of seed 0 in bf16 autocast. The pretraining
+The book's table is the multi-task pretraining of seed 0 (on cpu in bf16 autocast). The pretraining
 seeds (:data:`~ctlib.analysis.pretraining.runs.FP32`) are the same pretraining in fp32
 with seeds 0, 1 and 2, so they differ in their seed alone. :func:`seed_runs` finds them,
 :func:`seed_table` gives each one's own errors and the chemistry of its final table (the
 page's cheap forest probe and best k, the same settings as every other table of the page),
-:func:`seed_reading` says how far the seeds spread and where the bf16 table falls
+:func:`seed_reading` says how far the seeds spread and where the book's table falls
 within that spread: the precision's effect, against the seed's; :func:`seed_curves` gives
 each run's validation curve, one line per seed. :func:`seed_finding` is that reading for
 the page's opening finding, with where the seeds' R² falls among the reference tables, and
@@ -29,14 +29,26 @@ from ctlib.analysis.pretraining.snapshots import load_table
 __all__ = ["BOOK_TABLE", "seed_runs", "seed_curves", "seed_table", "seed_reading", "seed_r2", "seed_finding",
            "against_seeds"]
 
-#: The label of the book's table (the multi-task pretraining, seed 0, bf16) in :func:`seed_runs`.
-BOOK_TABLE = "bf16, seed 0 (the book's table)"
+#: How :func:`seed_runs` labels the book's table (the multi-task pretraining of seed 0):
+#: its precision first, e.g. cpu's :data:`BOOK_TABLE`.
+BOOK_SUFFIX = ", seed 0 (the book's table)"
+#: The label of the book's table on cpu, which pretrains it in bf16 autocast.
+BOOK_TABLE = "bf16" + BOOK_SUFFIX
+
+
+def _is_book(table: pd.DataFrame) -> pd.Series:
+    return table["table"].str.endswith(BOOK_SUFFIX)
 
 
 def seed_runs(profile, seeds=(0, 1, 2)) -> dict[str, PretrainingRun]:
-    """label -> run: the book's table (:data:`BOOK_TABLE`), then ``"fp32, seed s"`` for each of
-    ``seeds`` (stored, in progress or pending, as :func:`find_pretraining_runs` finds them)."""
-    out = {BOOK_TABLE: find_pretraining_runs(profile, 0, kinds=("mt",))["mt"]}
+    """label -> run: the book's table (``"<precision>, seed 0 (the book's table)"``, the
+    profile's precision of its multi-task CT pretraining: :data:`BOOK_TABLE` on cpu), then
+    ``"fp32, seed s"`` for each of ``seeds`` (stored, in progress or pending, as
+    :func:`find_pretraining_runs` finds them)."""
+    from ctlib.experiments import train_config
+
+    precision = train_config("ct", profile, 2).get("precision") or "fp32"
+    out = {precision + BOOK_SUFFIX: find_pretraining_runs(profile, 0, kinds=("mt",))["mt"]}
     for s in seeds:
         out[f"fp32, seed {s}"] = find_pretraining_runs(profile, s, kinds=(FP32,))[FP32]
     return out
@@ -84,7 +96,7 @@ def seed_r2(table: pd.DataFrame | None) -> np.ndarray:
     output (empty for None or while none is stored)."""
     if table is None or not len(table):
         return np.array([])
-    done = table[(table["table"] != BOOK_TABLE) & (table["status"] == STORED)]
+    done = table[~_is_book(table) & (table["status"] == STORED)]
     vals = done["r2_mean"].to_numpy(dtype=float)
     return vals[np.isfinite(vals)]
 
@@ -117,7 +129,7 @@ def seed_finding(table: pd.DataFrame | None, references: Sequence[tuple[str, flo
     if table is None:
         return ""
     r2 = seed_r2(table)
-    fp = table[table["table"] != BOOK_TABLE]
+    fp = table[~_is_book(table)]
     if len(r2) < 2:
         return (f"**One draw or many:** pending; {len(r2)} of the {len(fp)} pretraining seeds of the "
                 "multi-task table (fp32, the campaign's tier 8) stored so far.")
@@ -143,14 +155,15 @@ def seed_finding(table: pd.DataFrame | None, references: Sequence[tuple[str, flo
 
 def seed_reading(table: pd.DataFrame) -> str:
     """The spread over the stored fp32 seeds (mean ± std of the test MAEs and the probe R²,
-    the best k of each) and the bf16 table against it, in that spread's standard deviations;
-    a pending sentence while fewer than two fp32 seeds are stored."""
-    fp = table[table["table"] != BOOK_TABLE]
+    the best k of each) and the book's table (bf16 on cpu) against it, in that spread's standard
+    deviations; a pending sentence while fewer than two fp32 seeds are stored."""
+    fp = table[~_is_book(table)]
     done = fp[fp["status"] == STORED]
     if len(done) < 2:
         return (f"**Pending:** {len(done)} of the {len(fp)} fp32 pretraining seeds are stored; the spread "
                 "over seeds needs two or more (the campaign's tier 8).")
-    book = table[table["table"] == BOOK_TABLE].iloc[0]
+    book = table[_is_book(table)].iloc[0]
+    precision = str(book["table"]).split(",")[0]
     parts = []
     for col, what, unit in (("test_E_f", "test MAE on E_f", " eV/atom"), ("test_E_g", "test MAE on E_g", " eV"),
                             ("r2_mean", "probe R²", "")):
@@ -160,7 +173,7 @@ def seed_reading(table: pd.DataFrame) -> str:
         b = float(book.get(col, np.nan))
         if np.isfinite(b):
             z = f", {(b - m) / s:+.1f} std from the seeds' mean" if s > 0 else ""
-            text += f" (bf16 seed 0: {b:.3f}{z})"
+            text += f" ({precision} seed 0: {b:.3f}{z})"
         parts.append(text)
     ks = ", ".join(str(int(k)) for k in done["k_best"] if np.isfinite(k))
     return (f"Over {len(done)} fp32 pretraining seeds: " + "; ".join(parts)
