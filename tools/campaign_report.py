@@ -84,10 +84,13 @@ def pretraining_seeds(pre: dict) -> str:
     rows = pre.get("pretraining_seeds")
     if not rows:
         return "not run on this profile"
+    from ctlib.analysis.pretraining.seeds import BOOK_SUFFIX, seed_r2
+
     df = pd.DataFrame(rows)
-    fp = df[df["table"].str.startswith("fp32") & df["r2_mean"].notna()]
-    spread = (f"\n\nOver {len(fp)} fp32 seeds: probe R² {fp['r2_mean'].mean():.3f} ± {fp['r2_mean'].std():.3f}, "
-              f"best k {', '.join(str(int(k)) for k in fp['k_best'])}." if len(fp) >= 2 else "\n\nSpread: pending.")
+    r2 = seed_r2(df)                       # the stored fp32 seeds (not the book's table, fp32 or not)
+    ks = df[~df["table"].str.endswith(BOOK_SUFFIX) & df["r2_mean"].notna()]["k_best"]
+    spread = (f"\n\nOver {len(r2)} fp32 seeds: probe R² {r2.mean():.3f} ± {r2.std(ddof=1):.3f}, "
+              f"best k {', '.join(str(int(k)) for k in ks)}." if len(r2) >= 2 else "\n\nSpread: pending.")
     return _md(df) + spread
 
 
