@@ -310,14 +310,22 @@ def test_matched_fronts_start_back_end_seed_s_from_pretraining_seed_s(monkeypatc
     assert ex.matched_fronts("quick", train=False).empty and ex.matched_scarce("paper", train=False).empty
 
 
-def test_the_learning_curves_published_tables_are_zoo_tables_that_did_not_see_our_test_set():
+def test_the_learning_curves_published_tables_did_not_train_on_our_labels_and_page_12_says_what_they_saw():
+    import json
+    from pathlib import Path
+
     from ctlib import experiments as ex, zoo
     from ctlib.analysis import transfer
 
     assert len(ex.LEARNING_CURVE_TABLES) == 2
     for name in ex.LEARNING_CURVE_TABLES:
-        assert name in zoo.TABLES and not zoo.TABLES[name].sees_test
+        assert name in zoo.TABLES and not zoo.TABLES[name].sees_test          # not trained on our labels,
+        assert zoo.TABLES[name].saw == zoo.SAW_ENERGIES                       # but on MP energies: page 12 says so
         assert (name, "cgcnn92") in transfer.LEARNING_CURVE_COMPARISONS   # judged on chapter 12
+    root = Path(__file__).resolve().parents[1]
+    cells = json.loads((root / "notebooks" / "12_scarce_transfer.ipynb").read_text())["cells"]
+    text = next("".join(c["source"]) for c in cells if "".join(c["source"]).startswith("## Learning curve"))
+    assert "MPtrj" in text and "most of this test split's materials with their DFT total energies" in text
     step = next(s for s in campaign.plan("cpu") if s.name.startswith("learning curve from"))
     assert step.tier == 6 and step.train.keywords == {"tables": ex.LEARNING_CURVE_TABLES}
 

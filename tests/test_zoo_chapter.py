@@ -47,11 +47,19 @@ def test_labels_name_every_table_and_what_it_saw():
     assert zoo.table_labels(None).set_index("table").loc[zoo.OWN, "data"] == "MP-2018 train split"
     seen = set(labels.loc[labels["sees_test"], "table"])
     assert seen == {"megnet16", "MEGNet MP-2018 E_f", "M3GNet MP-2018 E_f", "MEGNet MP-2019 E_g"}
+    assert (labels["saw"] == zoo_tables.SAW_LABELS).equals(labels["sees_test"])
+    # every universal potential trained on a later MP release: most of our test materials, with DFT energies
+    energies = set(labels.loc[labels["saw"] == zoo_tables.SAW_ENERGIES, "table"])
+    assert energies == {"CHGNet 0.3.0", "SevenNet-0", "M3GNet MP-2021 PES", "TensorNet MatPES",
+                        *(t for t in zoo_tables.TABLES if t.endswith("(last layer)"))}
+    assert labels.loc[~labels["table"].isin(seen | energies), "saw"].eq("").all()     # CT, cgcnn92, skipatom, ...
     by_kind = labels.groupby("family")["table"].count()
     assert by_kind["zoo: input"] == 7 and by_kind["zoo: last layer"] == 4
     assert "melting point" in labels.set_index("table").loc["oliynyk_sc", "features"]
     shown = zoo.labels_table(labels)
-    assert shown.set_index("table").loc["megnet16", "saw our test set"] == "yes"
+    col = shown.set_index("table")["saw our test materials"]
+    assert (col["megnet16"], col["CHGNet 0.3.0"], col[zoo.OWN]) == (
+        "yes, with our labels", "most, with DFT energies (later MP)", "no")
     assert shown.set_index("table").loc["mat2vec", "predicted properties among its features"] == "—"
 
 
@@ -75,7 +83,7 @@ def test_ranking_orders_by_r2_and_mae_and_leaves_pending_unranked():
     shown = zoo.ranked_table(ranked).set_index("table")
     assert shown.loc["CHGNet 0.3.0", "R² rank"] == "#1" and shown.loc["CHGNet 0.3.0", "Castelli-3,334 rank"] == "—"
     assert shown.loc["mat2vec", "mean R² (5 properties)"] == "—"
-    assert shown.loc["megnet16", "saw our test set"] == "yes"
+    assert shown.loc["megnet16", "saw our test materials"] == "yes, with our labels"
 
 
 def test_ties_share_the_better_rank():
@@ -99,7 +107,8 @@ def test_zoo_verdicts_pair_each_zoo_table_with_both_baselines():
     kept = zoo.transfer_rows(scarce, _rows({("hoip", "SevenNet-0"): None}))
     assert list(dict.fromkeys(kept["start"])) == ["cgcnn92", "SevenNet-0"]
     table = zoo.transfer_table(zoo.transfer_summary(rows), zoo.table_labels())
-    assert table.loc["SevenNet-0", "family"] == "zoo: input" and table.loc["CHGNet 0.3.0"].iloc[1] == "pending"
+    assert table.loc["SevenNet-0", "family"] == "zoo: input, saw most of our test materials"
+    assert table.loc["CHGNet 0.3.0"].iloc[1] == "pending"
 
 
 # ---------------------------------------------------------------- the finding
@@ -112,7 +121,7 @@ def test_finding_is_written_from_the_numbers():
     verdicts = zoo.zoo_verdicts(rows, ["SevenNet-0"])
     text = zoo.finding(low, verdicts)
     assert "CT's table ranks #4 of 5**" in text
-    assert "#3 of 4 among the tables whose model did not see our test set" in text     # megnet16 saw it
+    assert "#3 of 4 among the tables whose model was not trained on our test labels" in text    # megnet16 was
     assert "The best is megnet16 (0.80)" in text and "random table scores 0.00" in text
     assert "Castelli-3,334 it ranks #2 of 3 (test MAE 0.0170 eV/atom; best: SevenNet-0, 0.0160)" in text
     assert "HOIP it ranks #1 of 2 (test MAE 0.00800 eV/atom; the lowest)" in text
@@ -146,22 +155,24 @@ def test_figure_draws_stored_points_and_pending_ticks():
     import matplotlib.pyplot as plt
 
     maes = {("castelli-3334", zoo.OWN): 0.017, ("castelli-3334", "cgcnn92"): 0.018,
-            ("castelli-3334", "megnet16"): 0.0175}
-    ranked, _ = _ranked({zoo.OWN: 0.1, "cgcnn92": 0.5, "megnet16": 0.6, "SevenNet-0": 0.4}, maes)
+            ("castelli-3334", "megnet16"): 0.0175, ("castelli-3334", "CHGNet 0.3.0"): 0.0172}
+    ranked, _ = _ranked({zoo.OWN: 0.1, "cgcnn92": 0.5, "megnet16": 0.6, "SevenNet-0": 0.4, "CHGNet 0.3.0": 0.55},
+                        maes)
     fig = zoo.plot_zoo(ranked)
     castelli, hoip = fig.axes
-    assert {t.get_text() for t in castelli.texts} >= {zoo.OWN, "cgcnn92", "megnet16"}
+    assert {t.get_text() for t in castelli.texts} >= {zoo.OWN, "cgcnn92", "megnet16", "CHGNet 0.3.0"}
     assert "1 table(s) pending" in " ".join(t.get_text() for t in castelli.texts)
-    assert "pending for all 4 tables" in " ".join(t.get_text() for t in hoip.texts)
+    assert "pending for all 5 tables" in " ".join(t.get_text() for t in hoip.texts)
     markers = {line.get_marker() for line in castelli.lines}
-    assert "X" in markers and "|" in markers                 # megnet16 saw the test set; SevenNet-0 pending
+    assert {"X", "D", "o", "|"} <= markers      # megnet16 saw our labels, CHGNet MPtrj energies; SevenNet-0 pending
     legend = lambda f: [t.get_text() for t in f.legends[0].get_texts()]
     assert "MAE pending" in legend(fig)
     plt.close(fig)
     done = {(d, t): 0.017 for d in ("castelli-3334", "hoip") for t in (zoo.OWN, "cgcnn92")}
     ranked, _ = _ranked({zoo.OWN: 0.1, "cgcnn92": 0.5}, done)
     fig = zoo.plot_zoo(ranked)                                # nothing pending: no legend entry for it
-    assert "saw our test set" in legend(fig) and "MAE pending" not in legend(fig)
+    assert {"saw our test labels", "saw most of our test materials (DFT energies)"} <= set(legend(fig))
+    assert "MAE pending" not in legend(fig)
     plt.close(fig)
 
 

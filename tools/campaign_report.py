@@ -62,7 +62,10 @@ def hours_per_tier(profile: str) -> str:
 
 def zoo_ranked(zoo: dict) -> str:
     """Every table of the zoo by reverse-prediction R², with its transfer MAEs and ranks."""
-    rows = [{"table": r["table"], "kind": r["kind"], "saw our test set": "yes" if r["sees_test"] else "no",
+    from ctlib.zoo import SAW_LABELS, SAW_WORDS
+
+    rows = [{"table": r["table"], "kind": r["kind"],      # (summaries before "saw" existed: sees_test only)
+             "saw our test materials": SAW_WORDS[r.get("saw") or (SAW_LABELS if r["sees_test"] else "")],
              "mean R²": _num(r["r2_mean"], ".3f"), "R² rank": r["r2_rank"],
              "Castelli MAE (eV/atom)": r["castelli_cell"], "Castelli rank": r["castelli_rank"],
              "HOIP MAE (eV/atom)": r["hoip_cell"], "HOIP rank": r["hoip_rank"]} for r in zoo.get("ranked") or []]

@@ -70,7 +70,7 @@ def references(ranked: pd.DataFrame) -> dict[str, tuple[float, float]]:
     """The curve's reference lines from the zoo's ranked view
     (``ctlib.analysis.zoo.rank_tables``): ``cgcnn92``, the book's CT table (bf16, the
     whole split) and the published table with the highest mean R² among those whose model
-    did not see our test materials; name -> ``(mean R², Castelli-3,334 MAE)``."""
+    was not trained on our test labels (``sees_test`` False); name -> ``(mean R², Castelli-3,334 MAE)``."""
     from ctlib.analysis.zoo import OWN
 
     r = ranked.set_index("table")

@@ -33,6 +33,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ctlib.zoo import SAW_ENERGIES, SAW_LABELS, SAW_WORDS
+
 __all__ = [
     "OWN", "RANDOM", "REFERENCE_STARTS", "BASELINES", "DATASETS", "FAMILIES", "OTHER_TABLES",
     "table_labels", "labels_table", "reverse_tables", "reverse_r2", "r2_summary", "r2_by_table",
@@ -55,27 +57,37 @@ DATASETS = {"castelli-3334": "castelli", "hoip": "hoip"}
 FAMILIES = {"ours": "#dd8452", "CGCNN's own": "#4c72b0", "control": "#9a9a9a",
             "elementembeddings": "#55a868", "zoo: input": "#8172b3", "zoo: last layer": "#937860"}
 
-#: The tables that are not in :mod:`ctlib.zoo`: name -> (family, kind, model, data, saw our
-#: test set, predicted properties among its features). MEGNet-16 comes from MEGNet's
-#: formation-energy model of Chen et al. (2019), trained on MP-2018.6.1: it saw our test
-#: materials as the matgl MP-2018 tables did.
+#: The tables that are not in :mod:`ctlib.zoo`: name -> (family, kind, model, data, what it
+#: saw of our test materials (``ctlib.zoo.SAW_*`` or ""), predicted properties among its
+#: features). MEGNet-16 comes from MEGNet's formation-energy model of Chen et al. (2019),
+#: trained on MP-2018.6.1: it saw our test labels as the matgl MP-2018 tables did. SkipAtom
+#: counted atom pairs in MP structures without any label: "" (its data column says so).
 OTHER_TABLES: dict[str, tuple] = {
     "cgcnn92": ("CGCNN's own", "handcrafted", "CGCNN (Xie & Grossman 2018)",
-                "nine binned elemental properties", False,
+                "nine binned elemental properties", "",
                 "first ionisation energy (binned); covalent radius (binned)"),
-    RANDOM: ("control", "control", "—", "nothing: seeded N(0, 1), 128-d", False, ""),
+    RANDOM: ("control", "control", "—", "nothing: seeded N(0, 1), 128-d", "", ""),
     "magpie_sc": ("elementembeddings", "handcrafted", "Magpie (Ward et al. 2016), scaled",
-                  "22 elemental properties", False, "melting temperature; covalent radius"),
+                  "22 elemental properties", "", "melting temperature; covalent radius"),
     "mat2vec": ("elementembeddings", "word embedding", "mat2vec (Tshitoyan et al. 2019)",
-                "3.3 M materials-science abstracts", False, ""),
-    "megnet16": ("elementembeddings", "input", "MEGNet (Chen et al. 2019)", "MP-2018.6.1 E_f", True, ""),
+                "3.3 M materials-science abstracts", "", ""),
+    "megnet16": ("elementembeddings", "input", "MEGNet (Chen et al. 2019)", "MP-2018.6.1 E_f", SAW_LABELS, ""),
     "skipatom": ("elementembeddings", "co-occurrence", "SkipAtom (Antunes et al. 2022)",
-                 "atom pairs of MP structures (2020), no labels", False, ""),
+                 "atom pairs of MP structures (2020), no labels", "", ""),
     "oliynyk_sc": ("elementembeddings", "handcrafted", "Oliynyk et al. (2016), scaled",
-                   "44 elemental properties", False,
+                   "44 elemental properties", "",
                    "atomic radius; melting point; boiling point; first ionisation energy"),
 }
-_LABEL_COLUMNS = ["table", "family", "kind", "model", "data", "sees_test", "features"]
+_LABEL_COLUMNS = ["table", "family", "kind", "model", "data", "saw", "features"]
+#: ``saw`` -> marker of :func:`plot_zoo` (any other: a circle), and its legend entry.
+MARKERS = {SAW_LABELS: "X", SAW_ENERGIES: "D"}
+SAW_LEGEND = {SAW_LABELS: "saw our test labels", SAW_ENERGIES: "saw most of our test materials (DFT energies)"}
+
+
+def _saw_words(saw: pd.Series) -> np.ndarray:
+    """``saw`` codes in the words of ``ctlib.zoo.SAW_WORDS``."""
+    return np.array([SAW_WORDS[s] for s in saw.fillna("")], dtype=object)
+
 
 
 # --------------------------------------------------------------------------- #
@@ -98,25 +110,29 @@ def table_labels(ct_record: Mapping | None = None) -> pd.DataFrame:
         one row per table, in the page's order (:data:`REFERENCE_STARTS`, then
         :data:`ctlib.zoo.TABLES`): ``table``, ``family`` (a key of :data:`FAMILIES`),
         ``kind`` (input, last-layer, handcrafted, ...), ``model``, ``data`` (what it was
-        trained on), ``sees_test`` (bool: the model saw our MP-2018 test materials),
-        ``features`` (the predicted properties it lists among its features, "" for none).
+        trained on), ``saw`` (what the model saw of our MP-2018 test materials:
+        ``ctlib.zoo.SAW_LABELS``, ``SAW_ENERGIES`` or ""), ``sees_test`` (bool: it saw our
+        labels, so it is a reference, not a contender), ``features`` (the predicted properties it lists among its features, "" for none).
     """
     from ctlib import zoo
 
     rows = [{"table": OWN, "family": "ours", "kind": "input", "model": "CrystalTransformer, multi-task (ours)",
-             "data": _ct_data(ct_record), "sees_test": False, "features": ""}]
+             "data": _ct_data(ct_record), "saw": "", "features": ""}]
     rows += [dict(zip(_LABEL_COLUMNS, (name, *v))) for name, v in OTHER_TABLES.items()]
     rows += [{"table": t.name, "family": f"zoo: {'input' if t.kind == 'input' else 'last layer'}", "kind": t.kind,
-              "model": t.model, "data": t.data, "sees_test": bool(t.sees_test), "features": ""}
+              "model": t.model, "data": t.data, "saw": t.saw, "features": ""}
              for t in zoo.TABLES.values()]
-    return pd.DataFrame(rows, columns=_LABEL_COLUMNS)
+    out = pd.DataFrame(rows, columns=_LABEL_COLUMNS)
+    out.insert(6, "sees_test", out["saw"] == zoo.SAW_LABELS)
+    return out
 
 
 def labels_table(labels: pd.DataFrame) -> pd.DataFrame:
-    """:func:`table_labels` for the page: ``saw our test set`` as yes/no, empty features as —."""
+    """:func:`table_labels` for the page: what each model saw of our test materials in words
+    (``ctlib.zoo.SAW_WORDS``), empty features as —."""
     return pd.DataFrame({
         "table": labels["table"], "kind": labels["kind"], "model": labels["model"],
-        "trained on": labels["data"], "saw our test set": np.where(labels["sees_test"], "yes", "no"),
+        "trained on": labels["data"], "saw our test materials": _saw_words(labels["saw"]),
         "predicted properties among its features": labels["features"].replace("", "—"),
     })
 
@@ -273,14 +289,14 @@ def transfer_summary(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def transfer_table(summary: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
-    """:func:`ctlib.analysis.transfer.summary_table` with each start's family (and whether its
-    model saw our test set) in place of the scarce page's groups."""
+    """:func:`ctlib.analysis.transfer.summary_table` with each start's family (and what its
+    model saw of our test materials) in place of the scarce page's groups."""
     from ctlib.analysis import transfer
 
     table = transfer.summary_table(summary)
     lab = labels.set_index("table").reindex(table.index)
-    seen = lab["sees_test"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    table["group"] = [f"{f}, saw our test set" if s else str(f) for f, s in zip(lab["family"], seen)]
+    saw = {SAW_LABELS: ", saw our test labels", SAW_ENERGIES: ", saw most of our test materials"}
+    table["group"] = [f"{f}{saw.get(w, '')}" for f, w in zip(lab["family"], lab["saw"].fillna(""))]
     return table.rename(columns={"group": "family"})
 
 
@@ -319,14 +335,14 @@ def rank_tables(labels: pd.DataFrame, r2: pd.Series, summary: pd.DataFrame) -> p
 
     Returns:
         one row per table of ``labels``, best mean R² first (tables without an R² last):
-        ``table, family, kind, data, sees_test, features``, ``r2_mean`` and ``r2_rank``
+        ``table, family, kind, data, saw, sees_test, features``, ``r2_mean`` and ``r2_rank``
         (1 = highest R²), then per data set ``k`` of :data:`DATASETS`: ``k_mae`` (mean test
         MAE over seeds, eV/atom; NaN while pending), ``k_std``, ``k_n`` (stored seeds),
         ``k_planned``, ``k_cell`` ("0.0176 ± 0.0005 (n=5)" or "pending") and ``k_rank``
         (1 = lowest MAE, among the tables with a stored MAE). ``attrs["units"]``: data
         set key -> unit.
     """
-    out = labels[["table", "family", "kind", "data", "sees_test", "features"]].copy().reset_index(drop=True)
+    out = labels[["table", "family", "kind", "data", "saw", "sees_test", "features"]].copy().reset_index(drop=True)
     out["r2_mean"] = r2.reindex(out["table"]).to_numpy(dtype=float)
     out["r2_rank"] = _rank(out["r2_mean"], ascending=False)
     if not len(summary):                      # no transfer row at all: every table pending
@@ -356,7 +372,7 @@ def ranked_table(ranked: pd.DataFrame) -> pd.DataFrame:
     units = ranked.attrs.get("units", {})
     show = pd.DataFrame({
         "table": ranked["table"], "kind": ranked["kind"], "trained on": ranked["data"],
-        "saw our test set": np.where(ranked["sees_test"], "yes", "no"),
+        "saw our test materials": _saw_words(ranked["saw"]),
         "mean R² (5 properties)": ["—" if not np.isfinite(v) else f"{v:.3f}" for v in ranked["r2_mean"]],
         "R² rank": [rank(v) for v in ranked["r2_rank"]],
     })
@@ -379,7 +395,7 @@ def finding(ranked: pd.DataFrame, verdicts: pd.DataFrame | None = None) -> str:
     """The page's opening finding, written from the numbers of :func:`rank_tables`.
 
     CT's rank on each measure among all tables with a value, and among those whose model
-    did not see our test set; the best table of each measure (and whether it lists a
+    was not trained on our test labels; the best table of each measure (and whether it lists a
     predicted property among its features); how many transfer results are pending; and,
     from :func:`zoo_verdicts`, how many zoo tables give a lower or higher MAE than CT's
     table when paired by seed.
@@ -402,7 +418,7 @@ def finding(ranked: pd.DataFrame, verdicts: pd.DataFrame | None = None) -> str:
     fair_rank = int((fair["r2_mean"] > ct["r2_mean"]).sum()) + 1
     text = (f"**On reverse prediction (five elemental properties read back from the table), CT's table ranks "
             f"{_of(ct, 'r2_rank', len(have))}** (mean pooled R² {ct['r2_mean']:.2f}; #{fair_rank} of "
-            f"{int(fair['r2_mean'].notna().sum())} among the tables whose model did not see our test set). "
+            f"{int(fair['r2_mean'].notna().sum())} among the tables whose model was not trained on our test labels). "
             f"The best is {best['table']} ({best['r2_mean']:.2f})")
     if best["features"]:
         text += f", whose features include {best['features'].replace(';', ',')}"
@@ -473,7 +489,8 @@ def plot_zoo(ranked: pd.DataFrame):
     """Mean reverse-prediction R² (x) against the transfer's test MAE (y), one panel per data set.
 
     One labelled point per table with a stored MAE (error bar: std over seeds), coloured by
-    family (:data:`FAMILIES`); a cross marks a table whose model saw our test set; CT's
+    family (:data:`FAMILIES`); a cross marks a table whose model saw our test labels, a diamond
+    one whose model saw most of our test materials with DFT energies (``ctlib.zoo.SAW_*``); CT's
     table is larger and outlined. A table whose MAE is pending is a grey tick on the R²
     axis (counted in the panel). Tables without an R² are left out.
 
@@ -500,7 +517,7 @@ def plot_zoo(ranked: pd.DataFrame):
             own = row.table == OWN
             err = getattr(row, f"{k}_std")
             ax.errorbar(row.r2_mean, getattr(row, f"{k}_mae"), yerr=0.0 if not np.isfinite(err) else err,
-                        color=FAMILIES[row.family], marker="X" if row.sees_test else "o", ms=11 if own else 7,
+                        color=FAMILIES[row.family], marker=MARKERS.get(row.saw, "o"), ms=11 if own else 7,
                         mec="black" if own else "none", mew=1.2, capsize=2, lw=0.8, zorder=4 if own else 3)
         if len(pend):     # (an empty line with this transform would break tight_layout)
             ax.plot(pend["r2_mean"], np.zeros(len(pend)), ls="none", marker="|", ms=14, mew=1.5, color="0.55",
@@ -517,7 +534,7 @@ def plot_zoo(ranked: pd.DataFrame):
         if len(stored[k]):
             _label_points(ax, stored[k], f"{k}_mae")
     handles = [Line2D([], [], ls="none", marker="o", color=c, label=f) for f, c in FAMILIES.items()]
-    handles.append(Line2D([], [], ls="none", marker="X", color="0.3", label="saw our test set"))
+    handles += [Line2D([], [], ls="none", marker=m, color="0.3", label=SAW_LEGEND[saw]) for saw, m in MARKERS.items()]
     if any_pending:
         handles.append(Line2D([], [], ls="none", marker="|", ms=10, mew=1.5, color="0.55", label="MAE pending"))
     fig.legend(handles=handles, loc="upper center", ncol=len(handles), frameon=False, fontsize=8,

@@ -307,9 +307,11 @@ def fraction_transfer(profile="cpu", seeds=None, *, device="auto", force=False, 
 # ------------------------------------------------------------------------ learning curve
 #: The published tables of the learning curve (:func:`learning_curve`'s ``tables``): the two
 #: zoo tables with the highest reverse-prediction R² (chapter 13: the chemistry probe, which
-#: reads no test split of any transfer task) among the models that did not see our MP-2018
-#: test materials: ORB-v2's last-layer features (mean R² 0.58) and CHGNet 0.3.0's input
-#: table (0.55), chosen before any of their learning-curve runs was trained.
+#: reads no test split of any transfer task) among the models not trained on our MP-2018
+#: test labels: ORB-v2's last-layer features (mean R² 0.58) and CHGNet 0.3.0's input
+#: table (0.55), chosen before any of their learning-curve runs was trained. Both models
+#: trained on MPtrj, which holds most of our test materials with DFT total energies
+#: (``ctlib.zoo.SAW_ENERGIES``); chapter 12 says so beside the curve.
 LEARNING_CURVE_TABLES = ("ORB-v2 (last layer)", "CHGNet 0.3.0")
 
 
