@@ -140,13 +140,13 @@ def _holm(claims: dict) -> str:
     :func:`ctlib.claims.holm_line`); "" when no verdict carries its p-values."""
     from ctlib import report
 
-    rows = list(claims.get("verdicts") or [])
-    extra = [r["holm"] for r in claims.get("interpretability") or [] if isinstance(r.get("holm"), dict)]
-    words = [w for w in report.holm_words(rows + extra) if w is not None]
+    interp = claims.get("interpretability") or []
+    words = [w for w in report.holm_words(report.holm_family(claims.get("verdicts"), interp)) if w is not None]
     if not words:
         return ""
     counts = ", ".join(f"{sum(w == x for w in words)} {x}" for x in report.SIX_WORDS if x in words)
-    with_rp = f" with the {len(extra)} reverse-prediction claim{'s' if len(extra) != 1 else ''}" if extra else ""
+    n_rp = sum(isinstance(r.get("holm"), dict) for r in interp)
+    with_rp = f" with the {n_rp} reverse-prediction claim{'s' if n_rp != 1 else ''}" if n_rp else ""
     return f"; tested all at once{with_rp} ({len(words)} verdicts, Holm's correction), they read {counts}"
 
 

@@ -251,6 +251,24 @@ def test_scorecard_draws_every_claim_coloured_by_verdict():
         claims.scorecard_figure(v.iloc[:0])
 
 
+def test_holm_line_names_the_verdicts_that_change_once_the_family_is_corrected():
+    verdicts = pd.DataFrame([
+        {"claim": "CT-C vs CGCNN", "target": "E_f", "verdict": report.REPRODUCED, "mean_rel": -0.2,
+         "paper_rel": -0.14, "p_value": 0.001, "p_value_paper": 0.5},
+        {"claim": "CT mt vs cgcnn92", "target": "", "verdict": report.REPRODUCED, "mean_rel": -0.1,
+         "paper_rel": math.nan, "p_value": 0.03, "p_value_paper": math.nan},
+        {"claim": "CT-M vs MEGNet", "target": "E_f", "verdict": report.MISSING}])
+    interp = pd.DataFrame([{"claim": "R² of the radius", "holm": {
+        "verdict": report.INCONCLUSIVE, "mean_rel": 0.05, "paper_rel": math.nan, "p_value": 0.4}},
+        {"claim": "k = 3", "holm": None}])
+    # 4 tests (0.001, 0.5, 0.03, 0.4): 0.001 <= 0.05/4 stays, 0.03 > 0.05/3 does not
+    text = claims.holm_line(verdicts, interp)
+    assert "over the 4 tests that the 3 judged verdicts rest on" in text
+    assert "**2 of the 3 keep their word**; these change: CT mt vs cgcnn92: *reproduced* → *inconclusive*." in text
+    assert "CT-C" not in text and "k = 3" not in text
+    assert claims.holm_line(verdicts.iloc[2:], None) == ""                 # nothing judged: no line
+
+
 def test_scorecard_text_of_an_r2_claim_stays_inside_the_axes():
     import matplotlib
     matplotlib.use("Agg")

@@ -152,6 +152,16 @@ def test_holm_keeps_what_survives_the_family():
     assert v.p_value == pytest.approx(2 * stats.t.sf(0.15 / (0.05 / math.sqrt(3)), 2))
 
 
+def test_holm_family_lines_up_the_verdicts_and_the_reverse_prediction_rows():
+    v = {"verdict": report.REPRODUCED, "mean_rel": -0.2, "paper_rel": -0.14, "p_value": 0.001}
+    rp = {"verdict": report.INCONCLUSIVE, "mean_rel": 0.05, "paper_rel": math.nan, "p_value": 0.4}
+    interp = [{"claim": "R² of T_m", "holm": rp}, {"claim": "k = 3"}]       # the k claim has no holm row
+    family = report.holm_family(pd.DataFrame([v]), interp)
+    assert family == [v, rp, {}]
+    assert report.holm_words(family) == [report.REPRODUCED, report.INCONCLUSIVE, None]
+    assert report.holm_family(None, None) == [] and report.holm_family([v], pd.DataFrame()) == [v]
+
+
 def test_paper_direction_up_is_reproduced_by_an_increase():
     v = report.paired_verdict(BASE, rows([0.12, 0.11, 0.115]), paper_rel=+0.2)
     assert v.verdict == report.REPRODUCED and v.effect_size_differs is False

@@ -108,8 +108,7 @@ def scorecard_figure(verdicts: pd.DataFrame, interp: pd.DataFrame | None = None,
     n, m = len(v), len(extra)
     if n + m == 0:
         raise ValueError("no claim to draw")
-    holm = report.holm_words(v.to_dict("records") + [r.get("holm") if isinstance(r.get("holm"), dict) else {}
-                                                      for r in extra.to_dict("records")])
+    holm = report.holm_words(report.holm_family(v, extra))
 
     def label(verdict: str, k: int) -> str:
         word = holm[k]

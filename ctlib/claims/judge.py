@@ -353,14 +353,10 @@ def holm_line(verdicts: pd.DataFrame, interp: pd.DataFrame | None = None, alpha:
     The family: every claim of ``verdicts`` judged with an interval, and the Table VI rows
     of ``interp``; the k = 3 claim has its own test against random tables and stays out.
     """
-    rows = [] if verdicts is None else verdicts.to_dict("records")
+    rows = report.holm_family(verdicts, interp)
     names = [r["claim"] + (f" ({r['target']})" if r.get("target") and str(r["target"]) not in r["claim"]
-                           else "") for r in rows]
-    if interp is not None and len(interp) and "holm" in interp:
-        for r in interp.to_dict("records"):
-            if isinstance(r.get("holm"), dict):
-                rows.append(r["holm"])
-                names.append(r["claim"])
+                           else "") for r in ([] if verdicts is None else verdicts.to_dict("records"))]
+    names += [] if interp is None or not len(interp) else list(interp["claim"])
     words = report.holm_words(rows, alpha)
     judged = [(n, r["verdict"], w) for n, r, w in zip(names, rows, words) if w is not None]
     if not judged:

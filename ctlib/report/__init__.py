@@ -66,6 +66,6 @@ from ctlib.report.rule import (  # noqa: F401
     REPRODUCED, WEAKER, STRONGER, NOT_REPRODUCED, CONTRADICTED, INCONCLUSIVE, ONE_SEED,
     NOT_COMPARABLE, MISSING, NOT_TESTABLE, SIX_WORDS, SAME_SIDE, VERDICTS, LEVEL, Verdict,
     t_interval, _pct, _not_judged, verdict_from_changes, word, _WHY, _decide, _p_from_interval,
-    welch_interval, unpaired_verdict, holm, holm_words, error_of, paired_verdict)
+    welch_interval, unpaired_verdict, holm, holm_words, holm_family, error_of, paired_verdict)
 from ctlib.report.special import (  # noqa: F401
     r2_verdict, best_k, KVerdict, _quantile, _null_best, k_verdict)

@@ -307,6 +307,25 @@ def holm_words(rows, alpha: float = 0.05) -> list[str | None]:
     return out
 
 
+def holm_family(verdicts, extra=None) -> list[dict]:
+    """The claims page's family for :func:`holm_words`: every row of ``verdicts``, then one
+    per row of ``extra`` (the reverse-prediction rows), its ``holm`` dict or ``{}`` where it
+    has none (a ``{}`` row gets the word None: it is not in the family).
+
+    Args:
+        verdicts, extra: DataFrames or lists of dicts; None: no rows.
+
+    Returns:
+        ``len(verdicts) + len(extra)`` dicts, in that order (aligned with the two inputs).
+    """
+    def records(rows) -> list[dict]:
+        if rows is None:
+            return []
+        return rows.to_dict("records") if isinstance(rows, pd.DataFrame) else list(rows)
+
+    return records(verdicts) + [r["holm"] if isinstance(r.get("holm"), dict) else {} for r in records(extra)]
+
+
 def error_of(values, metric: str) -> np.ndarray:
     """The error whose relative change the rule judges: MAE and RMSE as they are, 1 - R² for R²."""
     v = np.asarray(values, dtype=float)
