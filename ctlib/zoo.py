@@ -36,6 +36,8 @@ SAW_LABELS = "labels"
 SAW_ENERGIES = "energies"
 #: ``saw`` -> how a table states it (the zoo's column "saw our test materials").
 SAW_WORDS = {SAW_LABELS: "yes, with our labels", SAW_ENERGIES: "most, with DFT energies (later MP)", "": "no"}
+#: ``saw`` -> the words a table's label ends with ("" for none).
+SAW_SUFFIX = {SAW_LABELS: ", saw our test labels", SAW_ENERGIES: ", saw most of our test materials", "": ""}
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,7 @@ class ReferenceTable:
     def label(self) -> str:
         """``name (kind; data[, saw our test labels | saw most of our test materials])`` for tables
         and legends."""
-        leak = {SAW_LABELS: ", saw our test labels", SAW_ENERGIES: ", saw most of our test materials"}.get(self.saw, "")
-        return f"{self.name} ({self.kind}; {self.data}{leak})"
+        return f"{self.name} ({self.kind}; {self.data}{SAW_SUFFIX[self.saw]})"
 
 
 _INPUT = (

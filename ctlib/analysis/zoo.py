@@ -33,7 +33,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ctlib.zoo import SAW_ENERGIES, SAW_LABELS, SAW_WORDS
+from ctlib.zoo import SAW_ENERGIES, SAW_LABELS, SAW_SUFFIX, SAW_WORDS
 
 __all__ = [
     "OWN", "RANDOM", "REFERENCE_STARTS", "BASELINES", "DATASETS", "FAMILIES", "OTHER_TABLES",
@@ -89,7 +89,6 @@ def _saw_words(saw: pd.Series) -> np.ndarray:
     return np.array([SAW_WORDS[s] for s in saw.fillna("")], dtype=object)
 
 
-
 # --------------------------------------------------------------------------- #
 # The tables and what they saw
 # --------------------------------------------------------------------------- #
@@ -112,7 +111,8 @@ def table_labels(ct_record: Mapping | None = None) -> pd.DataFrame:
         ``kind`` (input, last-layer, handcrafted, ...), ``model``, ``data`` (what it was
         trained on), ``saw`` (what the model saw of our MP-2018 test materials:
         ``ctlib.zoo.SAW_LABELS``, ``SAW_ENERGIES`` or ""), ``sees_test`` (bool: it saw our
-        labels, so it is a reference, not a contender), ``features`` (the predicted properties it lists among its features, "" for none).
+        labels, so it is a reference, not a contender), ``features`` (the predicted
+        properties it lists among its features, "" for none).
     """
     from ctlib import zoo
 
@@ -295,8 +295,7 @@ def transfer_table(summary: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
 
     table = transfer.summary_table(summary)
     lab = labels.set_index("table").reindex(table.index)
-    saw = {SAW_LABELS: ", saw our test labels", SAW_ENERGIES: ", saw most of our test materials"}
-    table["group"] = [f"{f}{saw.get(w, '')}" for f, w in zip(lab["family"], lab["saw"].fillna(""))]
+    table["group"] = [f"{f}{SAW_SUFFIX[w]}" for f, w in zip(lab["family"], lab["saw"].fillna(""))]
     return table.rename(columns={"group": "family"})
 
 
