@@ -17,9 +17,11 @@ Two measures, one row per table:
 The tables: CT's multi-task table (ours, :data:`OWN`), CGCNN's ``cgcnn92``, a
 random control, the five ``elementembeddings`` tables of the scarce step
 (:data:`ctlib.experiments.EXTERNAL_TABLES`) and the eleven reference tables of
-:mod:`ctlib.zoo`. :func:`table_labels` says what each one is and saw: a table
-whose model saw our MP-2018 test materials is a reference, not a contender;
-handcrafted tables that list a predicted property among their features read
+:mod:`ctlib.zoo`. :func:`table_labels` says what each one is and what its model saw
+of our MP-2018 test materials (``ctlib.zoo.SAW_*``): a table whose model trained on
+our labels is a reference, not a contender; one whose model trained on a later MP
+release (most of our test materials, with DFT energies) is marked but stays a
+contender, since no test set of this page is MP-2018's; handcrafted tables that list a predicted property among their features read
 part of their R² back from a column.
 
 Transfer rows missing from the store (``mae`` NaN) are *pending*: they get no
