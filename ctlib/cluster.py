@@ -97,11 +97,18 @@ def train_step(client, p: Profile, train: Callable, *, device: str = "auto",
 
     Returns:
         0 when the step has no run left that could be trained, 3 when the budget ran out.
+
+    Once the budget has run out, no task is submitted, and the call waits for the tasks in
+    flight instead of cancelling them: a queued one returns at once, a running one at its
+    next epoch boundary, after that epoch's checkpoint. Cancelling them let the caller close
+    the cluster under a run mid-epoch, losing up to an epoch of work (a CT pretraining
+    epoch on one core takes about 20 minutes).
     """
     from distributed import as_completed
 
     submitted: set[str] = set()
     deadline = RunContext.with_budget(hours).deadline   # one for every task, however long it waits
+    spent = False
 
     def submit_new() -> list:
         new = [rid for rid in pending_runs(p, train, device) if rid not in submitted]
@@ -112,13 +119,14 @@ def train_step(client, p: Profile, train: Callable, *, device: str = "auto",
     futures = as_completed(submit_new())
     for fut in futures:
         run_id = fut.result()
-        if run_id is None:                    # the budget ran out: the other tasks stop too
-            client.cancel([f for f in futures.futures])
-            return 3
+        if run_id is None:                    # the budget ran out: the other tasks stop at their epoch's end
+            spent = True
+            continue
         out(f"stored {run_id}")
-        for new in submit_new():
-            futures.add(new)
-    return 0
+        if not spent:
+            for new in submit_new():
+                futures.add(new)
+    return 3 if spent else 0
 
 
 def connect(address: str):

@@ -106,6 +106,40 @@ def test_a_queued_task_gets_only_the_budget_left_when_the_step_was_submitted():
     assert cluster.train_run("cpu", stopped, "r3", "cpu", time.time() + 60) is None
 
 
+def stopped_at_the_deadline(folder, p, train, device, context=None):
+    """A step function of two runs that both meet the budget's end: "quick" at once, "slow"
+    after 3 s of its epoch, whose checkpoint it writes first (a marker file)."""
+    import time
+    from pathlib import Path
+
+    from ctlib.context import TimeBudgetReached
+
+    if context.collect is not None:                 # plan mode: name both runs
+        context.collect += ["quick", "slow"]
+        return [None, None]
+    (run_id,) = context.only
+    if run_id == "slow":
+        time.sleep(3)
+        (Path(folder) / "slow-checkpoint").write_text("epoch 1")
+    raise TimeBudgetReached(f"{run_id}: time budget spent after epoch 1/3")
+
+
+def test_a_budget_stop_waits_for_the_runs_in_flight_to_reach_their_checkpoint(tmp_path):
+    """The first task that meets the budget's end used to cancel the others, and the caller
+    then closed the cluster under a run mid-epoch; now train_step returns only once every task
+    in flight has stopped at its epoch boundary."""
+    import functools
+
+    step = functools.partial(stopped_at_the_deadline, str(tmp_path))
+    clu, client = cluster.local_cluster(2)
+    try:
+        assert cluster.train_step(client, get_profile("smoke"), step, device="cpu", hours=1.0) == 3
+        assert (tmp_path / "slow-checkpoint").exists()        # before the cluster closes
+    finally:
+        client.close()
+        clu.close()
+
+
 def test_a_local_clusters_workers_run_dasks_housekeeping_rarely_and_keep_malloc_as_it_is():
     """local_cluster's workers inherit QUIET (no profiler, slow monitors) and start without
     Dask's MALLOC_TRIM_THRESHOLD_, both of which cost the training runs CPU time."""
