@@ -386,6 +386,10 @@ def test_hours_count_a_single_core_workers_share_of_the_machine():
                                                      "learning curve from the two best published tables",
                                                      "Matbench perovskites, 5 folds (cgcnn92, one-hot, "
                                                      "CT mt, a published table)",
+                                                     "CT pretraining, multi-task in fp32, front seeds 0, "
+                                                     "1 and 2",
+                                                     "the multi-task table of each back end's own seed "
+                                                     "(Table III, data-scarce)",
                                                      "CT-M: MEGNet back ends from the CT tables and "
                                                      "MEGNet's default start",
                                                      "the headline at the paper's back-end size (whole "

@@ -31,8 +31,9 @@ class Step:
             :mod:`ctlib.experiments` (``run_id`` NaN = not stored); with
             ``train=False`` it only looks runs up. ``context`` (a
             :class:`ctlib.context.RunContext`) goes down to every run it trains.
-        parallel: many small runs, which campaign workers may share
-            (one core each); False trains the step in one process.
+        parallel: runs that campaign workers share, one core each (a Dask task per run;
+            consecutive parallel steps are queued together, so a step's last long run
+            leaves no core idle); False trains the step in one process on every core.
         measured_on: the CPU model (:func:`ctlib.results.cpu_model`) on whose idle cores
             ``hours`` was measured, "" where it was planned on the first campaign's machine;
             on that CPU the status does not scale the hours by other steps' pace.
@@ -235,13 +236,19 @@ def plan(profile) -> list[Step]:
             # workers shared the cores: benchmarks/precision.py --speed 8), so seeds 0-2 are all
             # fp32 and differ in their seed alone. On the idle AMD cores one 2-thread process
             # trains 68 structures/s and two 1-thread ones 79 in all (benchmarks/workers.py
-            # --model ct --n-train 4000 --epochs 3 --skip-one-thread): a 1-thread seed takes 1.73x
-            # a 2-thread one, so three seeds in one process (3 x 5.7 h) beat two workers (2 x 9.9 h)
-            Step(8, "CT pretraining, multi-task in fp32, front seeds 0, 1 and 2", 17.0,
-                 (f"{FP32_EXPERIMENT}/ct-{ef}+{eg}-",), _ct_seeds((0, 1, 2)), measured_on="AMD EPYC"),
-            # back-end seed s from front seed s: 6 Table III back ends at ~6 min, 6 scarce runs
+            # --model ct --n-train 4000 --epochs 3 --skip-one-thread): a seed takes 9.9 h on one
+            # core, 5.7 h on two. The seeds go to the Dask workers, one core each, with the
+            # parallel steps below queued behind them (the runner chains consecutive parallel
+            # steps): while seed 2 trains alone, the other core trains the matched back ends,
+            # CT-M and the headline, so no core idles. 3 x 9.9 core-h on 2 cores: 14.9 h
+            # (one 2-thread process: 17.1 h, with CT-M's 5.4 h after it)
+            Step(8, "CT pretraining, multi-task in fp32, front seeds 0, 1 and 2", 14.9,
+                 (f"{FP32_EXPERIMENT}/ct-{ef}+{eg}-",), _ct_seeds((0, 1, 2)), parallel=True,
+                 measured_on="AMD EPYC"),
+            # back-end seed s from front seed s: 6 Table III back ends at ~6 min, 6 scarce runs; a
+            # seed's runs are queued as soon as its table is stored
             Step(8, "the multi-task table of each back end's own seed (Table III, data-scarce)", 1.0,
-                 ("table3/cgcnn-", "scarce/cgcnn-"), _matched),
+                 ("table3/cgcnn-", "scarce/cgcnn-"), _matched, parallel=True),
             # 12 MEGNet back ends of 4,000 cells, 60 epochs. On the idle AMD cores two 1-thread
             # workers train 1.11x the structures/s of one 2-thread process and finish 1.14x the
             # run-epochs per hour, 26.8 s a run-epoch, 1.25 GB each (benchmarks/workers.py --set
