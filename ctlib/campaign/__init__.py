@@ -15,9 +15,9 @@ the hours left, and every epoch of every run it trains prints one line to
 stderr (the :class:`ctlib.context.RunContext` it passes down has ``log_every=1``).
 
 With ``workers`` > 1 (``--workers``; on CPU the default is one per core), a
-step of many runs with no front to pretrain (``Step.parallel``: the
-data-scarce transfer, the zoo, Matbench, the learning curve, CT-M's MEGNet back
-ends, the headline) is trained by a
+step marked ``Step.parallel`` (the data-scarce transfer, the zoo, Matbench, the
+learning curve, the fp32 pretraining seeds and their matched back ends, CT-M's
+MEGNet back ends, the headline) is trained by a
 local Dask cluster of that many single-thread worker processes, one run per
 task (:mod:`ctlib.cluster`); the parallel steps that follow it without a step of one
 process between them are queued behind its runs (:func:`ctlib.campaign.steps.chain`), so a
