@@ -145,7 +145,8 @@ def test_the_cpu_plan_in_miniature_trains_tiers_1_to_11_and_the_claims_page_judg
     seeds. Every step trains and stores its runs, back-end seed s of the matched and
     whole-split runs starts from fp32 pretraining seed s, and the claims they feed are judged
     on 3 seeds. The smoke campaign stops at tier 4, so without this the cpu tiers that follow
-    the stored ones would first run in the campaign itself."""
+    the stored ones would first run in the campaign itself. It trains as the campaign does,
+    with two workers (the parallel steps on a local Dask cluster)."""
     from ctlib import claims
     from ctlib import experiments as ex
     from ctlib.config import PROFILES
@@ -153,7 +154,9 @@ def test_the_cpu_plan_in_miniature_trains_tiers_1_to_11_and_the_claims_page_judg
     from ctlib.runs import embedding_fingerprint
 
     assert PROFILES["rehearsal"].campaign == dataclasses.replace(PROFILES["cpu"].campaign, scarce_seeds=(0, 1))
-    assert campaign.run_campaign("rehearsal", workers=1) == 0
+    # two workers, as the campaign runs on 2 cores: the parallel steps (tier 8's seeds among
+    # them) go to a local Dask cluster, chained, as they will on cpu
+    assert campaign.run_campaign("rehearsal", workers=2) == 0
     st = campaign.status("rehearsal")
     assert set(st["tier"]) == set(range(1, 12)) and len(st) == len(campaign.plan("cpu"))
     assert (st["state"] == "done").all() and (st["done"] == st["runs"]).all() and (st["runs"] > 0).all()
