@@ -21,8 +21,8 @@ random control, the five ``elementembeddings`` tables of the scarce step
 of our MP-2018 test materials (``ctlib.zoo.SAW_*``): a table whose model trained on
 our labels is a reference, not a contender; one whose model trained on a later MP
 release (most of our test materials, with DFT energies) is marked but stays a
-contender, since no test set of this page is MP-2018's; handcrafted tables that list a predicted property among their features read
-part of their R² back from a column.
+contender, since no test set of this page is MP-2018's; handcrafted tables that list a
+predicted property among their features read part of their R² back from a column.
 
 Transfer rows missing from the store (``mae`` NaN) are *pending*: they get no
 rank and are drawn at the R² axis. Nothing here trains.
