@@ -19,6 +19,8 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
+
 #: (file stem, rel. path) of the notes; the methods page includes them by these names.
 STOP_PROBE_NOTE = "stop_probe_note.md"
 VERDICT_EXAMPLE = "verdict_example.md"
@@ -150,6 +152,30 @@ def _holm(claims: dict) -> str:
     return f"; tested all at once{with_rp} ({len(words)} verdicts, Holm's correction), they read {counts}"
 
 
+def _chemistry(reverse: dict, ours: str = "CT (ours)", base: str = "cgcnn92") -> str:
+    """The bottom line's sentence on the table's chemistry (page 08's summary): mean
+    reverse-prediction R² over the five properties of CT's table against ``cgcnn92``, and
+    Welch's 95 % interval of the difference over the CV repeats (each repeat's mean over the
+    properties), whose sign alone gives the word; "" while page 08 has not run."""
+    r2 = reverse.get("r2_mean_over_properties") or {}
+    if ours not in r2 or base not in r2:
+        return ""
+    from ctlib import report
+
+    values = reverse.get("r2_pooled_values") or {}
+    ct, c92 = float(r2[ours]), float(r2[base])
+    text = f"mean reverse-prediction R² {ct:.2f} against {c92:.2f}"
+    per_repeat = [np.mean(list((values.get(t) or {}).values()), axis=0) if values.get(t) else np.array([])
+                  for t in (ours, base)]
+    d, lo, hi, _ = report.welch_interval(*per_repeat)
+    if not np.isfinite(lo):
+        return f"The table's chemistry against CGCNN's handcrafted features: {text} (one CV repeat: no interval)."
+    word = "less" if hi < 0 else "more" if lo > 0 else "about as much"
+    return (f"The table carries {word} chemistry than CGCNN's handcrafted features: {text} (difference "
+            f"{d:+.2f}, 95 % interval [{lo:+.2f}, {hi:+.2f}] over {len(per_repeat[0])} repeats of the CV, "
+            f"one pretrained table).")
+
+
 def bottom_line(out_dir: str | Path) -> str:
     """The intro's bottom line: at most five sentences, each computed from a chapter summary
     of this build; a sentence whose chapter did not run (or whose runs are pending) is left out.
@@ -182,11 +208,9 @@ def bottom_line(out_dir: str | Path) -> str:
                    f"energy ({_interval(f)} against the paper's {100 * f['paper_rel']:+.0f} %) and "
                    f"*{g['verdict']}* on band gap ({_interval(g)} against {100 * g['paper_rel']:+.0f} %)"
                    + _whole_split(head, out_dir) + ".")
-    r2 = (_read(out_dir, "08_reverse_prediction").get("r2_mean_over_properties") or {})
-    if "CT (ours)" in r2 and "cgcnn92" in r2:
-        ct, c92 = float(r2["CT (ours)"]), float(r2["cgcnn92"])
-        out.append(f"The table carries {'less' if ct < c92 else 'more'} chemistry than CGCNN's handcrafted "
-                   f"features: mean reverse-prediction R² {ct:.2f} against {c92:.2f}.")
+    chemistry = _chemistry(_read(out_dir, "08_reverse_prediction"))
+    if chemistry:
+        out.append(chemistry)
     scarce = [v for v in (_read(out_dir, "12_scarce_transfer").get("verdicts") or [])
               if v.get("claim") == "CT mt vs cgcnn92" and v.get("verdict") in report.SIX_WORDS]
     if scarce:

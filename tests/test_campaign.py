@@ -463,7 +463,9 @@ def test_the_bottom_line_is_computed_from_the_chapter_summaries(tmp_path):
         v("II-CT-C-E_g", report.INCONCLUSIVE, -0.028, -0.06, 0.004, -0.065),
         {"id": "I-x", "verdict": report.MISSING}]}))
     (tmp_path / "08_reverse_prediction.json").write_text(json.dumps(
-        {"r2_mean_over_properties": {"CT (ours)": 0.267, "cgcnn92": 0.554}}))
+        {"r2_mean_over_properties": {"CT (ours)": 0.267, "cgcnn92": 0.554},
+         "r2_pooled_values": {"CT (ours)": {"radius": [0.25, 0.27, 0.26], "gap": [0.27, 0.28, 0.27]},
+                              "cgcnn92": {"radius": [0.55, 0.56, 0.55], "gap": [0.55, 0.56, 0.55]}}}))
     (tmp_path / "12_scarce_transfer.json").write_text(json.dumps({"verdicts": [
         {"dataset": "castelli-3334", "claim": "CT mt vs cgcnn92", "verdict": report.NOT_REPRODUCED,
          "mean_rel": -0.002, "rel_lo": -0.042, "rel_hi": 0.038, "paper_rel": -0.148}]}))
@@ -494,9 +496,29 @@ def test_the_bottom_line_is_computed_from_the_chapter_summaries(tmp_path):
             "end's own seed, it is *reproduced* on formation energy (-5.0 % [-8.0, -2.0]) and *inconclusive* "
             "on band gap (+1.0 % [-3.0, +5.0]).") in text
     assert text.count(". ") + 1 <= 5
-    assert "less chemistry than CGCNN's handcrafted features: mean reverse-prediction R² 0.27 against 0.55" in text
+    assert ("less chemistry than CGCNN's handcrafted features: mean reverse-prediction R² 0.27 against 0.55 "
+            "(difference -0.29, 95 % interval [") in text
     assert "Castelli-3,334: -0.2 % [-4.2, +3.8], *not reproduced*" in text
     assert "(0.083 eV/atom) is 2.1 times the published CGCNN (0.039); our CGCNN" in text and "0.045" in text
+
+
+def test_the_chemistry_sentence_takes_its_word_from_the_interval_over_cv_repeats():
+    from ctlib import notes
+
+    def page(ct, c92):
+        return {"r2_mean_over_properties": {"CT (ours)": sum(map(sum, ct)) / 6, "cgcnn92": sum(map(sum, c92)) / 6},
+                "r2_pooled_values": {"CT (ours)": dict(zip("ab", ct)), "cgcnn92": dict(zip("ab", c92))}}
+
+    # per-repeat means over the two properties: CT 0.30, 0.35, 0.40; cgcnn92 0.50, 0.55, 0.60:
+    # -0.20 ± t(0.975, 4 df) 2.776 x sqrt(2 x 0.05² / 3)
+    low = notes._chemistry(page([[0.3, 0.35, 0.4], [0.3, 0.35, 0.4]], [[0.5, 0.55, 0.6], [0.5, 0.55, 0.6]]))
+    assert low.startswith("The table carries less chemistry") and "difference -0.20, 95 % interval [-0.31, -0.09]" \
+        in low and "over 3 repeats of the CV, one pretrained table)." in low
+    same = notes._chemistry(page([[0.3, 0.5, 0.4], [0.3, 0.5, 0.4]], [[0.35, 0.55, 0.45], [0.35, 0.55, 0.45]]))
+    assert same.startswith("The table carries about as much chemistry") and "[-0.28, +0.18]" in same   # holds 0
+    one = notes._chemistry({"r2_mean_over_properties": {"CT (ours)": 0.2, "cgcnn92": 0.5}})
+    assert one.endswith("R² 0.20 against 0.50 (one CV repeat: no interval).") and "less" not in one
+    assert notes._chemistry({}) == ""
 
 
 def test_status_scales_the_plan_by_the_runs_stored_on_this_cpu():
