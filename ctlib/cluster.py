@@ -24,6 +24,7 @@ Castelli-3,334 runs per hour of one 2-thread process).
 """
 from __future__ import annotations
 
+import itertools
 import os
 from typing import Callable
 
@@ -98,6 +99,10 @@ def train_step(client, p: Profile, train: Callable, *, device: str = "auto",
     Returns:
         0 when the step has no run left that could be trained, 3 when the budget ran out.
 
+    The runs start in the order the step function names them (a chain: step by step), and a
+    run that becomes trainable later (a back end whose front was just stored) queues behind
+    those submitted before it.
+
     Once the budget has run out, no task is submitted, and the call waits for the tasks in
     flight instead of cancelling them: a queued one returns at once, a running one at its
     next epoch boundary, after that epoch's checkpoint. Cancelling them let the caller close
@@ -109,12 +114,15 @@ def train_step(client, p: Profile, train: Callable, *, device: str = "auto",
     submitted: set[str] = set()
     deadline = RunContext.with_budget(hours).deadline   # one for every task, however long it waits
     spent = False
+    order = itertools.count()
 
     def submit_new() -> list:
         new = [rid for rid in pending_runs(p, train, device) if rid not in submitted]
         submitted.update(new)
+        # first come, first trained: without a priority Dask starts independent tasks submitted
+        # together in an order of its own (here the last submitted first), against the plan's
         return [client.submit(train_run, p, train, rid, device, deadline, pin, key=f"ctlib-run-{rid}",
-                              pure=False) for rid in new]
+                              pure=False, priority=-next(order)) for rid in new]
 
     futures = as_completed(submit_new())
     for fut in futures:

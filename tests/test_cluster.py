@@ -124,6 +124,35 @@ def stopped_at_the_deadline(folder, p, train, device, context=None):
     raise TimeBudgetReached(f"{run_id}: time budget spent after epoch 1/3")
 
 
+def four_runs_in_plan_order(folder, p, train, device, context=None):
+    """A step function naming four runs; each task appends its run id to a file."""
+    from pathlib import Path
+
+    names = ["front-s0", "front-s1", "back-a", "back-b"]
+    if context.collect is not None:
+        context.collect += names
+        return [None] * len(names)
+    with open(Path(folder) / "order.txt", "a") as fh:
+        fh.write(" ".join(context.only) + "\n")
+    return [{"run_id": n} for n in names]
+
+
+def test_one_worker_trains_the_runs_in_the_order_the_plan_names_them(tmp_path):
+    """Without a priority Dask started tasks submitted together last-first: the campaign's
+    chained steps ran CT-M's MEGNet runs before the Matbench runs and the pretraining seeds
+    queued ahead of them."""
+    import functools
+
+    step = functools.partial(four_runs_in_plan_order, str(tmp_path))
+    clu, client = cluster.local_cluster(1)
+    try:
+        assert cluster.train_step(client, get_profile("smoke"), step, device="cpu") == 0
+    finally:
+        client.close()
+        clu.close()
+    assert (tmp_path / "order.txt").read_text().split() == ["front-s0", "front-s1", "back-a", "back-b"]
+
+
 def test_a_budget_stop_waits_for_the_runs_in_flight_to_reach_their_checkpoint(tmp_path):
     """The first task that meets the budget's end used to cancel the others, and the caller
     then closed the cluster under a run mid-epoch; now train_step returns only once every task
