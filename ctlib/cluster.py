@@ -24,7 +24,6 @@ Castelli-3,334 runs per hour of one 2-thread process).
 """
 from __future__ import annotations
 
-import itertools
 import os
 from typing import Callable
 
@@ -99,41 +98,44 @@ def train_step(client, p: Profile, train: Callable, *, device: str = "auto",
     Returns:
         0 when the step has no run left that could be trained, 3 when the budget ran out.
 
-    The runs start in the order the step function names them (a chain: step by step), and a
-    run that becomes trainable later (a back end whose front was just stored) queues behind
-    those submitted before it.
+    The runs start in the order the step function names them (a chain: step by step): the
+    cluster holds no more tasks than it has threads, and when one finishes the step is walked
+    again and the first pending runs fill the free threads, a back end whose front was just
+    stored among them. Handed everything at once, Dask started independent tasks in an order
+    of its own (the last submitted first, or a lone run ahead of a large group's), and the
+    campaign trained later tiers' runs before earlier ones.
 
-    Once the budget has run out, no task is submitted, and the call waits for the tasks in
-    flight instead of cancelling them: a queued one returns at once, a running one at its
-    next epoch boundary, after that epoch's checkpoint. Cancelling them let the caller close
-    the cluster under a run mid-epoch, losing up to an epoch of work (a CT pretraining
-    epoch on one core takes about 20 minutes).
+    Once the budget has run out, nothing more is submitted, and the call waits for the runs
+    in flight instead of cancelling them: each stops at its next epoch boundary, after that
+    epoch's checkpoint. Cancelling them let the caller close the cluster under a run
+    mid-epoch, losing up to an epoch of work (a CT pretraining epoch on one core takes about
+    20 minutes).
     """
     from distributed import as_completed
 
     submitted: set[str] = set()
     deadline = RunContext.with_budget(hours).deadline   # one for every task, however long it waits
     spent = False
-    order = itertools.count()
+    futures = as_completed()
 
-    def submit_new() -> list:
-        new = [rid for rid in pending_runs(p, train, device) if rid not in submitted]
-        submitted.update(new)
-        # first come, first trained: without a priority Dask starts independent tasks submitted
-        # together in an order of its own (here the last submitted first), against the plan's
-        return [client.submit(train_run, p, train, rid, device, deadline, pin, key=f"ctlib-run-{rid}",
-                              pure=False, priority=-next(order)) for rid in new]
+    def fill() -> None:
+        free = max(1, sum(client.nthreads().values())) - futures.count()
+        if free <= 0:
+            return
+        for rid in [r for r in pending_runs(p, train, device) if r not in submitted][:free]:
+            submitted.add(rid)
+            futures.add(client.submit(train_run, p, train, rid, device, deadline, pin,
+                                      key=f"ctlib-run-{rid}", pure=False))
 
-    futures = as_completed(submit_new())
+    fill()
     for fut in futures:
         run_id = fut.result()
-        if run_id is None:                    # the budget ran out: the other tasks stop at their epoch's end
+        if run_id is None:                    # the budget ran out: the other runs stop at their epoch's end
             spent = True
             continue
         out(f"stored {run_id}")
         if not spent:
-            for new in submit_new():
-                futures.add(new)
+            fill()
     return 3 if spent else 0
 
 

@@ -124,11 +124,10 @@ def stopped_at_the_deadline(folder, p, train, device, context=None):
     raise TimeBudgetReached(f"{run_id}: time budget spent after epoch 1/3")
 
 
-def four_runs_in_plan_order(folder, p, train, device, context=None):
-    """A step function naming four runs; each task appends its run id to a file."""
+def runs_in_plan_order(folder, names, p, train, device, context=None):
+    """A step function naming ``names``; each task appends its run id to a file."""
     from pathlib import Path
 
-    names = ["front-s0", "front-s1", "back-a", "back-b"]
     if context.collect is not None:
         context.collect += names
         return [None] * len(names)
@@ -137,20 +136,26 @@ def four_runs_in_plan_order(folder, p, train, device, context=None):
     return [{"run_id": n} for n in names]
 
 
-def test_one_worker_trains_the_runs_in_the_order_the_plan_names_them(tmp_path):
-    """Without a priority Dask started tasks submitted together last-first: the campaign's
-    chained steps ran CT-M's MEGNet runs before the Matbench runs and the pretraining seeds
-    queued ahead of them."""
+@pytest.mark.parametrize("names", [
+    ["front-s0", "front-s1", "back-a", "back-b"],
+    # eight runs of one kind, then one of another: Dask queues the first kind on its scheduler
+    # (a large task group) but hands the lone run straight to a worker, ahead of them
+    [*(f"matbench-{i}" for i in range(8)), "seed-0"]])
+def test_one_worker_trains_the_runs_in_the_order_the_plan_names_them(tmp_path, names):
+    """Dask starts independent tasks submitted together in an order of its own (last-first,
+    or a small group's task ahead of a large group's), so the campaign's chained steps ran
+    CT-M's MEGNet runs, then the pretraining seeds, before the Matbench runs queued ahead of
+    them. train_step submits no more runs than the cluster has threads, in plan order."""
     import functools
 
-    step = functools.partial(four_runs_in_plan_order, str(tmp_path))
+    step = functools.partial(runs_in_plan_order, str(tmp_path), names)
     clu, client = cluster.local_cluster(1)
     try:
         assert cluster.train_step(client, get_profile("smoke"), step, device="cpu") == 0
     finally:
         client.close()
         clu.close()
-    assert (tmp_path / "order.txt").read_text().split() == ["front-s0", "front-s1", "back-a", "back-b"]
+    assert (tmp_path / "order.txt").read_text().split() == names
 
 
 def test_a_budget_stop_waits_for_the_runs_in_flight_to_reach_their_checkpoint(tmp_path):
