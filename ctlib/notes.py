@@ -156,7 +156,8 @@ def _chemistry(reverse: dict, ours: str = "CT (ours)", base: str = "cgcnn92") ->
     """The bottom line's sentence on the table's chemistry (page 08's summary): mean
     reverse-prediction R² over the five properties of CT's table against ``cgcnn92``, and
     Welch's 95 % interval of the difference over the CV repeats (each repeat's mean over the
-    properties), whose sign alone gives the word; "" while page 08 has not run."""
+    properties), which gives the word: "less" or "more" where it excludes 0, "about as much"
+    where it holds 0; "" while page 08 has not run."""
     r2 = reverse.get("r2_mean_over_properties") or {}
     if ours not in r2 or base not in r2:
         return ""

@@ -63,3 +63,12 @@ def test_the_report_has_every_section_from_the_summaries_and_the_status(tmp_path
 def test_a_missing_summary_says_to_build_the_book(tmp_path):
     with pytest.raises(SystemExit, match="13_zoo.json does not exist; build the book first"):
         campaign_report.report("cpu", tmp_path)
+
+
+def test_the_seeds_spread_and_best_k_come_from_the_same_stored_seeds():
+    seeds = [{"table": "bf16, seed 0 (the book's table)", "status": "stored", "r2_mean": 0.31, "k_best": 2},
+             {"table": "fp32, seed 0", "status": "stored", "r2_mean": 0.30, "k_best": 3},
+             {"table": "fp32, seed 1", "status": "stored", "r2_mean": 0.20, "k_best": 4},
+             {"table": "fp32, seed 2", "status": "running", "r2_mean": 0.25, "k_best": 9}]   # a snapshot's
+    text = campaign_report.pretraining_seeds({"pretraining_seeds": seeds})
+    assert "Over 2 fp32 seeds: probe R² 0.250 ± 0.071, best k 3, 4." in text

@@ -87,11 +87,12 @@ def pretraining_seeds(pre: dict) -> str:
     rows = pre.get("pretraining_seeds")
     if not rows:
         return "not run on this profile"
-    from ctlib.analysis.pretraining.seeds import BOOK_SUFFIX, seed_r2
+    from ctlib.analysis.pretraining.seeds import stored_seed_rows
 
     df = pd.DataFrame(rows)
-    r2 = seed_r2(df)                       # the stored fp32 seeds (not the book's table, fp32 or not)
-    ks = df[~df["table"].str.endswith(BOOK_SUFFIX) & df["r2_mean"].notna()]["k_best"]
+    done = stored_seed_rows(df)            # the stored fp32 seeds (not the book's table, fp32 or not)
+    done = done[done["r2_mean"].notna()]   # R² and best k of the same seeds
+    r2, ks = done["r2_mean"], done["k_best"]
     spread = (f"\n\nOver {len(r2)} fp32 seeds: probe R² {r2.mean():.3f} ± {r2.std(ddof=1):.3f}, "
               f"best k {', '.join(str(int(k)) for k in ks)}." if len(r2) >= 2 else "\n\nSpread: pending.")
     return _md(df) + spread

@@ -59,7 +59,8 @@ from ctlib.analysis.pretraining.finding import (  # noqa: F401
     PLATEAU_FRACTION, finding_text, plateau_epoch, plateau_epochs,
 )
 from ctlib.analysis.pretraining.seeds import (  # noqa: F401
-    BOOK_TABLE, against_seeds, seed_curves, seed_finding, seed_r2, seed_reading, seed_runs, seed_table)
+    BOOK_TABLE, against_seeds, seed_curves, seed_finding, seed_r2, seed_reading, seed_runs, seed_table,
+    stored_seed_rows)
 from ctlib.analysis.pretraining.page import (  # noqa: F401
     PageSettings, chemistry_styler, headline_mae, headline_r2, learned_groups, learned_reading,
     learned_styler, measure_chemistry, page_settings, page_summary, r2_styler, run_summary,
@@ -70,7 +71,7 @@ __all__ = [
     "KINDS", "ALT", "FP32", "LABELS", "SHORT", "REFERENCES", "KS", "STORED", "IN_PROGRESS", "PENDING",
     "PretrainingRun", "kind_targets", "run_prefix", "find_pretraining_runs", "final_tables", "seed_tables",
     "judged_over", "judged_tables", "SEEDS_FOR_A_VERDICT", "seed_runs", "seed_curves", "seed_table", "seed_reading",
-    "seed_r2", "seed_finding", "against_seeds",
+    "stored_seed_rows", "seed_r2", "seed_finding", "against_seeds",
     "runs_frame",
     "validation_curves", "final_metrics", "snapshot_frame", "load_table",
     "relative_drift", "best_silhouette", "reverse_r2", "chemistry_vs_epoch", "schedule_comparison",

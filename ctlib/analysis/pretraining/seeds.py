@@ -26,8 +26,8 @@ from ctlib.analysis.pretraining.curves import validation_curves
 from ctlib.analysis.pretraining.runs import FP32, STORED, PretrainingRun, final_metrics, find_pretraining_runs
 from ctlib.analysis.pretraining.snapshots import load_table
 
-__all__ = ["BOOK_TABLE", "seed_runs", "seed_curves", "seed_table", "seed_reading", "seed_r2", "seed_finding",
-           "against_seeds"]
+__all__ = ["BOOK_TABLE", "seed_runs", "seed_curves", "seed_table", "seed_reading", "stored_seed_rows", "seed_r2",
+           "seed_finding", "against_seeds"]
 
 #: How :func:`seed_runs` labels the book's table (the multi-task pretraining of seed 0):
 #: its precision first, e.g. cpu's :data:`BOOK_TABLE`.
@@ -91,13 +91,18 @@ def seed_table(runs: Mapping[str, PretrainingRun], settings) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def stored_seed_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`seed_table` output that are stored fp32 pretraining seeds (not the
+    book's table, whatever its precision; not a seed still in progress)."""
+    return table[~_is_book(table) & (table["status"] == STORED)]
+
+
 def seed_r2(table: pd.DataFrame | None) -> np.ndarray:
     """The probe's mean R² of each stored fp32 seed's final table in :func:`seed_table`
     output (empty for None or while none is stored)."""
     if table is None or not len(table):
         return np.array([])
-    done = table[~_is_book(table) & (table["status"] == STORED)]
-    vals = done["r2_mean"].to_numpy(dtype=float)
+    vals = stored_seed_rows(table)["r2_mean"].to_numpy(dtype=float)
     return vals[np.isfinite(vals)]
 
 
@@ -158,7 +163,7 @@ def seed_reading(table: pd.DataFrame) -> str:
     the best k of each) and the book's table (bf16 on cpu) against it, in that spread's standard
     deviations; a pending sentence while fewer than two fp32 seeds are stored."""
     fp = table[~_is_book(table)]
-    done = fp[fp["status"] == STORED]
+    done = stored_seed_rows(table)
     if len(done) < 2:
         return (f"**Pending:** {len(done)} of the {len(fp)} fp32 pretraining seeds are stored; the spread "
                 "over seeds needs two or more (the campaign's tier 8).")
