@@ -90,12 +90,28 @@ def test_status_counts_table2s_fronts_and_shows_the_newest_run_under_way(stores)
     assert st.loc["Table III (cross-task) + controls", "state"] == "running (epoch 3/5)"
     assert st.loc["Table II back ends", "state"] == "pending"
     assert st.loc[fronts, "state"] == "running (epoch 1/2)"
-    # of two runs paused in a step's folders, the newer shows, whichever folder comes first
+    # two runs paused in a step's folders both show, the newer first, whichever folder comes
+    # first; each adds its own remaining epochs at its own epoch time
+    before = campaign.status("smoke").set_index("step").loc[fronts]
     checkpoint("fronts", "cgcnn-band_gap-89abcdef-s0", 4, 6, 3000.0)
-    assert campaign.status("smoke").set_index("step").loc[fronts, "state"] == "running (epoch 4/6)"
+    st = campaign.status("smoke").set_index("step").loc[fronts]
+    assert st["state"] == "running (2 runs: epoch 4/6, 1/2)"
+    assert st["cpu_h_spent"] == pytest.approx(before["cpu_h_spent"] + 4 * 0.01)
+    per_run = before["h_planned"] / before["runs"] * before["pace"]
+    assert st["h_left"] == pytest.approx(before["h_left"] + 2 * 0.01 - per_run)
     os.utime(stores / "runs" / "smoke" / "fronts" / "megnet-formation_energy_per_atom-0123abcd-s0"
              / "last.pt", (4000.0, 4000.0))
-    assert campaign.status("smoke").set_index("step").loc[fronts, "state"] == "running (epoch 1/2)"
+    assert campaign.status("smoke").set_index("step").loc[fronts, "state"] == \
+        "running (2 runs: epoch 1/2, 4/6)"
+    # a parallel step's run had one core: its hours are that share of the machine's
+    scarce = [s for s in campaign.plan("smoke") if s.parallel][0]
+    experiment, prefix = scarce.runs[0].split("/", 1)
+    quiet = campaign.status("smoke").set_index("step").loc[scarce.name]
+    checkpoint(experiment, f"{prefix}band_gap-0a1b2c3d-s0", 2, 4, 5000.0)
+    st = campaign.status("smoke").set_index("step").loc[scarce.name]
+    share = 1 / (os.cpu_count() or 1)
+    assert st["state"] == "running (epoch 2/4)"
+    assert st["cpu_h_spent"] == pytest.approx(quiet["cpu_h_spent"] + 2 * 0.01 * share)
 
 
 @pytest.mark.slow

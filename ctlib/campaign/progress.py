@@ -2,6 +2,8 @@
 planned, spent and left, the hours left scaled by the pace measured on this CPU."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 
@@ -9,11 +11,12 @@ from ctlib.campaign.steps import Step, _runs, plan
 from ctlib.config import Profile, get_profile
 
 
-def _progress(profile: str, step: Step, shown: set = frozenset()) -> dict | None:
-    """``{"run_id", "epoch", "epochs", "train_s"}`` of the newest unfinished run of a step
-    (across all the folders it lists) that is not in ``shown``: from its checkpoint
-    (git-ignored), else from the ``progress.json`` it commits beside its snapshots (so a
-    fresh clone knows it too); None when no run is under way."""
+def _progress(profile: str, step: Step, shown: set = frozenset()) -> list[dict]:
+    """``[{"run_id", "epoch", "epochs", "train_s"}, ...]`` of a step's unfinished runs
+    (across all the folders it lists) that are not in ``shown``, the newest first: each
+    from its checkpoint (git-ignored), else from the ``progress.json`` it commits beside
+    its snapshots (so a fresh clone knows it too); empty when no run is under way.
+    ``train_s`` is the run's own training time (seconds of the cores it had)."""
     import glob
 
     from ctlib.lookup import run_checkpoint, run_progress, stored_records, unfinished_run_times
@@ -23,21 +26,29 @@ def _progress(profile: str, step: Step, shown: set = frozenset()) -> dict | None
         experiment, prefix = where.split("/", 1)
         for run_id, t in unfinished_run_times(profile, experiment, [prefix]).items():
             found[(experiment, run_id)] = t
+    out = []
     for experiment, run_id in sorted(found, key=found.get, reverse=True):
         if run_id in shown:
             continue
         ck = run_checkpoint(profile, experiment, run_id)
         if ck is not None:
-            if ck.get("done"):
-                continue
-            return {"run_id": run_id, "epoch": int(ck["epoch"]), "epochs": int(ck["train_config"]["epochs"]),
-                    "train_s": float(sum(h["time_s"] for h in ck["history"]))}
+            if not ck.get("done") and int(ck["epoch"]) < int(ck["train_config"]["epochs"]):
+                out.append({"run_id": run_id, "epoch": int(ck["epoch"]),
+                            "epochs": int(ck["train_config"]["epochs"]),
+                            "train_s": float(sum(h["time_s"] for h in ck["history"]))})
+            continue
         pr = run_progress(profile, experiment, run_id)
-        if pr is not None and pr.get("epochs_planned") and \
-                not stored_records(profile, experiment=experiment, name=glob.escape(run_id)):
-            return {"run_id": run_id, "epoch": len(pr["history"]), "epochs": int(pr["epochs_planned"]),
-                    "train_s": float(sum(h.get("time_s") or 0.0 for h in pr["history"]))}
-    return None
+        if pr is not None and pr.get("epochs_planned") and len(pr["history"]) < int(pr["epochs_planned"]) \
+                and not stored_records(profile, experiment=experiment, name=glob.escape(run_id)):
+            out.append({"run_id": run_id, "epoch": len(pr["history"]), "epochs": int(pr["epochs_planned"]),
+                        "train_s": float(sum(h.get("time_s") or 0.0 for h in pr["history"]))})
+    return out
+
+
+def _running_state(runs: list[dict]) -> str:
+    """``running (epoch 3/30)`` for one run under way; ``running (2 runs: epoch 3/30, 5/30)``."""
+    epochs = ", ".join(f"{r['epoch']}/{r['epochs']}" for r in runs)
+    return f"running (epoch {epochs})" if len(runs) == 1 else f"running ({len(runs)} runs: epoch {epochs})"
 
 
 def status(profile, device: str = "cpu") -> pd.DataFrame:
@@ -53,10 +64,12 @@ def status(profile, device: str = "cpu") -> pd.DataFrame:
     ``pace``: the step's own pace on this CPU once it has
     :data:`MIN_RUNS_FOR_SPEED` runs stored here (a whole-split run and a zoo
     run differ), else 1 where the step's hours were measured on this CPU, else the pace
-    of the latest runs of any step (:func:`step_pace`, :func:`speed_factor`); plus the remaining epochs at the
-    measured epoch time for a running one. A run under way shows under the first
-    unfinished step that lists its folder (the campaign trains the steps in that
-    order). ``df.attrs["speed"]`` holds ``(factor, runs measured)``, ``df.attrs["distinct"]``
+    of the latest runs of any step (:func:`step_pace`, :func:`speed_factor`); for each run
+    under way, its remaining epochs at its measured epoch time instead. Hours are the
+    machine's: a run of a parallel step had one core, so its hours count that share of
+    them (as a stored record's ``wall_s x machine_share``). A run under way shows under
+    the first unfinished step that lists its folder (the campaign trains the steps in
+    that order). ``df.attrs["speed"]`` holds ``(factor, runs measured)``, ``df.attrs["distinct"]``
     the totals of :func:`totals`.
     """
     from ctlib.results import cpu_model
@@ -75,13 +88,16 @@ def status(profile, device: str = "cpu") -> pd.DataFrame:
         per_run = _planned_per_run(step, own) * pace
         left = per_run * (len(recs) - len(done))
         state = "done" if len(done) == len(recs) else "pending"
-        ck = None if state == "done" else _progress(p.name, step, shown)
-        if ck is not None and ck["epoch"] < ck["epochs"]:
+        under_way = [] if state == "done" else _progress(p.name, step, shown)[:len(recs) - len(done)]
+        # a parallel step's run has one core of the machine: its hours are that share of them
+        share = 1.0 / max(1, os.cpu_count() or 1) if step.parallel else 1.0
+        for ck in under_way:
             shown.add(ck["run_id"])
-            state = f"running (epoch {ck['epoch']}/{ck['epochs']})"
-            spent += ck["train_s"] / 3600.0
-            per_epoch = ck["train_s"] / max(ck["epoch"], 1) / 3600.0
+            spent += ck["train_s"] * share / 3600.0
+            per_epoch = ck["train_s"] * share / max(ck["epoch"], 1) / 3600.0
             left += per_epoch * (ck["epochs"] - ck["epoch"]) - per_run
+        if under_way:
+            state = _running_state(under_way)
         rows.append({"tier": step.tier, "step": step.name, "done": len(done), "runs": len(recs),
                      "state": state, "h_planned": step.hours, "cpu_h_spent": spent,
                      "pace": pace, "h_left": max(left, 0.0)})
