@@ -130,6 +130,9 @@ def test_welch_interval_known_answer():
     half = stats.t.ppf(0.975, df) * math.sqrt(2)
     assert (lo, hi) == pytest.approx((-3 - half, -3 + half))
     assert all(math.isnan(x) for x in report.welch_interval([1.0], [1, 2])[1:])
+    # the same from means, sample standard deviations and sizes (a published mean ± std)
+    assert report.welch_from_stats(2.0, 1.0, 3, 5.0, math.sqrt(20 / 3), 4) == pytest.approx((d, lo, hi, df))
+    assert math.isnan(report.welch_from_stats(2.0, 1.0, 1, 5.0, 1.0, 4)[1])
 
 
 def test_unpaired_is_wider_than_a_false_pairing():

@@ -264,3 +264,28 @@ def test_matbench_table_sets_ours_beside_the_leaderboard():
     assert t.set_index("entry").at["CGCNN from cgcnn92", "folds"] == 5
     empty = transfer.matbench_table(df.iloc[:0])
     assert set(empty["source"]) == {"leaderboard"}
+
+
+def test_matbench_fidelity_judges_our_cgcnn_against_the_leaderboard_on_all_folds():
+    from ctlib import report
+
+    def rows(maes, start="cgcnn92"):
+        return pd.DataFrame({"start": [start] * len(maes), "fold": range(len(maes)), "mae": maes})
+
+    # ours 0.0400 ± 0.0010 (5 folds) against 0.0452 ± 0.0007 (ddof 0, widened by sqrt(5/4))
+    maes = [0.039, 0.040, 0.041, 0.0405, 0.0395]
+    f = transfer.matbench_fidelity(rows(maes))
+    d, lo, hi, _ = report.welch_from_stats(np.mean(maes), np.std(maes, ddof=1), 5,
+                                           0.0452, 0.0007 * math.sqrt(5 / 4), 5)
+    assert (f["rel"], f["rel_lo"], f["rel_hi"]) == pytest.approx((d / 0.0452, lo / 0.0452, hi / 0.0452))
+    assert f["word"] == "better than" and f["rel_hi"] < 0
+    assert "better than the published CGCNN" in f["sentence"] and "Welch's 95 % interval" in f["sentence"]
+    assert transfer.matbench_fidelity(rows([0.0452 + x for x in (-1e-3, 0, 1e-3, 5e-4, -5e-4)]))["word"] \
+        == "level with"
+    assert transfer.matbench_fidelity(rows([0.050, 0.051, 0.049, 0.050, 0.0505]))["word"] == "worse than"
+    # four folds, or a fold not finished: not judged
+    for part in (rows(maes[:4]), rows(maes[:4] + [math.nan])):
+        g = transfer.matbench_fidelity(part)
+        assert g["word"] == "pending" and math.isnan(g["rel"]) and "4 of 5 folds" in g["sentence"]
+    assert transfer.matbench_fidelity(rows(maes, start="onehot"))["word"] == "pending"
+    assert transfer.matbench_fidelity(rows([])[:0])["folds"] == 0

@@ -42,7 +42,7 @@ variant, e.g. "CT-C lowers CGCNN's E_f MAE by 14 %".
    already say so, it stays for the downloads.
 6. **Unpaired contrasts.** Two groups that share no run (back ends of different
    sizes: different training draws) are compared with a Welch interval
-   (:func:`welch_interval`, :func:`unpaired_verdict`), never paired by seed.
+   (:func:`welch_interval`, :func:`welch_from_stats`, :func:`unpaired_verdict`), never paired by seed.
 7. **Many claims.** :func:`holm` says which verdicts keep their word when the
    family of claims is corrected for multiplicity (Holm, family-wise 5 %).
 
@@ -66,6 +66,6 @@ from ctlib.report.rule import (  # noqa: F401
     REPRODUCED, WEAKER, STRONGER, NOT_REPRODUCED, CONTRADICTED, INCONCLUSIVE, ONE_SEED,
     NOT_COMPARABLE, MISSING, NOT_TESTABLE, SIX_WORDS, SAME_SIDE, VERDICTS, LEVEL, Verdict,
     t_interval, _pct, _not_judged, verdict_from_changes, word, _WHY, _decide, _p_from_interval,
-    welch_interval, unpaired_verdict, holm, holm_words, holm_family, error_of, paired_verdict)
+    welch_interval, welch_from_stats, unpaired_verdict, holm, holm_words, holm_family, error_of, paired_verdict)
 from ctlib.report.special import (  # noqa: F401
     r2_verdict, best_k, KVerdict, _quantile, _null_best, k_verdict)

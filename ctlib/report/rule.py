@@ -213,17 +213,31 @@ def welch_interval(a, b, level: float = LEVEL) -> tuple[float, float, float, flo
         ``(difference, lo, hi, df)``, df by Welch-Satterthwaite; NaNs where a
         sample has fewer than 2 values or both have no spread.
     """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if not len(a) or not len(b):
+        return math.nan, math.nan, math.nan, math.nan
+    sd = [x.std(ddof=1) if len(x) > 1 else math.nan for x in (a, b)]
+    return welch_from_stats(float(a.mean()), sd[0], len(a), float(b.mean()), sd[1], len(b), level)
+
+
+def welch_from_stats(mean_a: float, sd_a: float, n_a: int, mean_b: float, sd_b: float, n_b: int,
+                     level: float = LEVEL) -> tuple[float, float, float, float]:
+    """:func:`welch_interval` from each sample's mean, sample standard deviation (ddof 1)
+    and size: for a published number given only as mean ± std over its folds.
+
+    Returns:
+        ``(mean_a - mean_b, lo, hi, df)``; NaN bounds where a size is under 2.
+    """
     from scipy import stats
 
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    d = float(a.mean() - b.mean()) if len(a) and len(b) else math.nan
-    if len(a) < 2 or len(b) < 2:
+    d = float(mean_a - mean_b)
+    if n_a < 2 or n_b < 2 or not (np.isfinite(sd_a) and np.isfinite(sd_b)):
         return d, math.nan, math.nan, math.nan
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    va, vb = sd_a ** 2 / n_a, sd_b ** 2 / n_b
     se2 = va + vb
     if se2 == 0:
         return d, d, d, math.inf
-    df = se2 ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    df = se2 ** 2 / (va ** 2 / (n_a - 1) + vb ** 2 / (n_b - 1))
     half = float(stats.t.ppf(0.5 + level / 2.0, df)) * math.sqrt(se2)
     return d, d - half, d + half, float(df)
 
