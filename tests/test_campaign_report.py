@@ -53,6 +53,7 @@ def test_the_report_has_every_section_from_the_summaries_and_the_status(tmp_path
     assert "| CGCNN from cgcnn92 | ours (CGCNN back end) | 5 | 0.0420 ± 0.0016 (n=5) | | CGCNN | leaderboard" in flat
     assert flat.index("| coGN |") < flat.index("CGCNN from cgcnn92") < flat.index("CGCNN from onehot | ours "
                                                                                    "(CGCNN back end) | 0 | pending")
+    assert "Our back end is better than the published CGCNN on the same split" in flat   # 0.042 vs 0.0452
     assert "Over 3 fp32 seeds: probe R² 0.300 ± 0.050, best k 2, 3, 4." in flat
     assert "| III-mt-whole-split-E_f | not reproduced | 0.040 → 0.041 | +1.0% [-2.0, +4.0] | 3 |" in flat
     assert "II-CT-C-E_f" not in text                       # decided by the first campaign

@@ -73,13 +73,14 @@ def zoo_ranked(zoo: dict) -> str:
 
 
 def matbench(zoo: dict) -> str:
-    """Our Matbench perovskites runs beside the leaderboard (eV/cell)."""
-    from ctlib.analysis.transfer import matbench_table
+    """Our Matbench perovskites runs beside the leaderboard (eV/cell), then our CGCNN
+    against the leaderboard's with Welch's interval."""
+    from ctlib.analysis.transfer import matbench_fidelity, matbench_table
 
     mb = pd.DataFrame(zoo.get("matbench") or [])
     if mb.empty:
         return "not run on this profile"
-    return _md(matbench_table(mb)[["entry", "source", "folds", "cell"]])
+    return _md(matbench_table(mb)[["entry", "source", "folds", "cell"]]) + "\n\n" + matbench_fidelity(mb)["sentence"]
 
 
 def pretraining_seeds(pre: dict) -> str:
