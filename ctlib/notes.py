@@ -9,7 +9,9 @@ ran (:func:`write_notes`), and ``book/methods.md`` includes them:
   build's claims page (``10_claims.json``);
 * :func:`bottom_line`: the intro's opening, five sentences or fewer, from the chapters'
   summaries of the same build (``02_models``, ``08_reverse_prediction``, ``10_claims``,
-  ``12_scarce_transfer``).
+  ``12_scarce_transfer``);
+* :func:`objections`: the intro's three objections to a negative verdict, and where the
+  stored runs stand on each (the same summaries, ``11_pretraining`` and ``13_zoo``).
 
 A note whose input is missing says so in one line, so the book still builds.
 """
@@ -25,6 +27,7 @@ import numpy as np
 STOP_PROBE_NOTE = "stop_probe_note.md"
 VERDICT_EXAMPLE = "verdict_example.md"
 BOTTOM_LINE = "bottom_line.md"
+OBJECTIONS = "objections.md"
 #: the patience whose cost the stop-probe note quotes (the earlier default).
 PATIENCE = 15
 
@@ -235,6 +238,115 @@ def bottom_line(out_dir: str | Path) -> str:
     return " ".join(out) + "\n"
 
 
+def _claim_pair(head: dict, stem: str, what: str) -> str:
+    """``"<what>: *word* on E_f (+1.4 % [-5.2, +8.1]) and *word* on E_g (...)."`` for the claims
+    ``<stem>-E_f`` / ``<stem>-E_g`` of the claims page once both are judged, else ``"<what>: pending."``."""
+    from ctlib import report
+
+    f, g = head.get(f"{stem}-E_f"), head.get(f"{stem}-E_g")
+    if not (f and g and f.get("verdict") in report.SIX_WORDS and g.get("verdict") in report.SIX_WORDS):
+        return f"{what}: pending."
+    return (f"{what}: *{f['verdict']}* on formation energy ({_interval(f)}) and *{g['verdict']}* on band gap "
+            f"({_interval(g)}), {f['n_seeds']} seeds.")
+
+
+def _too_small(head: dict, scarce: dict, out_dir: str | Path) -> str:
+    """Objection 1: the headline on the whole train split (tier 10), and CT's change of CGCNN's
+    error against cgcnn92 at each back-end size of the learning curve, with its interval."""
+    n = (_read(out_dir, "01_data").get("profile_sizes") or {}).get("train")
+    text = _claim_pair(head, "III-mt-whole-split", f"On the whole train split{f' ({int(n):,} cells)' if n else ''}, "
+                       "CT's multi-task table against cgcnn92")
+    sizes = [r for r in scarce.get("learning_curve_change") or []
+             if r.get("claim") == "CT mt vs cgcnn92" and r.get("rel_lo") is not None and np.isfinite(r["rel_lo"])]
+    if sizes:
+        text += (f" On the learning curve (E_f, {sizes[0]['n_seeds']} seeds at each size), it changes CGCNN's error by "
+                 + ", ".join(f"{_interval(r)} at {int(r['n_train']):,}" for r in sizes) + " back-end cells")
+        below = [r for r in sizes if r["rel_hi"] < 0]
+        text += (f"; the interval lies below 0 at {len(below)} of the {len(sizes)} sizes" if below else
+                 f"; at none of the {len(sizes)} sizes does the interval lie below 0")
+        paper = (head.get("II-CT-C-E_f") or {}).get("paper_rel")
+        if paper is not None and np.isfinite(paper):
+            inside = sum(r["rel_lo"] <= paper <= r["rel_hi"] for r in sizes)
+            text += (f", and {'none' if not inside else f'{inside} of them'} "
+                     f"hold{'s' if inside <= 1 else ''} the paper's {100 * paper:+.0f} % (Table II, E_f)")
+        text += "."
+    return text
+
+
+def _one_draw(head: dict, pre: dict) -> str:
+    """Objection 2: the pretraining seeds' reading of page 11 (its finding's "One draw or many"
+    paragraph), and the Table III claims whose back-end seed i starts from front seed i."""
+    label = "**One draw or many"
+    para = next((p for p in (pre.get("finding") or "").split("\n\n") if p.startswith(label)), "")
+    para = para.split("**", 2)[-1].lstrip(":. ") if para else "pending (page 11 has not run in this build)."
+    return (para[0].upper() + para[1:] + " "
+            + _claim_pair(head, "III-mt-own-front", "With back-end seed i from front seed i, the multi-task table "
+                          "against cgcnn92 (Table III)"))
+
+
+def _undertrained(pre: dict, zoo: dict, models: dict) -> str:
+    """Objection 3: CT's own test MAE against the paper's CT, where its chemistry levelled off
+    in pretraining, its rank among the zoo's tables whose model did not see our test labels,
+    and its chemistry at 25, 50 and 100 % of the pretraining data (tier 11)."""
+    out = []
+    own = {r.get("target"): r for r in models.get("table") or [] if r.get("column") == "ct"}
+    if own.get("E_f", {}).get("mean") is not None and own.get("E_g", {}).get("mean") is not None:
+        f, g = own["E_f"], own["E_g"]
+        out.append(f"As a predictor (one per target, Table I), our CT's test MAE is {f['mean']:.3f} eV/atom on formation energy against the "
+                   f"paper's CT at {f['paper']:g} ({100 * (f['mean'] / f['paper'] - 1):+.0f} %), and {g['mean']:.3f} eV "
+                   f"on band gap against {g['paper']:g} ({100 * (g['mean'] / g['paper'] - 1):+.0f} %), one seed each.")
+    ep = (pre.get("plateau_epochs") or {}).get("mt")
+    mt = next((r for r in pre.get("runs") or [] if r.get("kind") == "mt"), {})
+    if ep is not None:
+        of = f" of {mt['epochs_planned']}" if mt.get("epochs_planned") else ""
+        out.append(f"Its table's chemistry (probe R²) levelled off at epoch {ep}{of}.")
+    ranked = [r for r in zoo.get("ranked") or [] if not r.get("sees_test") and r.get("r2_mean") is not None]
+    ranked.sort(key=lambda r: -float(r["r2_mean"]))
+    ct = next((i for i, r in enumerate(ranked) if r.get("table") == "CT mt"), None)
+    if ct is not None:
+        learned = [r for r in ranked if r.get("kind") != "handcrafted" and r.get("table") != "CT mt"]
+        best = f"; the best learned table there is {learned[0]['table']}, {float(learned[0]['r2_mean']):.2f}" \
+            if learned else ""
+        out.append(f"Among the {len(ranked)} tables of the zoo whose model did not see our test labels, it ranks "
+                   f"#{ct + 1} on reverse prediction (mean R² {float(ranked[ct]['r2_mean']):.2f}){best}.")
+    curve = [r for r in zoo.get("data_curve") or [] if r.get("r2_mean") is not None]
+    if len(curve) >= 2:
+        out.append("With more pretraining data its mean R² goes "
+                   + ", ".join(f"{float(r['r2_mean']):.2f} at {100 * float(r['fraction']):.0f} %" for r in curve) + ".")
+    elif zoo:
+        out.append("Its chemistry at 25 and 50 % of the pretraining data: pending.")
+    return " ".join(out) or "Pending (pages 02, 11 and 13 have not run in this build)."
+
+
+def objections(out_dir: str | Path) -> str:
+    """The intro's three objections to a negative verdict, and where the stored runs stand on
+    each, from the chapter summaries of this build (``10_claims``, ``11_pretraining``,
+    ``12_scarce_transfer``, ``13_zoo``, ``02_models``, ``01_data``): a Markdown list, every
+    number computed, *pending* where the campaign has not stored the runs yet."""
+    claims, pre = _read(out_dir, "10_claims"), _read(out_dir, "11_pretraining")
+    head = {v.get("id"): v for v in claims.get("verdicts") or []}
+    size = _backend_size(claims.get("profile")).strip(" ()").replace("back ends of ", "")
+    budget = {r.get("setting"): r for r in pre.get("budget") or []}
+    mt = next((r for r in pre.get("runs") or [] if r.get("kind") == "mt"), {})
+    trained = (f"pretrained for {mt['epochs_planned']} epochs on the MP-2018 train split"
+               if mt.get("epochs_planned") else "pretrained on a CPU budget")
+    if "pretraining data" in budget and "epochs" in budget:
+        trained += (f"; the paper's CT saw {budget['pretraining data']['paper']} for "
+                    f"{budget['epochs']['paper']} epochs")
+    items = [
+        ("The back ends are too small.",
+         f"Ours train on {size}, the paper's on its whole train split." if size else
+         "The paper's back ends train on its whole train split.",
+         _too_small(head, _read(out_dir, "12_scarce_transfer"), out_dir)),
+        ("The table is one draw.", "One pretraining feeds every back-end seed, so the intervals hold back-end "
+         "noise only.", _one_draw(head, pre)),
+        ("The table is undertrained.", f"It was {trained}.",
+         _undertrained(pre, _read(out_dir, "13_zoo"), _read(out_dir, "02_models"))),
+    ]
+    return "\n".join(f"{i}. **\"{o}\"** {why} *Where the runs stand:* {answer}"
+                      for i, (o, why, answer) in enumerate(items, 1)) + "\n"
+
+
 def write_notes(out_dir: str | Path, results_root: str | Path, profile: str = "cpu") -> list[Path]:
     """Write the notes into ``out_dir`` (``book/generated``); returns the paths written.
     The stop probe is a cpu measurement whatever the book's profile; the example uses the
@@ -243,8 +355,9 @@ def write_notes(out_dir: str | Path, results_root: str | Path, profile: str = "c
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = out_dir / "10_claims.json"
     claims_summary = json.loads(summary.read_text()) if summary.is_file() else None
-    paths = [out_dir / STOP_PROBE_NOTE, out_dir / VERDICT_EXAMPLE, out_dir / BOTTOM_LINE]
+    paths = [out_dir / STOP_PROBE_NOTE, out_dir / VERDICT_EXAMPLE, out_dir / BOTTOM_LINE, out_dir / OBJECTIONS]
     paths[0].write_text(stop_probe_note(results_root, "cpu"))
     paths[1].write_text(verdict_example(claims_summary))
     paths[2].write_text(bottom_line(out_dir))
+    paths[3].write_text(objections(out_dir))
     return paths

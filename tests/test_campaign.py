@@ -518,6 +518,61 @@ def test_the_bottom_line_is_computed_from_the_chapter_summaries(tmp_path):
     assert "(0.083 eV/atom) is 2.1 times the published CGCNN (0.039); our CGCNN" in text and "0.045" in text
 
 
+def test_the_three_objections_say_where_the_runs_stand_from_the_chapter_summaries(tmp_path):
+    import json
+
+    from ctlib import notes, report
+
+    text = notes.objections(tmp_path)                        # nothing ran: three items, all pending
+    assert text.count("*Where the runs stand:*") == 3 and "pending" in text
+    import re
+    assert not re.search(r"\d\.\d|%|\d,\d", text)                # no number without a summary behind it
+    v = lambda i, w, m, lo, hi, p: {"id": i, "verdict": w, "rel_mean": m, "rel_lo": lo, "rel_hi": hi,  # noqa: E731
+                                    "paper_rel": p, "n_seeds": 3}
+    (tmp_path / "10_claims.json").write_text(json.dumps({"profile": "cpu", "verdicts": [
+        v("II-CT-C-E_f", report.NOT_REPRODUCED, 0.014, -0.052, 0.081, -0.145),
+        v("III-mt-whole-split-E_f", report.NOT_REPRODUCED, 0.01, -0.02, 0.04, -0.145),
+        {"id": "III-mt-whole-split-E_g", "verdict": report.MISSING}]}))
+    lc = lambda n, m, lo, hi: {"n_train": n, "claim": "CT mt vs cgcnn92", "mean_rel": m, "rel_lo": lo,  # noqa: E731
+                               "rel_hi": hi, "n_seeds": 3}
+    (tmp_path / "12_scarce_transfer.json").write_text(json.dumps({"learning_curve_change": [
+        lc(500, -0.2, -0.3, -0.1), {**lc(500, 0.1, 0.0, 0.2), "claim": "CT mt vs onehot"},
+        lc(8000, 0.015, -0.043, 0.072)]}))
+    (tmp_path / "11_pretraining.json").write_text(json.dumps({
+        "finding": "**Finding.** Rose.\n\n**One draw or many:** pending; 1 of the 3 seeds stored so far.",
+        "plateau_epochs": {"mt": 20}, "runs": [{"kind": "mt", "epochs_planned": 30}],
+        "budget": [{"setting": "pretraining data", "paper": "MP* (134,243 materials)"},
+                   {"setting": "epochs", "paper": "500"}]}))
+    ranked = [{"table": t, "kind": k, "sees_test": leak, "r2_mean": r} for t, k, leak, r in (
+        ("magpie", "handcrafted", False, 0.75), ("megnet16", "input", True, 0.58), ("ORB", "last-layer", False, 0.58),
+        ("CT mt", "input", False, 0.23), ("random", "random", False, -0.07))]
+    (tmp_path / "13_zoo.json").write_text(json.dumps({"ranked": ranked, "data_curve": [
+        {"fraction": 0.25, "r2_mean": 0.15}, {"fraction": 0.5, "r2_mean": None}, {"fraction": 1.0, "r2_mean": 0.23}]}))
+    (tmp_path / "02_models.json").write_text(json.dumps({"table": [
+        {"column": "ct", "target": "E_f", "mean": 0.109, "paper": 0.097},
+        {"column": "ct", "target": "E_g", "mean": 0.534, "paper": 0.563}]}))
+    text = notes.objections(tmp_path)
+    one, two, three = text.splitlines()
+    assert one.startswith('1. **"The back ends are too small."** Ours train on 4,000 cells')
+    assert "CT's multi-task table against cgcnn92: pending." in one               # E_g not judged yet
+    assert ("by -20.0 % [-30.0, -10.0] at 500, +1.5 % [-4.3, +7.2] at 8,000 back-end cells; the interval lies "
+            "below 0 at 1 of the 2 sizes, and 1 of them holds the paper's -14 % (Table II, E_f).") in one
+    assert two.endswith("*Where the runs stand:* Pending; 1 of the 3 seeds stored so far. With back-end seed i "
+                        "from front seed i, the multi-task table against cgcnn92 (Table III): pending.")
+    assert "pretrained for 30 epochs on the MP-2018 train split; the paper's CT saw MP* (134,243 materials) for " \
+           "500 epochs." in three
+    assert "0.109 eV/atom on formation energy against the paper's CT at 0.097 (+12 %)" in three
+    assert "levelled off at epoch 20 of 30." in three
+    assert ("Among the 4 tables of the zoo whose model did not see our test labels, it ranks #3 on reverse "
+            "prediction (mean R² 0.23); the best learned table there is ORB, 0.58.") in three
+    assert "its mean R² goes 0.15 at 25 %, 0.23 at 100 %." in three
+    claims = json.loads((tmp_path / "10_claims.json").read_text())
+    claims["verdicts"][2] = v("III-mt-whole-split-E_g", report.INCONCLUSIVE, -0.01, -0.05, 0.03, -0.07)
+    (tmp_path / "10_claims.json").write_text(json.dumps(claims))
+    assert ("CT's multi-task table against cgcnn92: *not reproduced* on formation energy (+1.0 % [-2.0, +4.0]) and "
+            "*inconclusive* on band gap (-1.0 % [-5.0, +3.0]), 3 seeds.") in notes.objections(tmp_path)
+
+
 def test_the_chemistry_sentence_takes_its_word_from_the_interval_over_cv_repeats():
     from ctlib import notes
 
