@@ -674,6 +674,9 @@ def test_the_seed_table_sets_the_fp32_seeds_beside_the_book_table(monkeypatch):
         "**One draw or many:** pending; 1 of the 2 pretraining seeds of the multi-task table (fp32, "
         "the campaign's tier 8) stored so far.")
     assert pretraining.seed_finding(None, refs) == ""
+    going = t.iloc[[0, 1, 3]].assign(status=[pretraining.STORED, pretraining.STORED, pretraining.IN_PROGRESS],
+                                     epochs=["30/30", "30/30", "3/30"])
+    assert pretraining.seed_finding(going, refs).endswith("stored so far (in progress: seed 2 at epoch 3/30).")
 
 
 def test_a_difference_between_two_one_seed_tables_is_judged_against_the_seeds_spread():

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ctlib.analysis.pretraining.chemistry import best_silhouette, reverse_r2
 from ctlib.analysis.pretraining.curves import validation_curves
-from ctlib.analysis.pretraining.runs import FP32, STORED, PretrainingRun, final_metrics, find_pretraining_runs
+from ctlib.analysis.pretraining.runs import FP32, IN_PROGRESS, STORED, PretrainingRun, final_metrics, find_pretraining_runs
 from ctlib.analysis.pretraining.snapshots import load_table
 
 __all__ = ["BOOK_TABLE", "seed_runs", "seed_curves", "seed_table", "seed_reading", "stored_seed_rows", "seed_r2",
@@ -136,8 +136,12 @@ def seed_finding(table: pd.DataFrame | None, references: Sequence[tuple[str, flo
     r2 = seed_r2(table)
     fp = table[~_is_book(table)]
     if len(r2) < 2:
+        going = fp[fp["status"] == IN_PROGRESS]
+        where = (" (in progress: " + ", ".join(f"{t.split(', ')[-1]} at epoch {e}"
+                                               for t, e in zip(going["table"], going["epochs"])) + ")") \
+            if len(going) else ""
         return (f"**One draw or many:** pending; {len(r2)} of the {len(fp)} pretraining seeds of the "
-                "multi-task table (fp32, the campaign's tier 8) stored so far.")
+                f"multi-task table (fp32, the campaign's tier 8) stored so far{where}.")
     lo, hi = float(r2.min()), float(r2.max())
 
     def listing(refs):
