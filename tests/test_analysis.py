@@ -590,6 +590,32 @@ def test_top_dimension_stability_loops(cgcnn89, props):
         reverse.embedding_seed_stability({0: (list(ELEMENTS), cgcnn89)}, props, tables)
 
 
+def test_the_stability_fits_are_cached_by_content(cgcnn89, props, tmp_path, monkeypatch):
+    from ctlib.analysis.reverse import fitting
+
+    X, y = cgcnn89[:40], props["melting_point"].to_numpy()[:40]
+    keep = np.isfinite(y)
+    X, y = X[keep], y[keep]
+    kw = dict(iterations=20, seed=1, thread_count=1)
+    fresh = reverse.mean_abs_shap(X, y, **kw)
+    first = reverse.mean_abs_shap(X, y, **kw, cache_dir=tmp_path)
+    assert first.shape == (X.shape[1],) and np.array_equal(first, fresh) and len(list(tmp_path.glob("*.json"))) == 1
+
+    def no_fit(*a, **k):
+        raise AssertionError("fitted again")
+
+    monkeypatch.setattr(fitting, "fit_catboost", no_fit)
+    assert np.array_equal(reverse.mean_abs_shap(X, y, **kw, cache_dir=tmp_path), fresh)     # read, exactly
+    with pytest.raises(AssertionError, match="fitted again"):                       # another seed: a new entry
+        reverse.mean_abs_shap(X, y, iterations=20, seed=2, thread_count=1, cache_dir=tmp_path)
+    with pytest.raises(AssertionError, match="fitted again"):                       # another table: a new entry
+        reverse.mean_abs_shap(X + 1.0, y, **kw, cache_dir=tmp_path)
+    [entry] = tmp_path.glob("*.json")
+    entry.write_text("{not json")
+    with pytest.raises(ValueError, match=f"SHAP cache file {entry} is unreadable.*delete it"):
+        reverse.mean_abs_shap(X, y, **kw, cache_dir=tmp_path)
+
+
 def test_ct_tables_never_take_a_pretraining_of_another_recipe(tmp_path):
     """The fp32 pretraining seeds (and the other-schedule and less-data pretrainings) are
     found only where a caller names their folder: seeds 1 and 2 in fp32 are not the profile's

@@ -137,6 +137,7 @@ def test_page_settings(tmp_path):
     assert (s.repeats, s.iterations, s.folds, s.n_jobs, s.top) == (1, 50, 5, 2, 3)
     assert s.cv_cache == lookup.analysis_dir("smoke", "reverse_cv", tmp_path)
     assert s.protocol_cache == lookup.analysis_dir("smoke", "reverse_protocols", tmp_path)
+    assert s.shap_cache == lookup.analysis_dir("smoke", "reverse_shap", tmp_path)
     assert os.environ["CTLIB_RESULTS"] == str(tmp_path.resolve())
     kw = reverse.page_settings("smoke", rp_repeats=3, catboost_iterations=7).cv_kwargs()
     assert kw["repeats"] == 3 and kw["iterations"] == 7 and kw["thread_count"] == 1 and len(kw["order"]) == 89

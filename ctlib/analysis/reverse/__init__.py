@@ -62,8 +62,8 @@ from ctlib.analysis.reverse.protocol_report import (  # noqa: F401
     protocol_cost, protocol_cost_text, protocol_label, protocol_numbers, protocol_text, protocol_wide,
 )
 from ctlib.analysis.reverse.importance import (  # noqa: F401
-    catboost_seed_stability, embedding_seed_stability, jaccard, shap_by_property, shap_top_dims, shap_values,
-    table7, topdim_stability,
+    catboost_seed_stability, embedding_seed_stability, jaccard, mean_abs_shap, shap_by_property, shap_top_dims,
+    shap_values, table7, topdim_stability,
 )
 from ctlib.analysis.reverse.figures import plot_r2_bars, plot_shap_beeswarm, plot_shap_panel  # noqa: F401
 from ctlib.analysis.reverse.page import (  # noqa: F401
@@ -108,6 +108,7 @@ __all__ = [
     "shap_by_property",
     "catboost_seed_stability",
     "embedding_seed_stability",
+    "mean_abs_shap",
     "plot_shap_beeswarm",
     "plot_r2_bars",
     # added with the package

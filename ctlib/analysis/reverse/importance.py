@@ -14,6 +14,7 @@ Imports: numpy, pandas, :mod:`.data`, :mod:`.fitting`, and ``shap`` /
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -22,7 +23,7 @@ import pandas as pd
 from ctlib.analysis.reverse import fitting
 from ctlib.analysis.reverse.data import PROPERTIES, common_elements, feature_names, property_matrix
 
-__all__ = ["shap_values", "shap_top_dims", "jaccard", "topdim_stability", "shap_by_property", "table7",
+__all__ = ["shap_values", "shap_top_dims", "mean_abs_shap", "jaccard", "topdim_stability", "shap_by_property", "table7",
            "catboost_seed_stability", "embedding_seed_stability"]
 
 
@@ -103,9 +104,54 @@ def shap_by_property(elements: Sequence[str], matrix, properties: pd.DataFrame,
     return out
 
 
-def _top_set(X, y, *, iterations, seed, top, thread_count) -> set:
+def mean_abs_shap(X, y, *, iterations: int, seed: int, thread_count: int, cache_dir=None) -> np.ndarray:
+    """Mean |SHAP| per dimension of one CatBoost model fitted on ``X (n, d)``, ``y (n,)``:
+    shape ``(d,)``, in the property's units.
+
+    With ``cache_dir``, the vector is read from (or written to) ``<cache_dir>/<key>.json``,
+    ``key`` the SHA-256 of the exact bytes of ``X`` and ``y``, the settings and the installed
+    CatBoost and shap versions (24 hex digits), so a stale entry is never read; JSON keeps
+    float64 exactly, so a cached vector ranks the dimensions as a fresh fit does.
+    """
+    import hashlib
+
+    import catboost
+    import shap
+
+    from ctlib.utils import read_cache_json, write_json_atomic
+
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    path = None
+    if cache_dir is not None:
+        h = hashlib.sha256(repr((X.shape, y.shape, int(iterations), int(seed), int(thread_count),
+                                 catboost.__version__, shap.__version__)).encode())
+        h.update(X.tobytes())
+        h.update(y.tobytes())
+        key = h.hexdigest()[:24]
+        path = Path(cache_dir) / f"{key}.json"
+
+        def parse(data):
+            v = np.asarray(data["mean_abs_shap"], dtype=np.float64)
+            if v.shape != (X.shape[1],):
+                raise ValueError(f"it holds {v.shape[0]} dimensions, the table has {X.shape[1]}")
+            return v
+
+        found = read_cache_json(path, parse, what="SHAP")
+        if found is not None:
+            return found
     m = fitting.fit_catboost(X, y, iterations=iterations, seed=seed, thread_count=thread_count)
-    return set(int(d) for d in shap_top_dims(shap_values(m, X), top=top)["dim"])
+    imp = np.abs(shap_values(m, X)).mean(axis=0)
+    if path is not None:
+        write_json_atomic(path, {"key": path.stem, "n": len(y), "d": X.shape[1], "iterations": int(iterations),
+                                 "seed": int(seed), "mean_abs_shap": imp.tolist()})
+    return imp
+
+
+def _top_set(X, y, *, iterations, seed, top, thread_count, cache_dir=None) -> set:
+    """The ``top`` dimensions by mean |SHAP| (the order of :func:`shap_top_dims`)."""
+    imp = mean_abs_shap(X, y, iterations=iterations, seed=seed, thread_count=thread_count, cache_dir=cache_dir)
+    return set(int(d) for d in np.argsort(-imp, kind="stable")[:top])
 
 
 def catboost_seed_stability(elements: Sequence[str], matrix, properties: pd.DataFrame,
@@ -113,7 +159,8 @@ def catboost_seed_stability(elements: Sequence[str], matrix, properties: pd.Data
                             props: Sequence[str] | None = None, seeds: Sequence[int] = (0, 1, 2),
                             iterations: int = 300, top: int = 5, thread_count: int = 2,
                             order: Sequence[str] | None = None,
-                            known: Mapping[str, Mapping[int, Sequence[int]]] | None = None) -> pd.DataFrame:
+                            known: Mapping[str, Mapping[int, Sequence[int]]] | None = None,
+                            cache_dir=None) -> pd.DataFrame:
     """Do CatBoost models with other seeds, on the same embedding, rank the same top dimensions?
 
     Per property: the top-``top`` dimensions by mean |SHAP| of one model per
@@ -122,6 +169,7 @@ def catboost_seed_stability(elements: Sequence[str], matrix, properties: pd.Data
     Args:
         known: ``{property: {seed: top dims}}`` already computed (e.g. seed 0 of
             :func:`shap_by_property`); those fits are skipped.
+        cache_dir: folder of cached mean |SHAP| vectors (:func:`mean_abs_shap`; None: none).
 
     Returns:
         DataFrame ``property`` (the paper's name), ``mean Jaccard`` and ``top sets``.
@@ -138,7 +186,8 @@ def catboost_seed_stability(elements: Sequence[str], matrix, properties: pd.Data
         for s in seeds:
             given = ((known or {}).get(prop) or {}).get(s)
             sets[s] = (set(int(d) for d in list(given)[:top]) if given is not None else
-                       _top_set(X, y, iterations=iterations, seed=s, top=top, thread_count=thread_count))
+                       _top_set(X, y, iterations=iterations, seed=s, top=top, thread_count=thread_count,
+                                cache_dir=cache_dir))
         rows.append({"property": PROPERTIES.get(prop, prop),
                      "mean Jaccard": float(topdim_stability(sets)["jaccard"].mean()),
                      "top sets": {int(k): sorted(v) for k, v in sets.items()}})
@@ -149,11 +198,12 @@ def embedding_seed_stability(embeddings: Mapping, properties: pd.DataFrame,
                              tables: Mapping[str, tuple[Sequence[str], np.ndarray]], *,
                              props: Sequence[str] | None = None, iterations: int = 300, seed: int = 0,
                              top: int = 5, thread_count: int = 2,
-                             order: Sequence[str] | None = None) -> pd.DataFrame:
+                             order: Sequence[str] | None = None, cache_dir=None) -> pd.DataFrame:
     """Do independently trained embeddings put the importance on the same dimension indices?
 
     Args:
         embeddings: training seed -> ``(elements, (n, d) matrix)``, at least two.
+        cache_dir: folder of cached mean |SHAP| vectors (:func:`mean_abs_shap`; None: none).
 
     Returns:
         DataFrame ``property`` and ``mean Jaccard`` of the top-``top`` sets of the
@@ -170,7 +220,8 @@ def embedding_seed_stability(embeddings: Mapping, properties: pd.DataFrame,
             o = list(order) if order is not None else list(els)
             keep = common_elements(tables, properties[prop], o)
             X, y = property_matrix(els, mat, properties[prop], keep)
-            sets[key] = _top_set(X, y, iterations=iterations, seed=seed, top=top, thread_count=thread_count)
+            sets[key] = _top_set(X, y, iterations=iterations, seed=seed, top=top, thread_count=thread_count,
+                                 cache_dir=cache_dir)
         rows.append({"property": PROPERTIES.get(prop, prop),
                      "mean Jaccard": float(topdim_stability(sets)["jaccard"].mean())})
     return pd.DataFrame(rows, columns=["property", "mean Jaccard"])

@@ -59,6 +59,7 @@ class PageSettings:
         results_root: the results store (None: ``$CTLIB_RESULTS``, else ``results/``).
         cv_cache: the CV cache, ``<store>/<profile>/analysis/reverse_cv``.
         protocol_cache: the protocol cache, ``<store>/<profile>/analysis/reverse_protocols``.
+        shap_cache: the mean |SHAP| vectors of the stability fits, ``<store>/<profile>/analysis/reverse_shap``.
         folds: CV folds (:data:`FOLDS`).
     """
 
@@ -71,6 +72,7 @@ class PageSettings:
     results_root: str | Path | None
     cv_cache: Path
     protocol_cache: Path
+    shap_cache: Path | None = None
     folds: int = FOLDS
 
     def cv_kwargs(self) -> dict:
@@ -106,7 +108,8 @@ def page_settings(profile: str, *, results_root: str | Path | None = None, rp_re
         iterations=int(catboost_iterations if catboost_iterations is not None else prof.catboost_iterations),
         n_jobs=int(n_jobs), baselines=list(baselines), top=int(top), results_root=results_root,
         cv_cache=lookup.analysis_dir(prof.name, "reverse_cv", results_root),
-        protocol_cache=lookup.analysis_dir(prof.name, "reverse_protocols", results_root))
+        protocol_cache=lookup.analysis_dir(prof.name, "reverse_protocols", results_root),
+        shap_cache=lookup.analysis_dir(prof.name, "reverse_shap", results_root))
 
 
 @dataclass
@@ -241,13 +244,14 @@ class ReversePage:
         s, els = self.settings, list(ELEMENTS)
         known = {p: {0: self.numbers["top_dims"][p][:5]} for p in shap}
         model = catboost_seed_stability(els, self._matrix(), self.props, self.tables, seeds=(0, 1, 2),
-                                        iterations=s.iterations, top=5, thread_count=2, order=els, known=known)
+                                        iterations=s.iterations, top=5, thread_count=2, order=els, known=known,
+                                        cache_dir=s.shap_cache)
         stab = model[["property", "mean Jaccard"]].rename(
             columns={"mean Jaccard": "CatBoost seeds: mean Jaccard of top-5"})
         if len(self.sources) >= 2:
             tables = {x.seed: (els, x.embedding.reindex(els).matrix.astype(np.float64)) for x in self.sources}
             es = embedding_seed_stability(tables, self.props, self.tables, iterations=s.iterations, seed=0, top=5,
-                                          thread_count=2, order=els)
+                                          thread_count=2, order=els, cache_dir=s.shap_cache)
             stab["embedding seeds: mean Jaccard of top-5"] = es["mean Jaccard"].to_numpy()
             note = f"Embedding seeds compared: {[x.seed for x in self.sources]}."
         else:
