@@ -117,12 +117,16 @@ def _interval(v: dict) -> str:
     return f"{100 * mean:+.1f} % [{100 * v['rel_lo']:+.1f}, {100 * v['rel_hi']:+.1f}]"
 
 
-def _backend_size(profile: str | None) -> str:
-    """" (back ends of 4,000 cells)" for a profile whose back ends train on a sample
-    (``sizes.n_backend``), else ""."""
+def _backend_cells(profile: str | None) -> int | None:
+    """The cells a profile's back ends train on when that is a sample (``sizes.n_backend``), else None."""
     from ctlib.config import PROFILES, get_profile
 
-    n = get_profile(profile).sizes.n_backend if profile in PROFILES else None
+    return get_profile(profile).sizes.n_backend if profile in PROFILES else None
+
+
+def _backend_size(profile: str | None) -> str:
+    """" (back ends of 4,000 cells)" for a profile whose back ends train on a sample, else ""."""
+    n = _backend_cells(profile)
     return f" (back ends of {n:,} cells)" if n else ""
 
 
@@ -292,9 +296,10 @@ def _undertrained(pre: dict, zoo: dict, models: dict) -> str:
     own = {r.get("target"): r for r in models.get("table") or [] if r.get("column") == "ct"}
     if own.get("E_f", {}).get("mean") is not None and own.get("E_g", {}).get("mean") is not None:
         f, g = own["E_f"], own["E_g"]
-        out.append(f"As a predictor (one per target, Table I), our CT's test MAE is {f['mean']:.3f} eV/atom on formation energy against the "
-                   f"paper's CT at {f['paper']:g} ({100 * (f['mean'] / f['paper'] - 1):+.0f} %), and {g['mean']:.3f} eV "
-                   f"on band gap against {g['paper']:g} ({100 * (g['mean'] / g['paper'] - 1):+.0f} %), one seed each.")
+        out.append(f"As a predictor (one per target, Table I), our CT's test MAE is {f['mean']:.3f} eV/atom on "
+                   f"formation energy against the paper's CT at {f['paper']:g} "
+                   f"({100 * (f['mean'] / f['paper'] - 1):+.0f} %), and {g['mean']:.3f} eV on band gap against "
+                   f"{g['paper']:g} ({100 * (g['mean'] / g['paper'] - 1):+.0f} %), one seed each.")
     ep = (pre.get("plateau_epochs") or {}).get("mt")
     mt = next((r for r in pre.get("runs") or [] if r.get("kind") == "mt"), {})
     if ep is not None:
@@ -325,7 +330,7 @@ def objections(out_dir: str | Path) -> str:
     number computed, *pending* where the campaign has not stored the runs yet."""
     claims, pre = _read(out_dir, "10_claims"), _read(out_dir, "11_pretraining")
     head = {v.get("id"): v for v in claims.get("verdicts") or []}
-    size = _backend_size(claims.get("profile")).strip(" ()").replace("back ends of ", "")
+    cells = _backend_cells(claims.get("profile"))
     budget = {r.get("setting"): r for r in pre.get("budget") or []}
     mt = next((r for r in pre.get("runs") or [] if r.get("kind") == "mt"), {})
     trained = (f"pretrained for {mt['epochs_planned']} epochs on the MP-2018 train split"
@@ -335,7 +340,7 @@ def objections(out_dir: str | Path) -> str:
                     f"{budget['epochs']['paper']} epochs")
     items = [
         ("The back ends are too small.",
-         f"Ours train on {size}, the paper's on its whole train split." if size else
+         f"Ours train on {cells:,} cells, the paper's on its whole train split." if cells else
          "The paper's back ends train on its whole train split.",
          _too_small(head, _read(out_dir, "12_scarce_transfer"), out_dir)),
         ("The table is one draw.", "One pretraining feeds every back-end seed, so the intervals hold back-end "
