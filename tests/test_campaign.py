@@ -546,7 +546,10 @@ def test_the_three_objections_say_where_the_runs_stand_from_the_chapter_summarie
     ranked = [{"table": t, "kind": k, "sees_test": leak, "r2_mean": r} for t, k, leak, r in (
         ("magpie", "handcrafted", False, 0.75), ("megnet16", "input", True, 0.58), ("ORB", "last-layer", False, 0.58),
         ("CT mt", "input", False, 0.23), ("random", "random", False, -0.07))]
-    (tmp_path / "13_zoo.json").write_text(json.dumps({"ranked": ranked, "data_curve": [
+    mb = [{"dataset": "matbench-perovskites", "start": s, "fold": f, "seed": f, "n_test": 3786, "split_hash": f"h{f}",
+           "n_train": 13628, "mae": (0.0440 if s == "cgcnn92" else 0.0420) + 0.0002 * f * (s == "CT mt")}
+          for s in ("cgcnn92", "CT mt") for f in range(4)]      # fold 4 not stored: Matbench not judged yet
+    (tmp_path / "13_zoo.json").write_text(json.dumps({"ranked": ranked, "matbench": mb, "data_curve": [
         {"fraction": 0.25, "r2_mean": 0.15}, {"fraction": 0.5, "r2_mean": None}, {"fraction": 1.0, "r2_mean": 0.23}]}))
     (tmp_path / "02_models.json").write_text(json.dumps({"table": [
         {"column": "ct", "target": "E_f", "mean": 0.109, "paper": 0.097},
@@ -557,6 +560,14 @@ def test_the_three_objections_say_where_the_runs_stand_from_the_chapter_summarie
     assert "CT's multi-task table against cgcnn92: pending." in one               # E_g not judged yet
     assert ("by -20.0 % [-30.0, -10.0] at 500, +1.5 % [-4.3, +7.2] at 8,000 back-end cells; the interval lies "
             "below 0 at 1 of the 2 sizes, and 1 of them holds the paper's -14 % (Table II, E_f).") in one
+    assert "Matbench" not in one
+    zoo = json.loads((tmp_path / "13_zoo.json").read_text())
+    zoo["matbench"] += [{**r, "fold": 4, "seed": 4, "split_hash": "h4"} for r in zoo["matbench"] if r["fold"] == 0]
+    (tmp_path / "13_zoo.json").write_text(json.dumps(zoo))
+    one_mb = notes.objections(tmp_path).splitlines()[0]
+    assert one_mb.startswith(one) and "On Matbench's perovskites (5 folds, 13,628 training cells each), the table " \
+        "changes CGCNN's error against cgcnn92 by -4." in one_mb
+    assert "where our CGCNN from cgcnn92 is better than the leaderboard's CGCNN (-2.7 % [" in one_mb
     assert two.endswith("*Where the runs stand:* Pending; 1 of the 3 seeds stored so far. With back-end seed i "
                         "from front seed i, the multi-task table against cgcnn92 (Table III): pending.")
     assert "pretrained for 30 epochs on the MP-2018 train split; the paper's CT saw MP* (134,243 materials) for " \
