@@ -516,6 +516,12 @@ def test_the_bottom_line_is_computed_from_the_chapter_summaries(tmp_path):
             "(difference -0.29, 95 % interval [") in text
     assert "Castelli-3,334: -0.2 % [-4.2, +3.8], *not reproduced*" in text
     assert "(0.083 eV/atom) is 2.1 times the published CGCNN (0.039); our CGCNN" in text and "0.045" in text
+    assert "Matbench" not in text                                   # page 13 did not run: no clause
+    mb = [{"dataset": "matbench-perovskites", "start": "cgcnn92", "fold": f, "seed": f, "mae": 0.044 + 0.0002 * f}
+          for f in range(5)]
+    (tmp_path / "13_zoo.json").write_text(json.dumps({"matbench": mb}))
+    assert "reaches 0.045, and on Matbench's perovskites it is level with the leaderboard's CGCNN (-1.8 % " \
+        "[-3.9, +0.3])." in notes.bottom_line(tmp_path)
 
 
 def test_the_three_objections_say_where_the_runs_stand_from_the_chapter_summaries(tmp_path):
@@ -567,7 +573,7 @@ def test_the_three_objections_say_where_the_runs_stand_from_the_chapter_summarie
     one_mb = notes.objections(tmp_path).splitlines()[0]
     assert one_mb.startswith(one) and "On Matbench's perovskites (5 folds, 13,628 training cells each), the table " \
         "changes CGCNN's error against cgcnn92 by -4." in one_mb
-    assert "where our CGCNN from cgcnn92 is better than the leaderboard's CGCNN (-2.7 % [" in one_mb
+    assert ", and our CGCNN from cgcnn92 is better than the leaderboard's CGCNN (-2.7 % [" in one_mb
     assert two.endswith("*Where the runs stand:* Pending; 1 of the 3 seeds stored so far. With back-end seed i "
                         "from front seed i, the multi-task table against cgcnn92 (Table III): pending.")
     assert "pretrained for 30 epochs on the MP-2018 train split; the paper's CT saw MP* (134,243 materials) for " \
