@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 
 from ctlib.analysis.reverse.data import PROPERTIES, cv_splits, property_elements, property_matrix
-from ctlib.analysis.reverse.fitting import FitGroup, _check_iterations_threads, _r2, fit_groups, pooled_predictions
+from ctlib.analysis.reverse.fitting import (FitGroup, _check_iterations_threads, _r2, content_key, fit_groups,
+                                            pooled_predictions)
 
 __all__ = ["reverse_prediction_cv", "summarize_cv", "reverse_prediction_table", "cv_cache_key"]
 
@@ -48,18 +49,12 @@ def cv_cache_key(X, y, *, folds: int, repeats: int, seed: int, iterations: int, 
         change to the table, the elements kept, the property data or the
         settings gives another key, so a stale entry is never read.
     """
-    import hashlib
-
     import catboost
 
     X = np.ascontiguousarray(X, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
-    h = hashlib.sha256()
-    h.update(repr((X.shape, y.shape, int(folds), int(repeats), int(seed), int(iterations),
-                   int(thread_count), catboost.__version__)).encode())
-    h.update(X.tobytes())
-    h.update(y.tobytes())
-    return h.hexdigest()[:24]
+    return content_key(X, y, (X.shape, y.shape, int(folds), int(repeats), int(seed), int(iterations),
+                              int(thread_count), catboost.__version__))
 
 
 def _cv_fits(splits, seed: int) -> list[tuple[int, np.ndarray, np.ndarray, int]]:

@@ -97,6 +97,20 @@ def _check_iterations_threads(iterations, thread_count, n_jobs):
         raise ValueError(f"thread_count and n_jobs must be >= 1, got {thread_count}, {n_jobs}")
 
 
+def content_key(X, y, head: tuple) -> str:
+    """The name of a cache entry of fits on ``X (n, d)`` and ``y (n,)``: 24 hex digits of the
+    SHA-256 of ``repr(head)`` (the shapes, the settings and the package versions the caller
+    names), then the exact float64 bytes of ``X`` and ``y``. Any change to the table, the
+    elements kept, the property data or the settings gives another key: a stale entry is
+    never read."""
+    import hashlib
+
+    h = hashlib.sha256(repr(head).encode())
+    h.update(np.ascontiguousarray(X, dtype=np.float64).tobytes())
+    h.update(np.ascontiguousarray(y, dtype=np.float64).tobytes())
+    return h.hexdigest()[:24]
+
+
 @dataclass
 class FitGroup:
     """One set of fits sharing ``X``, ``y`` and one cache entry.

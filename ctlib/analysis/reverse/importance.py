@@ -113,8 +113,6 @@ def mean_abs_shap(X, y, *, iterations: int, seed: int, thread_count: int, cache_
     CatBoost and shap versions (24 hex digits), so a stale entry is never read; JSON keeps
     float64 exactly, so a cached vector ranks the dimensions as a fresh fit does.
     """
-    import hashlib
-
     import catboost
     import shap
 
@@ -124,11 +122,8 @@ def mean_abs_shap(X, y, *, iterations: int, seed: int, thread_count: int, cache_
     y = np.ascontiguousarray(y, dtype=np.float64)
     path = None
     if cache_dir is not None:
-        h = hashlib.sha256(repr((X.shape, y.shape, int(iterations), int(seed), int(thread_count),
-                                 catboost.__version__, shap.__version__)).encode())
-        h.update(X.tobytes())
-        h.update(y.tobytes())
-        key = h.hexdigest()[:24]
+        key = fitting.content_key(X, y, (X.shape, y.shape, int(iterations), int(seed), int(thread_count),
+                                         catboost.__version__, shap.__version__))
         path = Path(cache_dir) / f"{key}.json"
 
         def parse(data):

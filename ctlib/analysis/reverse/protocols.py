@@ -23,7 +23,8 @@ import pandas as pd
 
 from ctlib.analysis.reverse.cv import _cv_group, _props
 from ctlib.analysis.reverse.data import cv_splits, property_elements, property_matrix
-from ctlib.analysis.reverse.fitting import FitGroup, _check_iterations_threads, _r2, fit_groups, pooled_predictions
+from ctlib.analysis.reverse.fitting import (FitGroup, _check_iterations_threads, _r2, content_key, fit_groups,
+                                            pooled_predictions)
 
 __all__ = ["PROTOCOLS", "SPLIT_SEEDS", "SPLIT_TEST", "protocol_table", "protocol_cache_key", "protocol_scope"]
 
@@ -100,8 +101,6 @@ def protocol_cache_key(X, y, *, protocol: str, seed: int, iterations: int, threa
         (as :func:`~ctlib.analysis.reverse.cv.cv_cache_key`; ``"5-fold pooled"``
         uses ``cv_cache_key`` itself, so it shares the chapter's cache).
     """
-    import hashlib
-
     import catboost
 
     if protocol not in PROTOCOLS or protocol == "5-fold pooled":
@@ -110,12 +109,8 @@ def protocol_cache_key(X, y, *, protocol: str, seed: int, iterations: int, threa
     split = (int(split_seeds), float(SPLIT_TEST)) if protocol == "80/20 split" else None
     X = np.ascontiguousarray(X, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
-    h = hashlib.sha256()
-    h.update(repr(("protocol", protocol, split, X.shape, y.shape, int(seed), int(iterations),
-                   int(thread_count), catboost.__version__)).encode())
-    h.update(X.tobytes())
-    h.update(y.tobytes())
-    return h.hexdigest()[:24]
+    return content_key(X, y, ("protocol", protocol, split, X.shape, y.shape, int(seed), int(iterations),
+                              int(thread_count), catboost.__version__))
 
 
 def _check_protocol_args(protocols, split_seeds, folds, repeats):
