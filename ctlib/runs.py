@@ -270,6 +270,9 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
         keep = {int(e) for e in snapshot_epochs or ()}
 
         def snapshot(epoch, m, history):
+            if epoch == 0:  # a fresh start (its checkpoint was lost): drop the earlier start's tables
+                for old in store.snapshot_dir(profile, experiment, rid).glob("epoch_*.json"):
+                    old.unlink()
             if epoch in keep:
                 path = store.snapshot_path(profile, experiment, rid, epoch)
                 ElementEmbedding.from_model(m, provenance={**prov, "epoch": epoch}).save(path)

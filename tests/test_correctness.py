@@ -155,6 +155,22 @@ def test_snapshots_keep_the_table_at_chosen_epochs(ds, tmp_path):
     assert not np.allclose(e0.matrix, final.matrix)  # training moved the table
 
 
+def test_a_run_that_lost_its_checkpoint_restarts_without_the_old_snapshots(ds, tmp_path):
+    store = ResultStore(tmp_path / "res")
+    kw = dict(model_config=tiny_config("ct"), train_config=cfg(epochs=2).to_dict(), store=store,
+              progress=False, snapshot_epochs=(0, 1, 2))
+    first = runs.run("ct", ["vpa"], ds, SPLIT, run_root=tmp_path / "runs", **kw)
+    folder = (tmp_path / "res" / first["embedding_snapshots"][0]).parent
+    # the run is not stored and its checkpoint is gone; an earlier start left a later epoch
+    store.path_for(first).unlink()
+    stale = folder / "epoch_009.json"
+    stale.write_text("{}")
+    again = runs.run("ct", ["vpa"], ds, SPLIT, run_root=tmp_path / "lost_cache", **kw)
+    assert again["resumed_from_epoch"] is None and not stale.exists()
+    assert sorted(p.name for p in folder.glob("epoch_*.json")) == [
+        "epoch_000.json", "epoch_001.json", "epoch_002.json"]
+
+
 # ------------------------------------------------------------ precision
 def test_bf16_precision_trains_and_is_hashed(ds, tmp_path):
     with warnings.catch_warnings(record=True) as caught:
