@@ -354,7 +354,8 @@ def _undertrained(pre: dict, zoo: dict, models: dict) -> str:
         best = f"; the best learned table there is {learned[0]['table']}, {float(learned[0]['r2_mean']):.2f}" \
             if learned else ""
         out.append(f"Among the {len(ranked)} tables of the zoo whose model did not see our test labels, it ranks "
-                   f"#{ct + 1} on reverse prediction (mean R² {float(ranked[ct]['r2_mean']):.2f}){best}.")
+                   f"#{ct + 1} on reverse prediction (mean R² {float(ranked[ct]['r2_mean']):.2f}, on the elements "
+                   f"every zoo table covers){best}.")
     curve = [r for r in zoo.get("data_curve") or [] if r.get("r2_mean") is not None]
     if len(curve) >= 2:
         out.append("With more pretraining data its mean R² goes "

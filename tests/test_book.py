@@ -515,3 +515,33 @@ def test_check_results_finds_every_table_function():
     assert not any(n.startswith("pretrain_ct_alt") for n, _ in cr.lookups("quick"))
     cfg = cr.load_config()
     assert cfg["strict"] == ["cpu"] and "quick" in cfg["warn"]
+
+
+def test_a_build_that_runs_the_claims_page_writes_the_verdict_ledger(tmp_path, monkeypatch):
+    import importlib
+    from types import SimpleNamespace
+
+    build_mod = importlib.import_module("ctlib.book.build")   # the module; ctlib.book.build is the function
+
+    claims = {"profile": "smoke", "verdicts": [{"id": "II-CT-C-E_f", "verdict": "inconclusive",
+                                                "rel_mean": 0.02, "rel_lo": -0.03, "rel_hi": 0.07,
+                                                "n_seeds": 3}]}
+
+    def fake_execute(path, out_dir, profile, **kw):
+        if path.stem == "10_claims":
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            (Path(out_dir) / "10_claims.json").write_text(json.dumps(claims))
+        return SimpleNamespace(seconds=0.1)
+
+    monkeypatch.setattr(build_mod, "execute_notebook", fake_execute)
+    monkeypatch.setenv("CTLIB_RESULTS", str(tmp_path / "results"))
+    root = _stage(tmp_path)
+    from ctlib.report.ledger import LEDGER
+
+    ledger = tmp_path / "results" / "smoke" / LEDGER
+    assert book.build("smoke", notebooks=["01_data"], book_root=root, html=False, progress=False) == 0
+    assert not ledger.exists()          # the claims page did not run: no ledger
+    assert book.build("smoke", notebooks=["10_claims"], book_root=root, html=False, progress=False) == 0
+    assert json.loads(ledger.read_text())["claims"] == {
+        "verdicts: II-CT-C-E_f": {"verdict": "inconclusive", "interval": "+2.0% [-3.0, +7.0] over 3 seeds",
+                                  "n_seeds": 3}}

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 TOOL = ROOT / "tools" / "verdicts.py"
 _spec = importlib.util.spec_from_file_location("verdicts_tool", TOOL)
@@ -55,3 +57,53 @@ def test_the_command_prints_counts_and_changes_and_names_a_missing_file(tmp_path
     r = subprocess.run([sys.executable, str(TOOL), str(tmp_path / "bad.json")], capture_output=True, text=True)
     assert r.returncode == 1 and "is not a readable claims JSON" in r.stderr
     assert subprocess.run([sys.executable, str(TOOL), "--help"], capture_output=True).returncode == 0
+
+
+def test_the_ledger_is_the_verdicts_without_a_date_and_rewritten_only_on_change(tmp_path):
+    from ctlib.report import ledger
+
+    src = tmp_path / "10_claims.json"
+    src.write_text(json.dumps({**_claims("not reproduced", 3), "date": "2026-12-07"}))
+    path = ledger.write_ledger(src, tmp_path / "results", "cpu")
+    assert path == tmp_path / "results" / "cpu" / "analysis" / "verdicts.json"
+    text = path.read_text()
+    assert "2026-12-07" not in text and list(json.loads(text)) == ["profile", "claims"]
+    # read back, the ledger gives the same verdicts as the claims JSON it came from
+    assert ledger.claim_verdicts(json.loads(text)) == verdicts_tool.verdicts(_claims("not reproduced", 3))
+    path.touch()
+    stamp = path.stat().st_mtime_ns
+    ledger.write_ledger(src, tmp_path / "results", "cpu")
+    assert path.stat().st_mtime_ns == stamp       # the same verdicts leave the file alone
+    src.write_text(json.dumps(_claims("reproduced", 3)))
+    ledger.write_ledger(src, tmp_path / "results", "cpu")
+    assert path.read_text() != text
+
+
+def test_against_a_git_revision_reads_the_ledger_committed_there(tmp_path, monkeypatch, capsys):
+    from ctlib.report import ledger
+
+    repo = tmp_path / "repo"
+    (repo / "results" / "cpu" / "analysis").mkdir(parents=True)
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    git("config", "user.email", "t@t")
+    git("config", "user.name", "t")
+    (repo / "README").write_text("x\n")
+    git("add", "README")
+    git("commit", "-qm", "before the ledger")
+    src = tmp_path / "old.json"
+    src.write_text(json.dumps(_claims("not reproduced", 3)))
+    ledger.write_ledger(src, repo / "results", "cpu")
+    git("add", "results")
+    git("commit", "-qm", "ledger")
+    new = tmp_path / "new.json"
+    new.write_text(json.dumps(_claims("reproduced", 3)))
+    monkeypatch.setattr(verdicts_tool, "ROOT", repo)
+    assert verdicts_tool.main([str(new), "--against", "HEAD"]) == 0
+    out = capsys.readouterr().out
+    assert "changed since HEAD: 1" in out and "not reproduced -> reproduced" in out
+    with pytest.raises(SystemExit, match="no results/cpu/analysis/verdicts.json at git revision 'HEAD~1'"):
+        verdicts_tool.main([str(new), "--against", "HEAD~1"])

@@ -8,25 +8,30 @@ This prints them as ``id | verdict | interval``, counts each verdict word, and, 
 ``--against`` an earlier copy of that file, lists the verdicts that changed (the word, or
 the seeds it rests on), so a campaign's closing note can say what its new runs decided.
 
-Keep a copy before a build to compare against::
+Every full book build also writes the verdict ledger ``results/<profile>/analysis/verdicts.json``
+(``ctlib.report.ledger``: the same lines, no date), which is committed with the runs, so
+``--against`` takes a git revision too::
 
-    cp book/generated/10_claims.json /tmp/claims-before.json
     make book
+    python tools/verdicts.py --against HEAD               # what the new runs changed
     python tools/verdicts.py --against /tmp/claims-before.json
+    git log -p results/cpu/analysis/verdicts.json         # the history of every verdict
 
-Reads JSON only: it needs neither the datasets nor torch. Exit status 1 on a missing or
+Reads JSON (and git) only: it needs neither the datasets nor torch. Exit status 1 on a missing or
 unreadable file.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
-#: The sections of the claims JSON that hold verdicts, and the key that names each claim.
-SECTIONS = {"verdicts": "id", "interpretability": "claim", "pretraining": "claim"}
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from ctlib.report.ledger import LEDGER, claim_verdicts as verdicts, verdict_changes as changes  # noqa: E402
 
 
 def load(path: str | Path) -> dict:
@@ -42,41 +47,15 @@ def load(path: str | Path) -> dict:
                          f"with ctlib book --only 10_claims") from None
 
 
-def _interval(row: dict) -> str:
-    lo = row.get("rel_lo")
-    hi = row.get("rel_hi")
-    mean = row.get("rel_mean", row.get("mean_rel"))
-    if not isinstance(lo, (int, float)) or not isinstance(hi, (int, float)):
-        return str(row.get("ours") or "")
-    return f"{100 * mean:+.1f}% [{100 * lo:+.1f}, {100 * hi:+.1f}] over {row.get('n_seeds')} seeds"
-
-
-def verdicts(claims: dict) -> dict[str, dict]:
-    """``"section: claim"`` -> ``{"verdict", "interval", "n_seeds"}`` for every verdict of a
-    claims JSON (a pretraining test is named by its test set and claim)."""
-    out = {}
-    for section, key in SECTIONS.items():
-        for row in claims.get(section) or []:
-            name = str(row.get(key))
-            if section == "pretraining" and row.get("test"):
-                name = f"{row['test']}: {name}"
-            out[f"{section}: {name}"] = {"verdict": row.get("verdict"), "interval": _interval(row),
-                                         "n_seeds": row.get("n_seeds")}
-    return out
-
-
-def changes(before: dict, after: dict) -> list[str]:
-    """One line per claim whose verdict word or number of seeds differs between two
-    :func:`verdicts` maps, claims new or gone included."""
-    lines = []
-    for name in sorted(set(before) | set(after)):
-        b, a = before.get(name), after.get(name)
-        if b is None or a is None:
-            lines.append(f"{name}: {'new' if b is None else 'gone'} "
-                         f"({(a or b)['verdict']}, {(a or b)['interval']})")
-        elif (b["verdict"], b["n_seeds"]) != (a["verdict"], a["n_seeds"]):
-            lines.append(f"{name}: {b['verdict']} -> {a['verdict']} ({b['interval'] or '-'} -> {a['interval']})")
-    return lines
+def at_revision(rev: str, profile: str = "cpu") -> dict:
+    """The verdict ledger committed at git revision ``rev`` (``results/<profile>/analysis/verdicts.json``,
+    written by every full book build); SystemExit when that commit has none."""
+    rel = f"results/{profile}/{LEDGER}"
+    proc = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{rel}"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"verdicts: no {rel} at git revision {rev!r} ({proc.stderr.strip()}); give a "
+                         f"claims JSON file instead, or a later commit (the ledger exists since it was added)")
+    return json.loads(proc.stdout)
 
 
 def main(argv=None) -> int:
@@ -85,14 +64,18 @@ def main(argv=None) -> int:
                                  epilog=__doc__.split("\n\n", 1)[1])
     ap.add_argument("claims", nargs="?", default="book/generated/10_claims.json",
                     help="the claims JSON of a build (default book/generated/10_claims.json)")
-    ap.add_argument("--against", metavar="OLD", help="an earlier claims JSON: list what changed since")
+    ap.add_argument("--against", metavar="OLD",
+                    help="an earlier claims JSON or verdict ledger file, or a git revision whose committed "
+                         "ledger to read (e.g. HEAD~5): list what changed since")
+    ap.add_argument("--profile", default="cpu", help="the profile whose ledger --against REV reads (default cpu)")
     a = ap.parse_args(argv)
     now = verdicts(load(a.claims))
     for name, v in now.items():
         print(f"{name} | {v['verdict']} | {v['interval']}")
     print("counts: " + ", ".join(f"{w} {n}" for w, n in Counter(v["verdict"] for v in now.values()).most_common()))
     if a.against:
-        diff = changes(verdicts(load(a.against)), now)
+        old = load(a.against) if Path(a.against).exists() else at_revision(a.against, a.profile)
+        diff = changes(verdicts(old), now)
         print(f"changed since {a.against}: {len(diff)}")
         for line in diff:
             print(f"  {line}")

@@ -54,7 +54,8 @@ silhouettes of random tables).
 
 The package: :mod:`.numbers` (the paper's and the published numbers, seed statistics, the
 one number format), :mod:`.rule` (the six words, Welch, Holm), :mod:`.special` (Table VI's
-R² and the k = 3 clusters). It imports nothing else of ctlib, so every layer may use it.
+R² and the k = 3 clusters), :mod:`.ledger` (the committed verdict ledger, imported by its
+own name). It imports nothing else of ctlib, so every layer may use it.
 Every name is re-exported here.
 """
 from __future__ import annotations
