@@ -61,11 +61,13 @@ def test_the_command_prints_counts_and_changes_and_names_a_missing_file(tmp_path
 
 def test_the_ledger_is_the_verdicts_without_a_date_and_rewritten_only_on_change(tmp_path):
     from ctlib.report import ledger
+    from ctlib.results import ResultStore
 
     src = tmp_path / "10_claims.json"
     src.write_text(json.dumps({**_claims("not reproduced", 3), "date": "2026-12-07"}))
     path = ledger.write_ledger(src, tmp_path / "results", "cpu")
-    assert path == tmp_path / "results" / "cpu" / "analysis" / "verdicts.json"
+    assert path == tmp_path / "results" / "cpu" / "analysis" / "ledger" / "verdicts.json"
+    assert ResultStore(tmp_path / "results").record_paths("cpu") == []   # not taken for a run's record
     text = path.read_text()
     assert "2026-12-07" not in text and list(json.loads(text)) == ["profile", "claims"]
     # read back, the ledger gives the same verdicts as the claims JSON it came from
@@ -105,5 +107,5 @@ def test_against_a_git_revision_reads_the_ledger_committed_there(tmp_path, monke
     assert verdicts_tool.main([str(new), "--against", "HEAD"]) == 0
     out = capsys.readouterr().out
     assert "changed since HEAD: 1" in out and "not reproduced -> reproduced" in out
-    with pytest.raises(SystemExit, match="no results/cpu/analysis/verdicts.json at git revision 'HEAD~1'"):
+    with pytest.raises(SystemExit, match="no results/cpu/analysis/ledger/verdicts.json at git revision 'HEAD~1'"):
         verdicts_tool.main([str(new), "--against", "HEAD~1"])

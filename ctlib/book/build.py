@@ -81,7 +81,7 @@ def build(profile: str, *, notebooks: list[str] | None = None, params: dict | No
         2 when the HTML build failed (warnings count as failures).
 
     When the claims page runs, its verdicts also go to the committed verdict ledger
-    ``results/<profile>/analysis/verdicts.json`` (:mod:`ctlib.report.ledger`).
+    ``results/<profile>/analysis/ledger/verdicts.json`` (:mod:`ctlib.report.ledger`).
     """
     from tqdm.auto import tqdm
 

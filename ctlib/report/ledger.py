@@ -2,7 +2,7 @@
 
 The claims page (notebook ``10_claims``) writes all it judges to ``book/generated/10_claims.json``,
 which is not committed. A full book build also writes the short form of it,
-``results/<profile>/analysis/verdicts.json``::
+``results/<profile>/analysis/ledger/verdicts.json``::
 
     {"profile": "cpu",
      "claims": {"verdicts: II-CT-C-E_f": {"verdict": "inconclusive",
@@ -22,8 +22,9 @@ from pathlib import Path
 #: The sections of the claims JSON that hold verdicts, and the key that names each claim.
 SECTIONS = {"verdicts": "id", "interpretability": "claim", "pretraining": "claim"}
 
-#: The ledger's place under a results store: ``<results>/<profile>/`` + this.
-LEDGER = "analysis/verdicts.json"
+#: The ledger's place under a results store: ``<results>/<profile>/`` + this (in a folder of its
+#: own: a ``<profile>/<experiment>/<name>.json`` file is a run's record to the store).
+LEDGER = "analysis/ledger/verdicts.json"
 
 
 def _interval(row: dict) -> str:
@@ -73,7 +74,7 @@ def ledger(claims: dict) -> dict:
 
 def write_ledger(claims_path: str | Path, results_root: str | Path, profile: str) -> Path:
     """Write :func:`ledger` of the claims JSON at ``claims_path`` to
-    ``<results_root>/<profile>/analysis/verdicts.json`` (rewritten only when it changes, so
+    ``<results_root>/<profile>/analysis/ledger/verdicts.json`` (rewritten only when it changes, so
     an unchanged book leaves the git tree clean); returns that path."""
     path = Path(results_root) / profile / LEDGER
     text = json.dumps(ledger(json.loads(Path(claims_path).read_text())), indent=1, ensure_ascii=False) + "\n"
