@@ -223,6 +223,20 @@ def test_status_reads_a_run_under_way_from_its_progress_file_without_a_checkpoin
     assert campaign.status("smoke").loc[0, "state"] == "pending"
 
 
+def test_a_run_under_way_with_no_epoch_done_keeps_the_plans_hours(stores):
+    """A run that has just started (or restarted at epoch 0) measured nothing: it is not free."""
+    import json
+
+    pending = campaign.status("smoke").loc[0]
+    rid = "ct-formation_energy_per_atom+band_gap-0123abcd-s0"
+    folder = stores / "results" / "smoke" / "fronts" / "embeddings" / rid
+    folder.mkdir(parents=True)
+    (folder / "progress.json").write_text(json.dumps({"run_id": rid, "epochs_planned": 2, "history": []}))
+    st = campaign.status("smoke").loc[0]
+    assert st["state"] == "running (epoch 0/2)"
+    assert st["h_left"] == pytest.approx(pending["h_left"]) and st["h_left"] > 0
+
+
 def test_book_fragment_shows_the_plan_and_its_progress(stores):
     from ctlib import book
 

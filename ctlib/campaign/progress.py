@@ -94,8 +94,10 @@ def status(profile, device: str = "cpu") -> pd.DataFrame:
         for ck in under_way:
             shown.add(ck["run_id"])
             spent += ck["train_s"] * share / 3600.0
-            per_epoch = ck["train_s"] * share / max(ck["epoch"], 1) / 3600.0
-            left += per_epoch * (ck["epochs"] - ck["epoch"]) - per_run
+            if ck["epoch"] > 0:   # measured: its remaining epochs at its own epoch time
+                per_epoch = ck["train_s"] * share / ck["epoch"] / 3600.0
+                left += per_epoch * (ck["epochs"] - ck["epoch"]) - per_run
+            # at epoch 0 (started, or restarted after its checkpoint was lost) it keeps the plan's hours
         if under_way:
             state = _running_state(under_way)
         rows.append({"tier": step.tier, "step": step.name, "done": len(done), "runs": len(recs),

@@ -241,8 +241,10 @@ def plan(profile) -> list[Step]:
             # parallel steps below queued behind them (the runner chains consecutive parallel
             # steps): while seed 2 trains alone, the other core trains the matched back ends,
             # CT-M and the headline, so no core idles. 3 x 9.9 core-h on 2 cores: 14.9 h
-            # (one 2-thread process: 17.1 h, with CT-M's 5.4 h after it)
-            Step(8, "CT pretraining, multi-task in fp32, front seeds 0, 1 and 2", 14.9,
+            # (one 2-thread process: 17.1 h, with CT-M's 5.4 h after it). Measured in the
+            # campaign (sessions 28-29, two seeds side by side): 45-51 structures/s a seed, about
+            # 15.5 min an epoch, so 3 x 7.75 core-h on 2 cores: 11.6 h
+            Step(8, "CT pretraining, multi-task in fp32, front seeds 0, 1 and 2", 11.6,
                  (f"{FP32_EXPERIMENT}/ct-{ef}+{eg}-",), _ct_seeds((0, 1, 2)), parallel=True,
                  measured_on="AMD EPYC"),
             # back-end seed s from front seed s: 6 Table III back ends at ~6 min, 6 scarce runs; a
