@@ -149,12 +149,13 @@ def _holm(claims: dict) -> str:
     :func:`ctlib.claims.holm_line`); "" when no verdict carries its p-values."""
     from ctlib import report
 
-    interp = claims.get("interpretability") or []
-    words = [w for w in report.holm_words(report.holm_family(claims.get("verdicts"), interp)) if w is not None]
+    main = claims.get("verdicts") or []
+    family = report.holm_words(report.holm_family(main, claims.get("interpretability")))
+    words = [w for w in family if w is not None]
     if not words:
         return ""
     counts = ", ".join(f"{sum(w == x for w in words)} {x}" for x in report.SIX_WORDS if x in words)
-    n_rp = sum(isinstance(r.get("holm"), dict) for r in interp)
+    n_rp = sum(w is not None for w in family[len(main):])   # the reverse-prediction rows in the family
     with_rp = f" with the {n_rp} reverse-prediction claim{'s' if n_rp != 1 else ''}" if n_rp else ""
     return f"; tested all at once{with_rp} ({len(words)} verdicts, Holm's correction), they read {counts}"
 

@@ -509,7 +509,8 @@ def test_the_bottom_line_is_computed_from_the_chapter_summaries(tmp_path):
     claims["verdicts"][0].update(p_value=0.6, p_value_paper=0.001)       # stays not reproduced
     claims["verdicts"][1].update(p_value=0.08, p_value_paper=0.2)
     claims["interpretability"] = [{"claim": "R² radius", "holm": {
-        "verdict": report.WEAKER, "mean_rel": -0.3, "paper_rel": -0.8, "p_value": 0.03, "p_value_paper": 0.02}}]
+        "verdict": report.WEAKER, "mean_rel": -0.3, "paper_rel": -0.8, "p_value": 0.03, "p_value_paper": 0.02}},
+        {"claim": "k = 3 clusters", "holm": {}}]     # not in the family: not counted either
     (tmp_path / "10_claims.json").write_text(json.dumps(claims))
     text = notes.bottom_line(tmp_path)
     assert ("1 not reproduced, 1 inconclusive; tested all at once with the 1 reverse-prediction claim (3 verdicts, "
