@@ -69,6 +69,26 @@ def check_clean_tree(profile: str) -> None:
             f"first, or set {ALLOW_DIRTY_ENV}=1 to experiment (do not commit those records).")
 
 
+def _forget_earlier_start(store: ResultStore, profile: str, experiment: str, run_id: str) -> None:
+    """A run starting at epoch 0 drops the snapshots an earlier start of it committed, and
+    says on stderr (the campaign's log) how many epochs of that start were lost with their
+    checkpoint, so that no stale later epoch stands beside the new progress."""
+    import json
+    import sys
+
+    history = []
+    try:
+        history = json.loads(store.progress_path(profile, experiment, run_id).read_text()).get("history") or []
+    except (OSError, ValueError):   # no earlier start, or its progress cannot be read: nothing to report
+        pass
+    if history:
+        lost = sum(float(h.get("time_s") or 0.0) for h in history)
+        print(f"{run_id}: starts again at epoch 0 (no checkpoint to resume); the {len(history)} epoch(s) "
+              f"of its earlier start ({lost / 3600:.2f} h of its cores) are trained again", file=sys.stderr)
+    for snap in store.snapshot_dir(profile, experiment, run_id).glob("epoch_*.json"):
+        snap.unlink()
+
+
 # ------------------------------------------------------------------ claims
 def _lock_path(run_dir: Path) -> Path:
     return run_dir.parent / f"{run_dir.name}.lock"
@@ -271,8 +291,7 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
 
         def snapshot(epoch, m, history):
             if epoch == 0:  # a fresh start (its checkpoint was lost): drop the earlier start's tables
-                for old in store.snapshot_dir(profile, experiment, rid).glob("epoch_*.json"):
-                    old.unlink()
+                _forget_earlier_start(store, profile, experiment, rid)
             if epoch in keep:
                 path = store.snapshot_path(profile, experiment, rid, epoch)
                 ElementEmbedding.from_model(m, provenance={**prov, "epoch": epoch}).save(path)

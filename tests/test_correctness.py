@@ -155,7 +155,7 @@ def test_snapshots_keep_the_table_at_chosen_epochs(ds, tmp_path):
     assert not np.allclose(e0.matrix, final.matrix)  # training moved the table
 
 
-def test_a_run_that_lost_its_checkpoint_restarts_without_the_old_snapshots(ds, tmp_path):
+def test_a_run_that_lost_its_checkpoint_restarts_without_the_old_snapshots(ds, tmp_path, capsys):
     store = ResultStore(tmp_path / "res")
     kw = dict(model_config=tiny_config("ct"), train_config=cfg(epochs=2).to_dict(), store=store,
               progress=False, snapshot_epochs=(0, 1, 2))
@@ -165,8 +165,11 @@ def test_a_run_that_lost_its_checkpoint_restarts_without_the_old_snapshots(ds, t
     store.path_for(first).unlink()
     stale = folder / "epoch_009.json"
     stale.write_text("{}")
+    capsys.readouterr()
     again = runs.run("ct", ["vpa"], ds, SPLIT, run_root=tmp_path / "lost_cache", **kw)
     assert again["resumed_from_epoch"] is None and not stale.exists()
+    assert "starts again at epoch 0 (no checkpoint to resume); the 2 epoch(s) of its earlier start" \
+        in capsys.readouterr().err
     assert sorted(p.name for p in folder.glob("epoch_*.json")) == [
         "epoch_000.json", "epoch_001.json", "epoch_002.json"]
 
