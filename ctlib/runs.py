@@ -290,7 +290,7 @@ def run(model_name: str, targets, dataset, split: dict, *, model_config: dict | 
         keep = {int(e) for e in snapshot_epochs or ()}
 
         def snapshot(epoch, m, history):
-            if epoch == 0:  # a fresh start (its checkpoint was lost): drop the earlier start's tables
+            if epoch == 0:  # a start from scratch (new, or its checkpoint was lost)
                 _forget_earlier_start(store, profile, experiment, rid)
             if epoch in keep:
                 path = store.snapshot_path(profile, experiment, rid, epoch)

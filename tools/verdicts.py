@@ -8,14 +8,14 @@ This prints them as ``id | verdict | interval``, counts each verdict word, and, 
 ``--against`` an earlier copy of that file, lists the verdicts that changed (the word, or
 the seeds it rests on), so a campaign's closing note can say what its new runs decided.
 
-Every full book build also writes the verdict ledger ``results/<profile>/analysis/ledger/verdicts.json``
-(``ctlib.report.ledger``: the same lines, no date), which is committed with the runs, so
-``--against`` takes a git revision too::
+Every book build that runs the claims page also writes the verdict ledger
+``results/<profile>/analysis/ledger/verdicts.json`` (``ctlib.report.ledger``: the same lines,
+no date), which is committed with the runs, so ``--against`` takes a git revision too::
 
     make book
-    python tools/verdicts.py --against HEAD               # what the new runs changed
+    python tools/verdicts.py --against HEAD                  # what the new runs changed
     python tools/verdicts.py --against /tmp/claims-before.json
-    git log -p results/cpu/analysis/ledger/verdicts.json         # the history of every verdict
+    git log -p results/cpu/analysis/ledger/verdicts.json     # the history of every verdict
 
 Reads JSON (and git) only: it needs neither the datasets nor torch. Exit status 1 on a missing or
 unreadable file.

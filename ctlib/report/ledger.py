@@ -1,7 +1,7 @@
 """The verdict ledger: every verdict of a build's claims page, one entry per claim, kept in git.
 
 The claims page (notebook ``10_claims``) writes all it judges to ``book/generated/10_claims.json``,
-which is not committed. A full book build also writes the short form of it,
+which is not committed. A book build that runs that page also writes the short form of it,
 ``results/<profile>/analysis/ledger/verdicts.json``::
 
     {"profile": "cpu",
