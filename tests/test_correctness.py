@@ -67,7 +67,8 @@ def test_onecycle_is_sized_over_the_batches_of_every_epoch():
 def test_onecycle_fit_ends_at_the_end_of_its_cycle(ds):
     model = tiny_ct()
     tr = train.Trainer(model, cfg(scheduler="onecycle", epochs=3, max_tokens=12, batch_size=8))
-    tr.fit(ds, SPLIT, ["vpa"])  # the old code stepped past total_steps or stopped early, silently
+    rec = tr.fit(ds, SPLIT, ["vpa"])  # the old code stepped past total_steps or stopped early, silently
+    assert rec["epochs_run"] == 3 and len(rec["history"]) == 3
 
 
 # ------------------------------------------------------------ behaviour versions
