@@ -307,12 +307,7 @@ def run_progress(profile: str, experiment: str, run_id: str,
     Returns:
         the dict, or ``None`` when there is none or it cannot be read.
     """
-    path = ResultStore(store_root(results_root)).progress_path(profile, experiment, run_id)
-    try:
-        out = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return out if isinstance(out, dict) and isinstance(out.get("history"), list) else None
+    return ResultStore(store_root(results_root)).read_progress(profile, experiment, run_id)
 
 
 def ct_kind(rec: dict) -> str | None:

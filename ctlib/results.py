@@ -282,6 +282,15 @@ class ResultStore:
         """The committed progress (history so far) of a run that keeps snapshots."""
         return self.snapshot_dir(profile, experiment, run_id) / "progress.json"
 
+    def read_progress(self, profile: str, experiment: str, run_id: str) -> dict | None:
+        """The run's progress (``run_id``, ``epochs_planned``, ``history``: one dict per
+        finished epoch), or ``None`` when there is none or it cannot be read."""
+        try:
+            out = json.loads(self.progress_path(profile, experiment, run_id).read_text())
+        except (OSError, ValueError):
+            return None
+        return out if isinstance(out, dict) and isinstance(out.get("history"), list) else None
+
     def snapshot_paths(self, profile: str, experiment: str = "*", run_id: str = "*") -> list[Path]:
         """Snapshot files of matching runs (each argument a glob pattern), sorted."""
         if not self.root.is_dir():

@@ -73,19 +73,14 @@ def _forget_earlier_start(store: ResultStore, profile: str, experiment: str, run
     """A run starting at epoch 0 drops the snapshots an earlier start of it committed, and
     says on stderr (the campaign's log) how many epochs of that start were lost with their
     checkpoint, so that no stale later epoch stands beside the new progress."""
-    import json
     import sys
 
-    history = []
-    try:
-        history = json.loads(store.progress_path(profile, experiment, run_id).read_text()).get("history") or []
-    except (OSError, ValueError):   # no earlier start, or its progress cannot be read: nothing to report
-        pass
+    history = (store.read_progress(profile, experiment, run_id) or {}).get("history") or []
     if history:
         lost = sum(float(h.get("time_s") or 0.0) for h in history)
         print(f"{run_id}: starts again at epoch 0 (no checkpoint to resume); the {len(history)} epoch(s) "
               f"of its earlier start ({lost / 3600:.2f} h of its cores) are trained again", file=sys.stderr)
-    for snap in store.snapshot_dir(profile, experiment, run_id).glob("epoch_*.json"):
+    for snap in store.snapshot_paths(profile, experiment, run_id):
         snap.unlink()
 
 
