@@ -60,12 +60,13 @@ def test_the_command_prints_counts_and_changes_and_names_a_missing_file(tmp_path
 
 
 def test_the_ledger_is_the_verdicts_without_a_date_and_rewritten_only_on_change(tmp_path):
+    from ctlib.book.generated import write_verdict_ledger
     from ctlib.report import ledger
     from ctlib.results import ResultStore
 
     src = tmp_path / "10_claims.json"
     src.write_text(json.dumps({**_claims("not reproduced", 3), "date": "2026-12-07"}))
-    path = ledger.write_ledger(src, tmp_path / "results", "cpu")
+    path = write_verdict_ledger(src, tmp_path / "results", "cpu")
     assert path == tmp_path / "results" / "cpu" / "analysis" / "ledger" / "verdicts.json"
     assert ResultStore(tmp_path / "results").record_paths("cpu") == []   # not taken for a run's record
     text = path.read_text()
@@ -74,15 +75,15 @@ def test_the_ledger_is_the_verdicts_without_a_date_and_rewritten_only_on_change(
     assert ledger.claim_verdicts(json.loads(text)) == verdicts_tool.verdicts(_claims("not reproduced", 3))
     path.touch()
     stamp = path.stat().st_mtime_ns
-    ledger.write_ledger(src, tmp_path / "results", "cpu")
+    write_verdict_ledger(src, tmp_path / "results", "cpu")
     assert path.stat().st_mtime_ns == stamp       # the same verdicts leave the file alone
     src.write_text(json.dumps(_claims("reproduced", 3)))
-    ledger.write_ledger(src, tmp_path / "results", "cpu")
+    write_verdict_ledger(src, tmp_path / "results", "cpu")
     assert path.read_text() != text
 
 
 def test_against_a_git_revision_reads_the_ledger_committed_there(tmp_path, monkeypatch, capsys):
-    from ctlib.report import ledger
+    from ctlib.book.generated import write_verdict_ledger
 
     repo = tmp_path / "repo"
     (repo / "results" / "cpu" / "analysis").mkdir(parents=True)
@@ -98,7 +99,7 @@ def test_against_a_git_revision_reads_the_ledger_committed_there(tmp_path, monke
     git("commit", "-qm", "before the ledger")
     src = tmp_path / "old.json"
     src.write_text(json.dumps(_claims("not reproduced", 3)))
-    ledger.write_ledger(src, repo / "results", "cpu")
+    write_verdict_ledger(src, repo / "results", "cpu")
     git("add", "results")
     git("commit", "-qm", "ledger")
     new = tmp_path / "new.json"

@@ -49,7 +49,7 @@ def load(path: str | Path) -> dict:
 
 def at_revision(rev: str, profile: str = "cpu") -> dict:
     """The verdict ledger committed at git revision ``rev`` (``results/<profile>/analysis/ledger/verdicts.json``,
-    written by every full book build); SystemExit when that commit has none."""
+    written by every book build that runs the claims page); SystemExit when that commit has none."""
     rel = f"results/{profile}/{LEDGER}"
     proc = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{rel}"], capture_output=True, text=True)
     if proc.returncode != 0:

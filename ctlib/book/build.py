@@ -17,7 +17,7 @@ from ctlib.utils import code_version
 
 from ctlib.book.common import (_BOOK_FILES, DEFAULT_PROFILE, GENERATED, REPO_ROOT, BookError, _generated_pages,
                                _stub, list_notebooks)
-from ctlib.book.generated import results_root_for, write_generated_pages
+from ctlib.book.generated import results_root_for, write_generated_pages, write_verdict_ledger
 from ctlib.book.runner import _notebook_parameters, execute_notebook
 
 def stage_book(dest: str | Path, src_root: str | Path = REPO_ROOT) -> Path:
@@ -81,7 +81,7 @@ def build(profile: str, *, notebooks: list[str] | None = None, params: dict | No
         2 when the HTML build failed (warnings count as failures).
 
     When the claims page runs, its verdicts also go to the committed verdict ledger
-    ``results/<profile>/analysis/ledger/verdicts.json`` (:mod:`ctlib.report.ledger`).
+    ``results/<profile>/analysis/ledger/verdicts.json`` (:func:`~ctlib.book.generated.write_verdict_ledger`).
     """
     from tqdm.auto import tqdm
 
@@ -142,9 +142,7 @@ def build(profile: str, *, notebooks: list[str] | None = None, params: dict | No
 
     write_generated_pages(profile, book_root=book_root, src_root=src_root)
     if "10_claims" in timings:  # the claims page ran in this build: its verdicts go to the ledger
-        from ctlib.report.ledger import write_ledger
-
-        write_ledger(out_dir / "10_claims.json", results_root_for(src_root), profile)
+        write_verdict_ledger(out_dir / "10_claims.json", results_root_for(src_root), profile)
     from ctlib.claims import write_placeholder_scorecard
 
     write_placeholder_scorecard(out_dir)  # the intro's figure, when 10_claims did not run

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ctlib.config import PROFILES, get_profile
 from ctlib.lookup import ct_kind, ct_table_records, record_embedding_path, stored_records
-from ctlib.utils import code_version
+from ctlib.utils import atomic_write, code_version
 
 from ctlib.book.common import (CAMPAIGN_FRAGMENT, CAMPAIGN_PROFILE, DOWNLOADS, DOWNLOADS_FRAGMENT, GENERATED,
                                REPO_ROOT, REPORT_PAGE, _commit_text, _generated_pages)
@@ -414,3 +414,14 @@ def write_generated_pages(profile: str, *, book_root: str | Path = REPO_ROOT,
     return manifest
 
 
+def write_verdict_ledger(claims_path: str | Path, results_root: str | Path, profile: str) -> Path:
+    """Write :func:`ctlib.report.ledger.ledger` of the claims JSON at ``claims_path`` to
+    ``<results_root>/<profile>/analysis/ledger/verdicts.json``, rewritten only when it changes
+    (an unchanged book leaves the git tree clean); returns that path."""
+    from ctlib.report.ledger import LEDGER, ledger
+
+    path = Path(results_root) / profile / LEDGER
+    text = json.dumps(ledger(json.loads(Path(claims_path).read_text())), indent=1, ensure_ascii=False) + "\n"
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return path

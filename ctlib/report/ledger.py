@@ -12,12 +12,10 @@ which is not committed. A book build that runs that page also writes the short f
 It holds no date and no commit, so the same runs give the same file: it changes in git
 exactly when a verdict's word, interval or seeds change, and ``git log -p`` on it is the
 history of the book's verdicts. ``tools/verdicts.py --against REV`` lists what changed since
-any commit. Pure bookkeeping: imports nothing else of ctlib.
+any commit. Pure bookkeeping: imports nothing else of ctlib; the build writes the file
+(:func:`ctlib.book.generated.write_verdict_ledger`).
 """
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 #: The sections of the claims JSON that hold verdicts, and the key that names each claim.
 SECTIONS = {"verdicts": "id", "interpretability": "claim", "pretraining": "claim"}
@@ -70,17 +68,3 @@ def ledger(claims: dict) -> dict:
     """The ledger of a claims JSON: its profile and :func:`claim_verdicts`, keys sorted."""
     found = claim_verdicts(claims)
     return {"profile": claims.get("profile"), "claims": {k: found[k] for k in sorted(found)}}
-
-
-def write_ledger(claims_path: str | Path, results_root: str | Path, profile: str) -> Path:
-    """Write :func:`ledger` of the claims JSON at ``claims_path`` to
-    ``<results_root>/<profile>/analysis/ledger/verdicts.json`` (rewritten only when it changes, so
-    an unchanged book leaves the git tree clean); returns that path."""
-    path = Path(results_root) / profile / LEDGER
-    text = json.dumps(ledger(json.loads(Path(claims_path).read_text())), indent=1, ensure_ascii=False) + "\n"
-    if not path.is_file() or path.read_text(encoding="utf-8") != text:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    return path
