@@ -320,11 +320,10 @@ def _matbench(zoo: dict) -> str:
 
 
 def _one_draw(head: dict, pre: dict) -> str:
-    """Objection 2: the pretraining seeds' reading of page 11 (its finding's "One draw or many"
-    paragraph), and the Table III claims whose back-end seed i starts from front seed i."""
-    label = "**One draw or many"
-    para = next((p for p in (pre.get("finding") or "").split("\n\n") if p.startswith(label)), "")
-    para = para.split("**", 2)[-1].lstrip(":. ") if para else "pending (page 11 has not run in this build)."
+    """Objection 2: the pretraining seeds' reading of page 11 (its summary's ``one_draw``, the
+    finding's "One draw or many" paragraph), and the Table III claims whose back-end seed i
+    starts from front seed i."""
+    para = pre.get("one_draw") or "pending (page 11 has not run in this build)."
     return (para[0].upper() + para[1:] + " "
             + _claim_pair(head, "III-mt-own-front", "With back-end seed i from front seed i, the multi-task table "
                           "against cgcnn92 (Table III)"))

@@ -560,7 +560,7 @@ def test_the_three_objections_say_where_the_runs_stand_from_the_chapter_summarie
         lc(500, -0.2, -0.3, -0.1), {**lc(500, 0.1, 0.0, 0.2), "claim": "CT mt vs onehot"},
         lc(8000, 0.015, -0.043, 0.072)]}))
     (tmp_path / "11_pretraining.json").write_text(json.dumps({
-        "finding": "**Finding.** Rose.\n\n**One draw or many:** pending; 1 of the 3 seeds stored so far.",
+        "finding": "**Finding.** Rose.", "one_draw": "pending; 1 of the 3 seeds stored so far.",
         "plateau_epochs": {"mt": 20}, "runs": [{"kind": "mt", "epochs_planned": 30}],
         "budget": [{"setting": "pretraining data", "paper": "MP* (134,243 materials)"},
                    {"setting": "epochs", "paper": "500"}]}))

@@ -565,6 +565,7 @@ def test_page_settings_tables_and_summary(tmp_path):
                                   "budget", "finding"]
     # the tables at epochs 2 and 3 are 2 and 3 times the start: the same forest R², so level from epoch 2
     assert summary["plateau_epochs"] == {"mt": 2} and summary["mt_seeds_stored"] == [0] and summary["seconds"] >= 0
+    assert summary["pretraining_seeds"] is None and summary["one_draw"] is None    # no fp32 seeds on smoke
     assert summary["settings"]["probe"] == "RandomForestRegressor(10 trees, max_features=0.3)"
 
 
@@ -674,6 +675,13 @@ def test_the_seed_table_sets_the_fp32_seeds_beside_the_book_table(monkeypatch):
         "**One draw or many:** pending; 1 of the 2 pretraining seeds of the multi-task table (fp32, "
         "the campaign's tier 8) stored so far.")
     assert pretraining.seed_finding(None, refs) == ""
+    # the summary's copy for the intro (objection 2) is the same paragraph without its bold lead
+    assert pretraining.seed_finding(t, refs, label=False) == draw.removeprefix("**One draw or many.** ")
+    assert pretraining.seed_finding(t.iloc[[0, 1, 3]], refs, label=False).startswith("pending; 1 of the 2")
+    chem = pd.DataFrame({"kind": ["reference", "reference", "run"], "label": ["cgcnn92", "mat2vec", "CT"],
+                         "r2_mean": [0.55, 0.25, 0.3]})
+    assert pretraining.one_draw(chem, t) == pretraining.seed_finding(t, refs[::2], label=False)
+    assert pretraining.one_draw(chem, None) is None
     going = t.iloc[[0, 1, 3]].assign(status=[pretraining.STORED, pretraining.STORED, pretraining.IN_PROGRESS],
                                      epochs=["30/30", "30/30", "3/30"])
     assert pretraining.seed_finding(going, refs).endswith("stored so far (in progress: seed 2 at epoch 3/30).")

@@ -56,7 +56,7 @@ from ctlib.analysis.pretraining.curves import (  # noqa: F401
     validation_curves,
 )
 from ctlib.analysis.pretraining.finding import (  # noqa: F401
-    PLATEAU_FRACTION, finding_text, plateau_epoch, plateau_epochs,
+    PLATEAU_FRACTION, finding_text, one_draw, plateau_epoch, plateau_epochs,
 )
 from ctlib.analysis.pretraining.seeds import (  # noqa: F401
     BOOK_TABLE, against_seeds, seed_curves, seed_finding, seed_r2, seed_reading, seed_runs, seed_table,
@@ -78,7 +78,7 @@ __all__ = [
     "learned_part_chemistry", "plot_learned_part",
     "budget_table", "plot_validation_curves", "plot_chemistry", "clear_memo",
     # added with the package
-    "stored_seeds", "PLATEAU_FRACTION", "plateau_epoch", "plateau_epochs", "finding_text",
+    "stored_seeds", "PLATEAU_FRACTION", "plateau_epoch", "plateau_epochs", "finding_text", "one_draw",
     "PageSettings", "page_settings", "measure_chemistry", "status_markdown", "headline_mae", "headline_r2",
     "r2_styler", "chemistry_styler", "schedule_styler", "schedule_reading", "learned_styler",
     "learned_reading", "learned_groups", "run_summary", "page_summary",

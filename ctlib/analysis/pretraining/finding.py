@@ -27,7 +27,7 @@ import pandas as pd
 from ctlib.analysis.pretraining.runs import ALT, PENDING, PLATEAU_GAIN, STORED, PretrainingRun
 from ctlib.analysis.pretraining.seeds import against_seeds, seed_finding
 
-__all__ = ["PLATEAU_FRACTION", "plateau_epoch", "plateau_epochs", "finding_text"]
+__all__ = ["PLATEAU_FRACTION", "plateau_epoch", "plateau_epochs", "finding_text", "one_draw"]
 
 #: A table's mean R² has levelled off at the first snapshot within this fraction of the
 #: run's highest mean R² (0.95: within 5 %), where every later snapshot stays within it.
@@ -240,6 +240,13 @@ def _other_schedule(runs: Mapping[str, PretrainingRun], chem: pd.DataFrame, curv
             f"{'' if alt.status == STORED else f'; {alt.status}, provisional'}) {level}ended at {xa:.3f}, "
             f"{xa - x:+.3f} against the first schedule's table"
             f"{f', with a {word}validation MAE ({vals})' if vals else ''}; {against_seeds(xa - x, seeds)}. ")
+
+
+def one_draw(chem: pd.DataFrame, seeds: pd.DataFrame | None) -> str | None:
+    """The finding's "One draw or many" paragraph without its bold lead, for the page's summary
+    (key ``one_draw``, which the intro's objection 2 quotes); None for a profile without the
+    fp32 pretraining seeds (``seeds`` None)."""
+    return None if seeds is None else seed_finding(seeds, _reference_r2(chem), label=False)
 
 
 def _reference_r2(chem: pd.DataFrame) -> list[tuple[str, float]]:

@@ -32,7 +32,7 @@ import pandas as pd
 
 from ctlib import lookup
 from ctlib.analysis.pretraining.chemistry import REFERENCES, chemistry_vs_epoch, probe_trees
-from ctlib.analysis.pretraining.finding import plateau_epoch, plateau_epochs
+from ctlib.analysis.pretraining.finding import one_draw, plateau_epoch, plateau_epochs
 from ctlib.analysis.pretraining.runs import ALT, IN_PROGRESS, PENDING, PLATEAU_WINDOW, STORED, PretrainingRun
 from ctlib.analysis.pretraining.seeds import against_seeds
 from ctlib.analysis.pretraining.snapshots import load_table
@@ -424,7 +424,7 @@ def run_summary(runs: Mapping[str, PretrainingRun], chem: pd.DataFrame) -> str:
 def page_summary(settings: PageSettings, *, runs_table: pd.DataFrame, metrics: pd.DataFrame,
                  curves: pd.DataFrame, chem: pd.DataFrame, schedules: pd.DataFrame | None, learned: pd.DataFrame,
                  headline: pd.DataFrame, mt_note: str, budget: pd.DataFrame, finding: str,
-                 seeds_stored: Sequence[int] | None) -> dict:
+                 seeds_stored: Sequence[int] | None, seeds: pd.DataFrame | None = None) -> dict:
     """The page's JSON summary (``11_pretraining.json``): the frames as records.
 
     Keys: ``profile, seed, settings, runs`` (``runs_table``: the records of
@@ -433,8 +433,11 @@ def page_summary(settings: PageSettings, *, runs_table: pd.DataFrame, metrics: p
     without a second schedule), ``learned_part, headline_r2, mt_table``,
     ``budget``, ``finding`` (the Markdown of :func:`finding_text`),
     ``plateau_epochs`` (kind -> :func:`plateau_epochs`), ``mt_seeds_stored``
-    (the multi-task pretraining seeds in the store) and ``seconds`` (since
-    ``settings`` were made).
+    (the multi-task pretraining seeds in the store), ``pretraining_seeds`` (the
+    records of ``seeds``, :func:`~ctlib.analysis.pretraining.seeds.seed_table`, or None),
+    ``one_draw`` (the finding's "One draw or many" paragraph without its lead,
+    :func:`~ctlib.analysis.pretraining.finding.one_draw`, or None) and ``seconds``
+    (since ``settings`` were made).
     """
     return {
         "profile": settings.profile, "seed": settings.seed,
@@ -451,5 +454,7 @@ def page_summary(settings: PageSettings, *, runs_table: pd.DataFrame, metrics: p
         "finding": finding,
         "plateau_epochs": plateau_epochs(chem),
         "mt_seeds_stored": None if seeds_stored is None else list(seeds_stored),
+        "pretraining_seeds": None if seeds is None else seeds.to_dict("records"),
+        "one_draw": one_draw(chem, seeds),
         "seconds": time.perf_counter() - settings.t_start,
     }

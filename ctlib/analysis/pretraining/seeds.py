@@ -126,11 +126,14 @@ def against_seeds(diff: float, table: pd.DataFrame | None) -> str:
                   "show that the schedule changes the table's chemistry")
 
 
-def seed_finding(table: pd.DataFrame | None, references: Sequence[tuple[str, float]] = ()) -> str:
+def seed_finding(table: pd.DataFrame | None, references: Sequence[tuple[str, float]] = (), *,
+                 label: bool = True) -> str:
     """The pretraining page's answer to "the table is one draw", for its opening finding:
     :func:`seed_reading` once two or more fp32 seeds are stored, then where the seeds' probe
     R² range lies against the reference tables (``(label, mean R²)``, the page's probe);
-    while fewer are stored, how many are. Empty for None (a profile without the seeds)."""
+    while fewer are stored, how many are. Empty for None (a profile without the seeds).
+    ``label=False`` leaves out the bold "One draw or many" lead, for text quoted elsewhere
+    (the intro's objections read it from the page's summary)."""
     if table is None:
         return ""
     r2 = seed_r2(table)
@@ -140,7 +143,7 @@ def seed_finding(table: pd.DataFrame | None, references: Sequence[tuple[str, flo
         where = (" (in progress: " + ", ".join(f"{t.split(', ')[-1]} at epoch {e}"
                                                for t, e in zip(going["table"], going["epochs"])) + ")") \
             if len(going) else ""
-        return (f"**One draw or many:** pending; {len(r2)} of the {len(fp)} pretraining seeds of the "
+        return (("**One draw or many:** " if label else "") + f"pending; {len(r2)} of the {len(fp)} pretraining seeds of the "
                 f"multi-task table (fp32, the campaign's tier 8) stored so far{where}.")
     lo, hi = float(r2.min()), float(r2.max())
 
@@ -159,7 +162,7 @@ def seed_finding(table: pd.DataFrame | None, references: Sequence[tuple[str, flo
         if inside:
             span += f"; {listing(inside)} {'falls' if len(inside) == 1 else 'fall'} within that range"
         span += "."
-    return "**One draw or many.** " + seed_reading(table) + span
+    return ("**One draw or many.** " if label else "") + seed_reading(table) + span
 
 
 def seed_reading(table: pd.DataFrame) -> str:
