@@ -1,8 +1,10 @@
 """Does early stopping cut a CGCNN back end short under the cpu profile's OneCycle schedule?
 
-Trains CGCNN from its own ``cgcnn92`` start with the ``cpu`` profile's training
-settings (AdamW, OneCycle to lr 1e-3, batch 64) for ``--epochs`` epochs with no
-patience, on one of the sets the campaign's back ends train on, and prints the
+Trains CGCNN from its own ``cgcnn92`` start (or, with ``--model megnet``, MEGNet
+from its own default start, the baseline of the CT-M claims) with the ``cpu``
+profile's training settings (AdamW, OneCycle to lr 1e-3, batch 64) for
+``--epochs`` epochs with no patience, on one of the sets the campaign's back
+ends train on, and prints the
 validation MAE after every epoch. It then replays early stopping on that curve:
 for each patience, the epoch where training would have stopped and the best
 validation MAE reached by then, beside the best of the whole schedule. Only the
@@ -21,9 +23,10 @@ Usage::
     python tools/stop_probe.py castelli --json c.json  # Castelli-3,334 formation energy
     python tools/stop_probe.py mp_E_f --epochs 60      # the 4,000-cell MP-2018 back end
     python tools/stop_probe.py hoip --store            # keep the record the book quotes
+    python tools/stop_probe.py mp_E_f --model megnet --epochs 60   # tier 9's MEGNet back end
 
 ``--store`` writes the record to ``results/cpu/analysis/stop_probe/<set>-e<epochs>.json``
-with its provenance (commit, library versions, threads, wall time). It refuses a git
+(``<set>-megnet-e<epochs>.json`` for MEGNet) with its provenance (commit, library versions, threads, wall time). It refuses a git
 tree with uncommitted changes, like the campaign: the methods page quotes these records
 and a test checks the quoted numbers against them.
 """
@@ -40,8 +43,9 @@ STORE = ROOT / "results" / "cpu" / "analysis" / "stop_probe"
 SETS = ("castelli", "hoip", "mp_E_f", "mp_E_g")
 
 
-def curve(which: str, epochs: int, threads: int) -> tuple[list[dict], int]:
-    """Train one run; return (one row per epoch: train loss, val MAE, lr, structures/s; n_train)."""
+def curve(which: str, epochs: int, threads: int, model: str = "cgcnn") -> tuple[list[dict], int]:
+    """Train one run of ``model`` from its own default start (``experiments.DEFAULT_INIT``);
+    return (one row per epoch: train loss, val MAE, lr, structures/s; n_train)."""
     import torch
 
     from ctlib import experiments as ex
@@ -49,10 +53,10 @@ def curve(which: str, epochs: int, threads: int) -> tuple[list[dict], int]:
     from ctlib.train import Trainer
 
     ds, split, target = ex.cgcnn_set(which, "cpu")
-    tcfg = ex.train_config("cgcnn", "cpu", 1)
+    tcfg = ex.train_config(model, "cpu", 1)
     tcfg.update(epochs=epochs, patience=None, seed=0, log_every=1, num_threads=threads)
     torch.manual_seed(0)
-    trainer = Trainer(build_model("cgcnn", 1, ex.model_config("cgcnn", "cpu")), tcfg, progress=False)
+    trainer = Trainer(build_model(model, 1, ex.model_config(model, "cpu")), tcfg, progress=False)
     rec = trainer.fit(ds, {"train": split["train"], "val": split["val"]}, [target])
     return [{"epoch": h["epoch"], "train_loss": h["train_loss"], "val_mae": h["val_mae_mean"],
              "lr": h.get("lr"), "structures_per_s": h["structures_per_s"]}
@@ -76,6 +80,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("set", choices=SETS, help="the training set (castelli, hoip, or the MP-2018 back end)")
+    ap.add_argument("--model", choices=("cgcnn", "megnet"), default="cgcnn",
+                    help="the back end, from its own default start (default cgcnn, from cgcnn92)")
     ap.add_argument("--epochs", type=int, default=100, help="length of the OneCycle schedule (default 100)")
     ap.add_argument("--patience", type=int, nargs="+", default=[10, 15, 20, 30],
                     help="patiences to replay on the curve (default: 10 15 20 30)")
@@ -92,10 +98,10 @@ def main(argv=None) -> int:
         if code["dirty"] is not False:
             ap.error(f"--store needs a clean git tree at {ROOT} (commit first): got {code}")
     t0 = time.perf_counter()
-    rows, n_train = curve(a.set, a.epochs, a.threads)
+    rows, n_train = curve(a.set, a.epochs, a.threads, a.model)
     wall = time.perf_counter() - t0
     full = replay(rows, a.epochs + 1)
-    print(f"{a.set}: {n_train} training cells, {a.epochs} epochs in {wall:.0f} s; best validation MAE "
+    print(f"{a.model} on {a.set}: {n_train} training cells, {a.epochs} epochs in {wall:.0f} s; best validation MAE "
           f"{full['best_val_mae']:.4f} at epoch {full['best_epoch']}")
     replays = [replay(rows, k) for k in a.patience]
     for r in replays:
@@ -116,7 +122,7 @@ def main(argv=None) -> int:
                                 "threads": a.threads, "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                                 "command": "python tools/stop_probe.py " + " ".join(argv or sys.argv[1:])}
         STORE.mkdir(parents=True, exist_ok=True)
-        out = STORE / f"{a.set}-e{a.epochs}.json"
+        out = STORE / (f"{a.set}-e{a.epochs}.json" if a.model == "cgcnn" else f"{a.set}-{a.model}-e{a.epochs}.json")
         out.write_text(json.dumps(record, indent=1) + "\n")
         print(f"stored {out.relative_to(ROOT)}")
     return 0
