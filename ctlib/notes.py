@@ -51,7 +51,9 @@ def stop_probe_note(results_root: str | Path, profile: str = "cpu") -> str:
 
     Uses ``hoip-e100`` and ``castelli-e100`` (patience :data:`PATIENCE` replayed on a
     whole 100-epoch OneCycle run) and ``mp_E_f-e60`` / ``mp_E_f-e100`` (the 4,000-cell
-    E_f back end under 60 and 100 epochs: best validation MAE in eV/atom, wall time).
+    E_f back end under 60 and 100 epochs: best validation MAE in eV/atom, wall time), and
+    ``mp_E_f-megnet-e60`` / ``-e100`` where stored (MEGNet from its own start on the same
+    cells, the CT-M claims' back end).
     """
     rec = stop_probe_records(results_root, profile)
     need = ("hoip-e100", "castelli-e100", "mp_E_f-e60", "mp_E_f-e100")
@@ -61,13 +63,19 @@ def stop_probe_note(results_root: str | Path, profile: str = "cpu") -> str:
     (h_at, h_x), (c_at, c_x) = _stop(rec["hoip-e100"]), _stop(rec["castelli-e100"])
     e60, e100 = rec["mp_E_f-e60"], rec["mp_E_f-e100"]
     share = e60["wall_s"] / e100["wall_s"]
+    m60, m100 = rec.get("mp_E_f-megnet-e60"), rec.get("mp_E_f-megnet-e100")
+    megnet = "" if not (m60 and m100) else (
+        f" MEGNet from its own start (the baseline of the CT-M claims) on the same cells reached "
+        f"{m60['best']['best_val_mae']:.3f} eV/atom at 60 epochs against {m100['best']['best_val_mae']:.3f} "
+        f"at 100 ({100 * (m60['best']['best_val_mae'] / m100['best']['best_val_mae'] - 1):+.0f} %; "
+        f"CGCNN {100 * (e60['best']['best_val_mae'] / e100['best']['best_val_mae'] - 1):+.0f} %).")
     return (f"Under OneCycle the best epochs come last, as the learning rate anneals; stopping after "
             f"{PATIENCE} epochs without progress cut a HOIP run at epoch {h_at} with {h_x:.2f}× the "
             f"validation MAE of the full schedule, and a Castelli-3,334 run at epoch {c_at} with "
             f"{c_x:.2f}× (`tools/stop_probe.py`, validation split only; records in "
             f"`results/{profile}/analysis/stop_probe/`). On the 4,000-cell E_f back end a 60-epoch "
             f"schedule reached a validation MAE of {e60['best']['best_val_mae']:.3f} eV/atom against "
-            f"{e100['best']['best_val_mae']:.3f} for 100 epochs, in {100 * share:.0f} % of the time.\n")
+            f"{e100['best']['best_val_mae']:.3f} for 100 epochs, in {100 * share:.0f} % of the time.{megnet}\n")
 
 
 def _pick(verdicts: list[dict]) -> dict | None:
