@@ -4,10 +4,10 @@ Trains CGCNN from its own ``cgcnn92`` start (or, with ``--model megnet``, MEGNet
 from its own default start, the baseline of the CT-M claims) with the ``cpu``
 profile's training settings (AdamW, OneCycle to lr 1e-3, batch 64) for
 ``--epochs`` epochs with no patience, on one of the sets the campaign's back
-ends train on, and prints the
-validation MAE after every epoch. It then replays early stopping on that curve:
-for each patience, the epoch where training would have stopped and the best
-validation MAE reached by then, beside the best of the whole schedule. Only the
+ends train on, and prints the validation MAE after every epoch. It then replays
+early stopping on that curve: for each patience, the epoch where training would
+have stopped and the best validation MAE reached by then, beside the best of the
+whole schedule. Only the
 validation split is read, never the test split.
 
 Why it exists: the cpu profile first stopped every CGCNN run after 15 epochs
@@ -25,10 +25,12 @@ Usage::
     python tools/stop_probe.py hoip --store            # keep the record the book quotes
     python tools/stop_probe.py mp_E_f --model megnet --epochs 60   # tier 9's MEGNet back end
 
-``--store`` writes the record to ``results/cpu/analysis/stop_probe/<set>-e<epochs>.json``
-(``<set>-megnet-e<epochs>.json`` for MEGNet) with its provenance (commit, library versions, threads, wall time). It refuses a git
-tree with uncommitted changes, like the campaign: the methods page quotes these records
-and a test checks the quoted numbers against them.
+``--store`` writes the record to
+``results/cpu/analysis/stop_probe/<set>-e<epochs>.json``
+(``<set>-megnet-e<epochs>.json`` for MEGNet) with its provenance (commit, library
+versions, threads, wall time). It refuses a git tree with uncommitted changes, like the
+campaign: the methods page quotes these records and a test checks the quoted numbers
+against them.
 """
 from __future__ import annotations
 

@@ -143,8 +143,8 @@ def seed_finding(table: pd.DataFrame | None, references: Sequence[tuple[str, flo
         where = (" (in progress: " + ", ".join(f"{t.split(', ')[-1]} at epoch {e}"
                                                for t, e in zip(going["table"], going["epochs"])) + ")") \
             if len(going) else ""
-        return (("**One draw or many:** " if label else "") + f"pending; {len(r2)} of the {len(fp)} pretraining seeds of the "
-                f"multi-task table (fp32, the campaign's tier 8) stored so far{where}.")
+        return (("**One draw or many:** " if label else "") + f"pending; {len(r2)} of the {len(fp)} pretraining "
+                f"seeds of the multi-task table (fp32, the campaign's tier 8) stored so far{where}.")
     lo, hi = float(r2.min()), float(r2.max())
 
     def listing(refs):
