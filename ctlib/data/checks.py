@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -23,12 +24,12 @@ class _BadRecord(Exception):
     """Raised inside the parser with the reason a record is rejected."""
 
 
-def _cif_atom_rows(text: str) -> int:
-    """Rough count of atom-site rows in CIF text (only used to word an error message)."""
-    atom_tags = ("_atom_site_fract_x", "_atom_site_cartn_x")
-    n, tags, body = 0, None, False  # tags: the current loop's tags (None outside a loop)
-    for raw in text.splitlines():
-        line = raw.strip()
+def _cif_items(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, list[str], str]]:
+    """(1-based line number, tags, stripped line) of each line of CIF text that carries
+    values: a loop's body row with the loop's tags, or a single-valued tag outside a loop
+    with ``[that tag]``. Tags are lower case; ``lines`` gives (number, stripped line)."""
+    tags, body = None, False  # tags: the current loop's tags (None outside a loop)
+    for n, line in lines:
         low = line.lower()
         if not line or line.startswith("#"):
             continue
@@ -40,13 +41,19 @@ def _cif_atom_rows(text: str) -> int:
                 tags.append(key)
                 continue
             tags, body = None, False
-            n += key in atom_tags  # a single-valued tag outside a loop
+            yield n, [key], line
         elif low.startswith("data_"):
             tags, body = None, False
         elif tags is not None:
             body = True
-            n += any(t in atom_tags for t in tags)
-    return n
+            yield n, tags, line
+
+
+def _cif_atom_rows(text: str) -> int:
+    """Rough count of atom-site rows in CIF text (only used to word an error message)."""
+    atom_tags = ("_atom_site_fract_x", "_atom_site_cartn_x")
+    lines = ((n, raw.strip()) for n, raw in enumerate(text.splitlines(), 1))
+    return sum(any(t in atom_tags for t in tags) for _, tags, _ in _cif_items(lines))
 
 
 def _cif_first_block(text: str) -> list[tuple[int, str]]:
@@ -186,25 +193,10 @@ def _formula_problem(s, text: str) -> str | None:
 def _cif_site_lines(text: str) -> dict[str, int]:
     """Atom-site label -> 1-based line of its row in the CIF's ``_atom_site_label`` loop."""
     out: dict[str, int] = {}
-    tags, body = None, False
-    for n, line in _cif_first_block(text):
-        low = line.lower()
-        if not line or line.startswith("#"):
-            continue
-        if low == "loop_":
-            tags, body = [], False
-        elif line.startswith("_"):
-            if tags is not None and not body:
-                tags.append(low.split()[0])
-            else:
-                tags, body = None, False
-        elif tags is not None:
-            body = True
-            if "_atom_site_label" in tags:
-                cells = line.split()
-                k = tags.index("_atom_site_label")
-                if len(cells) == len(tags):
-                    out.setdefault(cells[k].strip("'\""), n)
+    for n, tags, line in _cif_items(_cif_first_block(text)):
+        cells = line.split()
+        if "_atom_site_label" in tags and not line.startswith("_") and len(cells) == len(tags):
+            out.setdefault(cells[tags.index("_atom_site_label")].strip("'\""), n)
     return out
 
 
