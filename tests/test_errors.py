@@ -618,3 +618,16 @@ def test_errors_name_cif_sites_by_label_and_line(tmp_cache, tmp_path, nacl):
     _cif_folder(tmp_path / "occ", {"nacl": nacl}, bad={"bad": disordered})
     assert "record 'bad': partial occupancy / disorder at site Cl1 (line 17 of the CIF)" in \
         _bad_record(tmp_path / "occ")
+
+
+def test_cif_site_lines_and_atom_rows_read_loops_only():
+    """The two CIF walkers behind the error wording: labels map to their row's line in an
+    ``_atom_site_label`` loop, single-valued tags and ``data_`` lines are never sites, and
+    only the first data block is mapped; the row count sees every block."""
+    from ctlib.data.checks import _cif_atom_rows, _cif_site_lines
+
+    text = ("_atom_site_label X\nloop_\n_atom_site_label\nNa1\ndata_a\n_atom_site_fract_x 0.1\n"
+            "loop_\n_atom_site_label\n_atom_site_fract_x\nFe1 0\n'O1' 0.5\n"
+            "data_b\nloop_\n_atom_site_label\n_atom_site_fract_x\nCl1 0\n")
+    assert _cif_site_lines(text) == {"Na1": 4, "Fe1": 10, "O1": 11}
+    assert _cif_atom_rows(text) == 4  # the single-valued x of data_a, Fe1, O1, Cl1
