@@ -770,3 +770,18 @@ def test_consecutive_parallel_steps_go_to_the_cluster_as_one(monkeypatch):
     assert groups == [2, 1, 2, 1]
     assert any(line.startswith("  and tier 7: matbench (queued behind it") for line in lines)
     assert not any("and tier 8" in line or "and tier 9: done already" in line for line in lines)
+
+
+def test_the_methods_page_names_every_tier_of_the_cpu_plan():
+    """A tier added to the cpu plan needs its bullet on the methods page ("- **What** (tier N)"):
+    the reader of a verdict must find which fronts, seeds and sizes made its runs."""
+    import re
+    from pathlib import Path
+
+    methods = (Path(__file__).resolve().parents[1] / "book" / "methods.md").read_text()
+    named = set()
+    for m in re.finditer(r"^- \*\*[^*\n]+\*\* \(tiers? (\d+)(?:-(\d+))?[);]", methods, re.M):
+        a, b = int(m.group(1)), int(m.group(2) or m.group(1))
+        named |= set(range(a, b + 1))
+    tiers = {s.tier for s in campaign.plan("cpu")}
+    assert tiers and not tiers - named, f"tiers missing from book/methods.md: {sorted(tiers - named)}"
