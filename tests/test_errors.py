@@ -621,9 +621,10 @@ def test_errors_name_cif_sites_by_label_and_line(tmp_cache, tmp_path, nacl):
 
 
 def test_cif_site_lines_and_atom_rows_read_loops_only():
-    """The two CIF walkers behind the error wording: labels map to their row's line in an
-    ``_atom_site_label`` loop, single-valued tags and ``data_`` lines are never sites, and
-    only the first data block is mapped; the row count sees every block."""
+    """The CIF walker behind the error wording, through its two readers: labels map to
+    their row's line in an ``_atom_site_label`` loop, single-valued tags and ``data_``
+    lines are never sites, and only the first data block is mapped; the row count sees
+    every block."""
     from ctlib.data.checks import _cif_atom_rows, _cif_site_lines
 
     text = ("_atom_site_label X\nloop_\n_atom_site_label\nNa1\ndata_a\n_atom_site_fract_x 0.1\n"
