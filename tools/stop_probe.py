@@ -7,8 +7,7 @@ profile's training settings (AdamW, OneCycle to lr 1e-3, batch 64) for
 ends train on, and prints the validation MAE after every epoch. It then replays
 early stopping on that curve: for each patience, the epoch where training would
 have stopped and the best validation MAE reached by then, beside the best of the
-whole schedule. Only the
-validation split is read, never the test split.
+whole schedule. Only the validation split is read, never the test split.
 
 Why it exists: the cpu profile first stopped every CGCNN run after 15 epochs
 without a lower validation MAE. Under OneCycle the learning rate is still high
