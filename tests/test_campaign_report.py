@@ -25,6 +25,7 @@ def _summaries(folder: Path, seeds_r2=(0.30, 0.25, 0.35)) -> None:
               for i, r in enumerate(seeds_r2)]
     verdicts = [{"id": "III-mt-whole-split-E_f", "verdict": "not reproduced", "ours": "0.040 → 0.041",
                  "rel_mean": 0.01, "rel_lo": -0.02, "rel_hi": 0.04, "n_seeds": 3},
+                {"id": "II-CT-M-E_f", "verdict": "missing", "ours": "— → —", "rel_mean": None, "n_seeds": 0},
                 {"id": "II-CT-C-E_f", "verdict": "not reproduced", "rel_mean": 0.0, "rel_lo": -0.1, "rel_hi": 0.1,
                  "n_seeds": 3}]
     for name, body in (("13_zoo", {"ranked": ranked, "matbench": matbench, "data_curve": [
@@ -56,6 +57,7 @@ def test_the_report_has_every_section_from_the_summaries_and_the_status(tmp_path
     assert "Our back end is better than the published CGCNN on the same split" in flat   # 0.042 vs 0.0452
     assert "Over 3 fp32 seeds: probe R² 0.300 ± 0.050, best k 2, 3, 4." in flat
     assert "| III-mt-whole-split-E_f | not reproduced | 0.040 → 0.041 | +1.0% [-2.0, +4.0] | 3 |" in flat
+    assert "| II-CT-M-E_f | pending | — → — | — | 0 |" in flat   # the book's word, not "missing"
     assert "II-CT-C-E_f" not in text                       # decided by the first campaign
     _summaries(tmp_path, seeds_r2=(0.3,))
     assert "Spread: pending." in campaign_report.report("cpu", tmp_path)

@@ -105,8 +105,11 @@ def data_curve(zoo: dict) -> str:
 
 
 def late_verdicts(claims: dict) -> str:
-    """The verdicts of the claims that tiers 8-10 decide."""
-    rows = [{"claim": v["id"], "verdict": v.get("verdict"), "ours": v.get("ours"),
+    """The verdicts of the claims that tiers 8-10 decide, in the book's words (a claim whose runs
+    are not all stored reads *pending*, as on the claims page)."""
+    from ctlib.claims.display import shown_verdict
+
+    rows = [{"claim": v["id"], "verdict": shown_verdict(v), "ours": v.get("ours"),
              "change": ("—" if v.get("rel_mean") is None else
                         f"{100 * v['rel_mean']:+.1f}% [{100 * v['rel_lo']:+.1f}, {100 * v['rel_hi']:+.1f}]"),
              "seeds": v.get("n_seeds")} for v in claims.get("verdicts") or [] if v.get("id") in DECIDED_LATE]
