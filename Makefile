@@ -19,17 +19,19 @@ endif
 .PHONY: venv test test-slow book check-book bench clean
 # The editable install must be this checkout's: a .venv copied from another clone
 # would import that clone's ctlib, and `ctlib book` would build that clone's book.
+# pip runs as `python -m pip`: a copied .venv/bin/pip keeps the other clone's python in its
+# first line, and installed into that clone's .venv.
 venv: .venv/.stamp
 	@here=$$($(PY) -I -c "import ctlib, pathlib; print(pathlib.Path(ctlib.__file__).resolve().parents[1])" 2>/dev/null || true); \
 	if [ "$$here" != "$$(pwd -P)" ]; then \
 	  echo "ctlib in .venv comes from $${here:-nowhere}, not this checkout ($$(pwd -P)): installing it from here"; \
-	  .venv/bin/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . $(QUIET); \
+	  $(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . $(QUIET); \
 	fi
 
 .venv/.stamp: requirements.txt pyproject.toml
 	python3 -m venv .venv
-	.venv/bin/pip install -q --disable-pip-version-check -r requirements.txt $(QUIET)
-	.venv/bin/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . $(QUIET)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt $(QUIET)
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . $(QUIET)
 	touch $@
 
 # `make test`: the fast inner loop (every test not marked slow). `make test-slow`: the
