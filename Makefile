@@ -10,6 +10,8 @@ SHELL := /bin/bash
 # pip warns once per package about absent local index folders; keep its real errors.
 QUIET := 2>&1 | { grep -v "is ignored: it is neither" || true; }
 PY    := .venv/bin/python
+# ctlib itself, as an editable install of this checkout
+INSTALL_CTLIB = $(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . $(QUIET)
 PROFILE ?= cpu
 # Datasets: ../shared/data (the project's data mirror) when it is there.
 ifneq ($(wildcard ../shared/data),)
@@ -20,18 +22,18 @@ endif
 # The editable install must be this checkout's: a .venv copied from another clone
 # would import that clone's ctlib, and `ctlib book` would build that clone's book.
 # pip runs as `python -m pip`: a copied .venv/bin/pip keeps the other clone's python in its
-# first line, and installed into that clone's .venv.
+# first line, so it installed into the other clone's .venv.
 venv: .venv/.stamp
 	@here=$$($(PY) -I -c "import ctlib, pathlib; print(pathlib.Path(ctlib.__file__).resolve().parents[1])" 2>/dev/null || true); \
 	if [ "$$here" != "$$(pwd -P)" ]; then \
 	  echo "ctlib in .venv comes from $${here:-nowhere}, not this checkout ($$(pwd -P)): installing it from here"; \
-	  $(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . $(QUIET); \
+	  $(INSTALL_CTLIB); \
 	fi
 
 .venv/.stamp: requirements.txt pyproject.toml
 	python3 -m venv .venv
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt $(QUIET)
-	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . $(QUIET)
+	$(INSTALL_CTLIB)
 	touch $@
 
 # `make test`: the fast inner loop (every test not marked slow). `make test-slow`: the
